@@ -1,0 +1,101 @@
+/**
+ * One validated configuration object, read from environment variables with defaults that run on a
+ * fresh checkout (the dev HSM token under hsm/, the dev PKI under certs/, data under data/).
+ * Every variable is documented in README.md § Configuration.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { AppError } from './errors.ts';
+
+/** Repository root (parent of src/). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export class ConfigError extends AppError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('config-invalid', message, { status: 500, ...options });
+  }
+}
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const schema = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('data'),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PKCS11_MODULE: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
+  PKCS11_TOKEN_LABEL: z.string().min(1).default('chungthuc-dev'),
+  PKCS11_PIN: z.string().min(1).optional(),
+  PKCS11_PIN_FILE: z.string().min(1).default('hsm/pin'),
+  PKCS11_POOL_SIZE: int(4, 1, 64),
+  SOFTHSM2_CONF: z.string().min(1).default('hsm/softhsm2.conf'),
+  CERTS_DIR: z.string().min(1).default('certs'),
+  TRUST_DIR: z.string().min(1).optional(),
+  BODY_LIMIT_BYTES: int(1_048_576, 1024),
+  UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
+  REQUEST_TIMEOUT_MS: int(120_000, 1000),
+  SHUTDOWN_TIMEOUT_MS: int(15_000, 100),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Base of public links (QR codes); defaults to http://HOST:PORT. */
+  publicBaseUrl: string | undefined;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  pkcs11: {
+    module: string;
+    tokenLabel: string;
+    /** Read once at start; never logged. */
+    pin: string;
+    poolSize: number;
+  };
+  certsDir: string;
+  trustDir: string;
+  limits: { jsonBytes: number; uploadBytes: number; requestTimeoutMs: number };
+  shutdownTimeoutMs: number;
+}
+
+function abs(p: string): string {
+  return path.isAbsolute(p) ? p : path.join(PROJECT_ROOT, p);
+}
+
+/** Resolve the PIN from PKCS11_PIN or the secret file; the value itself never appears in errors. */
+function readPin(env: { PKCS11_PIN?: string | undefined; PKCS11_PIN_FILE: string }): string {
+  if (env.PKCS11_PIN !== undefined) return env.PKCS11_PIN;
+  const file = abs(env.PKCS11_PIN_FILE);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (cause) {
+    throw new ConfigError(`cannot read the HSM PIN file ${file} (set PKCS11_PIN or PKCS11_PIN_FILE)`, { cause });
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const msg = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${msg}`);
+  }
+  const e = parsed.data;
+  // SoftHSM2 reads its configuration file from the environment at C_Initialize.
+  if (process.env.SOFTHSM2_CONF === undefined) process.env.SOFTHSM2_CONF = abs(e.SOFTHSM2_CONF);
+  const certsDir = abs(e.CERTS_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: abs(e.DATA_DIR),
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    logLevel: e.LOG_LEVEL,
+    pkcs11: { module: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: readPin(e), poolSize: e.PKCS11_POOL_SIZE },
+    certsDir,
+    trustDir: e.TRUST_DIR === undefined ? path.join(certsDir, 'trust') : abs(e.TRUST_DIR),
+    limits: { jsonBytes: e.BODY_LIMIT_BYTES, uploadBytes: e.UPLOAD_LIMIT_BYTES, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
