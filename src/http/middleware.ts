@@ -1,0 +1,74 @@
+/** Cross-cutting Koa middleware: request ids and access logs, the error edge, body-size limits. */
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { HttpError, sendProblem, toProblem } from './problem.ts';
+
+export interface AppState {
+  requestId: string;
+  log: Logger;
+  /** Body-size limit of the matched route family, set by `bodyLimit`. */
+  bodyLimit: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Assigns a request id (a sane incoming X-Request-Id is kept), a child logger, and logs completion. */
+export function requestContext(logger: Logger): Middleware<AppState> {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = logger.child({ reqId: requestId });
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      ctx.state.log.info(
+        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
+    }
+  };
+}
+
+/** The edge: any thrown error, and any unmatched route, becomes problem+json. */
+export function errorEdge(): Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HttpError('not-found', `no resource at ${ctx.method} ${ctx.path}`, { status: 404 });
+      }
+    } catch (err) {
+      const problem = toProblem(err, ctx.path, ctx.state.requestId);
+      if (problem.status >= 500) ctx.state.log.error({ err, code: problem.code }, 'request failed');
+      else ctx.state.log.info({ code: problem.code, detail: problem.detail }, 'request rejected');
+      sendProblem(ctx, problem);
+    }
+  };
+}
+
+/**
+ * Rejects requests whose declared body exceeds the route's limit before reading a byte. Routes that
+ * take uploads (PDFs, scans) get `uploadBytes`; everything else `jsonBytes`. Chunked bodies are
+ * bounded again by the body readers while streaming.
+ */
+export function bodyLimit(limits: { jsonBytes: number; uploadBytes: number }, uploadPaths: readonly RegExp[]): Middleware<AppState> {
+  return async (ctx, next) => {
+    const limit = uploadPaths.some((re) => re.test(ctx.path)) ? limits.uploadBytes : limits.jsonBytes;
+    const declared = ctx.request.length;
+    if (declared !== undefined && declared > limit) {
+      // Do not read the body; close the connection so the client stops sending.
+      ctx.set('Connection', 'close');
+      throw new HttpError('body-too-large', `the request body is ${declared} bytes; the limit here is ${limit}`, {
+        status: 413,
+        details: { limit },
+      });
+    }
+    ctx.state.bodyLimit = limit;
+    await next();
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The listening server and its graceful shutdown: stop accepting, let in-flight requests finish
+ * (bounded by a timeout), then destroy what is left.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
+
+export interface RunningServer {
+  readonly server: http.Server;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly port: number;
+  /** Stop accepting; resolve once in-flight requests finished or `timeoutMs` elapsed. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export async function listen(
+  app: Koa<any>,
+  opts: { port: number; host: string; requestTimeoutMs: number },
+): Promise<RunningServer> {
+  const server = http.createServer(app.callback());
+  // Bound slow clients: whole request (headers + body) and headers alone.
+  server.requestTimeout = opts.requestTimeoutMs;
+  server.headersTimeout = Math.min(opts.requestTimeoutMs, 60_000);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port, address, family } = server.address() as AddressInfo;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    close(timeoutMs) {
+      closing ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+        }, timeoutMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        // Keep-alive connections with no request in flight would hold close() open.
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Composition root: builds every dependency once, wires them, and owns their lifecycle. Nothing
+ * else constructs HSM sessions, databases or servers.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { loadConfig, type Config } from './config.ts';
+import { createApp } from './http/app.ts';
+import { listen, type RunningServer } from './http/server.ts';
+import { openDatabase, type OpenedDatabase } from './registry/index.ts';
+import { openToken, type Pkcs11Token } from './signers/index.ts';
+import { AppError } from './errors.ts';
+
+export interface Service {
+  readonly config: Config;
+  readonly url: string;
+  readonly db: OpenedDatabase;
+  /** The HSM token, once connected (the service starts and reports not-ready while it is absent). */
+  hsm(): Pkcs11Token;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { svc: 'chungthuc' },
+    // Defence in depth: secrets never reach the log even if an object carrying them is logged.
+    redact: { paths: ['pin', '*.pin', 'pkcs11.pin', 'config.pkcs11.pin', 'req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+  });
+}
+
+/**
+ * Keeps one connection to the token. If the HSM is unreachable at start (network HSM down, token not
+ * inserted) the service still starts, /readyz says why, and the connection is retried with backoff.
+ */
+class HsmConnection {
+  private token: Pkcs11Token | undefined;
+  private lastError: unknown;
+  private opening: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private delayMs = 1000;
+
+  constructor(
+    private readonly config: Config['pkcs11'],
+    private readonly log: Logger,
+  ) {}
+
+  connect(): Promise<void> {
+    this.opening ??= openToken({ ...this.config, logger: this.log })
+      .then((t) => {
+        if (this.closed) return t.close();
+        this.token = t;
+        this.lastError = undefined;
+        this.log.info({ token: this.config.tokenLabel }, 'HSM token connected');
+      })
+      .catch((err: unknown) => {
+        this.lastError = err;
+        this.log.error({ err, token: this.config.tokenLabel, retryInMs: this.delayMs }, 'HSM token unavailable');
+        if (!this.closed) {
+          this.retryTimer = setTimeout(() => void this.connect(), this.delayMs);
+          this.retryTimer.unref();
+          this.delayMs = Math.min(this.delayMs * 2, 60_000);
+        }
+      })
+      .finally(() => {
+        this.opening = undefined;
+      });
+    return this.opening;
+  }
+
+  get(): Pkcs11Token {
+    if (this.token) return this.token;
+    throw this.lastError instanceof AppError
+      ? this.lastError
+      : new AppError('hsm-unavailable', 'the HSM token is not connected yet', { status: 503, retryable: true });
+  }
+
+  async ping(): Promise<void> {
+    await this.get().ping();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.opening;
+    await this.token?.close();
+    this.token = undefined;
+  }
+}
+
+export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<Service> {
+  const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+  if (db.applied.length > 0) logger.info({ file: db.file, applied: db.applied }, 'database migrated');
+  const hsm = new HsmConnection(config.pkcs11, logger);
+  await hsm.connect();
+
+  const app = createApp({
+    logger,
+    limits: config.limits,
+    readiness: [
+      { name: 'hsm', check: () => hsm.ping() },
+      { name: 'database', check: () => db.ping() },
+    ],
+  });
+  let server: RunningServer;
+  try {
+    server = await listen(app, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
+  } catch (err) {
+    await hsm.close();
+    db.close();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    url: server.url,
+    db,
+    hsm: () => hsm.get(),
+    close() {
+      closing ??= (async () => {
+        await server.close(config.shutdownTimeoutMs);
+        await hsm.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `npm start`: run on embedded defaults, print where we listen and what to try first. */
+export async function runFromCommandLine(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config);
+  const service = await startService(config, logger);
+  const base = config.publicBaseUrl ?? service.url;
+  process.stdout.write(
+    [
+      '',
+      `chungthuc is listening on ${service.url}`,
+      `  data:   ${config.dataDir}`,
+      `  HSM:    ${config.pkcs11.module} (token "${config.pkcs11.tokenLabel}")`,
+      'Try first:',
+      `  curl ${base}/readyz`,
+      `  npx chungthuc --help`,
+      '',
+    ].join('\n') + '\n',
+  );
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    service.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runFromCommandLine().catch((err: unknown) => {
+    process.stderr.write(`chungthuc failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

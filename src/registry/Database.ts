@@ -1,0 +1,87 @@
+/**
+ * The registry database: SQLite through better-sqlite3 (synchronous; transactions must never span an
+ * await — do async HSM/TSA/OCSP work first, then write in one transaction).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import BetterSqlite3 from 'better-sqlite3';
+import { RegistryError } from './errors.ts';
+import { MIGRATIONS, type Migration } from './migrations.ts';
+
+export type Sqlite = BetterSqlite3.Database;
+
+export interface OpenedDatabase {
+  readonly db: Sqlite;
+  readonly file: string;
+  /** Migration versions applied by this open (empty when the schema was current). */
+  readonly applied: number[];
+  /** A stable id of this database, created with it (useful in logs and TSA serial prefixes). */
+  readonly instanceId: string;
+  ping(): void;
+  close(): void;
+}
+
+export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): OpenedDatabase {
+  let db: Sqlite;
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    db = new BetterSqlite3(file);
+    // WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL mode.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (cause) {
+    throw new RegistryError('db-open-failed', `cannot open the database ${file}`, { cause });
+  }
+  const applied = migrate(db, migrations);
+  const instanceId = ensureInstanceId(db);
+  return {
+    db,
+    file,
+    applied,
+    instanceId,
+    ping: () => {
+      db.prepare('SELECT 1').get();
+    },
+    close: () => db.close(),
+  };
+}
+
+function migrate(db: Sqlite, migrations: readonly Migration[]): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
+  const done = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version),
+  );
+  const latestKnown = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+  const newest = Math.max(0, ...done);
+  if (newest > latestKnown) {
+    throw new RegistryError(
+      'db-schema-too-new',
+      `the database schema is at version ${newest}, newer than this build knows (${latestKnown}); upgrade the service`,
+    );
+  }
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        record.run(m.version, m.name, new Date().toISOString());
+      }).immediate();
+    } catch (cause) {
+      throw new RegistryError('db-migration-failed', `migration ${m.version} (${m.name}) failed`, { cause });
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}
+
+function ensureInstanceId(db: Sqlite): string {
+  db.prepare("INSERT OR IGNORE INTO service_meta (key, value) VALUES ('instance_id', ?)").run(randomUUID());
+  const row = db.prepare("SELECT value FROM service_meta WHERE key = 'instance_id'").get() as { value: string };
+  return row.value;
+}
