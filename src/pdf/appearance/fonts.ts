@@ -136,7 +136,7 @@ export class FontSubset {
         Descent: round(this.font.descent * scale),
         CapHeight: round(capHeight * scale),
         // StemV is required but TrueType has no such value; this is the customary estimate.
-        StemV: this.font.head.macStyle.italic ? 80 : this.isBold() ? 140 : 80,
+        StemV: this.isBold() ? 140 : 80,
         FontFile2: fontFileRef,
       }),
     );
