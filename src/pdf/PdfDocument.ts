@@ -1,0 +1,347 @@
+import { type ByteSource, BufferSource, FileSource } from './ByteSource.ts';
+import { Lexer, ascii } from './Lexer.ts';
+import { PdfError } from './PdfError.ts';
+import { decodeStreamFully } from './filters.ts';
+import { PdfDict, PdfRef, PdfStream, type PdfValue } from './objects.ts';
+import { DEFAULT_PARSER_LIMITS, parseIndirectObject, parseValue } from './parser.ts';
+import { type PageInfo, walkPages } from './pageTree.ts';
+import { type SignatureField, collectSignatureFields } from './signatureFields.ts';
+import { type XrefEntry, type XrefSection, findStartXref, readXrefSection } from './xref.ts';
+
+export interface OpenOptions {
+  /** Most xref sections followed through /Prev (each incremental update adds one). */
+  maxRevisions?: number;
+  /** Largest object number accepted. */
+  maxObjects?: number;
+  /** Largest decoded object stream. */
+  maxObjectStreamBytes?: number;
+}
+
+/** One revision: the state of the file after an original save or an incremental update (§7.5.6). */
+export interface Revision {
+  index: number;
+  /** The startxref value that points at this revision's (first) xref section. */
+  startxref: number;
+  xrefKind: 'table' | 'stream';
+  /** The revision's trailer (for a linearized file: the first-page trailer merged over the main one). */
+  trailer: PdfDict;
+  /** Object numbers this revision's xref section(s) define (in use or freed). */
+  objectNumbers: ReadonlySet<number>;
+  /** Byte after this revision's `%%EOF`. */
+  endOffset: number;
+  /** Byte after the `%%EOF` and the single EOL following it, when present. */
+  endOffsetWithEol: number;
+  /** True when the trailer has /XRefStm (hybrid-reference file, §7.5.8.4). */
+  hybrid: boolean;
+  /** Object numbers of the xref sections merged into this revision (1 normally, 2 when linearized). */
+  sectionOffsets: number[];
+  entries: ReadonlyMap<number, XrefEntry>;
+}
+
+interface ObjStmCache {
+  data: Uint8Array;
+  first: number;
+  /** Pairs [objnum, offset] from the stream header. */
+  index: Array<[number, number]>;
+}
+
+const DEFAULTS = { maxRevisions: 4096, maxObjects: 8_388_607, maxObjectStreamBytes: 64 * 1024 * 1024 };
+
+/**
+ * Read-only view of a PDF, reading lazily from a `ByteSource`: the tail for `startxref`, the xref
+ * sections through /Prev, and the objects asked for. Never loads the whole file.
+ */
+export class PdfDocument {
+  readonly revisions: readonly Revision[];
+  /** Merged trailer: newer trailers' keys override older ones (/Prev and /XRefStm dropped). */
+  readonly trailer: PdfDict;
+  readonly catalog: PdfDict;
+  readonly catalogRef: PdfRef | null;
+  /** `%PDF-x.y` version from the header. */
+  readonly headerVersion: string;
+  private readonly table = new Map<number, XrefEntry>();
+  private readonly cache = new Map<number, PdfValue>();
+  private readonly inProgress = new Set<number>();
+  private readonly objStms = new Map<number, ObjStmCache>();
+  private pagesCache: PageInfo[] | null = null;
+  private readonly opts: typeof DEFAULTS;
+
+  private constructor(
+    readonly source: ByteSource,
+    allRevisions: Revision[],
+    uptoIndex: number,
+    headerVersion: string,
+    opts: OpenOptions,
+  ) {
+    this.opts = { ...DEFAULTS, ...opts };
+    this.headerVersion = headerVersion;
+    this.revisions = allRevisions.slice(0, uptoIndex + 1);
+    const trailer = new PdfDict();
+    for (const rev of this.revisions) {
+      for (const [num, e] of rev.entries) this.table.set(num, e);
+      for (const [k, v] of rev.trailer.entries()) {
+        if (k === 'Prev' || k === 'XRefStm') continue;
+        trailer.set(k, v);
+      }
+    }
+    this.trailer = trailer;
+    if (trailer.has('Encrypt')) {
+      throw new PdfError('pdf-encrypted', 'the PDF is encrypted (/Encrypt in the trailer); decrypt it before signing or validating');
+    }
+    const root = trailer.get('Root');
+    this.catalogRef = root instanceof PdfRef ? root : null;
+    const cat = this.resolve(root ?? null);
+    if (!(cat instanceof PdfDict)) throw new PdfError('pdf-malformed', 'the trailer has no valid /Root catalog dictionary');
+    this.catalog = cat;
+  }
+
+  /** Opens the latest revision. `source` may be a path, bytes or a ByteSource. */
+  static open(source: ByteSource | Uint8Array | string, opts: OpenOptions = {}): PdfDocument {
+    return PdfDocument.openRevision(source, -1, opts);
+  }
+
+  /**
+   * Opens the document as it was at revision `revisionIndex` (0 = original; negative counts from the
+   * end, -1 = latest). Later sections are simply not consulted.
+   */
+  static openRevision(source: ByteSource | Uint8Array | string, revisionIndex: number, opts: OpenOptions = {}): PdfDocument {
+    const src = typeof source === 'string' ? new FileSource(source) : source instanceof Uint8Array ? new BufferSource(source) : source;
+    try {
+      const o = { ...DEFAULTS, ...opts };
+      const version = readHeader(src);
+      const revisions = readRevisions(src, o);
+      const idx = revisionIndex < 0 ? revisions.length + revisionIndex : revisionIndex;
+      if (idx < 0 || idx >= revisions.length) {
+        throw new PdfError('pdf-unsupported', `revision ${revisionIndex} does not exist (the file has ${revisions.length})`);
+      }
+      return new PdfDocument(src, revisions, idx, version, opts);
+    } catch (e) {
+      if (typeof source === 'string') src.close();
+      if (e instanceof PdfError) throw e;
+      // Anything else escaping the parser is still the input's fault as far as the caller is concerned.
+      throw new PdfError('pdf-malformed', `cannot parse PDF: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  close(): void {
+    this.source.close();
+  }
+
+  /** Kind of the last revision's xref (the writer keeps it, EN 319 142-1 practice / §7.5.6). */
+  get xrefKind(): 'table' | 'stream' {
+    return (this.revisions[this.revisions.length - 1] as Revision).xrefKind;
+  }
+
+  /** /Size of the latest trailer: one more than the highest object number in use. */
+  get size(): number {
+    const s = this.trailer.getNumber('Size') ?? 0;
+    let max = 0;
+    for (const n of this.table.keys()) if (n > max) max = n;
+    return Math.max(Number.isInteger(s) ? s : 0, max + 1);
+  }
+
+  /** Latest xref entry for an object number. */
+  entry(num: number): XrefEntry | undefined {
+    return this.table.get(num);
+  }
+
+  /** Object numbers defined by the xref of this (possibly truncated) document. */
+  objectNumbers(): IterableIterator<number> {
+    return this.table.keys();
+  }
+
+  resolve(value: PdfValue | undefined): PdfValue {
+    if (value === undefined) return null;
+    if (value instanceof PdfRef) {
+      const e = this.table.get(value.num);
+      if (e && e.type === 'offset' && e.gen !== value.gen) return null; // §7.3.10: undefined object
+      return this.getObject(value.num);
+    }
+    return value;
+  }
+
+  /** Resolves and returns a dictionary (or a stream's dictionary), else undefined. */
+  resolveDict(value: PdfValue | undefined): PdfDict | undefined {
+    const v = this.resolve(value);
+    if (v instanceof PdfDict) return v;
+    if (v instanceof PdfStream) return v.dict;
+    return undefined;
+  }
+
+  /** Generation number the latest revision gives object `num` (0 for compressed objects). */
+  generationOf(num: number): number {
+    const e = this.table.get(num);
+    return e && e.type === 'offset' ? e.gen : 0;
+  }
+
+  /** The object as defined by the latest revision; null when free or undefined (§7.3.10). */
+  getObject(num: number): PdfValue {
+    if (this.cache.has(num)) return this.cache.get(num) as PdfValue;
+    const e = this.table.get(num);
+    if (!e || e.type === 'free') return null;
+    if (this.inProgress.has(num)) throw new PdfError('pdf-malformed', `object ${num} refers to itself while being read`);
+    this.inProgress.add(num);
+    try {
+      const v = e.type === 'offset' ? this.readAt(num, e.offset) : this.readCompressed(num, e.stream, e.index);
+      this.cache.set(num, v);
+      return v;
+    } finally {
+      this.inProgress.delete(num);
+    }
+  }
+
+  private readAt(num: number, offset: number): PdfValue {
+    if (offset < 0 || offset >= this.source.length) throw new PdfError('pdf-malformed', `object ${num} offset ${offset} is outside the file`);
+    const obj = parseIndirectObject(this.source, offset, (ref) => {
+      try {
+        const v = this.resolve(ref);
+        return typeof v === 'number' ? v : undefined;
+      } catch (err) {
+        if (err instanceof PdfError) return undefined; // fall back to scanning for endstream
+        throw err;
+      }
+    }, DEFAULT_PARSER_LIMITS);
+    if (obj.num !== num) throw new PdfError('pdf-malformed', `xref points object ${num} at offset ${offset}, which holds object ${obj.num}`);
+    return obj.value;
+  }
+
+  private readCompressed(num: number, stmNum: number, index: number): PdfValue {
+    const stm = this.loadObjStm(stmNum);
+    const pair = stm.index[index];
+    // §7.5.7: the index is a hint; fall back to looking the number up in the header.
+    const hit = pair && pair[0] === num ? pair : stm.index.find((p) => p[0] === num);
+    if (!hit) return null;
+    const start = stm.first + hit[1];
+    if (start >= stm.data.length) throw new PdfError('pdf-malformed', `object ${num} lies outside object stream ${stmNum}`);
+    const lx = new Lexer(new BufferSource(stm.data), start);
+    const v = parseValue(lx);
+    if (v instanceof PdfStream) throw new PdfError('pdf-malformed', 'stream inside an object stream');
+    return v;
+  }
+
+  private loadObjStm(stmNum: number): ObjStmCache {
+    const cached = this.objStms.get(stmNum);
+    if (cached) return cached;
+    const e = this.table.get(stmNum);
+    // §7.5.7: object streams are not themselves compressed, and cannot contain themselves.
+    if (!e || e.type !== 'offset') throw new PdfError('pdf-malformed', `object stream ${stmNum} is missing, nested or self-referencing`);
+    if (this.inProgress.has(stmNum)) throw new PdfError('pdf-malformed', `object stream ${stmNum} references itself`);
+    const s = this.getObject(stmNum);
+    if (!(s instanceof PdfStream) || s.dict.getName('Type') !== 'ObjStm') throw new PdfError('pdf-malformed', `object ${stmNum} is not an object stream`);
+    const n = s.dict.getNumber('N') ?? -1;
+    const first = s.dict.getNumber('First') ?? -1;
+    if (!Number.isInteger(n) || n < 0 || n > 1_000_000 || !Number.isInteger(first) || first < 0) {
+      throw new PdfError('pdf-malformed', `object stream ${stmNum} has invalid /N or /First`);
+    }
+    const data = decodeStreamFully(s, this.opts.maxObjectStreamBytes);
+    const lx = new Lexer(new BufferSource(data.subarray(0, Math.min(first, data.length))), 0);
+    const index: Array<[number, number]> = [];
+    for (let i = 0; i < n; i++) {
+      const a = lx.next();
+      const b = lx.next();
+      if (a.kind !== 'int' || b.kind !== 'int') break;
+      index.push([a.value, b.value]);
+    }
+    const entry: ObjStmCache = { data, first, index };
+    // Keep a handful decoded; each is bounded by maxObjectStreamBytes.
+    if (this.objStms.size >= 8) this.objStms.delete(this.objStms.keys().next().value as number);
+    this.objStms.set(stmNum, entry);
+    return entry;
+  }
+
+  /** Pages in document order (§7.7.3), with inherited attributes resolved. */
+  get pages(): readonly PageInfo[] {
+    if (!this.pagesCache) this.pagesCache = walkPages(this);
+    return this.pagesCache;
+  }
+
+  get pageCount(): number {
+    return this.pages.length;
+  }
+
+  getPage(i: number): PageInfo {
+    const p = this.pages[i];
+    if (!p) throw new PdfError('pdf-unsupported', `page ${i} does not exist (the document has ${this.pageCount})`);
+    return p;
+  }
+
+  /** The interactive form dictionary (§12.7.2), if any. */
+  get acroForm(): PdfDict | undefined {
+    return this.resolveDict(this.catalog.get('AcroForm'));
+  }
+
+  /** Signature fields (FT /Sig, §12.7.4.5), walking /Fields and /Kids. */
+  signatureFields(): SignatureField[] {
+    return collectSignatureFields(this);
+  }
+}
+
+function readHeader(src: ByteSource): string {
+  const head = src.read(0, 1024);
+  const idx = Buffer.from(head.buffer, head.byteOffset, head.length).indexOf(ascii('%PDF-'));
+  if (idx < 0) throw new PdfError('pdf-not-a-pdf', 'no %PDF- header in the first 1024 bytes');
+  const m = /^%PDF-(\d+\.\d+)/.exec(Buffer.from(head.subarray(idx, idx + 16)).toString('latin1'));
+  return m?.[1] ?? '';
+}
+
+/** Follows startxref and /Prev (with loop protection), grouping sections into revisions, oldest first. */
+function readRevisions(src: ByteSource, o: typeof DEFAULTS): Revision[] {
+  const sections: XrefSection[] = [];
+  const visited = new Set<number>();
+  let offset: number | undefined = findStartXref(src);
+  while (offset !== undefined) {
+    if (visited.has(offset)) throw new PdfError('pdf-malformed', `xref /Prev chain loops back to offset ${offset}`);
+    if (visited.size >= o.maxRevisions) throw new PdfError('pdf-limit-exceeded', `more than ${o.maxRevisions} xref sections`);
+    visited.add(offset);
+    const sec = readXrefSection(src, offset, o);
+    // §7.5.8.4 hybrid file: the table's trailer points at an xref stream with the compressed objects;
+    // its entries apply where the table itself has none (or only a free one).
+    const stm = sec.trailer.getNumber('XRefStm');
+    if (sec.kind === 'table' && stm !== undefined && Number.isInteger(stm) && stm >= 0 && stm < src.length && !visited.has(stm)) {
+      const hidden = readXrefSection(src, stm, o);
+      for (const [num, e] of hidden.entries) {
+        const cur = sec.entries.get(num);
+        if (!cur || cur.type === 'free') sec.entries.set(num, e);
+      }
+    }
+    sections.push(sec);
+    const prev = sec.trailer.getNumber('Prev');
+    offset = prev !== undefined && Number.isInteger(prev) && prev >= 0 ? prev : undefined;
+    if (offset !== undefined && offset >= src.length) throw new PdfError('pdf-malformed', `/Prev ${offset} is outside the file`);
+  }
+  // Newest first now. An update always follows what it updates, so a /Prev pointing forward is the
+  // first-page section of a linearized file (Annex F): merge it with the main section it points to.
+  const groups: XrefSection[][] = [];
+  for (const sec of sections) {
+    const last = groups[groups.length - 1];
+    const lastSec = last?.[last.length - 1];
+    if (last && lastSec && sec.offset > lastSec.offset) last.push(sec);
+    else groups.push([sec]);
+  }
+  groups.reverse();
+  return groups.map((g, index) => {
+    const entries = new Map<number, XrefEntry>();
+    const trailer = new PdfDict();
+    // Within a group the first section (the one startxref points at) takes precedence.
+    for (let i = g.length - 1; i >= 0; i--) {
+      const s = g[i] as XrefSection;
+      for (const [n, e] of s.entries) entries.set(n, e);
+      for (const [k, v] of s.trailer.entries()) trailer.set(k, v);
+    }
+    const head = g[0] as XrefSection;
+    if (head.trailer.has('Prev')) trailer.set('Prev', head.trailer.get('Prev') as PdfValue);
+    else trailer.delete('Prev');
+    return {
+      index,
+      startxref: head.offset,
+      xrefKind: head.kind,
+      trailer,
+      objectNumbers: new Set(entries.keys()),
+      endOffset: Math.max(...g.map((s) => s.eofEnd)),
+      endOffsetWithEol: Math.max(...g.map((s) => s.eofEndWithEol)),
+      hybrid: head.trailer.has('XRefStm'),
+      sectionOffsets: g.map((s) => s.offset),
+      entries,
+    };
+  });
+}
