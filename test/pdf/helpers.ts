@@ -15,13 +15,13 @@ export function corpusFiles(): Array<[string, string]> {
   return out.sort();
 }
 
-export function run(cmd: string, args: string[]): { status: number | null; out: string } {
+export function run(cmd: string, args: string[]): { status: number | null; out: string; stdout: string } {
   const r = spawnSync(cmd, args, { encoding: 'latin1', timeout: 20_000 });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
 }
 
 /** qpdf --check: exit 0 and no warnings (the bar for every file we write). */
 export function qpdfCheck(file: string): { ok: boolean; out: string } {
   const r = run('qpdf', ['--check', file]);
-  return { ok: r.status === 0 && !/WARNING|error/i.test(r.out.replace('No syntax or stream encoding errors', '')), out: r.out };
+  return { ok: r.status === 0 && !/WARNING|ERROR/.test(r.out) && r.out.includes('No syntax or stream encoding errors'), out: r.out };
 }
