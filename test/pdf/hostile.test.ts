@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { createDeflate, deflateSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type FixtureSet, generateFixtures } from '../../scripts/gen-fixtures.ts';
+import { PdfDict, PdfDocument, PdfError, PdfName, PdfStream, decodeStream } from '../../src/pdf/index.ts';
+import { CORPUS } from './helpers.ts';
+
+let fx: FixtureSet;
+beforeAll(() => {
+  fx = generateFixtures();
+});
+
+/** Opens and reads everything reachable; returns 'ok' or the PdfError code, rethrows anything else. */
+function exercise(bytes: Uint8Array): string {
+  try {
+    const doc = PdfDocument.open(bytes);
+    void doc.pageCount;
+    void doc.signatureFields();
+    for (const n of doc.objectNumbers()) {
+      const v = doc.getObject(n);
+      if (v instanceof PdfStream) decodeStream(v);
+    }
+    return 'ok';
+  } catch (e) {
+    if (e instanceof PdfError) return e.code;
+    throw e;
+  }
+}
+
+/** A one-object classic file around `body` (object 1 is the catalog, object 2 the payload). */
+function fileWith(body: string | Buffer, extraTrailer = ''): Buffer {
+  const head = Buffer.from('%PDF-1.7\n');
+  const o1 = Buffer.from('1 0 obj\n<< /Type /Catalog /Pages 3 0 R /X 2 0 R >>\nendobj\n');
+  const o2 = Buffer.concat([Buffer.from('2 0 obj\n'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'latin1'), Buffer.from('\nendobj\n')]);
+  const o3 = Buffer.from('3 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n');
+  const off1 = head.length;
+  const off2 = off1 + o1.length;
+  const off3 = off2 + o2.length;
+  const xrefAt = off3 + o3.length;
+  const pad = (n: number) => `${String(n).padStart(10, '0')} 00000 n\r\n`;
+  const xref = `xref\n0 4\n0000000000 65535 f\r\n${pad(off1)}${pad(off2)}${pad(off3)}trailer\n<< /Size 4 /Root 1 0 R ${extraTrailer}>>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  return Buffer.concat([head, o1, o2, o3, Buffer.from(xref)]);
+}
+
+/** Deterministic PRNG so failures are reproducible. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('hostile input', () => {
+  it('truncated files end with a PdfError or a result, never another exception', () => {
+    for (const f of [fx.classic, fx.forms, fx.objstm, fx.linearized, fx.hybrid, fx.incremental]) {
+      const bytes = readFileSync(f);
+      const codes = new Set<string>();
+      for (let cut = 0; cut < bytes.length; cut += 23) codes.add(exercise(bytes.subarray(0, cut)));
+      expect([...codes].every((c) => c === 'ok' || c.startsWith('pdf-'))).toBe(true);
+      expect(exercise(bytes.subarray(0, 3))).toBe('pdf-not-a-pdf');
+    }
+  });
+
+  it('randomly corrupted files end with a PdfError or a result', () => {
+    const rnd = prng(42);
+    for (const f of [fx.forms, fx.objstm, fx.linearized, fx.hybrid]) {
+      const orig = readFileSync(f);
+      for (let k = 0; k < 150; k++) {
+        const b = Buffer.from(orig);
+        const flips = 1 + Math.floor(rnd() * 8);
+        for (let i = 0; i < flips; i++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+        const code = exercise(b);
+        expect(code === 'ok' || code.startsWith('pdf-'), code).toBe(true);
+      }
+    }
+  });
+
+  it('garbage is not a PDF; garbage with a header is malformed', () => {
+    const rnd = prng(7);
+    const junk = Buffer.from(Array.from({ length: 5000 }, () => Math.floor(rnd() * 256)));
+    expect(exercise(junk)).toBe('pdf-not-a-pdf');
+    expect(exercise(Buffer.concat([Buffer.from('%PDF-1.7\n'), junk]))).toBe('pdf-malformed');
+    expect(exercise(Buffer.concat([Buffer.from('%PDF-1.7\n'), junk, Buffer.from('\nstartxref\n12\n%%EOF')]))).toBe('pdf-malformed');
+  });
+
+  it('100k-deep nesting stops at the depth limit', () => {
+    const doc = PdfDocument.open(fileWith('['.repeat(100_000)));
+    try {
+      doc.getObject(2);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as PdfError).code).toBe('pdf-limit-exceeded');
+    }
+    expect(exercise(fileWith('<< /A '.repeat(50_000)))).toBe('pdf-limit-exceeded');
+  });
+
+  it('a huge or indirect-and-wrong /Length falls back to finding endstream', () => {
+    for (const len of ['999999999999', '5 0 R', '-3', '2.5', '7']) {
+      const doc = PdfDocument.open(fileWith(`<< /Length ${len} >>\nstream\nHello stream data\nendstream`));
+      const s = doc.getObject(2) as PdfStream;
+      expect(Buffer.from(s.raw).toString(), len).toBe('Hello stream data');
+    }
+    // A /Length that refers to the stream itself must not recurse forever.
+    const self = PdfDocument.open(fileWith('<< /Length 2 0 R >>\nstream\nabc\nendstream'));
+    expect(Buffer.from((self.getObject(2) as PdfStream).raw).toString()).toBe('abc');
+    // No endstream at all: malformed, not a hang.
+    expect(exercise(fileWith('<< /Length 999999999 >>\nstream\nabc'))).toBe('pdf-malformed');
+  });
+
+  it('a flate bomb stops with pdf-limit-exceeded quickly and with bounded memory', async () => {
+    // 1 GiB of zeros, deflated twice: a few KB that would inflate to 1 GiB.
+    const once = await new Promise<Buffer>((resolve, reject) => {
+      const d = createDeflate({ level: 9 });
+      const chunks: Buffer[] = [];
+      d.on('data', (c: Buffer) => chunks.push(c));
+      d.on('end', () => resolve(Buffer.concat(chunks)));
+      d.on('error', reject);
+      const zero = Buffer.alloc(1024 * 1024);
+      let left = 1024;
+      const pump = () => {
+        while (left > 0) {
+          left--;
+          if (!d.write(zero)) return void d.once('drain', pump);
+        }
+        d.end();
+      };
+      pump();
+    });
+    const bomb = deflateSync(once, { level: 9 });
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const rssBefore = process.memoryUsage().rss;
+    const stream = new PdfStream(new PdfDict([['Filter', [PdfName.of('FlateDecode'), PdfName.of('FlateDecode')]]]), bomb);
+    try {
+      decodeStream(stream);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as PdfError).code).toBe('pdf-limit-exceeded');
+    }
+    // As an xref stream inside a file: opening fails the same way.
+    const x = Buffer.concat([Buffer.from(`%PDF-1.7\n1 0 obj\n<< /Type /XRef /Size 1 /W [1 2 1] /Filter [/FlateDecode /FlateDecode] /Length ${bomb.length} >>\nstream\n`), bomb, Buffer.from('\nendstream\nendobj\nstartxref\n9\n%%EOF\n')]);
+    expect(exercise(x)).toBe('pdf-limit-exceeded');
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(400 * 1024 * 1024);
+  });
+
+  it('an object stream listing itself in its header does not recurse (corpus loop file)', () => {
+    const doc = PdfDocument.open(readFileSync(`${CORPUS}/loop/qpdf-object-stream-self-ref.pdf`));
+    expect(doc.pageCount).toBe(1);
+    expect((doc.getObject(1) as PdfStream).dict.getName('Type')).toBe('ObjStm');
+  });
+
+  it('an object stream whose xref entry puts it inside itself, or inside another object stream, is refused', () => {
+    // Object 2 is declared compressed in object stream 2 (itself); object 4 in stream 2 as well.
+    const head = '%PDF-1.5\n';
+    const o1 = '1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n';
+    const xrefAt = head.length + o1.length;
+    const row = (t: number, a: number, b: number) => [t, (a >> 8) & 255, a & 255, b];
+    const data = Buffer.from([...row(0, 0, 255), ...row(1, head.length, 0), ...row(2, 2, 0), ...row(1, xrefAt, 0)]);
+    const x = Buffer.concat([
+      Buffer.from(`${head}${o1}3 0 obj\n<< /Type /XRef /Size 4 /W [1 2 1] /Root 1 0 R /Length ${data.length} >>\nstream\n`),
+      data,
+      Buffer.from(`\nendstream\nendobj\nstartxref\n${xrefAt}\n%%EOF\n`),
+    ]);
+    const doc = PdfDocument.open(x);
+    expect(doc.entry(2)).toEqual({ type: 'compressed', stream: 2, index: 0 });
+    expect(() => doc.getObject(2)).toThrowError(/object stream 2 is missing, nested or self-referencing/);
+    expect(() => doc.pageCount).toThrowError(PdfError);
+  });
+});
