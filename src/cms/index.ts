@@ -1,0 +1,51 @@
+/**
+ * CMS for PAdES, in the staged shape of EU DSS (getDataToSign → signDigest → signDocument):
+ *   1. buildSignedAttributes(...)          → SignedAttributes; `.der` is the data to sign
+ *   2. digest(alg, attrs.der) + Signer.sign  (anywhere: HSM, remote signer)
+ *   3. assembleSignedData(...)             → DER ContentInfo(SignedData), detached
+ *   4. addSignatureTimestamp(...)          → PAdES B-T, over signatureValueOf(...)
+ * plus parseSignedData / verifySignerInfo for validation.
+ */
+export { CmsError, type CmsErrorCode } from './CmsError.ts';
+export * as oids from './oids.ts';
+export {
+  digest,
+  digestLength,
+  hashAlgorithmFromOid,
+  hashAlgorithmOid,
+  isDigestAlgorithm,
+  type DigestAlgorithm,
+  type HashAlgorithm,
+} from './digest.ts';
+export {
+  buildSignedAttributes,
+  signedAttributesDigest,
+  type BuildSignedAttributesOptions,
+  type CmsProfile,
+  type EncodedAttribute,
+  type SignedAttributes,
+} from './signedAttributes.ts';
+export { assembleSignedData, type AssembleSignedDataOptions, type AttributeInput } from './signedData.ts';
+export { addSignatureTimestamp, addUnsignedAttribute, signatureValueOf } from './unsignedAttributes.ts';
+export { SIZE_MARGIN, estimateSignedDataSize, type SignedDataSizeOptions } from './sizeEstimate.ts';
+export {
+  certificateMatchesSid,
+  parseSignedData,
+  subjectKeyIdentifier,
+  type AlgorithmIdentifierInfo,
+  type DigestAlgorithmInfo,
+  type EssCertId,
+  type ParsedAttribute,
+  type ParsedSignedAttributes,
+  type ParsedSignedData,
+  type ParsedSignerInfo,
+  type SignerIdentifier,
+} from './parseSignedData.ts';
+export {
+  verifySignerInfo,
+  type CheckOutcome,
+  type SignatureProblem,
+  type SignatureStatus,
+  type SignerInfoVerification,
+  type VerifySignerInfoOptions,
+} from './verifySignerInfo.ts';
