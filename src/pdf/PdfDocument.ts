@@ -33,7 +33,7 @@ export interface Revision {
   endOffsetWithEol: number;
   /** True when the trailer has /XRefStm (hybrid-reference file, §7.5.8.4). */
   hybrid: boolean;
-  /** Object numbers of the xref sections merged into this revision (1 normally, 2 when linearized). */
+  /** Offsets of the xref sections merged into this revision (1 normally, 2 when linearized, Annex F). */
   sectionOffsets: number[];
   entries: ReadonlyMap<number, XrefEntry>;
 }
