@@ -134,11 +134,16 @@ export class PdfDocument {
 
   /** /Size of the latest trailer: one more than the highest object number in use. */
   get size(): number {
-    const s = this.trailer.getNumber('Size') ?? 0;
-    let max = 0;
-    for (const n of this.table.keys()) if (n > max) max = n;
-    return Math.max(Number.isInteger(s) ? s : 0, max + 1);
+    if (this.sizeCache === null) {
+      // A /Size smaller than the highest number in use is a common writer bug; never reuse a number.
+      const s = this.trailer.getNumber('Size') ?? 0;
+      let max = 0;
+      for (const n of this.table.keys()) if (n > max) max = n;
+      this.sizeCache = Math.max(Number.isInteger(s) ? s : 0, max + 1);
+    }
+    return this.sizeCache;
   }
+  private sizeCache: number | null = null;
 
   /** Latest xref entry for an object number. */
   entry(num: number): XrefEntry | undefined {
@@ -183,6 +188,8 @@ export class PdfDocument {
     this.inProgress.add(num);
     try {
       const v = e.type === 'offset' ? this.readAt(num, e.offset) : this.readCompressed(num, e.stream, e.index);
+      // Parsed objects are small (stream data stays lazy); the bound only guards pathological files.
+      if (this.cache.size >= 500_000) this.cache.clear();
       this.cache.set(num, v);
       return v;
     } finally {
