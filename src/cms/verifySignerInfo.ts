@@ -9,12 +9,14 @@ import { certificateFields, certificateKey, integerValue, type PublicKeyKind } f
 import { bytesEqual, concat } from './der.ts';
 import { digest, hashAlgorithmFromOid, nodeHashName, type HashAlgorithm } from './digest.ts';
 import * as oid from './oids.ts';
-import type { EssCertId, ParsedSignerInfo } from './parseSignedData.ts';
+import type { EssCertId, ParsedSignedData, ParsedSignerInfo } from './parseSignedData.ts';
 
 export interface VerifySignerInfoOptions {
   /**
-   * The signed content (PDF: the ByteRange segments in order). Required when the SignerInfo has no
-   * signed attributes; when given with signed attributes, message-digest is checked against it.
+   * The detached content claimed to be signed (PDF: the ByteRange segments in order). Required when the
+   * SignerInfo has no signed attributes and nothing is encapsulated; with signed attributes,
+   * message-digest is checked against it. When a ParsedSignedData carries eContent, that is what was
+   * signed (RFC 5652 §5.4) and a different content given here is reported as `conflict`.
    */
   readonly content?: Uint8Array | readonly Uint8Array[];
   /** Certificate to verify with when it is not in the SignedData (e.g. found in the DSS). */
@@ -49,6 +51,11 @@ export interface SignerInfoVerification {
    * False when no content was given.
    */
   readonly intact: boolean;
+  /**
+   * Which content was checked: the one `given`, the `encapsulated` eContent, `conflict` when both exist
+   * and differ (e.g. adbe.pkcs7.detached with eContent: the ByteRange is not what was signed), `none`.
+   */
+  readonly content: 'given' | 'encapsulated' | 'conflict' | 'none';
 }
 
 type Family = 'RSASSA-PKCS1-v1_5' | 'RSASSA-PSS' | 'ECDSA' | 'PLAIN-ECDSA' | 'Ed25519' | 'Ed448';
@@ -85,9 +92,23 @@ const KEY_KINDS: Readonly<Record<Family, readonly PublicKeyKind[]>> = {
   Ed448: ['Ed448'],
 };
 
-export function verifySignerInfo(signer: ParsedSignerInfo, options: VerifySignerInfoOptions = {}): SignerInfoVerification {
+export function verifySignerInfo(
+  signer: ParsedSignerInfo | ParsedSignedData,
+  options: VerifySignerInfoOptions = {},
+): SignerInfoVerification {
   const certificate = options.signerCertificate ?? signer.signerCertificate;
-  const messageDigest = checkMessageDigest(signer, options.content);
+  const given = chunks(options.content);
+  const encapsulated = 'encapsulatedContent' in signer ? signer.encapsulatedContent : undefined;
+  const signedContent = encapsulated !== undefined ? [encapsulated] : given;
+  const content =
+    encapsulated === undefined
+      ? given === undefined
+        ? 'none'
+        : 'given'
+      : given === undefined || bytesEqual(concat(given), encapsulated)
+        ? 'encapsulated'
+        : 'conflict';
+  const messageDigest = checkMessageDigest(signer, signedContent);
   const signingCertificate = certificate === undefined ? 'not-checked' : checkSigningCertificate(signer, certificate);
   const result = (
     status: SignatureStatus,
@@ -103,8 +124,9 @@ export function verifySignerInfo(signer: ParsedSignerInfo, options: VerifySigner
     signingCertificate,
     intact:
       status === 'valid' &&
-      options.content !== undefined &&
+      (content === 'given' || content === 'encapsulated') &&
       (messageDigest === 'match' || (messageDigest === 'absent' && signer.signedAttributes === undefined)),
+    content,
   });
 
   let resolved: ResolvedAlgorithm;
@@ -128,7 +150,7 @@ export function verifySignerInfo(signer: ParsedSignerInfo, options: VerifySigner
     return result('invalid', 'key-algorithm-mismatch', `a ${key.kind} key cannot verify ${resolved.family}`, algorithm);
   }
   // RFC 5652 §5.4: with signed attributes the signature covers their DER; without, the content itself.
-  const data = signer.signedAttributes !== undefined ? [signer.signedAttributes.der] : chunks(options.content);
+  const data = signer.signedAttributes !== undefined ? [signer.signedAttributes.der] : signedContent;
   if (data === undefined) {
     return result('indeterminate', 'content-required', 'no signed attributes: the content is needed', algorithm);
   }
@@ -218,11 +240,10 @@ function algorithmOid(block: Block | undefined): string {
   return oidOf(children(block, 'AlgorithmIdentifier')[0], 'AlgorithmIdentifier.algorithm');
 }
 
-function checkMessageDigest(signer: ParsedSignerInfo, content: VerifySignerInfoOptions['content']): CheckOutcome {
+function checkMessageDigest(signer: ParsedSignerInfo, data: readonly Uint8Array[] | undefined): CheckOutcome {
   const expected = signer.signedAttributes?.messageDigest;
   if (expected === undefined) return 'absent';
   const hash = signer.digestAlgorithm.name;
-  const data = chunks(content);
   if (data === undefined || hash === undefined) return 'not-checked';
   return bytesEqual(expected, digest(hash, data)) ? 'match' : 'mismatch';
 }
