@@ -480,6 +480,9 @@ if (invokedDirectly) {
     (e: unknown) => {
       const code = e instanceof Error && 'code' in e ? ` [${String((e as { code: unknown }).code)}]` : '';
       console.error(`dev-pki failed${code}: ${e instanceof Error ? e.message : String(e)}`);
+      if (code.includes('hsm-pin-incorrect')) {
+        console.error('  hsm/pin does not match the token; remove hsm/tokens (dev keys are regenerated) and run again');
+      }
       process.exitCode = 1;
     },
   );

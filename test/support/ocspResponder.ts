@@ -2,25 +2,18 @@
  * Start `openssl ocsp` as the dev OCSP responder (RFC 6960) over the issuing CA's `openssl ca` database,
  * signing with the delegated responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import net from 'node:net';
+
+/** Printed by `openssl ocsp` once it listens (apps/ocsp.c); a bare TCP probe would wedge its single-threaded loop. */
+const READY = 'waiting for OCSP client connections';
 import { DEV_OCSP_PORT, DEV_PATHS } from '../../scripts/devPkiPaths.ts';
 
 export interface OcspResponder {
   readonly url: string;
   readonly port: number;
   stop(): Promise<void>;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
 }
 
 /** A free loopback port, for tests that must not collide with another responder on the default one. */
@@ -39,13 +32,17 @@ export async function startOcspResponder(opts: { port?: number } = {}): Promise<
   const port = opts.port ?? DEV_OCSP_PORT;
   const child = spawn(
     'openssl',
-    ['ocsp', '-index', DEV_PATHS.issuingCaIndex, '-port', `127.0.0.1:${port}`, '-rsigner', DEV_PATHS.ocspPem, '-rkey', DEV_PATHS.ocspKey, '-CA', DEV_PATHS.issuingCaPem, '-ndays', '1'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    ['ocsp', '-index', DEV_PATHS.issuingCaIndex, '-port', String(port), '-rsigner', DEV_PATHS.ocspPem, '-rkey', DEV_PATHS.ocspKey, '-CA', DEV_PATHS.issuingCaPem, '-ndays', '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+  let ready = false;
+  const onData = (d: string): void => {
     stderr = (stderr + d).slice(-4000);
-  });
+    if (stderr.includes(READY)) ready = true;
+  };
+  child.stdout.setEncoding('utf8').on('data', onData);
+  child.stderr.setEncoding('utf8').on('data', onData);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let dead = false;
   void exited.then(() => {
@@ -54,9 +51,16 @@ export async function startOcspResponder(opts: { port?: number } = {}): Promise<
   // Bounded wait: 200 attempts of 50 ms.
   for (let i = 0; i < 200; i++) {
     if (dead) throw new Error(`openssl ocsp exited before answering on port ${port}: ${stderr.trim()}`);
-    if (await canConnect(port)) {
+    if (ready) {
+      // One real request (for the responder's own certificate) proves it answers, not just listens.
+      const url = `http://127.0.0.1:${port}`;
+      await promisify(execFile)('openssl', ['ocsp', '-issuer', DEV_PATHS.issuingCaPem, '-cert', DEV_PATHS.ocspPem, '-url', url, '-CAfile', DEV_PATHS.chainPem, '-timeout', '10'], { timeout: 15_000 }).catch(async (e: unknown) => {
+        child.kill('SIGTERM');
+        await exited;
+        throw new Error(`openssl ocsp on port ${port} did not answer a probe request: ${e instanceof Error ? e.message : String(e)}`);
+      });
       return {
-        url: `http://127.0.0.1:${port}`,
+        url,
         port,
         async stop() {
           if (!dead) child.kill('SIGTERM');
