@@ -4,7 +4,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_AGENCY_DEFAULT, DEV_KEY_LABELS, DEV_PATHS as P, devCertPath } from '../../scripts/devPkiPaths.ts';
 import { ensureDevPki } from '../../scripts/dev-pki.ts';
@@ -195,5 +197,21 @@ describe('NSS db for pdfsig', () => {
     expect(existsSync(`${P.nssDir}/cert9.db`)).toBe(true);
     const out = execFileSync('certutil', ['-L', '-d', `sql:${P.nssDir}`], { encoding: 'utf8' });
     expect(out).toMatch(/Chungthuc Dev Root CA\s+CT,C,C/);
+  });
+
+  it('lets NSS validate an officer certificate for signing (the check pdfsig makes)', () => {
+    // Work on a copy so the shared db stays exactly as generated.
+    const dir = mkdtempSync(path.join(tmpdir(), 'chungthuc-nss-'));
+    try {
+      cpSync(P.nssDir, dir, { recursive: true });
+      const db = `sql:${dir}`;
+      execFileSync('certutil', ['-A', '-d', db, '-n', 'issuing', '-t', ',,', '-i', P.issuingCaPem]);
+      execFileSync('certutil', ['-A', '-d', db, '-n', 'officer1', '-t', ',,', '-i', devCertPath('officer1')]);
+      execFileSync('certutil', ['-A', '-d', db, '-n', 'expired', '-t', ',,', '-i', devCertPath('officer-expired')]);
+      expect(sh('certutil', ['-V', '-d', db, '-n', 'officer1', '-u', 'S']).out).toContain('certificate is valid');
+      expect(sh('certutil', ['-V', '-d', db, '-n', 'expired', '-u', 'S']).out).toContain('invalid');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
