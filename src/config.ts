@@ -35,6 +35,7 @@ const schema = z.object({
   SOFTHSM2_CONF: z.string().min(1).default('hsm/softhsm2.conf'),
   CERTS_DIR: z.string().min(1).default('certs'),
   TRUST_DIR: z.string().min(1).optional(),
+  CA_CERTS: z.string().min(1).optional(),
   BODY_LIMIT_BYTES: int(1_048_576, 1024),
   UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
   REQUEST_TIMEOUT_MS: int(120_000, 1000),
@@ -57,6 +58,8 @@ export interface Config {
   };
   certsDir: string;
   trustDir: string;
+  /** CA certificates (file or folder) used to complete signers' chains in the CMS. */
+  caCerts: string;
   limits: { jsonBytes: number; uploadBytes: number; requestTimeoutMs: number };
   shutdownTimeoutMs: number;
 }
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pkcs11: { module: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: readPin(e), poolSize: e.PKCS11_POOL_SIZE },
     certsDir,
     trustDir: e.TRUST_DIR === undefined ? path.join(certsDir, 'trust') : abs(e.TRUST_DIR),
+    caCerts: e.CA_CERTS === undefined ? path.join(certsDir, 'chain.pem') : abs(e.CA_CERTS),
     limits: { jsonBytes: e.BODY_LIMIT_BYTES, uploadBytes: e.UPLOAD_LIMIT_BYTES, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

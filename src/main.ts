@@ -11,6 +11,8 @@ import { listen, type RunningServer } from './http/server.ts';
 import { openDatabase, type OpenedDatabase } from './registry/index.ts';
 import { openToken, type Pkcs11Token } from './signers/index.ts';
 import { AppError } from './errors.ts';
+import { CertificatePool, loadCertificates } from './pki/index.ts';
+import type { SigningDeps } from './services/signDocument.ts';
 
 export interface Service {
   readonly config: Config;
@@ -91,13 +93,20 @@ class HsmConnection {
 }
 
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<Service> {
+  const caPool = new CertificatePool([...loadCertificates(config.caCerts), ...loadCertificates(config.trustDir)]);
   const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
   if (db.applied.length > 0) logger.info({ file: db.file, applied: db.applied }, 'database migrated');
   const hsm = new HsmConnection(config.pkcs11, logger);
   await hsm.connect();
 
+  const signing: SigningDeps = {
+    getSigner: (label) => hsm.get().getSigner(label),
+    caPool,
+  };
   const app = createApp({
     logger,
+    signing,
+    dataDir: config.dataDir,
     limits: config.limits,
     readiness: [
       { name: 'hsm', check: () => hsm.ping() },

@@ -3,11 +3,15 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import { bodyLimit, errorEdge, requestContext, type AppState } from './middleware.ts';
 import { healthRouter, type ReadinessCheck } from './routes/health/router.ts';
+import { signaturesRouter } from './routes/signatures/router.ts';
+import type { SigningDeps } from '../services/signDocument.ts';
 
 export interface AppDeps {
   logger: Logger;
   limits: { jsonBytes: number; uploadBytes: number };
   readiness: readonly ReadinessCheck[];
+  signing: SigningDeps;
+  dataDir: string;
 }
 
 /** Routes that accept documents (PDFs, scans) get the upload limit instead of the JSON one. */
@@ -20,8 +24,12 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(requestContext(deps.logger));
   app.use(errorEdge());
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
-  const health = healthRouter(deps.readiness);
-  app.use(health.routes());
-  app.use(health.allowedMethods({ throw: true }));
+  for (const router of [
+    healthRouter(deps.readiness),
+    signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
+  ]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: true }));
+  }
   return app;
 }

@@ -6,8 +6,6 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import net from 'node:net';
 
-/** Printed by `openssl ocsp` once it listens (apps/ocsp.c); a bare TCP probe would wedge its single-threaded loop. */
-const READY = 'waiting for OCSP client connections';
 import { DEV_OCSP_PORT, DEV_PATHS } from '../../scripts/devPkiPaths.ts';
 
 export interface OcspResponder {
@@ -30,47 +28,51 @@ export function freePort(): Promise<number> {
 
 export async function startOcspResponder(opts: { port?: number } = {}): Promise<OcspResponder> {
   const port = opts.port ?? DEV_OCSP_PORT;
+  const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     'openssl',
-    ['ocsp', '-index', DEV_PATHS.issuingCaIndex, '-port', String(port), '-rsigner', DEV_PATHS.ocspPem, '-rkey', DEV_PATHS.ocspKey, '-CA', DEV_PATHS.issuingCaPem, '-ndays', '1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // -multi: worker processes, so one stuck or reset client (pdfsig/NSS) cannot wedge the responder;
+    // openssl then makes itself a process-group leader (setpgid), so stop() signals the whole group.
+    // -timeout: a connection that sends nothing is dropped. stdio is not piped: the workers would
+    // keep the pipes (and so the test process) alive.
+    ['ocsp', '-index', DEV_PATHS.issuingCaIndex, '-port', String(port), '-rsigner', DEV_PATHS.ocspPem, '-rkey', DEV_PATHS.ocspKey, '-CA', DEV_PATHS.issuingCaPem, '-ndays', '1', '-multi', '2', '-timeout', '5'],
+    { stdio: 'ignore' },
   );
-  let stderr = '';
-  let ready = false;
-  const onData = (d: string): void => {
-    stderr = (stderr + d).slice(-4000);
-    if (stderr.includes(READY)) ready = true;
-  };
-  child.stdout.setEncoding('utf8').on('data', onData);
-  child.stderr.setEncoding('utf8').on('data', onData);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let dead = false;
-  void exited.then(() => {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
     dead = true;
-  });
-  // Bounded wait: 200 attempts of 50 ms.
-  for (let i = 0; i < 200; i++) {
-    if (dead) throw new Error(`openssl ocsp exited before answering on port ${port}: ${stderr.trim()}`);
-    if (ready) {
-      // One real request (for the responder's own certificate) proves it answers, not just listens.
-      const url = `http://127.0.0.1:${port}`;
-      await promisify(execFile)('openssl', ['ocsp', '-issuer', DEV_PATHS.issuingCaPem, '-cert', DEV_PATHS.ocspPem, '-url', url, '-CAfile', DEV_PATHS.chainPem, '-timeout', '10'], { timeout: 15_000 }).catch(async (e: unknown) => {
-        child.kill('SIGTERM');
-        await exited;
-        throw new Error(`openssl ocsp on port ${port} did not answer a probe request: ${e instanceof Error ? e.message : String(e)}`);
-      });
+    resolve();
+  }));
+  const killAll = (): void => {
+    for (const target of [-(child.pid ?? 0), child.pid ?? 0]) {
+      try {
+        if (target !== 0) process.kill(target, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  // Bounded wait: real OCSP requests (a bare TCP probe would wedge a single-process responder),
+  // retried until one is answered.
+  let lastError = '';
+  for (let i = 0; i < 40; i++) {
+    if (dead) throw new Error(`openssl ocsp exited before answering on port ${port}`);
+    try {
+      await promisify(execFile)('openssl', ['ocsp', '-issuer', DEV_PATHS.issuingCaPem, '-cert', DEV_PATHS.ocspPem, '-url', url, '-CAfile', DEV_PATHS.chainPem, '-timeout', '2'], { timeout: 5_000 });
       return {
         url,
         port,
         async stop() {
-          if (!dead) child.kill('SIGTERM');
+          if (!dead) killAll();
           await exited;
         },
       };
+    } catch (e) {
+      lastError = e instanceof Error ? e.message : String(e);
+      await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
-  child.kill('SIGTERM');
+  killAll();
   await exited;
-  throw new Error(`openssl ocsp did not answer on port ${port} within 10 s: ${stderr.trim()}`);
+  throw new Error(`openssl ocsp did not answer on port ${port}: ${lastError}`);
 }

@@ -1,0 +1,115 @@
+/**
+ * Receiving documents: multipart/form-data (files streamed to temporary files, never buffered whole)
+ * or a raw body (`application/pdf`). Every byte counts against the route's limit; temporary files are
+ * removed when the response ends, whatever happened.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import busboy from 'busboy';
+import type { Context } from 'koa';
+import { HttpError } from './problem.ts';
+
+export interface UploadedFile {
+  field: string;
+  filename: string;
+  mimeType: string;
+  path: string;
+  size: number;
+}
+
+export interface UploadLimits {
+  bytes: number;
+  files: number;
+  fields: number;
+  fieldBytes: number;
+}
+
+const tooLarge = (limit: number) =>
+  new HttpError('body-too-large', `the upload exceeds the limit of ${limit} bytes`, { status: 413, details: { limit } });
+
+/** A scratch folder for one request, removed when the response is finished or aborted. */
+export async function requestTempDir(ctx: Context, baseDir: string): Promise<string> {
+  const dir = path.join(baseDir, 'tmp', randomUUID());
+  await mkdir(dir, { recursive: true });
+  const cleanup = () => void rm(dir, { recursive: true, force: true });
+  ctx.res.once('close', cleanup);
+  return dir;
+}
+
+/** Counts bytes through a stream and fails once the shared budget is exceeded. */
+function budget(limit: number, used: { n: number }): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      used.n += chunk.length;
+      if (used.n > limit) cb(tooLarge(limit));
+      else cb(null, chunk);
+    },
+  });
+}
+
+export async function receiveRaw(ctx: Context, dir: string, limit: number, filename = 'upload.bin'): Promise<UploadedFile> {
+  const file = path.join(dir, 'raw-' + randomUUID());
+  const used = { n: 0 };
+  try {
+    await pipeline(ctx.req, budget(limit, used), createWriteStream(file));
+  } catch (err) {
+    if (err instanceof HttpError) ctx.set('Connection', 'close');
+    throw err;
+  }
+  return { field: 'file', filename, mimeType: ctx.request.type || 'application/octet-stream', path: file, size: used.n };
+}
+
+export async function receiveMultipart(
+  ctx: Context,
+  dir: string,
+  limits: UploadLimits,
+): Promise<{ fields: Record<string, string>; files: UploadedFile[] }> {
+  const fields: Record<string, string> = {};
+  const files: UploadedFile[] = [];
+  const used = { n: 0 };
+  const writes: Promise<void>[] = [];
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({
+      headers: ctx.req.headers,
+      limits: { files: limits.files, fields: limits.fields, fieldSize: limits.fieldBytes, fileSize: limits.bytes, parts: limits.files + limits.fields },
+    });
+  } catch (cause) {
+    throw new HttpError('invalid-multipart', 'the multipart body cannot be parsed (missing boundary?)', { status: 400, cause });
+  }
+  const done = new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => {
+      ctx.req.unpipe(bb);
+      ctx.req.resume();
+      reject(err);
+    };
+    bb.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new HttpError('field-too-large', `field "${name}" exceeds ${limits.fieldBytes} bytes`, { status: 413 }));
+      fields[name] = value;
+    });
+    bb.on('file', (field, stream, info) => {
+      const target = path.join(dir, `${files.length}-${randomUUID()}`);
+      const entry: UploadedFile = { field, filename: info.filename ?? field, mimeType: info.mimeType, path: target, size: 0 };
+      files.push(entry);
+      const counter = budget(limits.bytes, used);
+      counter.on('data', (c: Buffer) => (entry.size += c.length));
+      writes.push(pipeline(stream, counter, createWriteStream(target)).catch((err: unknown) => {
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }));
+    });
+    bb.on('filesLimit', () => fail(new HttpError('too-many-files', `at most ${limits.files} files per request`, { status: 413 })));
+    bb.on('fieldsLimit', () => fail(new HttpError('too-many-fields', `at most ${limits.fields} fields per request`, { status: 413 })));
+    bb.on('partsLimit', () => fail(new HttpError('too-many-parts', 'too many parts in the multipart body', { status: 413 })));
+    bb.on('error', (err: unknown) => fail(new HttpError('invalid-multipart', 'the multipart body is malformed', { status: 400, cause: err })));
+    bb.on('close', () => resolve());
+  });
+  ctx.req.pipe(bb);
+  await done;
+  await Promise.all(writes);
+  if (used.n > limits.bytes) throw tooLarge(limits.bytes);
+  return { fields, files };
+}

@@ -1,0 +1,171 @@
+/**
+ * Signing as explicit stages (pyHanko's PdfSigner / EU DSS getDataToSign → signDigest → sign):
+ *   prepare  — place the signature dictionary with its placeholders in a new incremental update;
+ *   digest   — hash the byte ranges while the output is written (one pass over the original);
+ *   sign     — done by the caller, anywhere (HSM, remote signer);
+ *   embed    — write the CMS into the /Contents hole in place.
+ * The original bytes are streamed, never loaded whole: a 200 MB scan costs one read, one write
+ * and one hash, plus a few KB for the update.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { IncrementalUpdate, contentsHexFor, fillByteRange, type PdfDocument, type SignaturePlaceholder } from '../pdf/index.ts';
+import type { DigestAlgorithm } from '../signers/Signer.ts';
+import { PadesError } from './errors.ts';
+import { placeSignature, type SignatureDictionaryOptions, type SignatureFieldOptions } from './signatureField.ts';
+
+export type DocumentInput = { path: string } | { bytes: Uint8Array };
+export type DocumentOutput = { path: string } | { memory: true };
+
+const NODE_HASH: Record<DigestAlgorithm, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+export interface PrepareOptions {
+  signature: SignatureDictionaryOptions;
+  field?: SignatureFieldOptions;
+  digestAlgorithm: DigestAlgorithm;
+}
+
+export interface PreparedSignature {
+  readonly placeholder: SignaturePlaceholder;
+  readonly byteRange: readonly [number, number, number, number];
+  readonly fieldName: string;
+  readonly pageIndex: number;
+  readonly digestAlgorithm: DigestAlgorithm;
+  /** Hash of the two signed ranges (ISO 32000-1 §12.8.1), what message-digest must equal. */
+  readonly digest: Uint8Array;
+  /** Writes the DER CMS (or timestamp token) into the hole and completes the output. */
+  embed(der: Uint8Array): Promise<SignedOutput>;
+  /** Gives up: removes a partially written output file. */
+  abort(): Promise<void>;
+}
+
+export interface SignedOutput {
+  /** The whole signed document when the output is in memory. */
+  bytes?: Uint8Array;
+  path?: string;
+  length: number;
+}
+
+export async function prepareSignature(
+  doc: PdfDocument,
+  input: DocumentInput,
+  output: DocumentOutput,
+  opts: PrepareOptions,
+): Promise<PreparedSignature> {
+  const up = new IncrementalUpdate(doc);
+  const placed = await placeSignature(up, doc, opts.signature, opts.field);
+  const built = up.build();
+  const ph = built.placeholders.find((p) => p.objectNumber === placed.signatureObject);
+  if (!ph) throw new PadesError('internal-placeholder-missing', 'the writer did not record the signature placeholder', { status: 500 });
+  fillByteRange(built.bytes, ph, built.totalLength);
+  const originalLength = doc.source.length;
+  if ('bytes' in input && input.bytes.length !== originalLength) {
+    throw new PadesError('internal-input-mismatch', 'the document and the input bytes differ in length', { status: 500 });
+  }
+
+  const hash = createHash(NODE_HASH[opts.digestAlgorithm]);
+  // Offsets of the hole inside the appended bytes.
+  const holeStart = ph.contentsStart - originalLength;
+  const holeEnd = ph.contentsEnd - originalLength;
+  const head = built.bytes.subarray(0, holeStart);
+  const tail = built.bytes.subarray(holeEnd);
+
+  let memory: Uint8Array | undefined;
+  let partialPath: string | undefined;
+  if ('memory' in output) {
+    memory = new Uint8Array(built.totalLength);
+    if ('bytes' in input) memory.set(input.bytes, 0);
+    else await readInto(input.path, memory.subarray(0, originalLength));
+    memory.set(built.bytes, originalLength);
+    hash.update(memory.subarray(0, ph.contentsStart));
+    hash.update(memory.subarray(ph.contentsEnd));
+  } else {
+    partialPath = `${output.path}.partial`;
+    await writeHashed(input, partialPath, hash, [head, built.bytes.subarray(holeStart, holeEnd), tail]);
+  }
+  const digest = new Uint8Array(hash.digest());
+
+  return {
+    placeholder: ph,
+    byteRange: ph.byteRange,
+    fieldName: placed.fieldName,
+    pageIndex: placed.pageIndex,
+    digestAlgorithm: opts.digestAlgorithm,
+    digest,
+    async embed(der) {
+      const hex = Buffer.from(contentsHexFor(der, ph.reservedBytes), 'latin1');
+      if (memory) {
+        memory.set(hex, ph.contentsStart + 1);
+        return { bytes: memory, length: memory.length };
+      }
+      const fh = await open(partialPath!, 'r+');
+      try {
+        await fh.write(hex, 0, hex.length, ph.contentsStart + 1);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const finalPath = (output as { path: string }).path;
+      await rename(partialPath!, finalPath);
+      return { path: finalPath, length: built.totalLength };
+    },
+    async abort() {
+      if (partialPath) await rm(partialPath, { force: true });
+    },
+  };
+}
+
+/**
+ * Copies the original to `target` while hashing it, then appends the update: `parts` are
+ * [bytes before the hole, the hole, bytes after the hole]; the hole is written but not hashed.
+ */
+async function writeHashed(
+  input: DocumentInput,
+  target: string,
+  hash: ReturnType<typeof createHash>,
+  parts: [Uint8Array, Uint8Array, Uint8Array],
+): Promise<void> {
+  const [head, hole, tail] = parts;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      hash.update(head);
+      this.push(head);
+      this.push(hole);
+      hash.update(tail);
+      this.push(tail);
+      cb();
+    },
+  });
+  const source = 'path' in input ? createReadStream(input.path, { highWaterMark: 1 << 20 }) : oneChunk(input.bytes);
+  try {
+    await pipeline(source, hashing, createWriteStream(target, { highWaterMark: 1 << 20 }));
+  } catch (err) {
+    await rm(target, { force: true });
+    throw err;
+  }
+}
+
+async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Buffer> {
+  yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function readInto(path: string, target: Uint8Array): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    let off = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(target, off, Math.min(1 << 20, target.length - off), off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}

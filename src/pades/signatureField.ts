@@ -1,0 +1,256 @@
+/**
+ * Puts a signature (or document timestamp) dictionary with its placeholders into an incremental
+ * update, in a new or an existing empty signature field (ISO 32000-1 §12.7.4.5, §12.8), with
+ * DocMDP (§12.8.2.2) and FieldMDP (§12.8.2.4) references when asked.
+ */
+import {
+  IncrementalUpdate,
+  PdfByteRangeHole,
+  PdfContentsHole,
+  PdfDict,
+  PdfDocument,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  name,
+  numberValue,
+  type PdfValue,
+  type SignatureField,
+} from '../pdf/index.ts';
+import { buildSignatureAppearance, type SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
+import { PadesError } from './errors.ts';
+import { pdfDate } from './pdfDate.ts';
+
+export type SubFilter = 'ETSI.CAdES.detached' | 'adbe.pkcs7.detached' | 'ETSI.RFC3161';
+export type DocMdpLevel = 1 | 2 | 3;
+
+export interface FieldLock {
+  /** §12.7.4.5 Table 233: which fields become read-only once this field is signed. */
+  action: 'All' | 'Include' | 'Exclude';
+  fields?: string[];
+}
+
+export interface SignatureFieldOptions {
+  /** Sign this existing empty field, or create a field with this name (default `SignatureN`). */
+  fieldName?: string;
+  /** 1-based page for the widget; default 1. */
+  page?: number;
+  /** Visible widget rectangle [llx, lly, urx, ury] in default user space; absent = invisible. */
+  rect?: [number, number, number, number];
+  /** What the visible widget shows; width/height come from `rect`. */
+  appearance?: Omit<SignatureAppearanceSpec, 'width' | 'height'>;
+  /** FieldMDP lock written on a new field and referenced from the signature. */
+  lock?: FieldLock;
+}
+
+export interface SignatureDictionaryOptions {
+  subFilter: SubFilter;
+  /** Bytes reserved for the DER CMS / timestamp token. */
+  reservedBytes: number;
+  /** /M; required for signatures (EN 319 142-1 §5.3: the claimed signing time lives here). */
+  signingTime?: Date;
+  /** Offset of the local time written in /M, minutes east of UTC. */
+  utcOffsetMinutes?: number;
+  name?: string;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  /** Certification signature with DocMDP permissions P (only as the first signature). */
+  certify?: DocMdpLevel;
+}
+
+export interface PlacedSignature {
+  signatureObject: number;
+  fieldName: string;
+  pageIndex: number;
+}
+
+/** The DocMDP permission of the document's certification signature, if it has one. */
+export function docMdpPermission(doc: PdfDocument): DocMdpLevel | undefined {
+  const perms = doc.resolveDict(doc.catalog.get('Perms'));
+  const sig = doc.resolveDict(perms?.get('DocMDP'));
+  if (!sig) return undefined;
+  const refs = doc.resolve(sig.get('Reference'));
+  if (!Array.isArray(refs)) return 2; // §12.8.2.2: P defaults to 2
+  for (const r of refs) {
+    const ref = doc.resolveDict(r);
+    if (ref?.getName('TransformMethod') !== 'DocMDP') continue;
+    const p = numberValue(doc.resolveDict(ref.get('TransformParams'))?.get('P'));
+    return p === 1 || p === 3 ? p : 2;
+  }
+  return 2;
+}
+
+function text(value: string): PdfString {
+  return PdfString.fromText(value);
+}
+
+function uniqueFieldName(existing: readonly SignatureField[]): string {
+  const names = new Set(existing.map((f) => f.name));
+  for (let i = 1; ; i++) if (!names.has(`Signature${i}`)) return `Signature${i}`;
+}
+
+/** Appends `item` to the array at `holder[key]`, which may be direct, indirect or absent. */
+function appendToArray(up: IncrementalUpdate, doc: PdfDocument, holder: PdfDict, key: string, item: PdfValue): void {
+  const v = holder.get(key);
+  if (v instanceof PdfRef) {
+    const arr = doc.resolve(v);
+    if (!Array.isArray(arr)) throw new PadesError('pdf-structure-unsupported', `/${key} references a non-array object`);
+    up.setObject(v.num, [...arr, item]);
+  } else if (Array.isArray(v)) {
+    holder.set(key, [...v, item]);
+  } else {
+    holder.set(key, [item]);
+  }
+}
+
+function lockDict(lock: FieldLock): PdfDict {
+  const d = new PdfDict({ Type: name('SigFieldLock'), Action: name(lock.action) });
+  if (lock.action !== 'All') d.set('Fields', (lock.fields ?? []).map(text));
+  return d;
+}
+
+function fieldMdpReference(lock: PdfDict): PdfDict {
+  const params = new PdfDict({ Type: name('TransformParams'), Action: lock.get('Action') ?? name('All'), V: name('1.2') });
+  const fields = lock.get('Fields');
+  if (fields !== undefined) params.set('Fields', fields);
+  return new PdfDict({ Type: name('SigRef'), TransformMethod: name('FieldMDP'), TransformParams: params });
+}
+
+function emptyAppearance(): PdfStream {
+  const dict = new PdfDict({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 0, 0], Length: 0 });
+  return new PdfStream(dict, new Uint8Array(0));
+}
+
+export async function placeSignature(
+  up: IncrementalUpdate,
+  doc: PdfDocument,
+  sig: SignatureDictionaryOptions,
+  field: SignatureFieldOptions = {},
+): Promise<PlacedSignature> {
+  const isTimestamp = sig.subFilter === 'ETSI.RFC3161';
+  const existing = doc.signatureFields();
+  const signed = existing.filter((f) => f.value !== null);
+  const p = docMdpPermission(doc);
+  if (p === 1) {
+    throw new PadesError('document-certified-no-changes', 'the document carries a certification signature that permits no changes (DocMDP P=1)', { status: 409 });
+  }
+  if (sig.certify !== undefined) {
+    if (isTimestamp) throw new PadesError('invalid-parameters', 'a document timestamp cannot be a certification signature', { status: 400 });
+    // §12.8.2.2 / EN 319 142-1 §5.4: at most one certification signature, and it is the first one.
+    if (signed.length > 0 || p !== undefined) {
+      throw new PadesError('certification-not-first', 'a certification signature must be the first signature of the document', { status: 409 });
+    }
+  }
+  if (!isTimestamp && sig.signingTime === undefined) throw new PadesError('invalid-parameters', 'signingTime is required');
+
+  const pageCount = doc.pageCount;
+  const pageIndex = (field.page ?? 1) - 1;
+  if (!Number.isInteger(pageIndex) || pageIndex < 0 || pageIndex >= pageCount) {
+    throw new PadesError('page-out-of-range', `page ${field.page} does not exist (the document has ${pageCount})`, { status: 400 });
+  }
+
+  // The signature dictionary (§12.8.1 Table 252).
+  const sigDict = new PdfDict({ Type: name(isTimestamp ? 'DocTimeStamp' : 'Sig'), Filter: name('Adobe.PPKLite'), SubFilter: name(sig.subFilter) });
+  sigDict.set('ByteRange', new PdfByteRangeHole());
+  sigDict.set('Contents', new PdfContentsHole(sig.reservedBytes));
+  if (sig.signingTime) sigDict.set('M', text(pdfDate(sig.signingTime, sig.utcOffsetMinutes)));
+  if (sig.name) sigDict.set('Name', text(sig.name));
+  if (sig.reason) sigDict.set('Reason', text(sig.reason));
+  if (sig.location) sigDict.set('Location', text(sig.location));
+  if (sig.contactInfo) sigDict.set('ContactInfo', text(sig.contactInfo));
+  sigDict.set('Prop_Build', new PdfDict({ App: new PdfDict({ Name: name('chungthuc') }) }));
+  const sigNum = up.allocate();
+  const sigRef = new PdfRef(sigNum, 0);
+  const references: PdfDict[] = [];
+  if (sig.certify !== undefined) {
+    references.push(
+      new PdfDict({
+        Type: name('SigRef'),
+        TransformMethod: name('DocMDP'),
+        TransformParams: new PdfDict({ Type: name('TransformParams'), P: sig.certify, V: name('1.2') }),
+      }),
+    );
+  }
+
+  const catalogRef = doc.catalogRef;
+  if (!catalogRef) throw new PadesError('pdf-structure-unsupported', 'the catalog is not an indirect object');
+  const catalog = up.edit(catalogRef.num);
+  if (sig.certify !== undefined) catalog.set('Perms', new PdfDict({ DocMDP: sigRef }));
+
+  // The AcroForm (direct in the catalog or indirect); SigFlags 3 = SignaturesExist | AppendOnly (§12.7.2).
+  const formVal = catalog.get('AcroForm');
+  let form: PdfDict;
+  if (formVal instanceof PdfRef) form = up.edit(formVal.num);
+  else if (formVal instanceof PdfDict) form = formVal;
+  else {
+    form = new PdfDict({ Fields: [] });
+    catalog.set('AcroForm', up.add(form));
+  }
+  form.set('SigFlags', 3);
+
+  let fieldName: string;
+  let widgetDict: PdfDict;
+  let widgetPage = pageIndex;
+  const target = field.fieldName === undefined ? undefined : existing.find((f) => f.name === field.fieldName);
+  if (target) {
+    if (target.value !== null) {
+      throw new PadesError('field-already-signed', `the field "${target.name}" is already signed`, { status: 409 });
+    }
+    if (!target.ref) throw new PadesError('pdf-structure-unsupported', `the field "${target.name}" is not an indirect object`);
+    fieldName = target.name;
+    const fieldDict = up.edit(target.ref.num);
+    fieldDict.set('V', sigRef);
+    const w = target.widgets[0];
+    widgetDict = w?.ref ? (w.ref.num === target.ref.num ? fieldDict : up.edit(w.ref.num)) : fieldDict;
+    widgetPage = w?.pageIndex ?? pageIndex;
+    if (target.lock) references.push(fieldMdpReference(target.lock));
+  } else {
+    fieldName = field.fieldName ?? uniqueFieldName(existing);
+    const page = doc.getPage(pageIndex);
+    if (!page.ref) throw new PadesError('pdf-structure-unsupported', 'the page is not an indirect object');
+    // A merged field + widget annotation (§12.7.3.1); F 132 = Print | Locked.
+    widgetDict = new PdfDict({
+      Type: name('Annot'),
+      Subtype: name('Widget'),
+      FT: name('Sig'),
+      T: text(fieldName),
+      V: sigRef,
+      F: 132,
+      Rect: field.rect ?? [0, 0, 0, 0],
+      P: page.ref,
+    });
+    if (field.lock) {
+      const lock = lockDict(field.lock);
+      widgetDict.set('Lock', up.add(lock));
+      references.push(fieldMdpReference(lock));
+    }
+    const widgetRef = up.add(widgetDict);
+    appendToArray(up, doc, form, 'Fields', widgetRef);
+    const pageDict = page.dict.get('Annots') instanceof PdfRef ? page.dict : up.edit(page.ref.num);
+    appendToArray(up, doc, pageDict, 'Annots', widgetRef);
+  }
+  if (references.length > 0) sigDict.set('Reference', references);
+
+  const rect = field.rect ?? rectOf(widgetDict);
+  const width = rect ? Math.abs(rect[2] - rect[0]) : 0;
+  const height = rect ? Math.abs(rect[3] - rect[1]) : 0;
+  if (field.rect) widgetDict.set('Rect', field.rect);
+  if (field.appearance && width > 0 && height > 0) {
+    const ap = await buildSignatureAppearance({ ...field.appearance, width, height }, () => up.allocate());
+    for (const o of ap.objects) up.setRawObject(o.num, o.body);
+    widgetDict.set('AP', new PdfDict({ N: new PdfRef(ap.formXObject, 0) }));
+  } else if (!widgetDict.has('AP')) {
+    // PDF/A and several validators expect an appearance even for an invisible widget.
+    widgetDict.set('AP', new PdfDict({ N: up.add(emptyAppearance()) }));
+  }
+  up.setObject(sigNum, sigDict);
+  return { signatureObject: sigNum, fieldName, pageIndex: widgetPage };
+}
+
+function rectOf(d: PdfDict): [number, number, number, number] | undefined {
+  const r = d.get('Rect');
+  if (!Array.isArray(r) || r.length !== 4) return undefined;
+  const n = r.map((x) => numberValue(x));
+  return n.every((x) => x !== undefined) ? (n as [number, number, number, number]) : undefined;
+}

@@ -1,0 +1,3 @@
+export { CertificatePool, isSelfIssued } from './CertificatePool.ts';
+export { loadCertificates, parseCertificates } from './certificates.ts';
+export { PkiError } from './errors.ts';

@@ -1,0 +1,216 @@
+/**
+ * The signing matrix: inputs × keys/schemes × field kinds, each output proven by qpdf, pdfsig (with
+ * the dev root trusted and the dev OCSP responder answering) and openssl cms.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
+import { CertificatePool, loadCertificates } from '../../src/pki/index.ts';
+import { PdfDocument } from '../../src/pdf/index.ts';
+import { PadesError, signPdf, type SignPdfOptions } from '../../src/pades/index.ts';
+import { chainFor } from '../../src/services/signDocument.ts';
+import type { Pkcs11Token } from '../../src/signers/index.ts';
+import { DEV_PATHS, openDevToken } from '../support/hsm.ts';
+import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
+import { opensslCmsPrint, opensslCmsVerify, pdfsig, qpdfCheck, rawSignatures } from '../support/pdfTools.ts';
+
+const CORPUS = path.resolve(DEV_PATHS.root, '..', 'shared', 'corpus');
+
+let token: Pkcs11Token;
+let ocsp: OcspResponder;
+let fixtures: FixtureSet;
+let pool: CertificatePool;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-sign-'));
+
+beforeAll(async () => {
+  fixtures = generateFixtures(path.join(tmp, 'fixtures'));
+  token = await openDevToken({ poolSize: 2 });
+  ocsp = await startOcspResponder();
+  pool = new CertificatePool([...loadCertificates(DEV_PATHS.chainPem)]);
+});
+afterAll(async () => {
+  await ocsp?.stop();
+  await token?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+type KeyCase = { label: string; scheme: SignPdfOptions['scheme']; name: string };
+const KEYS: KeyCase[] = [
+  { label: 'officer1', scheme: 'RSASSA-PKCS1-v1_5', name: 'RSA' },
+  { label: 'officer1', scheme: 'RSASSA-PSS', name: 'RSA-PSS' },
+  { label: 'officer2', scheme: 'ECDSA', name: 'ECDSA' },
+];
+type Mode = 'invisible-approval' | 'visible-approval' | 'certification';
+const MODES: Mode[] = ['invisible-approval', 'visible-approval', 'certification'];
+
+async function sign(input: string, output: string, key: KeyCase, mode: Mode, extra: Partial<SignPdfOptions> = {}) {
+  const signer = await token.getSigner(key.label);
+  return signPdf({ path: input }, { path: output }, {
+    signer,
+    chain: chainFor(signer.certificate!, pool),
+    scheme: key.scheme,
+    reason: 'Chứng thực bản sao đúng với bản chính',
+    location: 'Thanh Hóa',
+    certify: mode === 'certification' ? 2 : undefined,
+    field:
+      mode === 'visible-approval'
+        ? { rect: [40, 40, 300, 120], appearance: { lines: [{ text: 'Ký bởi: Nguyễn Văn An', bold: true }, { text: 'Địa điểm: Thanh Hóa' }] } }
+        : undefined,
+    ...extra,
+  });
+}
+
+/** Every check an output must pass; `expected` signatures, the last one covering the whole file. */
+function proveOutput(file: string, original: string, expected: number) {
+  const q = qpdfCheck(file);
+  expect(q.warnings, q.output).toEqual([]);
+  expect(q.ok, q.output).toBe(true);
+  // Earlier bytes untouched.
+  const before = readFileSync(original);
+  expect(readFileSync(file).subarray(0, before.length).equals(before)).toBe(true);
+  const sigs = pdfsig(file);
+  const ours = sigs.slice(-expected);
+  for (const s of ours) {
+    expect(s.signatureStatus).toBe('Signature is Valid.');
+    expect(s.certificateStatus).toBe('Certificate is Trusted.');
+  }
+  expect(sigs.at(-1)?.total).toBe(true);
+  const raws = rawSignatures(file).slice(-expected);
+  for (const raw of raws) {
+    const v = opensslCmsVerify(file, raw);
+    expect(v.ok, v.output).toBe(true);
+  }
+  return sigs;
+}
+
+const INPUTS: Array<keyof FixtureSet> = ['classic', 'objstm', 'hybrid', 'linearized', 'incremental', 'pdf13', 'pdf20', 'forms'];
+
+describe('PAdES B-B signing through the HSM', () => {
+  for (const input of INPUTS) {
+    for (const key of KEYS) {
+      for (const mode of MODES) {
+        it(`${input} × ${key.name} × ${mode}`, async () => {
+          const out = path.join(tmp, `${input}-${key.name}-${mode}.pdf`);
+          const r = await sign(fixtures[input], out, key, mode);
+          const sigs = proveOutput(out, fixtures[input], 1);
+          expect(sigs.at(-1)?.subFilter).toBe('ETSI.CAdES.detached');
+          expect(sigs.at(-1)?.signerCommonName).toBe(new X509Certificate((await token.getSigner(key.label)).certificate!).subject.split('\n').find((l) => l.startsWith('CN='))!.slice(3));
+          // The update keeps the original's xref kind (ISO 32000-1 §7.5.6).
+          const doc = PdfDocument.open(out);
+          try {
+            const orig = PdfDocument.open(fixtures[input]);
+            expect(doc.revisions.at(-1)!.xrefKind).toBe(orig.revisions.at(-1)!.xrefKind);
+            orig.close();
+            const field = doc.signatureFields().find((f) => f.name === r.fieldName)!;
+            expect(field.value?.getName('SubFilter')).toBe('ETSI.CAdES.detached');
+            expect(field.value?.get('M')).toBeDefined();
+            if (mode === 'certification') expect(doc.resolveDict(doc.catalog.get('Perms'))?.has('DocMDP')).toBe(true);
+            if (mode === 'visible-approval') expect(field.widgets[0]?.dict.has('AP')).toBe(true);
+          } finally {
+            doc.close();
+          }
+        });
+      }
+    }
+  }
+
+  it('writes the CMS that EN 319 142-1 asks for: no signing-time, signing-certificate-v2, chain included', async () => {
+    const out = path.join(tmp, 'attrs.pdf');
+    await sign(fixtures.classic, out, KEYS[0]!, 'invisible-approval');
+    const printed = opensslCmsPrint(rawSignatures(out)[0]!.contents);
+    expect(printed).not.toMatch(/signingTime/);
+    expect(printed).toMatch(/id-smime-aa-signingCertificateV2|signingCertificateV2/);
+    expect(printed).toMatch(/messageDigest/);
+    expect(printed).toMatch(/Chungthuc Dev Issuing CA/);
+    expect(printed).toMatch(/Chungthuc Dev Root CA/);
+    expect(printed).not.toMatch(/eContent: <ABSENT>/i.test(printed) ? /$^/ : /eContent: [^<]/);
+  });
+
+  it('also writes adbe.pkcs7.detached for legacy consumers', async () => {
+    const out = path.join(tmp, 'legacy.pdf');
+    await sign(fixtures.classic, out, KEYS[0]!, 'invisible-approval', { subFilter: 'adbe.pkcs7.detached' });
+    const sigs = proveOutput(out, fixtures.classic, 1);
+    expect(sigs[0]?.subFilter).toBe('adbe.pkcs7.detached');
+  });
+
+  it('signs with SHA-384 and SHA-512', async () => {
+    for (const digestAlgorithm of ['SHA-384', 'SHA-512'] as const) {
+      const out = path.join(tmp, `digest-${digestAlgorithm}.pdf`);
+      await sign(fixtures.objstm, out, KEYS[2]!, 'invisible-approval', { digestAlgorithm });
+      const sigs = proveOutput(out, fixtures.objstm, 1);
+      expect(sigs[0]?.hash).toBe(digestAlgorithm);
+    }
+  });
+
+  it('signs an existing empty field, honouring its FieldMDP lock', async () => {
+    const out = path.join(tmp, 'existing-field.pdf');
+    const r = await sign(fixtures.forms, out, KEYS[0]!, 'invisible-approval', { field: { fieldName: 'grp.inner' } });
+    expect(r.fieldName).toBe('grp.inner');
+    proveOutput(out, fixtures.forms, 1);
+    const doc = PdfDocument.open(out);
+    const field = doc.signatureFields().find((f) => f.name === 'grp.inner')!;
+    const refs = doc.resolve(field.value!.get('Reference'));
+    doc.close();
+    expect(Array.isArray(refs) && refs.some((x) => x instanceof Object && doc.resolveDict(x)?.getName('TransformMethod') === 'FieldMDP')).toBe(true);
+  });
+
+  it('keeps every earlier signature valid: officer, then seal, then a third signer', async () => {
+    const a = path.join(tmp, 'seq-1.pdf');
+    const b = path.join(tmp, 'seq-2.pdf');
+    const c = path.join(tmp, 'seq-3.pdf');
+    await sign(fixtures.objstm, a, KEYS[0]!, 'certification');
+    await sign(a, b, { label: 'seal', scheme: 'RSASSA-PKCS1-v1_5', name: 'seal' }, 'visible-approval', {
+      field: { page: 2, rect: [10, 10, 90, 90], appearance: { lines: [{ text: 'Con dấu' }] } },
+    });
+    await sign(b, c, KEYS[2]!, 'invisible-approval');
+    const sigs = proveOutput(c, b, 3);
+    expect(sigs.map((s) => s.signatureValid)).toEqual(sigs.map(() => true));
+    expect(sigs.filter((s) => s.total)).toHaveLength(1);
+    expect(pdfsig(b).at(-1)?.total).toBe(true);
+  });
+
+  it('refuses a second certification signature and any signature on a P=1 document', async () => {
+    const once = path.join(tmp, 'cert-once.pdf');
+    await sign(fixtures.classic, once, KEYS[0]!, 'certification');
+    await expect(sign(once, path.join(tmp, 'cert-twice.pdf'), KEYS[0]!, 'certification')).rejects.toMatchObject({ code: 'certification-not-first' });
+    const locked = path.join(tmp, 'cert-p1.pdf');
+    await sign(fixtures.classic, locked, KEYS[0]!, 'invisible-approval', { certify: 1 });
+    const err = await sign(locked, path.join(tmp, 'after-p1.pdf'), KEYS[0]!, 'invisible-approval').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PadesError);
+    expect((err as PadesError).code).toBe('document-certified-no-changes');
+  });
+
+  it('refuses encrypted input with a clear code', async () => {
+    await expect(sign(fixtures.encrypted, path.join(tmp, 'enc.pdf'), KEYS[0]!, 'invisible-approval')).rejects.toMatchObject({ code: 'pdf-encrypted' });
+  });
+
+  it('signs in memory as well as file to file, with identical structure', async () => {
+    const signer = await token.getSigner('officer2');
+    const r = await signPdf({ bytes: readFileSync(fixtures.classic) }, { memory: true }, { signer, chain: chainFor(signer.certificate!, pool) });
+    const out = path.join(tmp, 'memory.pdf');
+    writeFileSync(out, r.bytes!);
+    proveOutput(out, fixtures.classic, 1);
+  });
+
+  const corpusInputs = ['intact/signpdf-signed.pdf', 'intact-multi/signpdf-signed-twice.pdf', 'intact/qpdf-digitally-signed.pdf', 'intact-ltv/dss-pades-ltv.pdf'];
+  for (const rel of corpusInputs) {
+    it(`adds a signature to the corpus file ${rel} keeping earlier signatures intact`, async () => {
+      const input = path.join(tmp, path.basename(rel));
+      copyFileSync(path.join(CORPUS, rel), input);
+      const before = pdfsig(input);
+      const out = path.join(tmp, `signed-${path.basename(rel)}`);
+      await sign(input, out, KEYS[2]!, 'invisible-approval');
+      const q = qpdfCheck(out);
+      const origQ = qpdfCheck(input);
+      // qpdf may already warn about the original; the update must add no new warning.
+      expect(q.warnings.length).toBeLessThanOrEqual(origQ.warnings.length);
+      const after = pdfsig(out);
+      expect(after).toHaveLength(before.length + 1);
+      for (let i = 0; i < before.length; i++) expect(after[i]?.signatureStatus).toBe(before[i]?.signatureStatus);
+      expect(after.at(-1)).toMatchObject({ signatureStatus: 'Signature is Valid.', certificateStatus: 'Certificate is Trusted.', total: true });
+    });
+  }
+});
