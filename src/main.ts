@@ -92,8 +92,13 @@ class HsmConnection {
   }
 }
 
+/** CA certificates that complete signers' chains: the CA bundle plus the trust anchors. */
+export function buildCaPool(config: Pick<Config, 'caCerts' | 'trustDir'>): CertificatePool {
+  return new CertificatePool([...loadCertificates(config.caCerts), ...loadCertificates(config.trustDir)]);
+}
+
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<Service> {
-  const caPool = new CertificatePool([...loadCertificates(config.caCerts), ...loadCertificates(config.trustDir)]);
+  const caPool = buildCaPool(config);
   const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
   if (db.applied.length > 0) logger.info({ file: db.file, applied: db.applied }, 'database migrated');
   const hsm = new HsmConnection(config.pkcs11, logger);

@@ -2,6 +2,7 @@
 import { loadConfig } from '../config.ts';
 import { openToken } from '../signers/index.ts';
 import type { Command } from './command.ts';
+import { signCommand } from './signCommand.ts';
 
 const serve: Command = {
   path: ['serve'],
@@ -47,4 +48,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand];

@@ -76,6 +76,8 @@ export async function receiveMultipart(
   try {
     bb = busboy({
       headers: ctx.req.headers,
+      // Browsers send UTF-8 file names ("hồ sơ.pdf"); busboy's default is latin1.
+      defParamCharset: 'utf8',
       limits: { files: limits.files, fields: limits.fields, fieldSize: limits.fieldBytes, fileSize: limits.bytes, parts: limits.files + limits.fields },
     });
   } catch (cause) {

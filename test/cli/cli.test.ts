@@ -1,4 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateFixtures } from '../../scripts/gen-fixtures.ts';
+import { pdfsig, qpdfCheck } from '../support/pdfTools.ts';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { main } from '../../src/cli/main.ts';
@@ -49,5 +54,28 @@ describe('chungthuc CLI', () => {
     const cfg = JSON.parse(out.join('')) as { pkcs11: { pin: string; module: string } };
     expect(cfg.pkcs11.pin).toBe('[redacted]');
     expect(cfg.pkcs11.module).toContain('softhsm');
+  });
+
+  it('signs a PDF: chungthuc sign IN -o OUT with a visible certification signature', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-cli-sign-'));
+    try {
+      const fx = generateFixtures(path.join(dir, 'fx'));
+      const out = path.join(dir, 'out.pdf');
+      const { io, out: printed } = capture();
+      const code = await main(['sign', fx.linearized, '-o', out, '--key', 'officer1', '--certify', '2', '--rect', '50,50,300,130', '--reason', 'Chứng thực', '--location', 'Thanh Hóa', '--scheme', 'RSASSA-PSS'], io);
+      expect(code).toBe(0);
+      expect(printed.join('')).toContain('signed field');
+      expect(qpdfCheck(out).ok).toBe(true);
+      const sigs = pdfsig(out);
+      expect(sigs).toHaveLength(1);
+      expect(sigs[0]).toMatchObject({ signatureValid: true, total: true, signerCommonName: 'Nguyễn Văn An' });
+      const same = capture();
+      expect(await main(['sign', out, '-o', out], same.io)).toBe(2);
+      const bad = capture();
+      expect(await main(['sign', fx.classic, '-o', path.join(dir, 'x.pdf'), '--certify', '7'], bad.io)).toBe(1);
+      expect(bad.err.join('')).toContain('invalid-parameters');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -76,7 +76,7 @@ export function signaturesRouter(deps: SignaturesRouteDeps): Router<AppState> {
       lock: params.lockAction ? { action: params.lockAction, fields: params.lockFields } : undefined,
       certify: params.certify as 1 | 2 | 3 | undefined,
     });
-    const base = path.basename(pdf.filename || 'document.pdf').replace(/\.pdf$/i, '').replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'document';
+    const base = path.basename(pdf.filename || 'document.pdf').replace(/\.pdf$/i, '').replace(/[^\p{L}\p{N}._ -]+/gu, '_') || 'document';
     ctx.status = 200;
     ctx.type = 'application/pdf';
     ctx.length = result.length;
