@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readFile as readFileAsync, rename, rm, stat as statAsync } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IncrementalUpdate, contentsHexFor, fillByteRange, type PdfDocument, type SignaturePlaceholder } from '../pdf/index.ts';
@@ -168,4 +168,38 @@ async function readInto(path: string, target: Uint8Array): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Writes `input` followed by an update that holds no signature (DSS, metadata): streamed, atomic
+ * (a `.partial` file renamed at the end) for files.
+ */
+export async function appendUpdate(input: DocumentInput, output: DocumentOutput, update: Uint8Array): Promise<SignedOutput> {
+  if ('memory' in output) {
+    const src = 'bytes' in input ? input.bytes : new Uint8Array(await readFileAsync(input.path));
+    const out = new Uint8Array(src.length + update.length);
+    out.set(src, 0);
+    out.set(update, src.length);
+    return { bytes: out, length: out.length };
+  }
+  const partial = `${output.path}.partial`;
+  const source = 'path' in input ? createReadStream(input.path, { highWaterMark: 1 << 20 }) : oneChunk(input.bytes);
+  const tail = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      cb(null, chunk);
+    },
+    flush(cb) {
+      this.push(update);
+      cb();
+    },
+  });
+  try {
+    await pipeline(source, tail, createWriteStream(partial, { highWaterMark: 1 << 20 }));
+    await rename(partial, output.path);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+  const { size } = await statAsync(output.path);
+  return { path: output.path, length: size };
 }
