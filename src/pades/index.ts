@@ -20,3 +20,18 @@ export {
 } from './SigningSession.ts';
 export { signPdf, defaultScheme, type SignPdfOptions, type SignPdfResult } from './signPdf.ts';
 export { signatureAppearanceLines, subjectAttribute, type AppearanceTextInput } from './appearanceText.ts';
+export { addToDss, vriKey, type ValidationMaterial, type VriEntry } from './dss.ts';
+export { appendUpdate } from './SigningSession.ts';
+export {
+  LEVEL_ORDER,
+  addDocumentTimestamp,
+  addValidationData,
+  collectChainMaterial,
+  collectSignatureMaterial,
+  derLength,
+  signatureTimestamper,
+  type PadesLevel,
+  type RevocationMaterial,
+  type RevocationProvider,
+  type TimestampSource,
+} from './ltv.ts';

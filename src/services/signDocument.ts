@@ -4,9 +4,18 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { CertificatePool } from '../pki/index.ts';
+import { rm } from 'node:fs/promises';
 import {
+  LEVEL_ORDER,
   PadesError,
+  addDocumentTimestamp,
+  addValidationData,
+  collectChainMaterial,
   signPdf,
+  signatureTimestamper,
+  type PadesLevel,
+  type RevocationProvider,
+  type TimestampSource,
   signatureAppearanceLines,
   type DocMdpLevel,
   type DocumentInput,
@@ -16,7 +25,7 @@ import {
 } from '../pades/index.ts';
 import type { DigestAlgorithm, SignatureScheme, Signer } from '../signers/Signer.ts';
 
-export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+export type { PadesLevel };
 
 export interface SignDocumentParams {
   /** HSM key label. */
@@ -44,6 +53,10 @@ export interface SigningDeps {
   getSigner(label: string): Promise<Signer>;
   /** CA certificates used to complete the signer's chain in the CMS. */
   caPool: CertificatePool;
+  /** RFC 3161 tokens for B-T and above (the built-in TSA or an external one). */
+  timestamps?: TimestampSource;
+  /** OCSP/CRL for B-LT and above, and the pre-signing revocation check. */
+  revocation?: RevocationProvider;
 }
 
 export interface SignDocumentResult extends SignPdfResult {
@@ -56,45 +69,109 @@ export function chainFor(leaf: Uint8Array, pool: CertificatePool): Uint8Array[] 
   return pool.buildChain(new X509Certificate(leaf)).slice(1).map((c) => new Uint8Array(c.raw));
 }
 
+/**
+ * Refuses to sign with a revoked certificate (checked before the HSM is asked). At B-LT and above
+ * the answer is required (no source answering fails, retryable); below, it is checked when a source
+ * answers.
+ */
+async function precheckRevocation(deps: SigningDeps, certificate: Uint8Array, level: PadesLevel): Promise<void> {
+  if (!deps.revocation) {
+    if (LEVEL_ORDER[level] >= LEVEL_ORDER['B-LT']) {
+      throw new PadesError('revocation-not-configured', `level ${level} needs OCSP or CRL access, which is not configured`, { status: 503 });
+    }
+    return;
+  }
+  let m;
+  try {
+    m = await collectChainMaterial(new X509Certificate(certificate), deps.revocation);
+  } catch (err) {
+    if (LEVEL_ORDER[level] >= LEVEL_ORDER['B-LT']) throw err;
+    return;
+  }
+  if (m.revoked) {
+    throw new PadesError(
+      'certificate-revoked',
+      `the certificate "${m.revoked.subject.replace(/\n/g, ', ')}" is revoked${m.revoked.time ? ` since ${m.revoked.time.toISOString()}` : ''}; it cannot sign`,
+      { status: 409 },
+    );
+  }
+}
+
 export async function signDocument(
   deps: SigningDeps,
   input: DocumentInput,
   output: DocumentOutput,
   params: SignDocumentParams,
 ): Promise<SignDocumentResult> {
-  if (params.level !== 'B-B') {
-    throw new PadesError('level-unsupported', `level ${params.level} is not available yet; use B-B`, { status: 400 });
+  const level = params.level;
+  const needsTs = LEVEL_ORDER[level] >= LEVEL_ORDER['B-T'];
+  if (needsTs && !deps.timestamps) {
+    throw new PadesError('timestamp-not-configured', `level ${level} needs a time-stamping authority, which is not configured`, { status: 503 });
   }
   const signer = await deps.getSigner(params.key);
   const certificate = signer.certificate;
   if (!certificate) {
     throw new PadesError('signer-certificate-missing', `the key "${params.key}" has no certificate next to it in the token`, { status: 409 });
   }
+  const x509 = new X509Certificate(certificate);
   const signingTime = params.signingTime ?? new Date();
-  const result = await signPdf(input, output, {
-    signer,
-    chain: chainFor(certificate, deps.caPool),
-    digestAlgorithm: params.digestAlgorithm,
-    scheme: params.scheme,
-    subFilter: params.subFilter,
-    signingTime,
-    reason: params.reason,
-    location: params.location,
-    contactInfo: params.contactInfo,
-    certify: params.certify,
-    field: {
-      fieldName: params.fieldName,
-      page: params.page,
-      rect: params.rect,
-      lock: params.lock,
-      appearance: params.rect
-        ? {
-            lines: signatureAppearanceLines({ certificate, signingTime, reason: params.reason, location: params.location }),
-            image: params.image,
-            border: true,
-          }
-        : undefined,
-    },
-  });
-  return { ...result, level: params.level, key: params.key };
+  const validTo = new Date(x509.validTo);
+  if (validTo.getTime() < signingTime.getTime() || new Date(x509.validFrom).getTime() > signingTime.getTime()) {
+    throw new PadesError('certificate-expired', `the certificate of "${params.key}" is not valid now (valid ${x509.validFrom} to ${x509.validTo}); it cannot sign`, { status: 409 });
+  }
+  await precheckRevocation(deps, certificate, level);
+
+  // Each level builds on the previous one's output: stage files next to the final output.
+  const stages: string[] = [];
+  const stageOut = (n: number): DocumentOutput => {
+    if ('memory' in output) return output;
+    const p = `${output.path}.stage${n}`;
+    stages.push(p);
+    return { path: p };
+  };
+  const lastStage = LEVEL_ORDER[level];
+  try {
+    const digestAlgorithm = params.digestAlgorithm ?? 'SHA-256';
+    const signed = await signPdf(input, lastStage <= 1 ? output : stageOut(1), {
+      signer,
+      chain: chainFor(certificate, deps.caPool),
+      digestAlgorithm,
+      scheme: params.scheme,
+      subFilter: params.subFilter,
+      signingTime,
+      reason: params.reason,
+      location: params.location,
+      contactInfo: params.contactInfo,
+      certify: params.certify,
+      extraReservedBytes: needsTs ? deps.timestamps!.tokenSizeEstimate : 0,
+      beforeEmbed: needsTs ? signatureTimestamper(deps.timestamps!, digestAlgorithm) : undefined,
+      field: {
+        fieldName: params.fieldName,
+        page: params.page,
+        rect: params.rect,
+        lock: params.lock,
+        appearance: params.rect
+          ? {
+              lines: signatureAppearanceLines({ certificate, signingTime, reason: params.reason, location: params.location }),
+              image: params.image,
+              border: true,
+            }
+          : undefined,
+      },
+    });
+    let current: DocumentInput = signed.path ? { path: signed.path } : { bytes: signed.bytes! };
+    let last = { path: signed.path, bytes: signed.bytes, length: signed.length };
+    if (lastStage >= 2) {
+      const lt = await addValidationData(current, lastStage === 2 ? output : stageOut(2), deps.revocation!, { onlyLast: true });
+      current = lt.path ? { path: lt.path } : { bytes: lt.bytes! };
+      last = { path: lt.path, bytes: lt.bytes, length: lt.length };
+    }
+    if (lastStage >= 3) {
+      const lta = await addDocumentTimestamp(current, output, deps.timestamps!, digestAlgorithm);
+      last = { path: lta.path, bytes: lta.bytes, length: lta.length };
+    }
+    return { ...signed, ...last, level, key: params.key };
+  } finally {
+    await Promise.all(stages.map((p) => rm(p, { force: true })));
+  }
 }

@@ -1,0 +1,184 @@
+/**
+ * PAdES levels above B-B (ETSI EN 319 142-1 §6.3):
+ *   B-T   signature-time-stamp unsigned attribute over the signature value (RFC 3161);
+ *   B-LT  a DSS with every certificate, OCSP response and CRL needed for the signature and its
+ *         timestamp, plus its VRI, in an incremental update;
+ *   B-LTA a document timestamp after the DSS.
+ * Time-stamping and revocation come in through two ports so the built-in TSA, an external TSA, OCSP
+ * and CRLs plug in without this module knowing how.
+ */
+import { X509Certificate } from 'node:crypto';
+import { digest as hashBytes, parseSignedData, signatureValueOf, addSignatureTimestamp } from '../cms/index.ts';
+import { IncrementalUpdate, PdfDocument, PdfString } from '../pdf/index.ts';
+import type { DigestAlgorithm } from '../signers/Signer.ts';
+import { PadesError } from './errors.ts';
+import { addToDss, type VriEntry } from './dss.ts';
+import { appendUpdate, prepareSignature, type DocumentInput, type DocumentOutput, type SignedOutput } from './SigningSession.ts';
+
+export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+
+export const LEVEL_ORDER: Record<PadesLevel, number> = { 'B-B': 0, 'B-T': 1, 'B-LT': 2, 'B-LTA': 3 };
+
+/** Gets RFC 3161 tokens (DER ContentInfo) for a message imprint. */
+export interface TimestampSource {
+  timestamp(imprint: Uint8Array, digestAlgorithm: DigestAlgorithm): Promise<Uint8Array>;
+  /** Bytes to reserve in /Contents for one token (with its certificates). */
+  readonly tokenSizeEstimate: number;
+}
+
+/** Revocation material for one certificate, from its issuer; throws a retryable error when no source answers. */
+export interface RevocationMaterial {
+  status: 'good' | 'revoked' | 'unknown';
+  revocationTime?: Date;
+  ocsp?: Uint8Array;
+  crl?: Uint8Array;
+  /** Certificates needed to validate the response itself (delegated OCSP responder). */
+  certs: Uint8Array[];
+}
+export interface RevocationProvider {
+  revocation(cert: X509Certificate, issuer: X509Certificate): Promise<RevocationMaterial>;
+  /** Completes a chain from the pool of known CA certificates (leaf first). */
+  chain(leaf: X509Certificate): X509Certificate[];
+}
+
+/** The B-T step: a signature-time-stamp over the SignerInfo signature value (EN 319 122-1 §5.3). */
+export function signatureTimestamper(ts: TimestampSource, digestAlgorithm: DigestAlgorithm = 'SHA-256') {
+  return async (cms: Uint8Array): Promise<Uint8Array> => {
+    const token = await ts.timestamp(hashBytes(digestAlgorithm, signatureValueOf(cms)), digestAlgorithm);
+    return addSignatureTimestamp(cms, token);
+  };
+}
+
+function isSelfSigned(c: X509Certificate): boolean {
+  return c.subject === c.issuer && c.checkIssued(c);
+}
+
+/**
+ * Validation material for a chain: every certificate, and for each non-root certificate its
+ * revocation status from its issuer. A revoked certificate stops the process (the caller decides how
+ * to report it).
+ */
+export async function collectChainMaterial(
+  leaf: X509Certificate,
+  rev: RevocationProvider,
+  seen = new Set<string>(),
+): Promise<{ certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: { subject: string; time?: Date } }> {
+  const chain = rev.chain(leaf);
+  const out = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
+  for (let i = 0; i < chain.length; i++) {
+    const cert = chain[i]!;
+    out.certs.push(new Uint8Array(cert.raw));
+    if (isSelfSigned(cert) || seen.has(cert.fingerprint256)) continue;
+    seen.add(cert.fingerprint256);
+    const issuer = chain[i + 1];
+    if (!issuer) {
+      throw new PadesError('chain-incomplete', `no issuer certificate known for "${cert.subject.replace(/\n/g, ', ')}"`, { status: 422 });
+    }
+    const m = await rev.revocation(cert, issuer);
+    if (m.ocsp) out.ocsps.push(m.ocsp);
+    if (m.crl) out.crls.push(m.crl);
+    out.certs.push(...m.certs);
+    // The responder's own certificate chain (delegated OCSP signer) is validated from the DSS too.
+    if (m.status === 'revoked') return { ...out, revoked: { subject: cert.subject, time: m.revocationTime } };
+  }
+  return out;
+}
+
+/** Material for a signature or document timestamp CMS: signer chain + timestamp tokens' TSA chains. */
+export async function collectSignatureMaterial(cms: Uint8Array, rev: RevocationProvider): Promise<VriEntry & { revoked?: { subject: string; time?: Date } }> {
+  const parsed = parseSignedData(cms);
+  const material = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
+  const seen = new Set<string>();
+  const add = async (leafDer: Uint8Array) => {
+    const m = await collectChainMaterial(new X509Certificate(leafDer), rev, seen);
+    material.certs.push(...m.certs);
+    material.ocsps.push(...m.ocsps);
+    material.crls.push(...m.crls);
+    return m.revoked;
+  };
+  if (!parsed.signerCertificate) throw new PadesError('signer-certificate-missing', 'the CMS does not carry its signer certificate', { status: 422 });
+  const revoked = await add(parsed.signerCertificate);
+  for (const token of parsed.signatureTimeStampTokens ?? []) {
+    const tsParsed = parseSignedData(token);
+    if (tsParsed.signerCertificate) await add(tsParsed.signerCertificate);
+  }
+  return { ...material, contents: new Uint8Array(0), revoked };
+}
+
+/**
+ * B-LT: one incremental update adding a DSS (and VRI entries) for every signature and document
+ * timestamp of the document whose CMS is given.
+ */
+export async function addValidationData(
+  input: DocumentInput,
+  output: DocumentOutput,
+  rev: RevocationProvider,
+  opts: { onlyLast?: boolean; now?: Date } = {},
+): Promise<SignedOutput> {
+  const doc = PdfDocument.open('path' in input ? input.path : input.bytes);
+  try {
+    const fields = doc.signatureFields().filter((f) => f.value !== null);
+    const targets = opts.onlyLast ? fields.slice(-1) : fields;
+    if (targets.length === 0) throw new PadesError('no-signature', 'the document has no signature to add validation data for', { status: 422 });
+    const all = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
+    const vri: VriEntry[] = [];
+    for (const f of targets) {
+      const contents = f.value!.get('Contents');
+      const bytes = contents instanceof PdfString ? contents.bytes : undefined;
+      if (!bytes) throw new PadesError('signature-malformed', `the signature of "${f.name}" has no /Contents`, { status: 422 });
+      const der = bytes.subarray(0, derLength(bytes));
+      const m = await collectSignatureMaterial(der, rev);
+      if (m.revoked) {
+        throw new PadesError('certificate-revoked', `the certificate "${m.revoked.subject.replace(/\n/g, ', ')}" is revoked${m.revoked.time ? ` since ${m.revoked.time.toISOString()}` : ''}`, { status: 409 });
+      }
+      all.certs.push(...m.certs);
+      all.ocsps.push(...m.ocsps);
+      all.crls.push(...m.crls);
+      vri.push({ ...m, contents: bytes, time: opts.now ?? new Date() });
+    }
+    const up = new IncrementalUpdate(doc);
+    addToDss(up, doc, all, vri);
+    const built = up.build();
+    return await appendUpdate(input, output, built.bytes);
+  } finally {
+    doc.close();
+  }
+}
+
+/** B-LTA: a document timestamp (/Type /DocTimeStamp, /SubFilter /ETSI.RFC3161) over the whole file. */
+export async function addDocumentTimestamp(
+  input: DocumentInput,
+  output: DocumentOutput,
+  ts: TimestampSource,
+  digestAlgorithm: DigestAlgorithm = 'SHA-256',
+): Promise<SignedOutput & { token: Uint8Array }> {
+  const doc = PdfDocument.open('path' in input ? input.path : input.bytes);
+  try {
+    const prepared = await prepareSignature(doc, input, output, {
+      digestAlgorithm,
+      signature: { subFilter: 'ETSI.RFC3161', reservedBytes: ts.tokenSizeEstimate },
+    });
+    try {
+      const token = await ts.timestamp(prepared.digest, digestAlgorithm);
+      const out = await prepared.embed(token);
+      return { ...out, token };
+    } catch (err) {
+      await prepared.abort();
+      throw err;
+    }
+  } finally {
+    doc.close();
+  }
+}
+
+/** DER length of the TLV at the start of `der` (the /Contents string is zero-padded). */
+export function derLength(der: Uint8Array): number {
+  if (der.length < 2) return der.length;
+  const b = der[1]!;
+  if (b < 0x80) return Math.min(der.length, 2 + b);
+  const n = b & 0x7f;
+  if (n === 0 || n > 4) return der.length;
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + (der[2 + i] ?? 0);
+  return Math.min(der.length, 2 + n + len);
+}
