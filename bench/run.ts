@@ -1,0 +1,176 @@
+/**
+ * `npm run bench`: signs the same fixtures with our engine (HSM key officer1), @signpdf/signpdf and
+ * @libpdf/core (software RSA-2048 key with the same chain), measures a bare C_Sign loop on the same
+ * token and each fixture's floor (read + SHA-256 + write + one HSM signature), each measurement in
+ * its own child process, and prints one table per fixture plus the targets of the issue.
+ *
+ *   npm run bench -- [--quick] [--only <fixture>]
+ *     --quick            skip the ~200 MB fixture, shorter time budget per measurement
+ *     --only <fixture>   e.g. text-1p (both xref variants) or text-1p-xrefstm.pdf (that file only)
+ *
+ * Talks to nothing but local files and the local token. Results also go to bench/out/results.json.
+ */
+import { execFile, fork } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ensureBenchFixtures, type BenchFixture } from '../scripts/gen-bench-fixtures.ts';
+import { BENCH_PATHS } from './paths.ts';
+import type { EngineId, JobResult, JobSpec } from './protocol.ts';
+import { csignLine, fixtureTable, summaryTable, type FixtureResults } from './report.ts';
+import { makeSoftKey } from './softKey.ts';
+
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+const BIG_FILE = 50 * 2 ** 20;
+const SIGNING_ENGINES: EngineId[] = ['chungthuc', 'signpdf', 'libpdf'];
+const execFileP = promisify(execFile);
+
+interface Options {
+  quick: boolean;
+  only: string | undefined;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { quick: false, only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--only') opts.only = argv[++i];
+    else if (a?.startsWith('--only=')) opts.only = a.slice('--only='.length);
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: npm run bench -- [--quick] [--only <fixture>]\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return opts;
+}
+
+/** Iteration policy: adaptive on small files, three cold-ish runs on big ones. */
+function policy(opts: Options, bytes: number): Pick<JobSpec, 'warmup' | 'minIterations' | 'maxIterations' | 'budgetMs'> {
+  if (bytes >= BIG_FILE) return { warmup: false, minIterations: 3, maxIterations: 3, budgetMs: 0 };
+  if (opts.quick) return { warmup: true, minIterations: 3, maxIterations: 200, budgetMs: 750 };
+  return { warmup: true, minIterations: 5, maxIterations: 2000, budgetMs: 2500 };
+}
+
+function runJob(spec: JobSpec, timeoutMs: number): Promise<JobResult> {
+  return new Promise((resolve) => {
+    const child = fork(WORKER, [JSON.stringify(spec)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    let result: JobResult | undefined;
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-4000);
+    });
+    child.on('message', (m) => {
+      result = m as JobResult;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      result ??= { ok: false, engine: spec.engine, error: `timeout after ${Math.round(timeoutMs / 1000)} s` };
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (!result) {
+        const last = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
+        result = { ok: false, engine: spec.engine, error: `child exited (${signal ?? code}) ${last}`.trim() };
+      }
+      resolve(result);
+    });
+  });
+}
+
+/** Independent check of each engine's last output: ByteRange digest and CMS signature (no trust). */
+async function pdfsigVerdict(file: string): Promise<string> {
+  try {
+    const { stdout } = await execFileP('pdfsig', ['-nocert', file], { maxBuffer: 1 << 20 });
+    const total = stdout.includes('Total document signed');
+    const valid = /Signature Validation: Signature is Valid/.test(stdout);
+    return valid && total ? 'valid' : `NOT valid: ${stdout.split('\n').find((l) => l.includes('Validation')) ?? stdout.slice(0, 80)}`;
+  } catch (err) {
+    const e = err as { stdout?: string; message?: string };
+    return `pdfsig failed: ${(e.stdout ?? e.message ?? '').split('\n').find(Boolean) ?? ''}`;
+  }
+}
+
+async function benchFixture(f: BenchFixture, opts: Options, p12: { p12Path: string; passphrase: string }): Promise<FixtureResults> {
+  const fr: FixtureResults = { fixture: f, results: {}, verdicts: {} };
+  const timeoutMs = f.bytes >= BIG_FILE ? 20 * 60_000 : 5 * 60_000;
+  const engines: EngineId[] = ['floor', 'floor-fsync', ...SIGNING_ENGINES];
+  for (const engine of engines) {
+    const output = path.join(BENCH_PATHS.workDir, `${engine}-${f.name}`);
+    process.stderr.write(`[bench] ${f.name}: ${engine} ...`);
+    const t0 = Date.now();
+    const r = await runJob({ engine, input: f.path, output, ...policy(opts, f.bytes), ...p12 }, timeoutMs);
+    fr.results[engine] = r;
+    process.stderr.write(` ${r.ok ? `${r.iterations} iterations` : `fails: ${r.error}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    if (r.ok && SIGNING_ENGINES.includes(engine)) fr.verdicts[engine] = await pdfsigVerdict(output);
+    rmSync(output, { force: true });
+    rmSync(`${output}.partial`, { force: true });
+  }
+  return fr;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const fixtures = await ensureBenchFixtures({ quick: opts.quick, only: opts.only });
+  if (fixtures.length === 0) throw new Error(`no fixture matches --only ${opts.only}`);
+  mkdirSync(BENCH_PATHS.workDir, { recursive: true });
+  const soft = makeSoftKey();
+  const startedAt = new Date();
+  try {
+    const p12 = { p12Path: soft.p12Path, passphrase: soft.passphrase };
+    process.stderr.write('[bench] bare C_Sign loop ...\n');
+    const csign = await runJob(
+      { engine: 'csign', warmup: true, minIterations: 50, maxIterations: 1_000_000, budgetMs: opts.quick ? 1000 : 3000 },
+      5 * 60_000,
+    );
+    const header = [
+      `chungthuc benchmark — ${startedAt.toISOString()} — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+      'Each cell: its own child process (node --import tsx), file in → file out per iteration, B-B (ETSI.CAdES.detached), RSA-2048, SHA-256.',
+      '"× floor" = median ÷ floor median; "ours faster by" = that engine\'s median ÷ chungthuc\'s; "÷ C_Sign rate" = sig/s ÷ bare C_Sign sig/s.',
+      csignLine(csign),
+    ].join('\n');
+    process.stdout.write(`\n${header}\n\n`);
+    const all: FixtureResults[] = [];
+    for (const f of fixtures) {
+      const fr = await benchFixture(f, opts, p12);
+      all.push(fr);
+      process.stdout.write(`${fixtureTable(fr, csign)}\n\n`);
+    }
+    const summary = summaryTable(all);
+    if (summary) process.stdout.write(`${summary}\n`);
+    mkdirSync(BENCH_PATHS.outDir, { recursive: true });
+    writeFileSync(
+      BENCH_PATHS.resultsJson,
+      JSON.stringify(
+        {
+          startedAt: startedAt.toISOString(),
+          finishedAt: new Date().toISOString(),
+          options: opts,
+          machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemBytes: os.totalmem() },
+          csign,
+          fixtures: all.map((fr) => ({
+            name: fr.fixture.name,
+            bytes: fr.fixture.bytes,
+            xref: fr.fixture.xref,
+            description: fr.fixture.description,
+            results: fr.results,
+            pdfsig: fr.verdicts,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+    process.stderr.write(`[bench] results written to ${path.relative(process.cwd(), BENCH_PATHS.resultsJson)}\n`);
+  } finally {
+    soft.dispose();
+    rmSync(BENCH_PATHS.workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
