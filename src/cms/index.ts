@@ -49,3 +49,4 @@ export {
   type SignerInfoVerification,
   type VerifySignerInfoOptions,
 } from './verifySignerInfo.ts';
+export * from './tsp.ts';

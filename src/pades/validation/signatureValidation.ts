@@ -1,0 +1,259 @@
+/**
+ * Validation of one PDF signature or document timestamp (ETSI EN 319 102-1 §5: format, integrity,
+ * identification of the signing certificate, X.509 validation, cryptographic constraints), given the
+ * ByteRange analysis. The change analysis is added afterwards by validatePdf.
+ */
+import type { X509Certificate } from 'node:crypto';
+import {
+  CmsError,
+  certificateMatchesSid,
+  digest,
+  oids,
+  parseSignedData,
+  verifySignerInfo,
+  type HashAlgorithm,
+  type ParsedSignedData,
+} from '../../cms/index.ts';
+import type { CertificatePool } from '../../pki/index.ts';
+import type { ByteRangeAnalysis } from './byteRange.ts';
+import { bytesEqual } from './objectGraph.ts';
+import { chainCheck, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
+import type { ValidationPolicy } from './policy.ts';
+import type { RevocationSource, TimestampVerifier } from './ports.ts';
+import type { CheckResult, SignatureType } from './report.ts';
+import { readTstInfo } from './tstInfo.ts';
+
+export interface SignatureInput {
+  type: SignatureType;
+  subFilter: string | null;
+  bytes: Uint8Array;
+  structure: ByteRangeAnalysis;
+  pool: CertificatePool;
+  dssCertificates: readonly Uint8Array[];
+  embeddedRevocation: { ocsps: Uint8Array[]; crls: Uint8Array[] };
+  anchors: readonly X509Certificate[];
+  policy: ValidationPolicy;
+  timestampVerifier?: TimestampVerifier;
+  revocationSource?: RevocationSource;
+  now: Date;
+  /** Earliest genTime of later, usable document timestamps (POE for this signature), if any. */
+  laterPoe: Date | null;
+}
+
+export interface SignatureOutcome {
+  checks: CheckResult[];
+  signer: X509Certificate | null;
+  timestampTime: Date | null;
+  bestTime: Date;
+  bestFromPoe: boolean;
+  /** For document timestamps: integrity verified and chain trusted, so genTime is a POE. */
+  usableAsPoe: boolean;
+}
+
+const failed = (
+  name: CheckResult['name'],
+  detail: string,
+  indication: 'TOTAL-FAILED' | 'INDETERMINATE',
+  subIndication: NonNullable<CheckResult['subIndication']>,
+): CheckResult => ({ name, status: 'failed', detail, indication, subIndication });
+
+export async function validateSignature(input: SignatureInput): Promise<SignatureOutcome> {
+  const { structure, policy } = input;
+  const checks: CheckResult[] = [...structure.checks];
+  const out: SignatureOutcome = { checks, signer: null, timestampTime: null, bestTime: input.now, bestFromPoe: false, usableAsPoe: false };
+  if (!structure.ok || !structure.byteRange || !structure.contents) return out;
+  const [, a1, b0, b1] = structure.byteRange;
+  const signedContent = [input.bytes.subarray(0, a1), input.bytes.subarray(b0, b0 + b1)];
+
+  let cms: ParsedSignedData;
+  try {
+    cms = parseSignedData(structure.contents);
+  } catch (e) {
+    if (!(e instanceof CmsError)) throw e;
+    checks.push(failed('cms-structure', `/Contents is not a usable CMS SignedData: ${e.message}`, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  if (cms.signerInfos.length !== 1) {
+    checks.push(failed('cms-structure', `${cms.signerInfos.length} SignerInfos; ISO 32000-1 §12.8.3.3.1 requires exactly one`, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  const isTs = input.type === 'document-timestamp';
+  const isSha1Filter = input.subFilter === 'adbe.pkcs7.sha1';
+  if (isTs && (cms.contentType !== oids.OID_TST_INFO || !cms.encapsulatedContent)) {
+    checks.push(failed('cms-structure', 'a document timestamp must encapsulate a TSTInfo (RFC 3161 §2.4.2)', 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  if (!isTs && !isSha1Filter && cms.encapsulatedContent !== undefined) {
+    // ISO 32000-1 §12.8.3.3.1: detached signatures carry no eContent; a reader could check the wrong thing.
+    checks.push(failed('cms-structure', `${input.subFilter ?? 'detached'} signature with encapsulated content`, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  if (isSha1Filter && !cms.encapsulatedContent) {
+    checks.push(failed('cms-structure', 'adbe.pkcs7.sha1 requires the SHA-1 digest as encapsulated content', 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  checks.push({ name: 'cms-structure', status: 'passed', detail: `SignedData v${cms.signedDataVersion}, ${cms.certificates.length} certificate(s)` });
+
+  // Signer certificate: in the CMS, else in the DSS (EN 319 142-1 §5.4.2).
+  let signerDer = cms.signerCertificate;
+  if (!signerDer) signerDer = input.dssCertificates.find((c) => certificateMatchesSid(c, cms.sid));
+  const verification = isTs || isSha1Filter
+    ? verifySignerInfo(cms, { signerCertificate: signerDer })
+    : verifySignerInfo(cms, { content: signedContent, signerCertificate: signerDer });
+
+  // Integrity: message digest (or TSTInfo imprint / sha1 eContent) against the signed ranges.
+  if (verification.content === 'conflict') {
+    checks.push(failed('message-digest', 'the encapsulated content differs from the ByteRange content', 'TOTAL-FAILED', 'HASH_FAILURE'));
+    return out;
+  }
+  const md = verification.messageDigest;
+  if (md === 'mismatch') {
+    checks.push(failed('message-digest', 'message-digest does not match the signed bytes', 'TOTAL-FAILED', 'HASH_FAILURE'));
+    return out;
+  }
+  if (md === 'not-checked') {
+    checks.push(failed('message-digest', `digest algorithm ${cms.digestAlgorithm.oid} cannot be computed: integrity cannot be established`, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  if (md === 'absent' && cms.signedAttributes !== undefined) {
+    checks.push(failed('message-digest', 'signed attributes without message-digest (RFC 5652 §5.3)', 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  checks.push({ name: 'message-digest', status: 'passed', detail: md === 'match' ? `${cms.digestAlgorithm.name} over the signed content` : 'no signed attributes: the signature covers the content' });
+
+  const hashes: string[] = [cms.digestAlgorithm.name ?? cms.digestAlgorithm.oid];
+  let tsGenTime: Date | null = null;
+  if (isTs || isSha1Filter) {
+    const e = cms.encapsulatedContent as Uint8Array;
+    if (isSha1Filter) {
+      if (!bytesEqual(e, digest('SHA-1', signedContent))) {
+        checks.push(failed('timestamp-imprint', 'adbe.pkcs7.sha1: the encapsulated SHA-1 digest does not match the signed bytes', 'TOTAL-FAILED', 'HASH_FAILURE'));
+        return out;
+      }
+      hashes.push('SHA-1');
+    } else {
+      const tst = readTstInfo(e);
+      if (typeof tst === 'string') {
+        checks.push(failed('cms-structure', tst, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+        return out;
+      }
+      if (!tst.imprintAlgorithm) {
+        checks.push(failed('timestamp-imprint', `imprint algorithm ${tst.imprintAlgorithmOid} unknown`, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+        return out;
+      }
+      if (!bytesEqual(tst.imprint, digest(tst.imprintAlgorithm, signedContent))) {
+        checks.push(failed('timestamp-imprint', 'TSTInfo messageImprint does not match the signed bytes', 'TOTAL-FAILED', 'HASH_FAILURE'));
+        return out;
+      }
+      hashes.push(tst.imprintAlgorithm);
+      tsGenTime = tst.genTime;
+      out.timestampTime = tst.genTime;
+      checks.push({ name: 'timestamp-imprint', status: 'passed', detail: `${tst.imprintAlgorithm} imprint matches; genTime ${tst.genTime.toISOString()}` });
+    }
+  }
+
+  if (verification.status === 'invalid') {
+    checks.push(failed('signature-value', `the signature value does not verify (${verification.problem ?? 'invalid'}${verification.detail ? `: ${verification.detail}` : ''})`, 'TOTAL-FAILED', 'SIG_CRYPTO_FAILURE'));
+    return out;
+  }
+  if (verification.status === 'indeterminate') {
+    // A certificate that is present but cannot be decoded is a broken CMS, not a missing one.
+    const noCert = verification.problem === 'signer-certificate-missing' && cms.signerCertificate === undefined;
+    checks.push(
+      failed(
+        'signature-value',
+        verification.detail ?? verification.problem ?? 'not verifiable',
+        noCert ? 'INDETERMINATE' : 'TOTAL-FAILED',
+        noCert ? 'NO_SIGNING_CERTIFICATE_FOUND' : 'FORMAT_FAILURE',
+      ),
+    );
+    return out;
+  }
+  checks.push({ name: 'signature-value', status: 'passed', detail: verification.algorithm });
+
+  const signer = toX509(signerDer as Uint8Array);
+  if (!signer) {
+    checks.push(failed('signing-certificate', 'the signer certificate cannot be parsed', 'INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'));
+    return out;
+  }
+  out.signer = signer;
+  const sc = verification.signingCertificate;
+  if (sc === 'mismatch') {
+    checks.push(failed('signing-certificate', 'signing-certificate(-v2) does not identify the signer certificate (RFC 5035 §5.4)', 'INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'));
+  } else if (sc === 'match') {
+    checks.push({ name: 'signing-certificate', status: 'passed', detail: 'ESS signing-certificate binds the signer certificate' });
+  } else {
+    const required = input.subFilter === 'ETSI.CAdES.detached';
+    checks.push({ name: 'signing-certificate', status: 'warning', detail: sc === 'absent' ? `no signing-certificate attribute${required ? ' (required by EN 319 142-1 for ETSI.CAdES.detached)' : ''}` : 'signing-certificate not checked' });
+  }
+
+  // Cryptographic constraints (EN 319 102-1 §5.2.8): SHA-1 and short keys are not accepted.
+  const cryptoProblems: string[] = [];
+  for (const h of hashes) if (!input.policy.acceptedDigests.includes(h as HashAlgorithm)) cryptoProblems.push(`digest ${h} not accepted`);
+  const ks = keySizeProblem(signer, policy);
+  if (ks) cryptoProblems.push(ks);
+  if (cryptoProblems.length === 0) checks.push({ name: 'crypto-constraints', status: 'passed', detail: `${verification.algorithm ?? ''}, key ${signer.publicKey.asymmetricKeyType}` });
+  else if (policy.levels.cryptoConstraints === 'fail') checks.push(failed('crypto-constraints', cryptoProblems.join('; '), 'INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE'));
+  else checks.push({ name: 'crypto-constraints', status: 'warning', detail: cryptoProblems.join('; ') });
+
+  // Signature timestamp (B-T): through the port only; a verified genTime is a POE.
+  let sigTsPoe: Date | null = null;
+  if (!isTs && cms.signatureTimeStampTokens.length > 0) {
+    const token = cms.signatureTimeStampTokens[0] as Uint8Array;
+    if (!input.timestampVerifier) {
+      checks.push(
+        policy.timestampsRequired
+          ? failed('signature-timestamp', 'no timestamp verifier configured', 'INDETERMINATE', 'TRY_LATER')
+          : { name: 'signature-timestamp', status: 'not-checked', detail: 'no timestamp verifier configured' },
+      );
+    } else {
+      const alg = imprintAlgorithmOf(token) ?? 'SHA-256';
+      const r = await input.timestampVerifier.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
+      if (r.ok && r.genTime) {
+        sigTsPoe = r.genTime;
+        out.timestampTime = r.genTime;
+        checks.push({ name: 'signature-timestamp', status: 'passed', detail: `genTime ${r.genTime.toISOString()}` });
+      } else {
+        checks.push({ name: 'signature-timestamp', status: 'warning', detail: `signature timestamp rejected: ${r.problem ?? 'invalid'}; not used as proof of existence` });
+      }
+    }
+  } else if (isTs && input.timestampVerifier) {
+    const alg = imprintAlgorithmOf(structure.contents) ?? 'SHA-256';
+    const r = await input.timestampVerifier.verify(structure.contents, { alg, digest: digest(alg, signedContent) });
+    if (!r.ok) {
+      checks.push(failed('signature-timestamp', `document timestamp rejected by the timestamp verifier: ${r.problem ?? 'invalid'}`, 'TOTAL-FAILED', 'SIG_CRYPTO_FAILURE'));
+      return out;
+    }
+    checks.push({ name: 'signature-timestamp', status: 'passed', detail: 'timestamp token verified' });
+  }
+
+  // Best signature time: earliest verified POE (EN 319 102-1 §5.6.2.1), else now. /M is only a claim.
+  const poes = [sigTsPoe, input.laterPoe].filter((d): d is Date => d !== null);
+  if (poes.length > 0) {
+    out.bestTime = new Date(Math.min(...poes.map((d) => d.getTime())));
+    out.bestFromPoe = true;
+  }
+
+  const { chain, trusted, check } = chainCheck(signer, input.pool, input.anchors, policy);
+  checks.push(check);
+  checks.push(keyUsageCheck(signer, policy, isTs));
+  checks.push(validityCheck(chain, out.bestTime, out.bestFromPoe));
+  const embedded = {
+    ocsps: input.embeddedRevocation.ocsps,
+    crls: [...input.embeddedRevocation.crls, ...cms.crls],
+  };
+  checks.push(await revocationCheck(chain, trusted, out.bestTime, input.revocationSource, embedded, policy));
+  out.usableAsPoe = isTs && trusted && tsGenTime !== null && !checks.some((c) => c.status === 'failed' && c.indication === 'TOTAL-FAILED');
+  return out;
+}
+
+function imprintAlgorithmOf(token: Uint8Array): HashAlgorithm | undefined {
+  try {
+    const e = parseSignedData(token).encapsulatedContent;
+    if (!e) return undefined;
+    const t = readTstInfo(e);
+    return typeof t === 'string' ? undefined : t.imprintAlgorithm;
+  } catch {
+    return undefined;
+  }
+}
