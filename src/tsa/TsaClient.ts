@@ -100,7 +100,7 @@ export async function requestTimestamp(req: TimestampRequest): Promise<Timestamp
 }
 
 /** RFC 3161 §2.4.1: a large random number; 64 bits, top bit cleared to keep the INTEGER 8 octets. */
-function randomNonce(): bigint {
+export function randomNonce(): bigint {
   return BigInt(`0x${randomBytes(8).toString('hex')}`) & 0x7fff_ffff_ffff_ffffn;
 }
 

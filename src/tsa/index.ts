@@ -28,3 +28,4 @@ export {
   handleTimestampQuery,
   type TimestampHttpResult,
 } from './handleTimestampQuery.ts';
+export { httpTimestampSource, localTimestampSource, type TokenSource } from './timestampSources.ts';
