@@ -538,7 +538,13 @@ class RevisionDiff {
     const info = this.newDoc.trailer.get('Info');
     if (info === undefined) return;
     const v: Verdict = { kind: 'metadata', allowed: true, reason: 'document information dictionary updated' };
-    if (info instanceof PdfRef) this.set(info.num, v);
+    if (info instanceof PdfRef) {
+      // Only a dictionary that nothing rendered uses: /Info pointed at, say, a resource dictionary
+      // must not make that object's change "metadata".
+      const fromRoot = reachable(this.newDoc, [this.newDoc.trailer.get('Root') ?? null], { limit: 200_000 });
+      if (fromRoot.has(info.num) || !(this.newDoc.resolve(info) instanceof PdfDict)) return;
+      this.set(info.num, v);
+    }
     this.claimSubtree([info], v);
   }
 }
