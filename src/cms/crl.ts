@@ -302,6 +302,23 @@ export interface CrlEntry {
   readonly invalidityDate: Date | undefined;
 }
 
+/**
+ * RFC 5280 §5.2.5 issuingDistributionPoint: the CRL's scope. A relying party must check it against the
+ * certificate (§6.3.3 (b)(2)) — see `crlScopeProblem`.
+ */
+export interface IssuingDistributionPoint {
+  /** uniformResourceIdentifier entries of distributionPoint fullName. */
+  readonly fullNameUris: readonly string[];
+  /** True when the distributionPoint is given in another form (nameRelativeToCRLIssuer, other GeneralNames). */
+  readonly otherNames: boolean;
+  readonly onlyContainsUserCerts: boolean;
+  readonly onlyContainsCACerts: boolean;
+  /** A partitioned CRL that covers only some reasons. */
+  readonly onlySomeReasons: boolean;
+  readonly indirectCRL: boolean;
+  readonly onlyContainsAttributeCerts: boolean;
+}
+
 export interface ParsedCrl {
   /** The whole CertificateList, DER. */
   readonly der: Uint8Array;
@@ -317,12 +334,13 @@ export interface ParsedCrl {
   readonly crlNumber: bigint | undefined;
   /** keyIdentifier of authorityKeyIdentifier (RFC 5280 §5.2.1), when present. */
   readonly authorityKeyIdentifier: Uint8Array | undefined;
+  readonly issuingDistributionPoint: IssuingDistributionPoint | undefined;
   /** Present on a delta CRL (RFC 5280 §5.2.4): the base CRL number. */
   readonly deltaCrlIndicator: bigint | undefined;
   readonly extensions: readonly Extension[];
   /**
-   * Critical CRL or entry extensions this parser does not act on (issuing distribution point, delta
-   * indicator, certificate issuer of indirect CRLs, unknown ones). RFC 5280 §5.2: such a CRL MUST NOT be
+   * Critical CRL or entry extensions this parser does not act on (delta indicator, certificate issuer of
+   * indirect CRLs, unknown ones; the issuing distribution point is parsed and left to `crlScopeProblem`). RFC 5280 §5.2: such a CRL MUST NOT be
    * used to determine revocation status.
    */
   readonly unhandledCriticalExtensions: readonly string[];
@@ -370,6 +388,7 @@ function parseCrlDer(der: Uint8Array): ParsedCrl {
   let crlNumber: bigint | undefined;
   let aki: Uint8Array | undefined;
   let delta: bigint | undefined;
+  let idp: IssuingDistributionPoint | undefined;
   for (const ext of extensions) {
     if (ext.oid === OID_CRL_NUMBER) crlNumber = unsignedAt(ext.value, expectTag(readTlv(ext.value, 0), TAGS.INTEGER, 'cRLNumber'), 'cRLNumber');
     else if (ext.oid === OID_DELTA_CRL_INDICATOR) delta = unsignedAt(ext.value, expectTag(readTlv(ext.value, 0), TAGS.INTEGER, 'BaseCRLNumber'), 'BaseCRLNumber');
@@ -378,8 +397,9 @@ function parseCrlDer(der: Uint8Array): ParsedCrl {
       const kid = childrenOf(ext.value, readTlv(ext.value, 0)).find((c) => c.tag === 0x80);
       if (kid) aki = contentOf(ext.value, kid);
     }
-    // CRL number and AKI are read; everything else critical (IDP, delta indicator, unknown) is not acted on.
-    if (ext.critical && ext.oid !== OID_CRL_NUMBER && ext.oid !== OID_AUTHORITY_KEY_IDENTIFIER) unhandled.push(ext.oid);
+    else if (ext.oid === OID_ISSUING_DISTRIBUTION_POINT) idp = parseIdp(ext.value);
+    // CRL number, AKI and IDP are read; everything else critical (delta indicator, unknown) is not acted on.
+    if (ext.critical && ext.oid !== OID_CRL_NUMBER && ext.oid !== OID_AUTHORITY_KEY_IDENTIFIER && ext.oid !== OID_ISSUING_DISTRIBUTION_POINT) unhandled.push(ext.oid);
   }
   return {
     der,
@@ -391,12 +411,70 @@ function parseCrlDer(der: Uint8Array): ParsedCrl {
     revoked,
     crlNumber,
     authorityKeyIdentifier: aki,
+    issuingDistributionPoint: idp,
     deltaCrlIndicator: delta,
     extensions,
     unhandledCriticalExtensions: [...new Set(unhandled)],
     signatureAlgorithm: algorithmAt(der, algTlv, 'signatureAlgorithm'),
     signature: bitStringBytes(der, sigTlv, 'signatureValue'),
   };
+}
+
+/**
+ * IssuingDistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL,
+ *   onlyContainsUserCerts [1] BOOLEAN DEFAULT FALSE, onlyContainsCACerts [2] BOOLEAN DEFAULT FALSE,
+ *   onlySomeReasons [3] ReasonFlags OPTIONAL, indirectCRL [4] BOOLEAN DEFAULT FALSE,
+ *   onlyContainsAttributeCerts [5] BOOLEAN DEFAULT FALSE }          (implicit tags, RFC 5280 Appendix A.2)
+ */
+function parseIdp(v: Uint8Array): IssuingDistributionPoint {
+  const fields = childrenOf(v, expectTag(readTlv(v, 0), TAGS.SEQUENCE, 'issuingDistributionPoint'));
+  const flag = (tag: number): boolean => {
+    const f = fields.find((t) => t.tag === tag);
+    return f !== undefined && contentOf(v, f)[0] !== 0;
+  };
+  const uris: string[] = [];
+  let otherNames = false;
+  const dp = fields.find((t) => t.tag === 0xa0);
+  if (dp !== undefined) {
+    for (const choice of childrenOf(v, dp)) {
+      if (choice.tag !== 0xa0) {
+        otherNames = true;
+        continue;
+      }
+      for (const gn of childrenOf(v, choice)) {
+        if (gn.tag === 0x86) uris.push(Buffer.from(contentOf(v, gn)).toString('latin1'));
+        else otherNames = true;
+      }
+    }
+  }
+  return {
+    fullNameUris: uris,
+    otherNames,
+    onlyContainsUserCerts: flag(0x81),
+    onlyContainsCACerts: flag(0x82),
+    onlySomeReasons: fields.some((t) => t.tag === 0x83),
+    indirectCRL: flag(0x84),
+    onlyContainsAttributeCerts: flag(0x85),
+  };
+}
+
+/**
+ * RFC 5280 §6.3.3 (b)(2): why this complete CRL cannot decide the status of `certificate`, or undefined
+ * when it can. `distributionPointUris` are the URIs the CRL was expected under (the certificate's CRLDP
+ * and the URL it was fetched from); when the IDP names a distribution point, one must match.
+ */
+export function crlScopeProblem(crl: ParsedCrl, certificate: X509Certificate, distributionPointUris: readonly string[]): string | undefined {
+  const idp = crl.issuingDistributionPoint;
+  if (idp === undefined) return undefined;
+  if (idp.indirectCRL) return 'an indirect CRL (not supported)';
+  if (idp.onlySomeReasons) return 'a CRL partitioned by reason (onlySomeReasons)';
+  if (idp.onlyContainsAttributeCerts) return 'a CRL of attribute certificates only';
+  if (idp.onlyContainsUserCerts && certificate.ca) return 'a CRL of end-entity certificates only, for a CA certificate';
+  if (idp.onlyContainsCACerts && !certificate.ca) return 'a CRL of CA certificates only, for an end-entity certificate';
+  if ((idp.fullNameUris.length > 0 || idp.otherNames) && !idp.fullNameUris.some((u) => distributionPointUris.includes(u))) {
+    return `a CRL for distribution point ${idp.fullNameUris.join(', ') || '(not a URI)'}, not ${distributionPointUris.join(', ')}`;
+  }
+  return undefined;
 }
 
 function parseEntry(der: Uint8Array, entry: Tlv, unhandled: string[]): CrlEntry {

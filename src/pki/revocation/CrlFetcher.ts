@@ -6,7 +6,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import { certificateFields } from '../../cms/certificateFields.ts';
-import { crlEntryFor, parseCrl, verifyCrlSignature, type CrlEntry, type CrlReason, type ParsedCrl } from '../../cms/crl.ts';
+import { crlEntryFor, crlScopeProblem, parseCrl, verifyCrlSignature, type CrlEntry, type CrlReason, type ParsedCrl } from '../../cms/crl.ts';
 import { bytesEqual } from '../../cms/der.ts';
 import { ExpiringCache } from './ExpiringCache.ts';
 import { RevocationError, invalidAnswer } from './RevocationError.ts';
@@ -101,7 +101,11 @@ export class CrlFetcher {
     const errors: RevocationError[] = [];
     for (const url of urls) {
       try {
-        return await this.#fromUrl(url, issuer, options);
+        const result = await this.#fromUrl(url, issuer, options);
+        // RFC 5280 §6.3.3 (b)(2): the CRL's scope (issuingDistributionPoint) must cover this certificate.
+        const problem = crlScopeProblem(result.parsed, cert, [...new Set([url, ...crlUrls(cert)])]);
+        if (problem !== undefined) throw invalidAnswer(url, 'scope', `the CRL does not cover the certificate: ${problem}`);
+        return result;
       } catch (e) {
         if (!(e instanceof RevocationError)) throw e;
         errors.push(e);

@@ -7,6 +7,7 @@
 import { X509Certificate } from 'node:crypto';
 import {
   OID_KP_OCSP_SIGNING,
+  OID_OCSP_NOCHECK,
   buildCertId,
   buildOcspRequest,
   certIdMatches,
@@ -21,7 +22,7 @@ import type { CrlReason } from '../../cms/crl.ts';
 import { ExpiringCache } from './ExpiringCache.ts';
 import { RevocationError, fetchFailed, invalidAnswer } from './RevocationError.ts';
 import { DEFAULT_CLOCK_SKEW_MS, DEFAULT_MAX_CACHE_AGE_MS, DEFAULT_TIMEOUT_MS, assertIssuedBy, validAt } from './common.ts';
-import { extendedKeyUsage, ocspUrls } from './certificateExtensions.ts';
+import { extendedKeyUsage, hasExtension, ocspUrls } from './certificateExtensions.ts';
 import { fetchBytes } from './http.ts';
 
 export interface OcspClientOptions {
@@ -66,6 +67,12 @@ export interface OcspCheckResult {
   readonly responseDer: Uint8Array;
   /** The certificate whose key signed the response: the issuer itself or its delegated responder. */
   readonly responderCert: X509Certificate;
+  /**
+   * RFC 6960 §4.2.2.2.1: the delegated responder certificate carries id-pkix-ocsp-nocheck, so its own
+   * revocation need not be checked. False for a delegated responder without it: a validator should then
+   * check the responder certificate too. True when the issuer signed the response itself.
+   */
+  readonly responderNoCheck: boolean;
   readonly url: string;
   /** True when the responder echoed our nonce (and it matched). */
   readonly nonceVerified: boolean;
@@ -165,6 +172,7 @@ export class OcspClient {
       producedAt: basic.producedAt,
       responseDer: response.der,
       responderCert,
+      responderNoCheck: responderCert === issuer || hasExtension(responderCert, OID_OCSP_NOCHECK),
       url,
       nonceVerified,
     };

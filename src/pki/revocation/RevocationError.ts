@@ -6,7 +6,7 @@ import { AppError, type AppErrorOptions } from '../../errors.ts';
  * - `revocation-fetch-failed` (503, retryable unless too large): one source did not answer — network
  *   error, timeout, HTTP error status, OCSP tryLater/internalError, or a body over the size bound.
  * - `revocation-response-invalid` (502): an answer that must not be trusted — malformed, bad signature,
- *   unauthorised responder, CertID or nonce mismatch, not yet valid or stale, wrong CRL issuer.
+ *   unauthorised responder, CertID or nonce mismatch, not yet valid or stale, wrong CRL issuer or scope.
  * - `revocation-no-source` (422): neither the certificate (AIA / CRLDP) nor the configuration names a URL.
  * - `revocation-invalid-input` (422): the "issuer" given did not issue the certificate.
  */
@@ -37,6 +37,7 @@ export type RevocationFailureReason =
   | 'not-yet-valid'
   | 'stale'
   | 'issuer-mismatch'
+  | 'scope'
   | 'unauthorized-issuer';
 
 const STATUS: Readonly<Record<RevocationErrorCode, number>> = {

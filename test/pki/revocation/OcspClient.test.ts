@@ -73,6 +73,8 @@ describe('OcspClient against openssl ocsp', () => {
     expect(r.responderCert.fingerprint256).toBe(ocsp.fingerprint256);
     expect(r.responderCert.fingerprint256).not.toBe(issuer.fingerprint256);
     expect(r.responderCert.checkIssued(issuer)).toBe(true);
+    // The dev responder certificate carries id-pkix-ocsp-nocheck (scripts/dev-pki.ts ext_ocsp).
+    expect(r.responderNoCheck).toBe(true);
   });
 
   it('also works with a SHA-256 CertID', async () => {
@@ -206,6 +208,15 @@ describe('OcspClient refuses answers it must not trust', () => {
         const r = await new OcspClient({ url }).check(revoked, issuer);
         expect(r.status).toBe('revoked');
         expect(r.responderCert.fingerprint256).toBe(issuer.fingerprint256);
+        expect(r.responderNoCheck).toBe(true);
+      });
+    });
+
+    it('accepts a delegated responder without ocsp-nocheck and says so', async () => {
+      const signer = await makeCert(tmp.dir, 'checkable', '/CN=Checkable responder', ['basicConstraints=critical,CA:false', 'extendedKeyUsage=critical,OCSPSigning'], issuingCa);
+      await withSigner(signer, async (url) => {
+        const r = await new OcspClient({ url }).check(officer1, issuer);
+        expect([r.status, r.responderNoCheck]).toEqual(['good', false]);
       });
     });
 

@@ -1,11 +1,14 @@
 // RevocationChecker: OCSP first, CRL when OCSP does not answer, a typed error when nothing answers.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { DEV_PATHS } from '../../../scripts/devPkiPaths.ts';
 import { AppError } from '../../../src/errors.ts';
 import { CrlFetcher, OcspClient, RevocationChecker, RevocationError } from '../../../src/pki/index.ts';
 import { freePort, startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
 import { startRepoServer, startSlowServer, unusedUrl, type RepoServer, type SlowServer } from '../../support/repoServer.ts';
-import { devCert, indexRevocation, startRelay } from './revocationTestKit.ts';
+import { devCert, indexRevocation, makeCert, startRelay, tempDir } from './revocationTestKit.ts';
 
 const issuer = devCert('issuing-ca');
 const officer1 = devCert('officer1');
@@ -85,6 +88,21 @@ describe('RevocationChecker', () => {
       ['ocsp', 'network'],
       ['crl', 'timeout'],
     ]);
+  });
+
+  it('takes the CRL answer when the responder does not know the certificate, and keeps "unknown" when nothing else answers', async () => {
+    // Issued with the CA key but outside the `openssl ca` database: openssl ocsp answers "unknown".
+    const tmp = tempDir();
+    try {
+      const files = await makeCert(tmp.dir, 'stray', '/CN=Stray', ['basicConstraints=critical,CA:false'], { cert: DEV_PATHS.issuingCaPem, key: DEV_PATHS.issuingCaKey });
+      const stray = new X509Certificate(readFileSync(files.cert));
+      const r = await checker(responder.url, [crlUrl]).check(stray, issuer);
+      expect([r.status, r.source, r.attempts.map((a) => [a.source, a.code])]).toEqual(['good', 'crl', [['ocsp', 'revocation-status-unknown']]]);
+      const u = await checker(responder.url, [await unusedUrl()]).check(stray, issuer);
+      expect([u.status, u.source]).toEqual(['unknown', 'ocsp']);
+    } finally {
+      tmp.remove();
+    }
   });
 
   it('does not fall back on a wrong certificate/issuer pair', async () => {
