@@ -36,6 +36,15 @@ const schema = z.object({
   CERTS_DIR: z.string().min(1).default('certs'),
   TRUST_DIR: z.string().min(1).optional(),
   CA_CERTS: z.string().min(1).optional(),
+  TSA_URL: z.string().url().optional(),
+  TSA_USERNAME: z.string().optional(),
+  TSA_PASSWORD: z.string().optional(),
+  TSA_BEARER_TOKEN: z.string().optional(),
+  TSA_KEY_LABEL: z.string().min(1).default('tsa'),
+  TSA_POLICY_OID: z.string().regex(/^[0-2](\.\d+)+$/).default('1.3.6.1.4.1.99999.1.1'),
+  TSA_ACCURACY_MS: int(1000, 1, 60_000),
+  OCSP_URL: z.string().url().optional(),
+  REVOCATION_TIMEOUT_MS: int(5000, 100, 120_000),
   BODY_LIMIT_BYTES: int(1_048_576, 1024),
   UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
   REQUEST_TIMEOUT_MS: int(120_000, 1000),
@@ -60,6 +69,15 @@ export interface Config {
   trustDir: string;
   /** CA certificates (file or folder) used to complete signers' chains in the CMS. */
   caCerts: string;
+  tsa: {
+    /** External RFC 3161 TSA; absent = the built-in TSA (HSM key `keyLabel`). */
+    url: string | undefined;
+    auth: { basic: { user: string; password: string } } | { bearer: string } | undefined;
+    keyLabel: string;
+    policyOid: string;
+    accuracyMs: number;
+  };
+  revocation: { ocspUrl: string | undefined; timeoutMs: number };
   limits: { jsonBytes: number; uploadBytes: number; requestTimeoutMs: number };
   shutdownTimeoutMs: number;
 }
@@ -99,6 +117,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     certsDir,
     trustDir: e.TRUST_DIR === undefined ? path.join(certsDir, 'trust') : abs(e.TRUST_DIR),
     caCerts: e.CA_CERTS === undefined ? path.join(certsDir, 'chain.pem') : abs(e.CA_CERTS),
+    tsa: {
+      url: e.TSA_URL,
+      auth:
+        e.TSA_BEARER_TOKEN !== undefined
+          ? { bearer: e.TSA_BEARER_TOKEN }
+          : e.TSA_USERNAME !== undefined
+            ? { basic: { user: e.TSA_USERNAME, password: e.TSA_PASSWORD ?? '' } }
+            : undefined,
+      keyLabel: e.TSA_KEY_LABEL,
+      policyOid: e.TSA_POLICY_OID,
+      accuracyMs: e.TSA_ACCURACY_MS,
+    },
+    revocation: { ocspUrl: e.OCSP_URL, timeoutMs: e.REVOCATION_TIMEOUT_MS },
     limits: { jsonBytes: e.BODY_LIMIT_BYTES, uploadBytes: e.UPLOAD_LIMIT_BYTES, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

@@ -2,6 +2,7 @@
  * Composition root: builds every dependency once, wires them, and owns their lifecycle. Nothing
  * else constructs HSM sessions, databases or servers.
  */
+import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
@@ -13,6 +14,11 @@ import { openToken, type Pkcs11Token } from './signers/index.ts';
 import { AppError } from './errors.ts';
 import { CertificatePool, loadCertificates } from './pki/index.ts';
 import type { SigningDeps } from './services/signDocument.ts';
+import { CrlFetcher, OcspClient, RevocationChecker } from './pki/index.ts';
+import { lazyLocalTimestampSource, revocationProvider } from './services/trustServices.ts';
+import { SqliteSerialSource, TimeStampAuthority, httpTimestampSource } from './tsa/index.ts';
+import type { Sqlite } from './registry/index.ts';
+import type { Signer } from './signers/Signer.ts';
 
 export interface Service {
   readonly config: Config;
@@ -97,6 +103,49 @@ export function buildCaPool(config: Pick<Config, 'caCerts' | 'trustDir'>): Certi
   return new CertificatePool([...loadCertificates(config.caCerts), ...loadCertificates(config.trustDir)]);
 }
 
+export interface TrustServices {
+  signing: SigningDeps;
+  checker: RevocationChecker;
+  /** The built-in TSA (created on first use: it needs the HSM key). */
+  getTsa(): Promise<TimeStampAuthority>;
+}
+
+/**
+ * Signing dependencies shared by the HTTP service and the CLI: signer lookup, CA pool, the
+ * time-stamp source (external TSA_URL, else the built-in TSA) and OCSP/CRL revocation.
+ */
+export function buildTrustServices(config: Config, getSigner: (label: string) => Promise<Signer>, db: Sqlite, caPool = buildCaPool(config)): TrustServices {
+  const checker = new RevocationChecker({
+    ocsp: new OcspClient({ url: config.revocation.ocspUrl, timeoutMs: config.revocation.timeoutMs }),
+    crl: new CrlFetcher({ timeoutMs: config.revocation.timeoutMs }),
+  });
+  let tsa: Promise<TimeStampAuthority> | undefined;
+  const getTsa = (): Promise<TimeStampAuthority> => {
+    tsa ??= (async () => {
+      const signer = await getSigner(config.tsa.keyLabel);
+      if (!signer.certificate) throw new AppError('tsa-misconfigured', `the TSA key "${config.tsa.keyLabel}" has no certificate in the token`);
+      const leaf = new X509Certificate(signer.certificate);
+      return new TimeStampAuthority({
+        signer,
+        certificate: signer.certificate,
+        chain: caPool.buildChain(leaf).slice(1).map((c) => new Uint8Array(c.raw)),
+        policyOid: config.tsa.policyOid,
+        accuracy: config.tsa.accuracyMs >= 1000 ? { seconds: Math.round(config.tsa.accuracyMs / 1000) } : { millis: config.tsa.accuracyMs },
+        serials: new SqliteSerialSource(db),
+      });
+    })();
+    // A failure (HSM not yet connected) must not stick: the next call tries again.
+    tsa.catch(() => {
+      tsa = undefined;
+    });
+    return tsa;
+  };
+  const timestamps = config.tsa.url
+    ? httpTimestampSource({ url: config.tsa.url, auth: config.tsa.auth, timeoutMs: config.revocation.timeoutMs })
+    : lazyLocalTimestampSource(getTsa);
+  return { checker, getTsa, signing: { getSigner, caPool, timestamps, revocation: revocationProvider(checker, caPool) } };
+}
+
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<Service> {
   const caPool = buildCaPool(config);
   const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
@@ -104,13 +153,11 @@ export async function startService(config: Config, logger: Logger = createLogger
   const hsm = new HsmConnection(config.pkcs11, logger);
   await hsm.connect();
 
-  const signing: SigningDeps = {
-    getSigner: (label) => hsm.get().getSigner(label),
-    caPool,
-  };
+  const trust = buildTrustServices(config, (label) => hsm.get().getSigner(label), db.db, caPool);
   const app = createApp({
     logger,
-    signing,
+    signing: trust.signing,
+    getTsa: trust.getTsa,
     dataDir: config.dataDir,
     limits: config.limits,
     readiness: [

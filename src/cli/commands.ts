@@ -24,7 +24,8 @@ const config: Command = {
   options: {},
   async run(_values, _positionals, io) {
     const c = loadConfig();
-    io.out(JSON.stringify({ ...c, pkcs11: { ...c.pkcs11, pin: '[redacted]' } }, null, 2) + '\n');
+    const tsaAuth = c.tsa.auth === undefined ? undefined : '[redacted]';
+    io.out(JSON.stringify({ ...c, pkcs11: { ...c.pkcs11, pin: '[redacted]' }, tsa: { ...c.tsa, auth: tsaAuth } }, null, 2) + '\n');
     return 0;
   },
 };

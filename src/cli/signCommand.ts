@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
-import { buildCaPool } from '../main.ts';
+import { buildTrustServices } from '../main.ts';
+import { openDatabase } from '../registry/index.ts';
 import { signDocument, type PadesLevel } from '../services/signDocument.ts';
 import { openToken } from '../signers/index.ts';
 import type { DigestAlgorithm, SignatureScheme } from '../signers/Signer.ts';
@@ -31,7 +32,7 @@ export const signCommand: Command = {
   options: {
     output: [{ type: 'string', short: 'o' }, 'output file (required; never the input)'],
     key: [{ type: 'string', short: 'k' }, 'HSM key label (default: seal)'],
-    level: [{ type: 'string' }, 'PAdES level: B-B (default)'],
+    level: [{ type: 'string' }, 'PAdES level: B-B (default), B-T, B-LT or B-LTA'],
     field: [{ type: 'string' }, 'sign this empty field, or name the new one'],
     page: [{ type: 'string' }, 'page of a new visible field (1-based, default 1)'],
     rect: [{ type: 'string' }, 'visible rectangle llx,lly,urx,ury in points (absent: invisible)'],
@@ -62,9 +63,11 @@ export const signCommand: Command = {
     const imageBytes = imagePath ? new Uint8Array(readFileSync(imagePath)) : undefined;
     const config = loadConfig();
     const token = await openToken({ ...config.pkcs11, poolSize: 1 });
+    // The built-in TSA keeps its serial numbers in the service database.
+    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
     try {
       const r = await signDocument(
-        { getSigner: (label) => token.getSigner(label), caPool: buildCaPool(config) },
+        buildTrustServices(config, (label) => token.getSigner(label), db.db).signing,
         { path: input },
         { path: output },
         {
@@ -85,6 +88,7 @@ export const signCommand: Command = {
       io.out(`${output}: signed field "${r.fieldName}" with key "${r.key}" (${r.level}), ${r.length} bytes\n`);
       return 0;
     } finally {
+      db.close();
       await token.close();
     }
   },

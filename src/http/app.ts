@@ -5,12 +5,15 @@ import { bodyLimit, errorEdge, requestContext, type AppState } from './middlewar
 import { healthRouter, type ReadinessCheck } from './routes/health/router.ts';
 import { signaturesRouter } from './routes/signatures/router.ts';
 import type { SigningDeps } from '../services/signDocument.ts';
+import type { TimeStampAuthority } from '../tsa/index.ts';
+import { tsaRouter } from './routes/tsa/router.ts';
 
 export interface AppDeps {
   logger: Logger;
   limits: { jsonBytes: number; uploadBytes: number };
   readiness: readonly ReadinessCheck[];
   signing: SigningDeps;
+  getTsa: () => Promise<TimeStampAuthority>;
   dataDir: string;
 }
 
@@ -27,6 +30,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   for (const router of [
     healthRouter(deps.readiness),
     signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
+    tsaRouter({ getTsa: deps.getTsa }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

@@ -19,4 +19,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'built-in TSA serial numbers',
+    // RFC 3161 §2.4.2: serialNumber unique per TSA, across restarts (src/tsa/SerialSource.ts).
+    sql: `
+      CREATE TABLE IF NOT EXISTS tsa_serials (
+        tsa TEXT PRIMARY KEY,
+        last_serial INTEGER NOT NULL CHECK (last_serial > 0),
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

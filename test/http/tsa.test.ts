@@ -1,0 +1,76 @@
+/** The built-in TSA over HTTP (RFC 3161 §3.4), checked with openssl ts; B-LTA over the signing API. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures } from '../../scripts/gen-fixtures.ts';
+import { DEV_PATHS } from '../support/hsm.ts';
+import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
+import { pdfsig, qpdfCheck } from '../support/pdfTools.ts';
+import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-http-tsa-'));
+let svc: TestService;
+let ocsp: OcspResponder;
+let repo: RepoServer;
+beforeAll(async () => {
+  svc = await startTestService();
+  ocsp = await startOcspResponder();
+  repo = await startRepoServer();
+});
+afterAll(async () => {
+  await ocsp?.stop();
+  await repo?.stop();
+  await svc?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('POST /tsa', () => {
+  it('answers openssl ts queries with tokens openssl ts -verify accepts, serials increasing', async () => {
+    const data = path.join(tmp, 'data.txt');
+    writeFileSync(data, 'Chứng thực bản sao điện tử');
+    const serials: bigint[] = [];
+    for (let i = 0; i < 2; i++) {
+      const query = path.join(tmp, `q${i}.tsq`);
+      execFileSync('openssl', ['ts', '-query', '-data', data, '-sha256', '-cert', '-out', query]);
+      const res = await fetch(`${svc.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: readFileSync(query) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/timestamp-reply');
+      const reply = path.join(tmp, `r${i}.tsr`);
+      writeFileSync(reply, Buffer.from(await res.arrayBuffer()));
+      const text = execFileSync('openssl', ['ts', '-reply', '-in', reply, '-text'], { encoding: 'utf8' });
+      expect(text).toMatch(/Status: Granted/);
+      expect(text).toMatch(/Policy OID: 1\.3\.6\.1\.4\.1\.99999\.1\.1/);
+      serials.push(BigInt('0x' + /Serial number: 0x([0-9A-Fa-f]+)/.exec(text)![1]!));
+      const untrusted = path.join(tmp, 'untrusted.pem');
+      writeFileSync(untrusted, readFileSync(DEV_PATHS.issuingCaPem, 'utf8'));
+      const v = spawnSync('openssl', ['ts', '-verify', '-queryfile', query, '-in', reply, '-CAfile', DEV_PATHS.rootCaPem, '-untrusted', untrusted], { encoding: 'utf8' });
+      expect(v.stdout + v.stderr).toMatch(/Verification: OK/);
+    }
+    expect(serials[1]! > serials[0]!).toBe(true);
+  });
+
+  it('rejects a wrong content type and answers garbage with a rejection reply', async () => {
+    const wrong = await fetch(`${svc.url}/tsa`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(wrong.status).toBe(415);
+    const garbage = await fetch(`${svc.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: 'not asn.1' });
+    expect(garbage.status).toBe(200);
+    const reply = path.join(tmp, 'garbage.tsr');
+    writeFileSync(reply, Buffer.from(await garbage.arrayBuffer()));
+    expect(execFileSync('openssl', ['ts', '-reply', '-in', reply, '-text'], { encoding: 'utf8' })).toMatch(/Status: Rejected/);
+  });
+
+  it('signs at B-LTA through POST /api/v1/signatures', async () => {
+    const fx = generateFixtures(path.join(tmp, 'fx'));
+    const res = await fetch(`${svc.url}/api/v1/signatures?key=officer1&level=B-LTA`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(fx.objstm) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(res.headers.get('x-signature-level')).toBe('B-LTA');
+    const out = path.join(tmp, 'lta.pdf');
+    writeFileSync(out, Buffer.from(await res.arrayBuffer()));
+    expect(qpdfCheck(out).ok).toBe(true);
+    expect(pdfsig(out)[0]).toMatchObject({ signatureValid: true, certificateStatus: 'Certificate is Trusted.' });
+    expect(readFileSync(out).toString('latin1')).toContain('/DocTimeStamp');
+  });
+});

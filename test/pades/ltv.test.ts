@@ -1,0 +1,188 @@
+/**
+ * PAdES B-T, B-LT and B-LTA with the built-in TSA (HSM key `tsa`), the dev `openssl ocsp` responder
+ * and CRLs served on loopback. Outputs proven by qpdf, pdfsig, openssl ts and by decoding the DSS.
+ */
+import { spawnSync } from 'node:child_process';
+import { X509Certificate, createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
+import { loadConfig } from '../../src/config.ts';
+import { buildTrustServices, type TrustServices } from '../../src/main.ts';
+import { parseCrl, parseOcspResponse, parseSignedData } from '../../src/cms/index.ts';
+import { PdfDocument, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
+import { openDatabase, type OpenedDatabase } from '../../src/registry/index.ts';
+import { signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
+import type { Pkcs11Token } from '../../src/signers/index.ts';
+import { DEV_PATHS, openDevToken } from '../support/hsm.ts';
+import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
+import { pdfsig, qpdfCheck, rawSignatures } from '../support/pdfTools.ts';
+import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-ltv-'));
+let token: Pkcs11Token;
+let ocsp: OcspResponder | undefined;
+let repo: RepoServer;
+let fx: FixtureSet;
+let db: OpenedDatabase;
+let trust: TrustServices;
+
+function freshTrust(): TrustServices {
+  const config = loadConfig({ ...process.env, DATA_DIR: tmp, LOG_LEVEL: 'silent', REVOCATION_TIMEOUT_MS: '1500' });
+  return buildTrustServices(config, (label) => token.getSigner(label), db.db);
+}
+
+beforeAll(async () => {
+  fx = generateFixtures(path.join(tmp, 'fx'));
+  token = await openDevToken({ poolSize: 2 });
+  db = openDatabase(path.join(tmp, 'db.sqlite'));
+  ocsp = await startOcspResponder();
+  repo = await startRepoServer();
+  trust = freshTrust();
+});
+afterAll(async () => {
+  await ocsp?.stop();
+  await repo?.stop();
+  db?.close();
+  await token?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const der = (file: string) => new Uint8Array(new X509Certificate(readFileSync(file)).raw);
+const fp = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+async function signAt(level: SignDocumentParams['level'], name: string, key = 'officer1', t = trust): Promise<string> {
+  const out = path.join(tmp, `${name}.pdf`);
+  await signDocument(t.signing, { path: fx.classic }, { path: out }, { key, level, reason: 'Kiểm thử', location: 'Thanh Hóa' });
+  return out;
+}
+
+function dssOf(file: string): { certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; vriKeys: string[] } {
+  const doc = PdfDocument.open(file);
+  try {
+    const dss = doc.resolveDict(doc.catalog.get('DSS'));
+    const read = (k: string) => {
+      const arr = doc.resolve(dss?.get(k));
+      return Array.isArray(arr) ? arr.map((r) => decodeStreamFully(doc.resolve(r) as PdfStream)) : [];
+    };
+    const vri = doc.resolveDict(dss?.get('VRI'));
+    return { certs: read('Certs'), ocsps: read('OCSPs'), crls: read('CRLs'), vriKeys: vri ? [...vri.keys()] : [] };
+  } finally {
+    doc.close();
+  }
+}
+
+function tsVerify(tokenDer: Uint8Array, args: string[]): { ok: boolean; out: string } {
+  const dir = mkdtempSync(path.join(tmp, 'ts-'));
+  writeFileSync(path.join(dir, 'token.der'), tokenDer);
+  const untrusted = path.join(dir, 'untrusted.pem');
+  writeFileSync(untrusted, readFileSync(DEV_PATHS.issuingCaPem, 'utf8') + readFileSync(path.join(DEV_PATHS.certsDir, 'tsa.pem'), 'utf8'));
+  const r = spawnSync('openssl', ['ts', '-verify', '-in', 'token.der', '-token_in', '-CAfile', DEV_PATHS.rootCaPem, '-untrusted', untrusted, ...args], { cwd: dir, encoding: 'utf8' });
+  return { ok: r.status === 0 && /Verification: OK/.test(r.stdout), out: r.stdout + r.stderr };
+}
+
+describe('PAdES levels above B-B', () => {
+  it('B-T: a signature-time-stamp over the signature value that openssl ts accepts', async () => {
+    const out = await signAt('B-T', 'bt');
+    expect(qpdfCheck(out).ok).toBe(true);
+    const sig = pdfsig(out)[0]!;
+    expect(sig).toMatchObject({ signatureValid: true, total: true, certificateStatus: 'Certificate is Trusted.' });
+    const cms = parseSignedData(rawSignatures(out)[0]!.contents);
+    const tokens = cms.signatureTimeStampTokens ?? [];
+    expect(tokens).toHaveLength(1);
+    const sigValueFile = path.join(tmp, 'sigvalue.bin');
+    writeFileSync(sigValueFile, cms.signatureValue);
+    const v = tsVerify(tokens[0]!, ['-data', sigValueFile]);
+    expect(v.ok, v.out).toBe(true);
+  });
+
+  it('B-LT: a DSS with the chains, OCSP responses and VRI of the signature and its timestamp', async () => {
+    const out = await signAt('B-LT', 'blt');
+    expect(qpdfCheck(out).ok).toBe(true);
+    const sigs = pdfsig(out);
+    expect(sigs).toHaveLength(1);
+    expect(sigs[0]!.signatureValid).toBe(true);
+    const doc = PdfDocument.open(out);
+    expect(doc.revisions).toHaveLength(3);
+    doc.close();
+    const dss = dssOf(out);
+    const certs = new Set(dss.certs.map(fp));
+    for (const f of [path.join(DEV_PATHS.certsDir, 'officer1.pem'), DEV_PATHS.issuingCaPem, DEV_PATHS.rootCaPem, path.join(DEV_PATHS.certsDir, 'tsa.pem'), DEV_PATHS.ocspPem]) {
+      expect(certs.has(fp(der(f))), f).toBe(true);
+    }
+    // OCSP answers for the officer and the TSA certificate, both good, from the dev responder.
+    const serials = dss.ocsps.map((o) => {
+      const r = parseOcspResponse(o);
+      expect(r.responseStatus).toBe('successful');
+      expect(r.basic?.responses[0]?.certStatus.status).toBe('good');
+      return Buffer.from(r.basic!.responses[0]!.certId.serialNumber).toString('hex');
+    });
+    const serialOf = (f: string) => new X509Certificate(readFileSync(f)).serialNumber.toLowerCase().replace(/^0+/, '');
+    expect(serials.map((s) => s.replace(/^0+/, ''))).toEqual(expect.arrayContaining([serialOf(path.join(DEV_PATHS.certsDir, 'officer1.pem')), serialOf(path.join(DEV_PATHS.certsDir, 'tsa.pem'))]));
+    // The issuing CA's status comes from the root's CRL (the root runs no OCSP).
+    expect(dss.crls.length).toBeGreaterThanOrEqual(1);
+    expect(dss.crls.map((c) => parseCrl(c).issuer)).toBeDefined();
+    // VRI keyed by the SHA-1 of the signature's /Contents.
+    const contentsHex = readFileSync(out).toString('latin1');
+    const br = rawSignatures(out)[0]!.byteRange;
+    const fullContents = Buffer.from(contentsHex.slice(br[1]! + 1, br[2]! - 1), 'hex');
+    expect(dss.vriKeys).toContain(createHash('sha1').update(fullContents).digest('hex').toUpperCase());
+  });
+
+  it('B-LTA: a document timestamp after the DSS, verified by openssl ts over the signed ranges', async () => {
+    const out = await signAt('B-LTA', 'blta', 'officer2');
+    expect(qpdfCheck(out).ok).toBe(true);
+    const doc = PdfDocument.open(out);
+    const fields = doc.signatureFields().filter((f) => f.value);
+    const last = fields.at(-1)!.value!;
+    expect(last.getName('Type')).toBe('DocTimeStamp');
+    expect(last.getName('SubFilter')).toBe('ETSI.RFC3161');
+    expect(doc.resolveDict(doc.catalog.get('DSS'))).toBeDefined();
+    doc.close();
+    const raws = rawSignatures(out);
+    expect(raws).toHaveLength(2);
+    const ts = raws[1]!;
+    const data = readFileSync(out);
+    const [a, b, c, d] = ts.byteRange as [number, number, number, number];
+    expect(c + d).toBe(data.length);
+    const digest = createHash('sha256').update(data.subarray(a, a + b)).update(data.subarray(c, c + d)).digest('hex');
+    const v = tsVerify(ts.contents, ['-digest', digest]);
+    expect(v.ok, v.out).toBe(true);
+    expect(pdfsig(out)[0]?.signatureValid).toBe(true);
+  });
+
+  it('refuses to sign with a revoked certificate', async () => {
+    await expect(signAt('B-LT', 'revoked', 'officer-revoked')).rejects.toMatchObject({ code: 'certificate-revoked', status: 409 });
+    await expect(signAt('B-B', 'revoked-bb', 'officer-revoked')).rejects.toMatchObject({ code: 'certificate-revoked' });
+  });
+
+  it('refuses to sign with an expired certificate', async () => {
+    await expect(signAt('B-B', 'expired', 'officer-expired')).rejects.toMatchObject({ code: 'certificate-expired' });
+  });
+
+  it('falls back to the CRL when the OCSP responder is down, and fails retryably when both are down', async () => {
+    await ocsp!.stop();
+    ocsp = undefined;
+    try {
+      const t = freshTrust(); // no cached OCSP answers
+      const out = await signAt('B-LT', 'crl-fallback', 'officer1', t);
+      const dss = dssOf(out);
+      expect(dss.ocsps).toHaveLength(0);
+      const issuing = new X509Certificate(readFileSync(DEV_PATHS.issuingCaPem));
+      expect(dss.crls.map((c) => parseCrl(c).issuer)).toBeDefined();
+      expect(dss.crls.length).toBeGreaterThanOrEqual(2);
+      expect(issuing.subject).toContain('Issuing');
+      repo.mode = 'fail';
+      const t2 = freshTrust();
+      const err = await signAt('B-LT', 'both-down', 'officer1', t2).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'revocation-unavailable', retryable: true, status: 503 });
+      // B-B does not need revocation data: it still signs when nothing answers.
+      await expect(signAt('B-B', 'bb-offline', 'officer1', t2)).resolves.toBeTypeOf('string');
+    } finally {
+      repo.mode = 'serve';
+      ocsp = await startOcspResponder();
+    }
+  });
+});
