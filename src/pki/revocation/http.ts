@@ -3,7 +3,7 @@
  * the body is cut off past a size bound, so a dead, slow or hostile server can never block a check
  * forever nor exhaust memory (standards.md: "never block forever on a dead responder").
  */
-import { fetchFailed } from './RevocationError.ts';
+import { RevocationError, fetchFailed } from './RevocationError.ts';
 
 export interface FetchLimits {
   readonly timeoutMs: number;
@@ -81,7 +81,7 @@ export async function fetchBytes(req: HttpRequest, limits: FetchLimits): Promise
       }
     }
   } catch (cause) {
-    if (cause instanceof Error && 'code' in cause && cause.code === 'revocation-fetch-failed') throw cause;
+    if (cause instanceof RevocationError) throw cause;
     throw failed(cause);
   }
   return { body: new Uint8Array(Buffer.concat(chunks)), contentType: res.headers.get('content-type') ?? undefined };
