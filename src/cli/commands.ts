@@ -3,6 +3,7 @@ import { loadConfig } from '../config.ts';
 import { openToken } from '../signers/index.ts';
 import type { Command } from './command.ts';
 import { signCommand } from './signCommand.ts';
+import { extendCommand } from './extendCommand.ts';
 
 const serve: Command = {
   path: ['serve'],
@@ -49,4 +50,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand];

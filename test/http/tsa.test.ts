@@ -1,5 +1,6 @@
 /** The built-in TSA over HTTP (RFC 3161 §3.4), checked with openssl ts; B-LTA over the signing API. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,5 +73,28 @@ describe('POST /tsa', () => {
     expect(qpdfCheck(out).ok).toBe(true);
     expect(pdfsig(out)[0]).toMatchObject({ signatureValid: true, certificateStatus: 'Certificate is Trusted.' });
     expect(readFileSync(out).toString('latin1')).toContain('/DocTimeStamp');
+  });
+
+  it('extends a signed document through POST /api/v1/signatures/extend and the CLI', async () => {
+    const fx = generateFixtures(path.join(tmp, 'fx2'));
+    const signed = await fetch(`${svc.url}/api/v1/signatures?key=officer2`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(fx.classic) });
+    const bb = path.join(tmp, 'bb.pdf');
+    writeFileSync(bb, Buffer.from(await signed.arrayBuffer()));
+    const res = await fetch(`${svc.url}/api/v1/signatures/extend?level=B-LT`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(bb) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(res.headers.get('x-extension-added')).toBe('document-timestamp,dss');
+    const lt = path.join(tmp, 'lt.pdf');
+    writeFileSync(lt, Buffer.from(await res.arrayBuffer()));
+    expect(qpdfCheck(lt).ok).toBe(true);
+    expect(pdfsig(lt)[0]?.signatureValid).toBe(true);
+    const bad = await fetch(`${svc.url}/api/v1/signatures/extend?level=B-B`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(bb) });
+    expect(bad.status).toBe(400);
+    // The CLI does the same from a shell.
+    const cliOut = path.join(tmp, 'cli-lta.pdf');
+    // Asynchronously: the CRL server the CLI asks runs in this process and must keep answering.
+    const r = await promisify(execFile)(process.execPath, ['bin/chungthuc.mjs', 'extend', lt, '-o', cliOut, '--level', 'B-LTA'], { cwd: DEV_PATHS.root, encoding: 'utf8' });
+    expect(r.stdout).toContain('B-LTA');
+    expect(qpdfCheck(cliOut).ok).toBe(true);
+    expect(readFileSync(cliOut).toString('latin1')).toContain('/DocTimeStamp');
   });
 });

@@ -15,6 +15,8 @@ import { parseCrl, parseOcspResponse, parseSignedData } from '../../src/cms/inde
 import { PdfDocument, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
 import { openDatabase, type OpenedDatabase } from '../../src/registry/index.ts';
 import { signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
+import { extendDocument } from '../../src/services/extendDocument.ts';
+import { copyFileSync } from 'node:fs';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { DEV_PATHS, openDevToken } from '../support/hsm.ts';
 import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
@@ -184,5 +186,58 @@ describe('PAdES levels above B-B', () => {
       repo.mode = 'serve';
       ocsp = await startOcspResponder();
     }
+  });
+});
+
+describe('extending signed documents', () => {
+  const CORPUS = path.resolve(DEV_PATHS.root, '..', 'shared', 'corpus');
+
+  it('raises our B-B document to B-LTA, keeping the signature valid', async () => {
+    const bb = await signAt('B-B', 'ext-bb');
+    const out = path.join(tmp, 'ext-lta.pdf');
+    const r = await extendDocument(trust.signing, { path: bb }, { path: out }, 'B-LTA');
+    expect(r.added).toEqual(['document-timestamp', 'dss', 'document-timestamp']);
+    expect(qpdfCheck(out).ok).toBe(true);
+    expect(readFileSync(out).subarray(0, readFileSync(bb).length).equals(readFileSync(bb))).toBe(true);
+    const sigs = pdfsig(out);
+    expect(sigs[0]).toMatchObject({ signatureValid: true, certificateStatus: 'Certificate is Trusted.' });
+    const dss = dssOf(out);
+    expect(dss.vriKeys.length).toBeGreaterThanOrEqual(2); // the signature and the first document timestamp
+    expect(rawSignatures(out)).toHaveLength(3);
+  });
+
+  it('re-timestamps an LTA document (DSS for the last timestamp, then a new one)', async () => {
+    const lta = await signAt('B-LTA', 'ext-relta');
+    const out = path.join(tmp, 'ext-relta-2.pdf');
+    const r = await extendDocument(trust.signing, { path: lta }, { path: out }, 'B-LTA');
+    expect(r.added).toEqual(['dss', 'document-timestamp']);
+    expect(qpdfCheck(out).ok).toBe(true);
+    const doc = PdfDocument.open(out);
+    const stamps = doc.signatureFields().filter((f) => f.value?.getName('Type') === 'DocTimeStamp');
+    doc.close();
+    expect(stamps).toHaveLength(2);
+    expect(pdfsig(out)[0]?.signatureValid).toBe(true);
+  });
+
+  it('says when there is nothing to do, and refuses unsigned documents', async () => {
+    const bt = await signAt('B-T', 'ext-bt');
+    await expect(extendDocument(trust.signing, { path: bt }, { path: path.join(tmp, 'noop.pdf') }, 'B-T')).rejects.toMatchObject({ code: 'already-at-level', status: 409 });
+    await expect(extendDocument(trust.signing, { path: fx.classic }, { path: path.join(tmp, 'unsigned.pdf') }, 'B-T')).rejects.toMatchObject({ code: 'no-signature' });
+  });
+
+  it('time-stamps a document signed by someone else (corpus) without breaking its signatures', async () => {
+    const input = path.join(tmp, 'foreign.pdf');
+    copyFileSync(path.join(CORPUS, 'intact-multi', 'signpdf-signed-twice.pdf'), input);
+    const before = pdfsig(input);
+    const out = path.join(tmp, 'foreign-bt.pdf');
+    const r = await extendDocument(trust.signing, { path: input }, { path: out }, 'B-T');
+    expect(r.added).toEqual(['document-timestamp']);
+    const after = pdfsig(out);
+    for (let i = 0; i < before.length; i++) expect(after[i]?.signatureStatus).toBe(before[i]?.signatureStatus);
+    const ts = rawSignatures(out).at(-1)!;
+    const data = readFileSync(out);
+    const [a, b, c, d] = ts.byteRange as [number, number, number, number];
+    const digest = createHash('sha256').update(data.subarray(a, a + b)).update(data.subarray(c, c + d)).digest('hex');
+    expect(tsVerify(ts.contents, ['-digest', digest]).ok).toBe(true);
   });
 });

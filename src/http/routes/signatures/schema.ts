@@ -33,8 +33,18 @@ export const signatureParamsSchema = z
 
 export type SignatureParams = z.infer<typeof signatureParamsSchema>;
 
+export const extendParamsSchema = z.object({ level: z.enum(['B-T', 'B-LT', 'B-LTA']).default('B-LTA') }).strict();
+
 export function parseSignatureParams(raw: Record<string, unknown>): SignatureParams {
-  const r = signatureParamsSchema.safeParse(raw);
+  return parseWith(signatureParamsSchema, raw);
+}
+
+export function parseExtendParams(raw: Record<string, unknown>): z.infer<typeof extendParamsSchema> {
+  return parseWith(extendParamsSchema, raw);
+}
+
+function parseWith<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.infer<S> {
+  const r = schema.safeParse(raw);
   if (!r.success) {
     throw new HttpError('invalid-parameters', r.error.issues.map((i) => `${i.path.join('.') || 'parameters'}: ${i.message}`).join('; '), {
       status: 400,
