@@ -19,6 +19,9 @@ import { lazyLocalTimestampSource, revocationProvider } from './services/trustSe
 import { SqliteSerialSource, TimeStampAuthority, httpTimestampSource } from './tsa/index.ts';
 import type { Sqlite } from './registry/index.ts';
 import type { Signer } from './signers/Signer.ts';
+import { readFileSync } from 'node:fs';
+import { STRICT_POLICY, parsePolicy } from './pades/validation/index.ts';
+import type { ValidationDeps } from './services/validateDocument.ts';
 
 export interface Service {
   readonly config: Config;
@@ -103,6 +106,12 @@ export function buildCaPool(config: Pick<Config, 'caCerts' | 'trustDir'>): Certi
   return new CertificatePool([...loadCertificates(config.caCerts), ...loadCertificates(config.trustDir)]);
 }
 
+/** Trust anchors and policy for validation; online revocation through `checker` when the policy allows. */
+export function buildValidationDeps(config: Config, checker?: RevocationChecker): ValidationDeps {
+  const policy = config.validationPolicyFile ? parsePolicy(readFileSync(config.validationPolicyFile, 'utf8')) : STRICT_POLICY;
+  return { trustAnchors: loadCertificates(config.trustDir), policy, checker };
+}
+
 export interface TrustServices {
   signing: SigningDeps;
   checker: RevocationChecker;
@@ -157,6 +166,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const app = createApp({
     logger,
     signing: trust.signing,
+    validation: buildValidationDeps(config, trust.checker),
     getTsa: trust.getTsa,
     dataDir: config.dataDir,
     limits: config.limits,

@@ -4,6 +4,7 @@ import { openToken } from '../signers/index.ts';
 import type { Command } from './command.ts';
 import { signCommand } from './signCommand.ts';
 import { extendCommand } from './extendCommand.ts';
+import { verifyCommand } from './verifyCommand.ts';
 
 const serve: Command = {
   path: ['serve'],
@@ -50,4 +51,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand];

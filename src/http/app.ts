@@ -7,6 +7,8 @@ import { signaturesRouter } from './routes/signatures/router.ts';
 import type { SigningDeps } from '../services/signDocument.ts';
 import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
+import { validationsRouter } from './routes/validations/router.ts';
+import type { ValidationDeps } from '../services/validateDocument.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -14,6 +16,7 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[];
   signing: SigningDeps;
   getTsa: () => Promise<TimeStampAuthority>;
+  validation: ValidationDeps;
   dataDir: string;
 }
 
@@ -31,6 +34,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     healthRouter(deps.readiness),
     signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     tsaRouter({ getTsa: deps.getTsa }),
+    validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

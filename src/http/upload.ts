@@ -12,6 +12,8 @@ import { Transform } from 'node:stream';
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { HttpError } from './problem.ts';
+import { collectParams } from './params.ts';
+import { open } from 'node:fs/promises';
 
 export interface UploadedFile {
   field: string;
@@ -115,3 +117,47 @@ export async function receiveMultipart(
   if (used.n > limits.bytes) throw tooLarge(limits.bytes);
   return { fields, files };
 }
+
+export async function assertPdf(file: UploadedFile): Promise<void> {
+  const fh = await open(file.path, 'r');
+  try {
+    const head = Buffer.alloc(1024);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    // ISO 32000 §7.5.2: the header may follow up to 1 KB of junk in practice; require it in the first KB.
+    if (!head.subarray(0, bytesRead).includes('%PDF-')) {
+      throw new HttpError('not-a-pdf', `the uploaded ${file.field} is not a PDF (no %PDF- header)`, { status: 415 });
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface ReceivedDocument {
+  dir: string;
+  pdf: UploadedFile;
+  image: UploadedFile | undefined;
+  rawParams: Record<string, unknown>;
+}
+
+/** The upload shapes shared by the signing routes: multipart (file, image, fields) or a raw PDF body + query. */
+export async function receiveDocument(ctx: Context, deps: { dataDir: string; uploadBytes: number }): Promise<ReceivedDocument> {
+  const dir = await requestTempDir(ctx, deps.dataDir);
+  let pdf: UploadedFile | undefined;
+  let image: UploadedFile | undefined;
+  let rawParams: Record<string, unknown>;
+  if (ctx.is('multipart/form-data')) {
+    const form = await receiveMultipart(ctx, dir, { bytes: deps.uploadBytes, files: 2, fields: 30, fieldBytes: 16_384 });
+    pdf = form.files.find((f) => f.field === 'file');
+    image = form.files.find((f) => f.field === 'image');
+    rawParams = collectParams(form.fields);
+  } else if (ctx.is('application/pdf')) {
+    pdf = await receiveRaw(ctx, dir, deps.uploadBytes, 'document.pdf');
+    rawParams = collectParams(Object.fromEntries(Object.entries(ctx.query).filter((e): e is [string, string] => typeof e[1] === 'string')));
+  } else {
+    throw new HttpError('unsupported-media-type', 'send multipart/form-data with a "file" part, or an application/pdf body', { status: 415 });
+  }
+  if (!pdf || pdf.size === 0) throw new HttpError('file-missing', 'no PDF in the request (multipart part "file")', { status: 400 });
+  await assertPdf(pdf);
+  return { dir, pdf, image, rawParams };
+}
+

@@ -1,0 +1,28 @@
+/**
+ * POST /api/v1/validations — PDF in, validation report out: JSON (default) or, with
+ * `?format=html` or `Accept: text/html`, a page for people.
+ */
+import Router from '@koa/router';
+import type { AppState } from '../../middleware.ts';
+import { HttpError } from '../../problem.ts';
+import { receiveDocument } from '../../upload.ts';
+import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
+import { renderReportHtml } from './presenter.ts';
+
+export function validationsRouter(deps: { validation: ValidationDeps; dataDir: string; uploadBytes: number }): Router<AppState> {
+  const router = new Router<AppState>({ prefix: '/api/v1' });
+  router.post('/validations', async (ctx) => {
+    const { pdf, rawParams } = await receiveDocument(ctx, deps);
+    const format = rawParams.format ?? (ctx.accepts('json', 'html') === 'html' ? 'html' : 'json');
+    if (format !== 'json' && format !== 'html') throw new HttpError('invalid-parameters', 'format must be json or html', { status: 400 });
+    const report = await validateDocument(deps.validation, { path: pdf.path });
+    report.source = pdf.filename;
+    if (format === 'html') {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = renderReportHtml(report);
+    } else {
+      ctx.body = report;
+    }
+  });
+  return router;
+}

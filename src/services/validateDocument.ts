@@ -1,0 +1,31 @@
+/**
+ * Use case: validate every signature and document timestamp of a PDF (ours or anyone's) against
+ * the configured trust anchors and policy; the report is plain data for the API, CLI and pages.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { RevocationChecker } from '../pki/index.ts';
+import { STRICT_POLICY, validatePdf, type ValidateInput, type ValidationPolicy, type ValidationReport } from '../pades/validation/index.ts';
+import { timestampVerifier, validationRevocationSource } from './trustServices.ts';
+
+export interface ValidationDeps {
+  trustAnchors: readonly X509Certificate[];
+  policy: ValidationPolicy;
+  /** Online OCSP/CRL, used only when the policy's `revocation.fetchOnline` is true. */
+  checker?: RevocationChecker;
+}
+
+export async function validateDocument(deps: ValidationDeps, input: ValidateInput, opts: { policy?: ValidationPolicy; now?: Date } = {}): Promise<ValidationReport> {
+  const policy = opts.policy ?? deps.policy ?? STRICT_POLICY;
+  return validatePdf(input, {
+    policy,
+    trustAnchors: deps.trustAnchors,
+    timestampVerifier,
+    revocationSource: validationRevocationSource(policy.revocation.fetchOnline ? deps.checker : undefined),
+    now: opts.now,
+  });
+}
+
+/** A document passes only when every signature passes and nothing disallowed changed. */
+export function passed(report: ValidationReport): boolean {
+  return report.documentIndication === 'TOTAL-PASSED';
+}

@@ -1,0 +1,100 @@
+/** POST /api/v1/validations and `chungthuc verify` on documents this service produced, and tampered ones. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
+import type { ValidationReport } from '../../src/pades/validation/index.ts';
+import { DEV_PATHS } from '../support/hsm.ts';
+import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
+import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-http-val-'));
+let svc: TestService;
+let ocsp: OcspResponder;
+let repo: RepoServer;
+let fx: FixtureSet;
+beforeAll(async () => {
+  fx = generateFixtures(path.join(tmp, 'fx'));
+  svc = await startTestService();
+  ocsp = await startOcspResponder();
+  repo = await startRepoServer();
+});
+afterAll(async () => {
+  await ocsp?.stop();
+  await repo?.stop();
+  await svc?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function sign(query: string, input = fx.classic): Promise<string> {
+  const res = await fetch(`${svc.url}/api/v1/signatures?${query}`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(input) });
+  expect(res.status, await res.clone().text()).toBe(200);
+  const out = path.join(tmp, `${query.replace(/[^a-z0-9]+/gi, '_')}.pdf`);
+  writeFileSync(out, Buffer.from(await res.arrayBuffer()));
+  return out;
+}
+
+async function validate(file: string, query = ''): Promise<ValidationReport> {
+  const res = await fetch(`${svc.url}/api/v1/validations${query}`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(file) });
+  expect(res.status).toBe(200);
+  return (await res.json()) as ValidationReport;
+}
+
+describe('POST /api/v1/validations', () => {
+  it('passes a B-LT document on its embedded revocation data (strict policy, no online fetching)', async () => {
+    const lt = await sign('key=officer1&level=B-LT');
+    const r = await validate(lt);
+    expect(r.documentIndication).toBe('TOTAL-PASSED');
+    expect(r.signatures).toHaveLength(1);
+    expect(r.signatures[0]).toMatchObject({ indication: 'TOTAL-PASSED', coversWholeDocument: false });
+    expect(r.signatures[0]!.checks.find((c) => c.name.includes('revocation'))?.status).toBe('passed');
+  });
+
+  it('passes a B-LTA document: the signature and the document timestamp', async () => {
+    const lta = await sign('key=officer2&level=B-LTA');
+    const r = await validate(lta);
+    expect(r.documentIndication).toBe('TOTAL-PASSED');
+    expect(r.signatures.map((s) => s.type)).toEqual(['signature', 'document-timestamp']);
+  });
+
+  it('says TRY_LATER for a B-B document under the strict policy (no revocation data to rely on)', async () => {
+    const bb = await sign('key=officer1');
+    const r = await validate(bb);
+    expect(r.signatures[0]).toMatchObject({ indication: 'INDETERMINATE', subIndication: 'TRY_LATER' });
+    expect(r.documentIndication).toBe('INDETERMINATE');
+  });
+
+  it('fails a copy with one byte changed inside the signed range, and renders HTML for people', async () => {
+    const lt = await sign('key=seal&level=B-LT&reason=test');
+    const bytes = readFileSync(lt);
+    const i = bytes.indexOf('Hello chungthuc');
+    bytes[i] = 'J'.charCodeAt(0);
+    const tampered = path.join(tmp, 'tampered.pdf');
+    writeFileSync(tampered, bytes);
+    const r = await validate(tampered);
+    expect(r.documentIndication).toBe('TOTAL-FAILED');
+    expect(r.signatures[0]).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
+    const html = await fetch(`${svc.url}/api/v1/validations?format=html`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(lt) });
+    expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    const page = await html.text();
+    expect(page).toContain('Hợp lệ');
+    expect(page).toContain('Trung tâm Phục vụ hành chính công tỉnh Thanh Hóa');
+  });
+
+  it('chungthuc verify: exit 0 only when every file passes, one line per file', async () => {
+    const lt = await sign('key=officer1&level=B-LT&location=x');
+    const bb = await sign('key=officer1&location=y');
+    const ok = await promisify(execFile)(process.execPath, ['bin/chungthuc.mjs', 'verify', lt], { cwd: DEV_PATHS.root, encoding: 'utf8' });
+    expect(ok.stdout).toMatch(/TOTAL-PASSED/);
+    const both = await promisify(execFile)(process.execPath, ['bin/chungthuc.mjs', 'verify', lt, bb], { cwd: DEV_PATHS.root, encoding: 'utf8' }).catch((e: { code: number; stdout: string }) => e);
+    expect((both as { code: number }).code).toBe(1);
+    expect((both as { stdout: string }).stdout.trim().split('\n')).toHaveLength(2);
+    // With --online the B-B signature's status is fetched from the dev OCSP responder and passes.
+    const online = await promisify(execFile)(process.execPath, ['bin/chungthuc.mjs', 'verify', '--online', '--json', bb], { cwd: DEV_PATHS.root, encoding: 'utf8' });
+    expect((JSON.parse(online.stdout) as ValidationReport).documentIndication).toBe('TOTAL-PASSED');
+  });
+});
