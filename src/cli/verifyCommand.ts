@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
 import { buildValidationDeps } from '../main.ts';
-import { parsePolicy, summarizeReport } from '../pades/validation/index.ts';
+import { parsePolicy, policyToJson, summarizeReport } from '../pades/validation/index.ts';
 import { CrlFetcher, OcspClient, RevocationChecker } from '../pki/index.ts';
 import { passed, validateDocument } from '../services/validateDocument.ts';
 import type { Command } from './command.ts';
@@ -15,8 +15,14 @@ export const verifyCommand: Command = {
     json: [{ type: 'boolean' }, 'print the full reports as JSON instead of one line per file'],
     policy: [{ type: 'string' }, 'validation policy JSON file (default: VALIDATION_POLICY or the strict policy)'],
     online: [{ type: 'boolean' }, 'fetch OCSP/CRL online for signatures without embedded revocation data'],
+    'print-policy': [{ type: 'boolean' }, 'print the effective policy as JSON (a template for VALIDATION_POLICY) and exit'],
   },
   async run(values, positionals, io) {
+    if (values['print-policy'] === true) {
+      const config = loadConfig();
+      io.out(policyToJson(buildValidationDeps(config).policy) + '\n');
+      return 0;
+    }
     if (positionals.length === 0) {
       io.err('chungthuc verify: give at least one PDF file\n');
       return 2;

@@ -48,6 +48,13 @@ describe('chungthuc CLI', () => {
     expect(keys.find((k) => k.label === 'officer2')?.keyType).toBe('EC');
   });
 
+  it('prints the validation policy as JSON that parses back', async () => {
+    const { io, out } = capture();
+    expect(await main(['verify', '--print-policy'], io)).toBe(0);
+    const policy = JSON.parse(out.join('')) as { name: string; revocation: { required: boolean }; minRsaBits: number };
+    expect(policy).toMatchObject({ name: 'strict', revocation: { required: true }, minRsaBits: 2048 });
+  });
+
   it('prints the configuration with the PIN redacted', async () => {
     const { io, out } = capture();
     expect(await main(['config'], io)).toBe(0);
