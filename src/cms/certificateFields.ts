@@ -22,7 +22,33 @@ const TAG_SEQUENCE = 0x30;
 const TAG_INTEGER = 0x02;
 const TAG_VERSION = 0xa0;
 
+/*
+ * Both readers are pure functions of the certificate bytes and run on every signature (the signer's
+ * certificate object is stable): results are memoised per byte array. Callers treat certificate
+ * buffers as immutable.
+ */
+const fieldsCache = new WeakMap<Uint8Array, CertificateFields>();
+const keyCache = new WeakMap<Uint8Array, CertificateKey>();
+
 export function certificateFields(der: Uint8Array): CertificateFields {
+  let hit = fieldsCache.get(der);
+  if (hit === undefined) {
+    hit = readCertificateFields(der);
+    fieldsCache.set(der, hit);
+  }
+  return hit;
+}
+
+export function certificateKey(der: Uint8Array): CertificateKey {
+  let hit = keyCache.get(der);
+  if (hit === undefined) {
+    hit = readCertificateKey(der);
+    keyCache.set(der, hit);
+  }
+  return hit;
+}
+
+function readCertificateFields(der: Uint8Array): CertificateFields {
   try {
     const cert = readTlv(der, 0);
     if (cert.tag !== TAG_SEQUENCE || cert.end !== der.length) throw new Error('not a single SEQUENCE');
@@ -67,7 +93,7 @@ export interface CertificateKey {
   readonly bits: number | undefined;
 }
 
-export function certificateKey(der: Uint8Array): CertificateKey {
+function readCertificateKey(der: Uint8Array): CertificateKey {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(der);

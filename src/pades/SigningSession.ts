@@ -7,9 +7,9 @@
  * The original bytes are streamed, never loaded whole: a 200 MB scan costs one read, one write
  * and one hash, plus a few KB for the update.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile as readFileAsync, rename, rm, stat as statAsync } from 'node:fs/promises';
+import { open, readFile as readFileAsync, rename, rm, stat as statAsync, type FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IncrementalUpdate, contentsHexFor, fillByteRange, type PdfDocument, type SignaturePlaceholder } from '../pdf/index.ts';
@@ -74,6 +74,7 @@ export async function prepareSignature(
   const tail = built.bytes.subarray(holeEnd);
 
   let memory: Uint8Array | undefined;
+  let out: FileHandle | undefined;
   let partialPath: string | undefined;
   if ('memory' in output) {
     memory = new Uint8Array(built.totalLength);
@@ -84,7 +85,18 @@ export async function prepareSignature(
     hash.update(memory.subarray(ph.contentsEnd));
   } else {
     partialPath = `${output.path}.partial`;
-    await writeHashed(input, partialPath, hash, [head, built.bytes.subarray(holeStart, holeEnd), tail]);
+    out = await open(partialPath, 'w');
+    try {
+      await copyHashed(input, originalLength, out, hash);
+      // The update: hashed except the hole, written in one call at its offset.
+      hash.update(head);
+      hash.update(tail);
+      await out.write(built.bytes, 0, built.bytes.length, originalLength);
+    } catch (err) {
+      await out.close();
+      await rm(partialPath, { force: true });
+      throw err;
+    }
   }
   const digest = new Uint8Array(hash.digest());
 
@@ -101,54 +113,57 @@ export async function prepareSignature(
         memory.set(hex, ph.contentsStart + 1);
         return { bytes: memory, length: memory.length };
       }
-      const fh = await open(partialPath!, 'r+');
+      // The file stayed open since prepare: write the hole in place, make it durable, publish it.
       try {
-        await fh.write(hex, 0, hex.length, ph.contentsStart + 1);
-        await fh.sync();
+        await out!.write(hex, 0, hex.length, ph.contentsStart + 1);
+        await out!.sync();
       } finally {
-        await fh.close();
+        await out!.close();
       }
       const finalPath = (output as { path: string }).path;
       await rename(partialPath!, finalPath);
       return { path: finalPath, length: built.totalLength };
     },
     async abort() {
-      if (partialPath) await rm(partialPath, { force: true });
+      if (out) {
+        await out.close().catch(() => undefined);
+        await rm(partialPath!, { force: true });
+      }
     },
   };
 }
 
+const CHUNK = 1 << 20;
+
 /**
- * Copies the original to `target` while hashing it, then appends the update: `parts` are
- * [bytes before the hole, the hole, bytes after the hole]; the hole is written but not hashed.
+ * Copies the original into `out` while hashing it: one read and one write per chunk, the next read
+ * overlapping the current write (double buffering) — the cost of a plain copy plus SHA-2.
  */
-async function writeHashed(
-  input: DocumentInput,
-  target: string,
-  hash: ReturnType<typeof createHash>,
-  parts: [Uint8Array, Uint8Array, Uint8Array],
-): Promise<void> {
-  const [head, hole, tail] = parts;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      cb(null, chunk);
-    },
-    flush(cb) {
-      hash.update(head);
-      this.push(head);
-      this.push(hole);
-      hash.update(tail);
-      this.push(tail);
-      cb();
-    },
-  });
-  const source = 'path' in input ? createReadStream(input.path, { highWaterMark: 1 << 20 }) : oneChunk(input.bytes);
+async function copyHashed(input: DocumentInput, length: number, out: FileHandle, hash: Hash): Promise<void> {
+  if ('bytes' in input) {
+    hash.update(input.bytes);
+    await out.write(input.bytes, 0, input.bytes.length, 0);
+    return;
+  }
+  const src = await open(input.path, 'r');
   try {
-    await pipeline(source, hashing, createWriteStream(target, { highWaterMark: 1 << 20 }));
-  } catch (err) {
-    await rm(target, { force: true });
-    throw err;
+    const size = Math.max(1, Math.min(CHUNK, length));
+    let bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)] as const;
+    let pos = 0;
+    let pending = length > 0 ? src.read(bufs[0], 0, Math.min(size, length), 0) : undefined;
+    while (pending) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) throw new PadesError('input-changed', 'the input file shrank while it was being signed', { status: 409 });
+      const chunk = bufs[0].subarray(0, bytesRead);
+      const next = pos + bytesRead;
+      pending = next < length ? src.read(bufs[1], 0, Math.min(size, length - next), next) : undefined;
+      hash.update(chunk);
+      await out.write(chunk, 0, bytesRead, pos);
+      pos = next;
+      bufs = [bufs[1], bufs[0]];
+    }
+  } finally {
+    await src.close();
   }
 }
 

@@ -3,7 +3,7 @@
  * administrative document), from the signer certificate and the signature parameters.
  */
 import { X509Certificate } from 'node:crypto';
-import { formatVietnameseDateTime } from '../pdf/appearance/index.ts';
+import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 
 export interface AppearanceTextInput {
   certificate: Uint8Array;

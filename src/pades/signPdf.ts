@@ -2,6 +2,7 @@
  * PAdES baseline B-B (ETSI EN 319 142-1 §6.3, profile of EN 319 122-1): one approval or
  * certification signature, produced through the staged session with any Signer.
  */
+import { createHash } from 'node:crypto';
 import {
   assembleSignedData,
   buildSignedAttributes,
@@ -46,6 +47,26 @@ export interface SignPdfResult extends SignedOutput {
   signingTime: Date;
 }
 
+/**
+ * The /Contents size depends only on the certificates, key, digest, scheme and profile, and measuring
+ * it encodes a whole dummy CMS: remember it per combination (bounded).
+ */
+const estimateCache = new Map<string, number>();
+function cachedEstimate(opts: Parameters<typeof estimateSignedDataSize>[0]): number {
+  if (opts.unsignedAttributes?.length) return estimateSignedDataSize(opts);
+  const h = createHash('sha256');
+  h.update(opts.signerCertificate);
+  for (const c of opts.chain) h.update(c);
+  const key = `${h.digest('hex')}|${opts.keyType}|${opts.keyBits}|${opts.digestAlgorithm}|${opts.scheme}|${opts.profile}`;
+  let size = estimateCache.get(key);
+  if (size === undefined) {
+    size = estimateSignedDataSize(opts);
+    if (estimateCache.size >= 256) estimateCache.delete(estimateCache.keys().next().value!);
+    estimateCache.set(key, size);
+  }
+  return size;
+}
+
 export function defaultScheme(signer: Signer): SignatureScheme {
   return signer.key.keyType === 'EC' ? 'ECDSA' : 'RSASSA-PKCS1-v1_5';
 }
@@ -64,7 +85,7 @@ export async function signPdf(input: DocumentInput, output: DocumentOutput, opts
   const signingTime = opts.signingTime ?? new Date();
   // Reserve exactly what the real CMS needs (measured by encoding one), plus later timestamps.
   const reservedBytes =
-    estimateSignedDataSize({
+    cachedEstimate({
       signerCertificate: cert,
       chain: opts.chain,
       keyType: signer.key.keyType,

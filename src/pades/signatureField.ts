@@ -17,7 +17,7 @@ import {
   type PdfValue,
   type SignatureField,
 } from '../pdf/index.ts';
-import { buildSignatureAppearance, type SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
+import type { SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
 import { PadesError } from './errors.ts';
 import { pdfDate } from './pdfDate.ts';
 
@@ -144,10 +144,10 @@ export async function placeSignature(
   }
   if (!isTimestamp && sig.signingTime === undefined) throw new PadesError('invalid-parameters', 'signingTime is required');
 
-  const pageCount = doc.pageCount;
   const pageIndex = (field.page ?? 1) - 1;
-  if (!Number.isInteger(pageIndex) || pageIndex < 0 || pageIndex >= pageCount) {
-    throw new PadesError('page-out-of-range', `page ${field.page} does not exist (the document has ${pageCount})`, { status: 400 });
+  const page = doc.findPage(pageIndex);
+  if (!page) {
+    throw new PadesError('page-out-of-range', `page ${field.page} does not exist (the document has ${doc.pageCount})`, { status: 400 });
   }
 
   // The signature dictionary (§12.8.1 Table 252).
@@ -207,7 +207,6 @@ export async function placeSignature(
     if (target.lock) references.push(fieldMdpReference(target.lock));
   } else {
     fieldName = field.fieldName ?? uniqueFieldName(existing);
-    const page = doc.getPage(pageIndex);
     if (!page.ref) throw new PadesError('pdf-structure-unsupported', 'the page is not an indirect object');
     // A merged field + widget annotation (§12.7.3.1); F 132 = Print | Locked.
     widgetDict = new PdfDict({
@@ -237,6 +236,8 @@ export async function placeSignature(
   const height = rect ? Math.abs(rect[3] - rect[1]) : 0;
   if (field.rect) widgetDict.set('Rect', field.rect);
   if (field.appearance && width > 0 && height > 0) {
+    // Loaded on demand: the font engine is only needed for visible signatures.
+    const { buildSignatureAppearance } = await import('../pdf/appearance/index.ts');
     const ap = await buildSignatureAppearance({ ...field.appearance, width, height }, () => up.allocate());
     for (const o of ap.objects) up.setRawObject(o.num, o.body);
     widgetDict.set('AP', new PdfDict({ N: new PdfRef(ap.formXObject, 0) }));

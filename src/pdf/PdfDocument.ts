@@ -4,7 +4,7 @@ import { PdfError } from './PdfError.ts';
 import { decodeStreamFully } from './filters.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfValue } from './objects.ts';
 import { DEFAULT_PARSER_LIMITS, parseIndirectObject, parseValue } from './parser.ts';
-import { type PageInfo, walkPages } from './pageTree.ts';
+import { type PageInfo, findPage, walkPages } from './pageTree.ts';
 import { type SignatureField, collectSignatureFields } from './signatureFields.ts';
 import { type XrefEntry, type XrefSection, findStartXref, readXrefSection } from './xref.ts';
 
@@ -264,6 +264,15 @@ export class PdfDocument {
 
   get pageCount(): number {
     return this.pages.length;
+  }
+
+  /**
+   * Page `i` without walking the whole tree when the /Count entries allow it (signing a 500-page
+   * scan must not parse 500 page objects); falls back to the full walk otherwise.
+   */
+  findPage(i: number): PageInfo | undefined {
+    if (this.pagesCache) return this.pagesCache[i];
+    return findPage(this, i) ?? this.pages[i];
   }
 
   getPage(i: number): PageInfo {

@@ -75,3 +75,63 @@ export function walkPages(doc: ObjectResolver): PageInfo[] {
   }
   return pages;
 }
+
+/**
+ * Page `index` found by descending the tree with each node's /Count (§7.7.3.2), reading only the
+ * nodes on the way: O(depth × fan-out) instead of parsing every page. Returns undefined when the
+ * tree's counts are missing or inconsistent on that path, so the caller can fall back to walkPages.
+ */
+export function findPage(doc: ObjectResolver, index: number): PageInfo | undefined {
+  if (!Number.isInteger(index) || index < 0) return undefined;
+  let node: PdfValue = doc.catalog.get('Pages') ?? null;
+  let remaining = index;
+  const inherited = new Map<string, PdfValue>();
+  const seen = new Set<number>();
+  for (let depth = 0; depth <= MAX_DEPTH; depth++) {
+    let ref: PdfRef | null = null;
+    if (node instanceof PdfRef) {
+      if (seen.has(node.num)) return undefined;
+      seen.add(node.num);
+      ref = node;
+    }
+    const dict = dictOf(doc.resolve(node));
+    if (!dict) return undefined;
+    for (const k of INHERITABLE) {
+      const v = dict.get(k);
+      if (v !== undefined) inherited.set(k, v);
+    }
+    const kids = doc.resolve(dict.get('Kids'));
+    const type = dict.getName('Type');
+    if (type === 'Page' || (type !== 'Pages' && !Array.isArray(kids))) {
+      if (remaining !== 0) return undefined;
+      const res = doc.resolve(inherited.get('Resources'));
+      const rot = doc.resolve(inherited.get('Rotate'));
+      return {
+        index,
+        ref,
+        dict,
+        resources: res instanceof PdfDict ? res : undefined,
+        mediaBox: inherited.has('MediaBox') ? doc.resolve(inherited.get('MediaBox')) : undefined,
+        cropBox: inherited.has('CropBox') ? doc.resolve(inherited.get('CropBox')) : undefined,
+        rotate: typeof rot === 'number' ? ((rot % 360) + 360) % 360 : 0,
+      };
+    }
+    if (!Array.isArray(kids)) return undefined;
+    let next: PdfValue | undefined;
+    for (const kid of kids) {
+      const kd = dictOf(doc.resolve(kid as PdfValue));
+      if (!kd) return undefined;
+      const isLeaf = kd.getName('Type') === 'Page' || (kd.getName('Type') !== 'Pages' && !Array.isArray(doc.resolve(kd.get('Kids'))));
+      const count = isLeaf ? 1 : doc.resolve(kd.get('Count'));
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return undefined;
+      if (remaining < count) {
+        next = kid as PdfValue;
+        break;
+      }
+      remaining -= count;
+    }
+    if (next === undefined) return undefined;
+    node = next;
+  }
+  return undefined;
+}
