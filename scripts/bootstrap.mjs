@@ -70,6 +70,8 @@ function ensureNpmDependencies() {
 
 function ensureDevPki() {
   run(process.execPath, ['--import', 'tsx', path.join('scripts', 'dev-pki.ts')]);
+  // Small sample PDFs for a first try (fixtures/generated/, git-ignored; under a second).
+  run(process.execPath, ['--import', 'tsx', path.join('scripts', 'gen-fixtures.ts')], { stdio: 'ignore' });
 }
 
 const [major] = process.versions.node.split('.').map(Number);

@@ -46,6 +46,7 @@ const schema = z.object({
   OCSP_URL: z.string().url().optional(),
   REVOCATION_TIMEOUT_MS: int(5000, 100, 120_000),
   VALIDATION_POLICY: z.string().min(1).optional(),
+  DEV_PKI_SERVICES: z.enum(['auto', 'off']).default('auto'),
   BODY_LIMIT_BYTES: int(1_048_576, 1024),
   UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
   REQUEST_TIMEOUT_MS: int(120_000, 1000),
@@ -79,6 +80,8 @@ export interface Config {
     accuracyMs: number;
   };
   revocation: { ocspUrl: string | undefined; timeoutMs: number };
+  /** `auto`: serve the dev PKI's OCSP and CRL endpoints when the dev PKI is in use (development). */
+  devPkiServices: 'auto' | 'off';
   /** JSON file with a validation policy (absent: the strict built-in policy). */
   validationPolicyFile: string | undefined;
   limits: { jsonBytes: number; uploadBytes: number; requestTimeoutMs: number };
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accuracyMs: e.TSA_ACCURACY_MS,
     },
     revocation: { ocspUrl: e.OCSP_URL, timeoutMs: e.REVOCATION_TIMEOUT_MS },
+    devPkiServices: e.CERTS_DIR === 'certs' ? e.DEV_PKI_SERVICES : 'off',
     validationPolicyFile: e.VALIDATION_POLICY === undefined ? undefined : abs(e.VALIDATION_POLICY),
     limits: { jsonBytes: e.BODY_LIMIT_BYTES, uploadBytes: e.UPLOAD_LIMIT_BYTES, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -12,6 +12,7 @@ import { listen, type RunningServer } from './http/server.ts';
 import { openDatabase, type OpenedDatabase } from './registry/index.ts';
 import { openToken, type Pkcs11Token } from './signers/index.ts';
 import { AppError } from './errors.ts';
+import { startDevPkiServices } from './dev/pkiServices.ts';
 import { CertificatePool, loadCertificates } from './pki/index.ts';
 import type { SigningDeps } from './services/signDocument.ts';
 import { CrlFetcher, OcspClient, RevocationChecker } from './pki/index.ts';
@@ -204,6 +205,7 @@ export async function startService(config: Config, logger: Logger = createLogger
 export async function runFromCommandLine(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config);
+  const dev = config.devPkiServices === 'auto' ? await startDevPkiServices(config.certsDir, logger) : undefined;
   const service = await startService(config, logger);
   const base = config.publicBaseUrl ?? service.url;
   process.stdout.write(
@@ -214,25 +216,35 @@ export async function runFromCommandLine(): Promise<void> {
       `  HSM:    ${config.pkcs11.module} (token "${config.pkcs11.tokenLabel}")`,
       'Try first:',
       `  curl ${base}/readyz`,
+      `  curl -sS -H 'content-type: application/pdf' --data-binary @fixtures/generated/classic.pdf \\`,
+      `       '${base}/api/v1/signatures?key=officer1&level=B-LT&reason=Th%E1%BB%AD' -o signed.pdf`,
+      `  npx chungthuc verify signed.pdf`,
       `  npx chungthuc --help`,
       '',
     ].join('\n') + '\n',
   );
+  let stopping = false;
   const stop = (signal: string) => {
+    // A second signal (e.g. from a wrapper forwarding its own) must not cut the cleanup short.
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    service.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    service
+      .close()
+      .then(() => dev?.stop())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

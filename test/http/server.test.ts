@@ -98,7 +98,7 @@ describe('shutdown', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-proc-'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info', DEV_PKI_SERVICES: 'off' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
