@@ -1,12 +1,8 @@
 /** `chungthuc extend IN.pdf -o OUT.pdf --level B-LTA`: the same use case as POST /api/v1/signatures/extend. */
-import path from 'node:path';
-import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { buildTrustServices } from '../main.ts';
-import { openDatabase } from '../registry/index.ts';
 import { extendDocument } from '../services/extendDocument.ts';
-import { openToken } from '../signers/index.ts';
 import type { Command } from './command.ts';
+import { inputOutput, withTrustServices } from './signingContext.ts';
 
 const LEVELS = ['B-T', 'B-LT', 'B-LTA'] as const;
 
@@ -19,29 +15,13 @@ export const extendCommand: Command = {
     level: [{ type: 'string' }, 'B-T, B-LT or B-LTA (default B-LTA)'],
   },
   async run(values, positionals, io) {
-    const input = positionals[0];
-    const output = values.output;
-    if (positionals.length !== 1 || typeof input !== 'string' || typeof output !== 'string') {
-      io.err('chungthuc extend: give exactly one input file and -o OUT.pdf\n');
-      return 2;
-    }
-    if (path.resolve(input) === path.resolve(output)) {
-      io.err('chungthuc extend: the output must differ from the input\n');
-      return 2;
-    }
+    const args = inputOutput('extend', values, positionals, io);
+    if (!args) return 2;
+    const { input, output } = args;
     const level = (values.level ?? 'B-LTA') as string;
     if (!(LEVELS as readonly string[]).includes(level)) throw new InputError('invalid-parameters', `--level must be one of ${LEVELS.join(', ')}`);
-    const config = loadConfig();
-    const token = await openToken({ ...config.pkcs11, poolSize: 1 });
-    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
-    try {
-      const trust = buildTrustServices(config, (label) => token.getSigner(label), db.db);
-      const r = await extendDocument(trust.signing, { path: input }, { path: output }, level as (typeof LEVELS)[number]);
-      io.out(`${output}: ${r.level}, added ${r.added.join(' + ')}, ${r.length} bytes\n`);
-      return 0;
-    } finally {
-      db.close();
-      await token.close();
-    }
+    const r = await withTrustServices((trust) => extendDocument(trust.signing, { path: input }, { path: output }, level as (typeof LEVELS)[number]));
+    io.out(`${output}: ${r.level}, added ${r.added.join(' + ')}, ${r.length} bytes\n`);
+    return 0;
   },
 };

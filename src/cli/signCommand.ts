@@ -1,14 +1,10 @@
 /** `chungthuc sign IN.pdf -o OUT.pdf …`: the same use case as POST /api/v1/signatures. */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { loadConfig } from '../config.ts';
-import { buildTrustServices } from '../main.ts';
-import { openDatabase } from '../registry/index.ts';
 import { signDocument, type PadesLevel } from '../services/signDocument.ts';
-import { openToken } from '../signers/index.ts';
 import type { DigestAlgorithm, SignatureScheme } from '../signers/Signer.ts';
 import { InputError } from '../errors.ts';
 import type { Command } from './command.ts';
+import { inputOutput, withTrustServices } from './signingContext.ts';
 
 function rectOption(v: unknown): [number, number, number, number] | undefined {
   if (typeof v !== 'string') return undefined;
@@ -45,29 +41,18 @@ export const signCommand: Command = {
     legacy: [{ type: 'boolean' }, 'write adbe.pkcs7.detached instead of ETSI.CAdES.detached'],
   },
   async run(values, positionals, io) {
-    const input = positionals[0];
-    const output = values.output;
-    if (positionals.length !== 1 || typeof input !== 'string' || typeof output !== 'string') {
-      io.err('chungthuc sign: give exactly one input file and -o OUT.pdf\n');
-      return 2;
-    }
-    if (path.resolve(input) === path.resolve(output)) {
-      io.err('chungthuc sign: the output must differ from the input (earlier bytes are never rewritten in place)\n');
-      return 2;
-    }
+    const args = inputOutput('sign', values, positionals, io);
+    if (!args) return 2;
+    const { input, output } = args;
     const certify = values.certify === undefined ? undefined : Number(values.certify);
     if (certify !== undefined && certify !== 1 && certify !== 2 && certify !== 3) {
       throw new InputError('invalid-parameters', '--certify must be 1, 2 or 3');
     }
     const imagePath = typeof values.image === 'string' ? values.image : undefined;
     const imageBytes = imagePath ? new Uint8Array(readFileSync(imagePath)) : undefined;
-    const config = loadConfig();
-    const token = await openToken({ ...config.pkcs11, poolSize: 1 });
-    // The built-in TSA keeps its serial numbers in the service database.
-    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
-    try {
-      const r = await signDocument(
-        buildTrustServices(config, (label) => token.getSigner(label), db.db).signing,
+    const r = await withTrustServices((trust) =>
+      signDocument(
+        trust.signing,
         { path: input },
         { path: output },
         {
@@ -84,12 +69,9 @@ export const signCommand: Command = {
           scheme: oneOf<SignatureScheme>(values.scheme, ['RSASSA-PKCS1-v1_5', 'RSASSA-PSS', 'ECDSA'], '--scheme'),
           subFilter: values.legacy === true ? 'adbe.pkcs7.detached' : 'ETSI.CAdES.detached',
         },
-      );
-      io.out(`${output}: signed field "${r.fieldName}" with key "${r.key}" (${r.level}), ${r.length} bytes\n`);
-      return 0;
-    } finally {
-      db.close();
-      await token.close();
-    }
+      ),
+    );
+    io.out(`${output}: signed field "${r.fieldName}" with key "${r.key}" (${r.level}), ${r.length} bytes\n`);
+    return 0;
   },
 };

@@ -23,6 +23,21 @@ const INHERITABLE = ['Resources', 'MediaBox', 'CropBox', 'Rotate'] as const;
 const MAX_DEPTH = 256;
 const MAX_PAGES = 1_000_000;
 
+/** A leaf with its inherited attributes resolved (§7.7.3.4); Rotate normalised to 0–359. */
+function pageInfo(doc: ObjectResolver, index: number, ref: PdfRef | null, dict: PdfDict, inherited: ReadonlyMap<string, PdfValue>): PageInfo {
+  const res = doc.resolve(inherited.get('Resources'));
+  const rot = doc.resolve(inherited.get('Rotate'));
+  return {
+    index,
+    ref,
+    dict,
+    resources: res instanceof PdfDict ? res : undefined,
+    mediaBox: inherited.has('MediaBox') ? doc.resolve(inherited.get('MediaBox')) : undefined,
+    cropBox: inherited.has('CropBox') ? doc.resolve(inherited.get('CropBox')) : undefined,
+    rotate: typeof rot === 'number' ? ((rot % 360) + 360) % 360 : 0,
+  };
+}
+
 /**
  * Walks the page tree from /Root /Pages in order. A node reached twice (a loop or a shared subtree)
  * makes the tree ambiguous, so it is rejected rather than guessed at.
@@ -61,17 +76,7 @@ export function walkPages(doc: ObjectResolver): PageInfo[] {
       continue;
     }
     if (pages.length >= MAX_PAGES) throw new PdfError('pdf-limit-exceeded', `more than ${MAX_PAGES} pages`);
-    const res = doc.resolve(here.get('Resources'));
-    const rot = doc.resolve(here.get('Rotate'));
-    pages.push({
-      index: pages.length,
-      ref,
-      dict,
-      resources: res instanceof PdfDict ? res : undefined,
-      mediaBox: here.has('MediaBox') ? doc.resolve(here.get('MediaBox')) : undefined,
-      cropBox: here.has('CropBox') ? doc.resolve(here.get('CropBox')) : undefined,
-      rotate: typeof rot === 'number' ? ((rot % 360) + 360) % 360 : 0,
-    });
+    pages.push(pageInfo(doc, pages.length, ref, dict, here));
   }
   return pages;
 }
@@ -103,18 +108,7 @@ export function findPage(doc: ObjectResolver, index: number): PageInfo | undefin
     const kids = doc.resolve(dict.get('Kids'));
     const type = dict.getName('Type');
     if (type === 'Page' || (type !== 'Pages' && !Array.isArray(kids))) {
-      if (remaining !== 0) return undefined;
-      const res = doc.resolve(inherited.get('Resources'));
-      const rot = doc.resolve(inherited.get('Rotate'));
-      return {
-        index,
-        ref,
-        dict,
-        resources: res instanceof PdfDict ? res : undefined,
-        mediaBox: inherited.has('MediaBox') ? doc.resolve(inherited.get('MediaBox')) : undefined,
-        cropBox: inherited.has('CropBox') ? doc.resolve(inherited.get('CropBox')) : undefined,
-        rotate: typeof rot === 'number' ? ((rot % 360) + 360) % 360 : 0,
-      };
+      return remaining === 0 ? pageInfo(doc, index, ref, dict, inherited) : undefined;
     }
     if (!Array.isArray(kids)) return undefined;
     let next: PdfValue | undefined;
