@@ -16,6 +16,7 @@ export interface FixtureSet {
   pdf13: string;
   pdf20: string;
   forms: string;
+  pdfa: string;
   incremental: string;
   hybrid: string;
   objstm: string;
@@ -60,6 +61,34 @@ function onePage(version: string): Buffer {
       stream('', PAGE_CONTENT),
       '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
       '<< /Producer (chungthuc fixtures) >>',
+    ],
+    `/Root 1 0 R /Info 6 0 R ${ID}`,
+  );
+}
+
+/**
+ * A one-page file declaring PDF/A-2B conformance in XMP (ISO 19005-2 §6.6.4: pdfaid:part/conformance)
+ * with a catalog /Metadata stream, as archival scans arrive. Only the declaration matters here: the
+ * signer must keep it (the catalog's /Metadata survives the update) and stay incremental.
+ */
+function pdfaFile(): Buffer {
+  const xmp = [
+    '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>',
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
+    '<rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/"><pdfaid:part>2</pdfaid:part><pdfaid:conformance>B</pdfaid:conformance></rdf:Description>',
+    '</rdf:RDF></x:xmpmeta>',
+    '<?xpacket end="w"?>',
+  ].join('\n');
+  return classicFile(
+    '1.7',
+    [
+      '<< /Type /Catalog /Pages 2 0 R /Metadata 7 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+      stream('', PAGE_CONTENT),
+      '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+      '<< /Producer (chungthuc fixtures) >>',
+      stream('/Type /Metadata /Subtype /XML', Buffer.from(xmp, 'utf8')),
     ],
     `/Root 1 0 R /Info 6 0 R ${ID}`,
   );
@@ -157,6 +186,7 @@ export function generateFixtures(dir = FIXTURE_DIR): FixtureSet {
     pdf13: p('pdf13.pdf'),
     pdf20: p('pdf20.pdf'),
     forms: p('forms.pdf'),
+    pdfa: p('pdfa.pdf'),
     incremental: p('incremental.pdf'),
     hybrid: p('hybrid.pdf'),
     objstm: p('objstm.pdf'),
@@ -167,6 +197,7 @@ export function generateFixtures(dir = FIXTURE_DIR): FixtureSet {
   writeFileSync(set.pdf13, onePage('1.3'));
   writeFileSync(set.pdf20, onePage('2.0'));
   writeFileSync(set.forms, formsFile());
+  writeFileSync(set.pdfa, pdfaFile());
   writeFileSync(set.incremental, withUpdate(onePage('1.7')));
   writeFileSync(set.hybrid, hybridFile());
   qpdf(['--object-streams=generate', set.forms, set.objstm]);

@@ -86,7 +86,7 @@ function proveOutput(file: string, original: string, expected: number) {
   return sigs;
 }
 
-const INPUTS: Array<keyof FixtureSet> = ['classic', 'objstm', 'hybrid', 'linearized', 'incremental', 'pdf13', 'pdf20', 'forms'];
+const INPUTS: Array<keyof FixtureSet> = ['classic', 'objstm', 'hybrid', 'linearized', 'incremental', 'pdf13', 'pdf20', 'forms', 'pdfa'];
 
 describe('PAdES B-B signing through the HSM', () => {
   for (const input of INPUTS) {
@@ -109,6 +109,8 @@ describe('PAdES B-B signing through the HSM', () => {
             expect(field.value?.get('M')).toBeDefined();
             if (mode === 'certification') expect(doc.resolveDict(doc.catalog.get('Perms'))?.has('DocMDP')).toBe(true);
             if (mode === 'visible-approval') expect(field.widgets[0]?.dict.has('AP')).toBe(true);
+            // A PDF/A declaration (catalog /Metadata) survives the update.
+            if (input === 'pdfa') expect(doc.resolve(doc.catalog.get('Metadata'))).toBeDefined();
           } finally {
             doc.close();
           }
