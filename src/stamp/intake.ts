@@ -1,0 +1,212 @@
+/**
+ * Scan intake: one or more uploaded files (PDF, JPEG, PNG, multi-page TIFF, in the given order) become
+ * one PDF whose pages show the scan at 100 % scale (Decree 30/2020 digitisation practice): an image
+ * page measures pixels / dpi inches, with the density the file states (JFIF or Exif for JPEG, pHYs for
+ * PNG, XResolution/YResolution for TIFF) or DEFAULT_SCAN_DPI (300) when it states none.
+ *
+ * Image quality is kept: JPEG bytes are embedded unchanged (DCTDecode), PNG pixels are re-deflated
+ * losslessly by pdf-lib, TIFF pixels are decoded and Flate-compressed (FlateDecode is lossless).
+ * PDF pages are copied as they are. Limits are checked on headers before any pixel is inflated.
+ */
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import { PdfDocument, isPdfError } from '../pdf/index.ts';
+import { EncryptedPDFError, PDFDocument, PDFName, PDFRawStream, type PDFPage } from 'pdf-lib';
+import { StampError } from './errors.ts';
+import { readJpeg } from './jpeg.ts';
+import { readPng } from './png.ts';
+import type { Resolution } from './resolution.ts';
+import { sniffFormat } from './sniff.ts';
+import { decodeTiffPage, readTiffPages } from './tiff.ts';
+
+export interface ScanFile {
+  bytes: Uint8Array;
+  /** Informational only: the format is detected from the bytes. */
+  mimeType?: string;
+  /** Used in error messages. */
+  name?: string;
+}
+
+export interface ScanLimits {
+  /** Sum of the input files' sizes. */
+  maxTotalBytes: number;
+  /** Pages of the resulting document. */
+  maxPages: number;
+  /** Width × height of any one image page (decompression bombs, memory). */
+  maxPixelsPerPage: number;
+}
+
+export const DEFAULT_SCAN_LIMITS: ScanLimits = {
+  maxTotalBytes: 100 * 1024 * 1024,
+  maxPages: 200,
+  maxPixelsPerPage: 60_000_000,
+};
+
+export interface NormalizedScan {
+  pdf: Uint8Array;
+  pages: number;
+  /** SHA-256 (hex) of the input files' bytes concatenated in the given order. */
+  sourceSha256: string;
+}
+
+/** ISO 32000-1 Annex C.2: page sides are limited to 14 400 default user units (200 inches). */
+const MAX_PAGE_SIDE = 14_400;
+
+export async function normalizeScan(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<NormalizedScan> {
+  const lim: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...limits };
+  if (files.length === 0) throw new StampError('scan-empty', 'no scan file was given');
+  const total = files.reduce((sum, f) => sum + f.bytes.length, 0);
+  if (total > lim.maxTotalBytes) {
+    throw new StampError('scan-too-large', `scan is ${total} bytes; at most ${lim.maxTotalBytes} are accepted`, {
+      details: { bytes: total, limit: lim.maxTotalBytes },
+    });
+  }
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(f.bytes);
+
+  const out = await PDFDocument.create({ updateMetadata: false });
+  let pages = 0;
+  const addPages = (count: number, label: string) => {
+    if (pages + count > lim.maxPages) {
+      throw new StampError('scan-too-many-pages', `${label}: the scan has more than ${lim.maxPages} pages`, {
+        details: { limit: lim.maxPages },
+      });
+    }
+    pages += count;
+  };
+  const checkPixels = (width: number, height: number, label: string) => {
+    if (width * height > lim.maxPixelsPerPage) {
+      throw new StampError('scan-too-many-pixels', `${label}: ${width}×${height} pixels exceed ${lim.maxPixelsPerPage} per page`, {
+        details: { width, height, limit: lim.maxPixelsPerPage },
+      });
+    }
+  };
+
+  for (const [index, file] of files.entries()) {
+    const label = file.name ? `file ${index + 1} (${file.name})` : `file ${index + 1}`;
+    const format = sniffFormat(file.bytes);
+    switch (format) {
+      case 'jpeg': {
+        const info = readJpeg(file.bytes, label);
+        checkPixels(info.width, info.height, label);
+        addPages(1, label);
+        let image;
+        try {
+          image = await out.embedJpg(file.bytes);
+        } catch (cause) {
+          throw new StampError('scan-corrupt', `${label}: JPEG cannot be embedded`, { cause });
+        }
+        const page = imagePage(out, info.width, info.height, info.resolution, label);
+        page.drawImage(image, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
+        break;
+      }
+      case 'png': {
+        const info = readPng(file.bytes, label);
+        checkPixels(info.width, info.height, label);
+        addPages(1, label);
+        let image;
+        try {
+          image = await out.embedPng(file.bytes);
+        } catch (cause) {
+          throw new StampError('scan-corrupt', `${label}: PNG image data cannot be decoded`, { cause });
+        }
+        const page = imagePage(out, info.width, info.height, info.resolution, label);
+        page.drawImage(image, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
+        break;
+      }
+      case 'tiff': {
+        const { buffer, ifds, headers } = readTiffPages(file.bytes, label);
+        headers.forEach((h, i) => checkPixels(h.width, h.height, `${label} page ${i + 1}`));
+        addPages(headers.length, label);
+        for (const [i, ifd] of ifds.entries()) {
+          const header = headers[i]!;
+          const decoded = decodeTiffPage(buffer, ifd, header, `${label} page ${i + 1}`);
+          const ref = out.context.register(
+            PDFRawStream.of(
+              out.context.obj({
+                Type: 'XObject',
+                Subtype: 'Image',
+                Width: decoded.width,
+                Height: decoded.height,
+                ColorSpace: decoded.colorSpace,
+                BitsPerComponent: decoded.bitsPerComponent,
+                Filter: 'FlateDecode',
+              }),
+              deflateSync(decoded.samples),
+            ),
+          );
+          const page = imagePage(out, header.width, header.height, header.resolution, `${label} page ${i + 1}`);
+          const name = page.node.newXObject('Scan', ref);
+          drawXObject(page, name);
+        }
+        break;
+      }
+      case 'pdf':
+        pages = await copyPdfPages(out, file.bytes, label, lim, pages);
+        break;
+      default:
+        throw new StampError('scan-unsupported-type', `${label}: not a PDF, JPEG, PNG or TIFF file`, {
+          details: { declaredType: file.mimeType ?? null },
+        });
+    }
+  }
+  const pdf = await out.save({ useObjectStreams: false, updateFieldAppearances: false });
+  return { pdf, pages, sourceSha256: hash.digest('hex') };
+}
+
+function imagePage(doc: PDFDocument, width: number, height: number, res: Resolution, label: string): PDFPage {
+  const w = (width / res.x) * 72;
+  const h = (height / res.y) * 72;
+  if (w > MAX_PAGE_SIDE || h > MAX_PAGE_SIDE) {
+    throw new StampError('scan-too-many-pixels', `${label}: ${width}×${height} pixels at ${res.x}×${res.y} dpi make a page over 200 inches`);
+  }
+  return doc.addPage([w, h]);
+}
+
+/** Paints an image XObject over the whole page: the unit square scaled to the page (§8.9.4). */
+function drawXObject(page: PDFPage, name: PDFName): void {
+  const w = page.getWidth();
+  const h = page.getHeight();
+  const content = `q ${w} 0 0 ${h} 0 0 cm ${name.toString()} Do Q\n`;
+  const ref = page.doc.context.register(
+    PDFRawStream.of(page.doc.context.obj({ Filter: 'FlateDecode' }), deflateSync(Buffer.from(content, 'latin1'))),
+  );
+  page.node.addContentStream(ref);
+}
+
+async function copyPdfPages(out: PDFDocument, bytes: Uint8Array, label: string, lim: ScanLimits, pagesSoFar: number): Promise<number> {
+  // Our own reader sees /Encrypt in any revision's trailer, including xref streams whose object
+  // streams pdf-lib cannot read once encrypted (ISO 32000-1 §7.6). Other complaints of it are left to
+  // pdf-lib, which is more lenient with scanner output.
+  try {
+    PdfDocument.open(bytes);
+  } catch (cause) {
+    if (isPdfError(cause) && cause.code === 'pdf-encrypted') {
+      throw new StampError('scan-encrypted', `${label}: encrypted PDF; the officer must supply an unprotected scan`, { cause });
+    }
+  }
+  let src: PDFDocument;
+  try {
+    src = await PDFDocument.load(bytes, { updateMetadata: false });
+  } catch (cause) {
+    if (cause instanceof EncryptedPDFError) {
+      throw new StampError('scan-encrypted', `${label}: encrypted PDF; the officer must supply an unprotected scan`, { cause });
+    }
+    throw new StampError('scan-corrupt', `${label}: PDF cannot be read`, { cause });
+  }
+  // pdf-lib refuses encrypted files only when /Encrypt is in the trailer it reads; check the flag too.
+  if (src.isEncrypted) throw new StampError('scan-encrypted', `${label}: encrypted PDF; the officer must supply an unprotected scan`);
+  const count = src.getPageCount();
+  if (count === 0) throw new StampError('scan-corrupt', `${label}: PDF has no pages`);
+  if (pagesSoFar + count > lim.maxPages) {
+    throw new StampError('scan-too-many-pages', `${label}: the scan has more than ${lim.maxPages} pages`, { details: { limit: lim.maxPages } });
+  }
+  let copied: PDFPage[];
+  try {
+    copied = await out.copyPages(src, src.getPageIndices());
+  } catch (cause) {
+    throw new StampError('scan-corrupt', `${label}: PDF pages cannot be copied`, { cause });
+  }
+  for (const page of copied) out.addPage(page);
+  return pagesSoFar + count;
+}

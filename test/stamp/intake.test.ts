@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.ts';
+import { DEFAULT_SCAN_DPI, normalizeScan, StampError, type ScanFile } from '../../src/stamp/index.ts';
+import { qpdfCheck } from '../support/pdfTools.ts';
+import {
+  Workdir,
+  compareTopRows,
+  fixturePdf,
+  parsePnm,
+  pdfimagesAll,
+  pdfimagesList,
+  pdfimagesRasters,
+  pdfinfoPageSizes,
+  rasterize,
+  writeMultiPageTiff,
+} from './helpers.ts';
+
+let wd: Workdir;
+let source: Uint8Array; // 3 pages of different sizes, so page order is visible in the output sizes
+beforeAll(async () => {
+  wd = new Workdir();
+  source = await fixturePdf([
+    { size: [288, 360], label: 'Trang A' },
+    { size: [360, 216], label: 'Trang B' },
+    { size: [216, 288], label: 'Trang C' },
+  ]);
+});
+afterAll(() => wd.remove());
+
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+
+async function expectStampError(p: Promise<unknown>, code: string): Promise<StampError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StampError);
+  expect(err).toBeInstanceOf(InputError);
+  expect((err as StampError).code).toBe(code);
+  return err as StampError;
+}
+
+describe('JPEG scans', () => {
+  it('embeds the JPEG bytes unchanged (DCTDecode) on a page of pixels / dpi inches', async () => {
+    const jpeg = rasterize(wd, source, 1, 'jpeg', 100); // JFIF density 100 dpi
+    const scan = await normalizeScan([{ bytes: jpeg, mimeType: 'image/jpeg', name: 'a.jpg' }]);
+    const file = wd.file('jpeg.pdf', scan.pdf);
+    expect(qpdfCheck(file).ok).toBe(true);
+    expect(scan.pages).toBe(1);
+    expect(scan.sourceSha256).toBe(sha256(jpeg));
+
+    const [img] = pdfimagesList(file);
+    expect(img).toMatchObject({ type: 'image', enc: 'jpeg', width: 400, height: 500 });
+    const [w, h] = pdfinfoPageSizes(file)[0]!;
+    expect(w).toBeCloseTo((400 / 100) * 72, 2);
+    expect(h).toBeCloseTo((500 / 100) * 72, 2);
+    const [extracted] = pdfimagesAll(wd, file);
+    expect(extracted!.name).toMatch(/\.jpg$/);
+    expect(Buffer.compare(Buffer.from(extracted!.bytes), Buffer.from(jpeg))).toBe(0);
+  });
+
+  it(`uses ${DEFAULT_SCAN_DPI} dpi when the JPEG states no density`, async () => {
+    const jpeg = Buffer.from(rasterize(wd, source, 2, 'jpeg', 150));
+    expect(jpeg.subarray(6, 11).toString('latin1')).toBe('JFIF\0');
+    jpeg[13] = 0; // JFIF units 0: aspect ratio only, no density
+    const scan = await normalizeScan([{ bytes: jpeg }]);
+    const file = wd.file('jpeg-nodpi.pdf', scan.pdf);
+    const [img] = pdfimagesList(file);
+    const [w, h] = pdfinfoPageSizes(file)[0]!;
+    expect(img!.width).toBe(750);
+    expect(w).toBeCloseTo((750 / 300) * 72, 2);
+    expect(h).toBeCloseTo((img!.height / 300) * 72, 2);
+  });
+
+  it('refuses a truncated JPEG as scan-corrupt', async () => {
+    const jpeg = rasterize(wd, source, 1, 'jpeg', 100);
+    const err = await expectStampError(normalizeScan([{ bytes: jpeg.subarray(0, Math.floor(jpeg.length * 0.7)), name: 'cut.jpg' }]), 'scan-corrupt');
+    expect(err.message).toMatch(/cut\.jpg/);
+    await expectStampError(normalizeScan([{ bytes: jpeg.subarray(0, 40) }]), 'scan-corrupt');
+  });
+});
+
+describe('PNG and TIFF scans (lossless)', () => {
+  it('PNG: page sized from pHYs, stored pixels identical to the scan', async () => {
+    const png = rasterize(wd, source, 1, 'png', 120);
+    const scan = await normalizeScan([{ bytes: png, mimeType: 'image/jpeg', name: 'lies.jpg' }]); // the MIME type is ignored
+    const file = wd.file('png.pdf', scan.pdf);
+    expect(qpdfCheck(file).ok).toBe(true);
+    const [img] = pdfimagesList(file);
+    expect(img).toMatchObject({ width: 480, height: 600, enc: 'image' });
+    const [w] = pdfinfoPageSizes(file)[0]!;
+    expect(w).toBeCloseTo(288, 1);
+    // pdftoppm gives the same pixels as PNG or PPM; pdfimages decodes what the PDF stores.
+    const scanned = parsePnm(rasterize(wd, source, 1, 'ppm', 120));
+    const [stored] = pdfimagesRasters(wd, file);
+    expect([stored!.width, stored!.height, stored!.channels]).toEqual([480, 600, 3]);
+    expect(compareTopRows(scanned, stored!, scanned.height)).toEqual({ maxDiff: 0, differing: 0 });
+  });
+
+  it('TIFF: multi-page file, LZW and Deflate files, in order, Flate-compressed and pixel-exact', async () => {
+    const pages = [1, 2, 3].map((p) => ({ ...parsePnm(rasterize(wd, source, p, 'ppm', 100)), dpi: 100 }));
+    const multi = writeMultiPageTiff(pages);
+    const lzw = rasterize(wd, source, 2, 'tiff', 150, ['-tiffcompression', 'lzw']);
+    const deflateGray = rasterize(wd, source, 3, 'tiff', 200, ['-tiffcompression', 'deflate', '-gray']);
+    const scan = await normalizeScan([{ bytes: multi }, { bytes: lzw }, { bytes: deflateGray }]);
+    const file = wd.file('tiff.pdf', scan.pdf);
+    expect(qpdfCheck(file).ok).toBe(true);
+    expect(scan.pages).toBe(5);
+    expect(scan.sourceSha256).toBe(sha256(multi, lzw, deflateGray));
+    const sizes = pdfinfoPageSizes(file);
+    expect(sizes.map(([w, h]) => [Math.round(w), Math.round(h)])).toEqual([
+      [288, 360],
+      [360, 216],
+      [216, 288],
+      [360, 216],
+      [216, 288],
+    ]);
+    const images = pdfimagesList(file);
+    expect(images.map((i) => [i.width, i.height, i.color])).toEqual([
+      [400, 500, 'rgb'],
+      [500, 300, 'rgb'],
+      [300, 400, 'rgb'],
+      [750, 450, 'rgb'],
+      [600, 800, 'gray'],
+    ]);
+    // pdfimages reports FlateDecode as "image"; no lossy filter anywhere.
+    expect(images.every((i) => i.enc === 'image')).toBe(true);
+    // Lossless: the samples the PDF stores are the scan's pixels, exactly.
+    const stored = pdfimagesRasters(wd, file);
+    for (const i of [0, 1, 2]) expect(compareTopRows(pages[i]!, stored[i]!, pages[i]!.height)).toEqual({ maxDiff: 0, differing: 0 });
+    const gray = parsePnm(rasterize(wd, source, 3, 'pgm', 200));
+    // pdfimages writes every 8-bit image as PPM: the gray samples come back as R = G = B.
+    const grayAsRgb = { ...gray, channels: 3 as const, pixels: Uint8Array.from(Array.from(gray.pixels).flatMap((v) => [v, v, v])) };
+    expect(compareTopRows(grayAsRgb, stored[4]!, gray.height)).toEqual({ maxDiff: 0, differing: 0 });
+  });
+
+  it('refuses a truncated PNG and a broken TIFF as scan-corrupt', async () => {
+    const png = rasterize(wd, source, 1, 'png', 72);
+    await expectStampError(normalizeScan([{ bytes: png.subarray(0, png.length - 30) }]), 'scan-corrupt');
+    const bad = Buffer.from(png);
+    bad[bad.length - 40]! ^= 0xff; // CRC failure in the last IDAT
+    await expectStampError(normalizeScan([{ bytes: bad }]), 'scan-corrupt');
+    const tiff = writeMultiPageTiff([{ ...parsePnm(rasterize(wd, source, 1, 'ppm', 50)), dpi: 50 }]);
+    await expectStampError(normalizeScan([{ bytes: tiff.subarray(0, 4000) }]), 'scan-corrupt');
+  });
+});
+
+describe('PDF scans', () => {
+  it('copies the pages of PDF inputs, mixed with images, in the given order', async () => {
+    const jpeg = rasterize(wd, source, 3, 'jpeg', 72);
+    const scan = await normalizeScan([{ bytes: source }, { bytes: jpeg }]);
+    const file = wd.file('mixed.pdf', scan.pdf);
+    expect(qpdfCheck(file).ok).toBe(true);
+    expect(scan.pages).toBe(4);
+    expect(pdfinfoPageSizes(file).map(([w, h]) => [Math.round(w), Math.round(h)])).toEqual([
+      [288, 360],
+      [360, 216],
+      [216, 288],
+      [216, 288],
+    ]);
+    const text = execFileSync('pdftotext', ['-f', '2', '-l', '2', file, '-'], { encoding: 'utf8' });
+    expect(text).toContain('Trang B');
+  });
+
+  it('refuses encrypted PDFs', async () => {
+    const plain = wd.file('plain.pdf', source);
+    const enc = wd.file('enc.pdf');
+    execFileSync('qpdf', ['--encrypt', '', 'owner-secret', '256', '--', plain, enc]);
+    await expectStampError(normalizeScan([{ bytes: readFileSync(enc), name: 'enc.pdf' }]), 'scan-encrypted');
+  });
+});
+
+describe('limits and refusals', () => {
+  const jpegFile = (): ScanFile => ({ bytes: rasterize(wd, source, 1, 'jpeg', 100) });
+
+  it('total bytes', async () => {
+    const f = jpegFile();
+    const err = await expectStampError(normalizeScan([f, f], { maxTotalBytes: f.bytes.length * 2 - 1 }), 'scan-too-large');
+    expect(err.status).toBe(413);
+    await expect(normalizeScan([f, f], { maxTotalBytes: f.bytes.length * 2 })).resolves.toMatchObject({ pages: 2 });
+  });
+
+  it('pages (default 200; TIFF pages and PDF pages count)', async () => {
+    const tiff = writeMultiPageTiff([1, 2, 3].map((p) => ({ ...parsePnm(rasterize(wd, source, p, 'ppm', 30)), dpi: 100 })));
+    await expectStampError(normalizeScan([{ bytes: tiff }], { maxPages: 2 }), 'scan-too-many-pages');
+    await expectStampError(normalizeScan([{ bytes: source }], { maxPages: 2 }), 'scan-too-many-pages');
+    await expectStampError(normalizeScan([jpegFile(), jpegFile(), jpegFile()], { maxPages: 2 }), 'scan-too-many-pages');
+    const many = await fixturePdf(Array.from({ length: 201 }, (_, i) => ({ size: [100, 100] as [number, number], label: `${i}` })));
+    await expectStampError(normalizeScan([{ bytes: many }]), 'scan-too-many-pages');
+  });
+
+  it('pixels per page, checked from the headers', async () => {
+    await expectStampError(normalizeScan([jpegFile()], { maxPixelsPerPage: 400 * 500 - 1 }), 'scan-too-many-pixels');
+    await expect(normalizeScan([jpegFile()], { maxPixelsPerPage: 400 * 500 })).resolves.toMatchObject({ pages: 1 });
+    // A PNG header claiming 100 000 × 100 000 pixels is refused before any inflation (default 60 Mpx).
+    const png = Buffer.from(rasterize(wd, source, 1, 'png', 30));
+    png.writeUInt32BE(100_000, 16);
+    png.writeUInt32BE(100_000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+    await expectStampError(normalizeScan([{ bytes: png }]), 'scan-too-many-pixels');
+  });
+
+  it('garbage, renamed files and empty input', async () => {
+    await expectStampError(
+      normalizeScan([{ bytes: Buffer.from('GIF89a not really an image'), mimeType: 'application/pdf', name: 'x.pdf' }]),
+      'scan-unsupported-type',
+    );
+    await expectStampError(normalizeScan([{ bytes: new Uint8Array(0) }]), 'scan-unsupported-type');
+    await expectStampError(normalizeScan([]), 'scan-empty');
+  });
+});
+
+function crc32(bytes: Uint8Array): number {
+  let c = ~0;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
