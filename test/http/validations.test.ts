@@ -61,6 +61,31 @@ describe('POST /api/v1/validations', () => {
     expect(r.signatures.map((s) => s.type)).toEqual(['signature', 'document-timestamp']);
   });
 
+  it('passes three sequential B-LT signatures (officer, agency seal, third party)', async () => {
+    const one = await sign('key=officer1&level=B-LT&certify=2');
+    const two = await sign('key=seal&level=B-LT&page=1&rect=300,40,560,140', one);
+    const three = await sign('key=officer2&level=B-LT', two);
+    const r = await validate(three);
+    expect(r.signatures.map((s) => [s.indication, s.type])).toEqual([
+      ['TOTAL-PASSED', 'signature'],
+      ['TOTAL-PASSED', 'signature'],
+      ['TOTAL-PASSED', 'signature'],
+    ]);
+    expect(r.documentIndication).toBe('TOTAL-PASSED');
+    expect(r.revisions.every((x) => x.verdict !== 'not-allowed')).toBe(true);
+  });
+
+  it('passes a B-B document after LTA extension', async () => {
+    const bb = await sign('key=officer2&reason=ext');
+    const res = await fetch(`${svc.url}/api/v1/signatures/extend?level=B-LTA`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(bb) });
+    expect(res.status).toBe(200);
+    const lta = path.join(tmp, 'extended-lta.pdf');
+    writeFileSync(lta, Buffer.from(await res.arrayBuffer()));
+    const r = await validate(lta);
+    expect(r.documentIndication).toBe('TOTAL-PASSED');
+    expect(r.signatures.map((s) => s.type)).toEqual(['signature', 'document-timestamp', 'document-timestamp']);
+  });
+
   it('says TRY_LATER for a B-B document under the strict policy (no revocation data to rely on)', async () => {
     const bb = await sign('key=officer1');
     const r = await validate(bb);
