@@ -1,3 +1,17 @@
 export { openDatabase, type OpenedDatabase, type Sqlite } from './Database.ts';
 export { MIGRATIONS, type Migration } from './migrations.ts';
 export { RegistryError } from './errors.ts';
+export { TenantRepository, DEFAULT_REGISTER_SUFFIX } from './TenantRepository.ts';
+export { VolumeRepository, volumeLabel } from './VolumeRepository.ts';
+export { CopyRepository } from './CopyRepository.ts';
+export { verifyChain, chainHead, canonicalJson, type EventType } from './eventChain.ts';
+export {
+  newPublicCode,
+  normalizePublicCode,
+  prepareAccessCode,
+  prepareAccessCodeSync,
+  PUBLIC_CODE_LENGTH,
+  type PreparedAccessCode,
+} from './codes.ts';
+export { registerYear } from './validateEntry.ts';
+export type * from './types.ts';

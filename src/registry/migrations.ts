@@ -2,6 +2,8 @@
  * Versioned schema migrations, applied in order at start inside one transaction each. A migration is
  * never edited once released: add a new one. `schema_migrations` records what was applied and when.
  */
+import { CERTIFIED_COPIES_SQL } from './schema/certifiedCopies.ts';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -30,5 +32,10 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at TEXT NOT NULL
       ) STRICT;
     `,
+  },
+  {
+    version: 3,
+    name: 'certified copies: tenants, register volumes, copies, chained events',
+    sql: CERTIFIED_COPIES_SQL,
   },
 ];

@@ -1,0 +1,188 @@
+/** Mapping between certified_copies rows (joined with their volume and tenant) and register values. */
+import type { CertificateRef, CopyCompletion, CopyRecord, PublicCopyView, RegisterEntry } from './types.ts';
+import { volumeLabel } from './VolumeRepository.ts';
+
+export interface CopyRow {
+  id: string;
+  tenant_id: string;
+  volume_id: string;
+  year: number;
+  number: number;
+  status: 'reserved' | 'valid' | 'annulled' | 'voided';
+  public_code: string;
+  access_code_hash: string;
+  registered_at: string;
+  reservation_expires_at: string | null;
+  certified_at: string | null;
+  requester_name: string | null;
+  document_type: string | null;
+  document_name: string | null;
+  original_issuer: string | null;
+  original_pages: number | null;
+  copies_count: number | null;
+  certifier_name: string | null;
+  certifier_title: string | null;
+  fee_vnd: number | null;
+  notes: string | null;
+  case_code: string | null;
+  receiving_site: string | null;
+  scan_sha256: string | null;
+  pdf_sha256: string | null;
+  signer_cert_issuer: string | null;
+  signer_cert_serial: string | null;
+  signer_cert_subject: string | null;
+  agency_cert_issuer: string | null;
+  agency_cert_serial: string | null;
+  agency_cert_subject: string | null;
+  timestamp_at: string | null;
+  file_key: string | null;
+  annul_decision_number: string | null;
+  annul_decision_date: string | null;
+  annul_reason: string | null;
+  annulled_by: string | null;
+  annulled_at: string | null;
+  void_reason: string | null;
+  voided_by: string | null;
+  voided_at: string | null;
+  /** From the join with register_volumes / tenants. */
+  volume_seq: number;
+  volume_suffix: string;
+  tenant_name: string;
+}
+
+export const SELECT_COPY = `SELECT c.*, v.seq AS volume_seq, v.register_suffix AS volume_suffix, t.name AS tenant_name
+  FROM certified_copies c JOIN register_volumes v ON v.id = c.volume_id JOIN tenants t ON t.id = c.tenant_id`;
+
+/** Named parameters for the register-content columns of an UPDATE/INSERT. */
+export function detailParams(d: CopyCompletion): Record<string, string | number | null> {
+  return {
+    certified_at: d.certifiedAt.toISOString(),
+    requester_name: d.requesterName,
+    document_type: d.documentType,
+    document_name: d.documentName,
+    original_issuer: d.originalIssuer,
+    original_pages: d.originalPages,
+    copies_count: d.copies,
+    certifier_name: d.certifierName,
+    certifier_title: d.certifierTitle,
+    fee_vnd: d.feeVnd,
+    notes: d.notes,
+    case_code: d.caseCode,
+    receiving_site: d.receivingSite,
+    scan_sha256: d.scanSha256,
+    pdf_sha256: d.pdfSha256,
+    signer_cert_issuer: d.signerCertificate.issuer,
+    signer_cert_serial: d.signerCertificate.serial,
+    signer_cert_subject: d.signerCertificate.subject,
+    agency_cert_issuer: d.agencyCertificate?.issuer ?? null,
+    agency_cert_serial: d.agencyCertificate?.serial ?? null,
+    agency_cert_subject: d.agencyCertificate?.subject ?? null,
+    timestamp_at: d.timestampAt?.toISOString() ?? null,
+    file_key: d.fileKey,
+  };
+}
+
+export const DETAIL_COLUMNS = Object.keys(
+  detailParams({
+    certifiedAt: new Date(0),
+    requesterName: '',
+    documentType: '',
+    documentName: '',
+    originalIssuer: '',
+    originalPages: 1,
+    copies: 1,
+    certifierName: '',
+    certifierTitle: '',
+    feeVnd: 0,
+    notes: null,
+    caseCode: null,
+    receivingSite: null,
+    scanSha256: '',
+    pdfSha256: '',
+    signerCertificate: { issuer: '', serial: '', subject: null },
+    agencyCertificate: null,
+    timestampAt: null,
+    fileKey: '',
+    actor: '',
+  }),
+);
+
+function cert(issuer: string | null, serial: string | null, subject: string | null): CertificateRef | null {
+  return issuer === null || serial === null ? null : { issuer, serial, subject };
+}
+
+const date = (s: string | null): Date | null => (s === null ? null : new Date(s));
+
+export function toEntry(r: CopyRow): RegisterEntry {
+  const base = {
+    id: r.id,
+    tenantId: r.tenant_id,
+    volumeId: r.volume_id,
+    volumeLabel: volumeLabel(r.volume_seq, r.year),
+    registerSuffix: r.volume_suffix,
+    year: r.year,
+    number: r.number,
+    publicCode: r.public_code,
+    registeredAt: new Date(r.registered_at),
+  };
+  if (r.status === 'reserved') return { ...base, status: 'reserved', expiresAt: new Date(r.reservation_expires_at!) };
+  if (r.status === 'voided') {
+    return { ...base, status: 'voided', voidReason: r.void_reason!, voidedBy: r.voided_by!, voidedAt: new Date(r.voided_at!) };
+  }
+  const record: CopyRecord = {
+    ...base,
+    status: r.status,
+    certifiedAt: new Date(r.certified_at!),
+    requesterName: r.requester_name!,
+    documentType: r.document_type!,
+    documentName: r.document_name!,
+    originalIssuer: r.original_issuer!,
+    originalPages: r.original_pages!,
+    copies: r.copies_count!,
+    certifierName: r.certifier_name!,
+    certifierTitle: r.certifier_title!,
+    feeVnd: r.fee_vnd!,
+    notes: r.notes,
+    caseCode: r.case_code,
+    receivingSite: r.receiving_site,
+    scanSha256: r.scan_sha256!,
+    pdfSha256: r.pdf_sha256!,
+    signerCertificate: cert(r.signer_cert_issuer, r.signer_cert_serial, r.signer_cert_subject)!,
+    agencyCertificate: cert(r.agency_cert_issuer, r.agency_cert_serial, r.agency_cert_subject),
+    timestampAt: date(r.timestamp_at),
+    fileKey: r.file_key!,
+    annulment:
+      r.status === 'annulled'
+        ? {
+            decisionNumber: r.annul_decision_number!,
+            decisionDate: r.annul_decision_date!,
+            reason: r.annul_reason!,
+            actor: r.annulled_by!,
+            at: new Date(r.annulled_at!),
+          }
+        : null,
+  };
+  return record;
+}
+
+/** The public view: only the fields domain.md lists as safe to show without a second factor. */
+export function toPublicView(r: CopyRow): PublicCopyView | null {
+  const e = toEntry(r);
+  if (e.status !== 'valid' && e.status !== 'annulled') return null;
+  return {
+    status: e.status,
+    number: e.number,
+    volume: `${e.volumeLabel}${e.registerSuffix}`,
+    certifiedAt: e.certifiedAt,
+    agency: r.tenant_name,
+    certifierName: e.certifierName,
+    certifierTitle: e.certifierTitle,
+    documentType: e.documentType,
+    originalPages: e.originalPages,
+    pdfSha256: e.pdfSha256,
+    signerCertificate: e.signerCertificate,
+    agencyCertificate: e.agencyCertificate,
+    timestampAt: e.timestampAt,
+    annulment: e.annulment && { decisionNumber: e.annulment.decisionNumber, decisionDate: e.annulment.decisionDate, reason: e.annulment.reason },
+  };
+}

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CopyRepository, openDatabase } from '../../src/registry/index.ts';
+import { sampleCopy } from './fixtures/sampleCopy.ts';
+import { tempRegistry, type TempRegistry } from './fixtures/tempRegistry.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+
+interface ChildRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a fixture with `node --import tsx`; `onLine` may kill it. */
+function runFixture(script: string, args: string[], onLine?: (line: string, kill: () => void) => void): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', script), ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (onLine) for (const line of chunk.split('\n').filter(Boolean)) onLine(line, () => child.kill('SIGKILL'));
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+let r: TempRegistry;
+beforeEach(() => {
+  r = tempRegistry();
+});
+afterEach(() => r.dispose());
+
+describe('certification numbers across processes', () => {
+  it('4 processes issuing 50 copies each into one file get 1..200, each once, in order per process', async () => {
+    const runs = await Promise.all(['a', 'b', 'c', 'd'].map((tag) => runFixture('issueMany.ts', [r.file, r.tenant.id, '50', tag])));
+    for (const run of runs) expect(run, run.stderr).toMatchObject({ code: 0 });
+    const perChild = runs.map((run) => JSON.parse(run.stdout.trim()) as number[]);
+    for (const numbers of perChild) {
+      expect(numbers).toHaveLength(50);
+      for (let i = 1; i < numbers.length; i += 1) expect(numbers[i]!).toBeGreaterThan(numbers[i - 1]!);
+    }
+    const all = perChild.flat().sort((a, b) => a - b);
+    expect(all).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+
+    const rows = r.opened.db.prepare('SELECT number, status FROM certified_copies ORDER BY number').all() as Array<{ number: number; status: string }>;
+    expect(rows.map((x) => x.number)).toEqual(all);
+    expect(rows.every((x) => x.status === 'valid')).toBe(true);
+    expect(r.copies.volumes.currentVolume(r.tenant.id, 2026).lastNumber).toBe(200);
+    expect(r.copies.verifyChain()).toMatchObject({ ok: true, checked: 200, entries: 200 });
+  });
+
+  it('a process killed inside the transaction leaves neither the record nor a consumed number', async () => {
+    let held = 0;
+    const run = await runFixture('crashMidway.ts', [r.file, r.tenant.id, '3'], (line, kill) => {
+      const m = /^IN-TRANSACTION (\d+)$/.exec(line);
+      if (m) {
+        held = Number(m[1]);
+        kill();
+      }
+    });
+    expect(run.signal, run.stderr).toBe('SIGKILL');
+    expect(held).toBe(4); // the killed transaction had taken number 4 and written its row
+
+    // A new connection (as after a restart) sees only the 3 committed copies and reuses nothing.
+    const reopened = openDatabase(r.file);
+    try {
+      const copies = new CopyRepository(reopened.db);
+      const numbers = (reopened.db.prepare('SELECT number FROM certified_copies ORDER BY number').all() as Array<{ number: number }>).map((x) => x.number);
+      expect(numbers).toEqual([1, 2, 3]);
+      expect((reopened.db.prepare('SELECT COUNT(*) AS n FROM copy_events').get() as { n: number }).n).toBe(3);
+      expect(copies.issueCopy(sampleCopy(r.tenant.id, 5)).number).toBe(4);
+      expect(copies.verifyChain()).toMatchObject({ ok: true, checked: 4, entries: 4 });
+    } finally {
+      reopened.close();
+    }
+  });
+});
