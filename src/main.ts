@@ -18,7 +18,7 @@ import type { SigningDeps } from './services/signDocument.ts';
 import { CrlFetcher, OcspClient, RevocationChecker } from './pki/index.ts';
 import { lazyLocalTimestampSource, revocationProvider } from './services/trustServices.ts';
 import { SqliteSerialSource, TimeStampAuthority, httpTimestampSource } from './tsa/index.ts';
-import type { Sqlite } from './registry/index.ts';
+import { CopyRepository, type Sqlite } from './registry/index.ts';
 import type { Signer } from './signers/Signer.ts';
 import { readFileSync } from 'node:fs';
 import { STRICT_POLICY, parsePolicy } from './pades/validation/index.ts';
@@ -168,6 +168,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     logger,
     signing: trust.signing,
     validation: buildValidationDeps(config, trust.checker),
+    copies: new CopyRepository(db.db),
     getTsa: trust.getTsa,
     dataDir: config.dataDir,
     limits: config.limits,

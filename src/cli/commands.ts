@@ -5,6 +5,7 @@ import type { Command } from './command.ts';
 import { signCommand } from './signCommand.ts';
 import { extendCommand } from './extendCommand.ts';
 import { verifyCommand } from './verifyCommand.ts';
+import { annul, certify, registryVerify, tenantCreate } from './registryCommands.ts';
 
 const serve: Command = {
   path: ['serve'],
@@ -51,4 +52,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, certify, annul, registryVerify];

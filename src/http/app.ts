@@ -8,6 +8,8 @@ import type { SigningDeps } from '../services/signDocument.ts';
 import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';
+import { verificationRouter } from './routes/verification/router.ts';
+import type { CopyRepository } from '../registry/index.ts';
 import type { ValidationDeps } from '../services/validateDocument.ts';
 
 export interface AppDeps {
@@ -17,6 +19,7 @@ export interface AppDeps {
   signing: SigningDeps;
   getTsa: () => Promise<TimeStampAuthority>;
   validation: ValidationDeps;
+  copies: CopyRepository;
   dataDir: string;
 }
 
@@ -35,6 +38,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     tsaRouter({ getTsa: deps.getTsa }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
+    verificationRouter({ copies: deps.copies }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

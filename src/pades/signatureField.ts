@@ -28,6 +28,11 @@ export interface FieldLock {
   /** §12.7.4.5 Table 233: which fields become read-only once this field is signed. */
   action: 'All' | 'Include' | 'Exclude';
   fields?: string[];
+  /**
+   * ISO 32000-2 §12.7.5.5 (Table 236, /P): the document's permissions once this field is signed,
+   * as DocMDP P. 1 = no further changes (DSS and document timestamps stay allowed, EN 319 142-1).
+   */
+  permissions?: DocMdpLevel;
 }
 
 export interface SignatureFieldOptions {
@@ -107,7 +112,18 @@ function appendToArray(up: IncrementalUpdate, doc: PdfDocument, holder: PdfDict,
 function lockDict(lock: FieldLock): PdfDict {
   const d = new PdfDict({ Type: name('SigFieldLock'), Action: name(lock.action) });
   if (lock.action !== 'All') d.set('Fields', (lock.fields ?? []).map(text));
+  if (lock.permissions !== undefined) d.set('P', lock.permissions);
   return d;
+}
+
+/** The most restrictive /P of the locks of signed fields (PDF 2.0 field-lock permissions). */
+function lockedPermission(doc: PdfDocument, signed: readonly SignatureField[]): DocMdpLevel | undefined {
+  let min: number | undefined;
+  for (const f of signed) {
+    const p = numberValue(doc.resolve(f.lock?.get('P')));
+    if (p === 1 || p === 2 || p === 3) min = min === undefined ? p : Math.min(min, p);
+  }
+  return min as DocMdpLevel | undefined;
 }
 
 function fieldMdpReference(lock: PdfDict): PdfDict {
@@ -132,8 +148,12 @@ export async function placeSignature(
   const existing = doc.signatureFields();
   const signed = existing.filter((f) => f.value !== null);
   const p = docMdpPermission(doc);
-  if (p === 1) {
+  // Document timestamps (and DSS) stay allowed under P=1 (EN 319 142-1 §5.4: LTV data may always be added).
+  if (p === 1 && !isTimestamp) {
     throw new PadesError('document-certified-no-changes', 'the document carries a certification signature that permits no changes (DocMDP P=1)', { status: 409 });
+  }
+  if (lockedPermission(doc, signed) === 1 && !isTimestamp) {
+    throw new PadesError('document-locked', 'a signature on this document locked it against further changes (field lock P=1)', { status: 409 });
   }
   if (sig.certify !== undefined) {
     if (isTimestamp) throw new PadesError('invalid-parameters', 'a document timestamp cannot be a certification signature', { status: 400 });

@@ -44,6 +44,8 @@ export interface SignDocumentParams {
   rect?: [number, number, number, number];
   /** Image drawn in the visible signature (e.g. the agency seal). */
   image?: { bytes: Uint8Array; kind: 'png' | 'jpeg' };
+  /** Text of the visible signature; default: signer, organisation, time, reason, location. */
+  appearanceLines?: Array<{ text: string; bold?: boolean }>;
   lock?: FieldLock;
   signingTime?: Date;
 }
@@ -152,7 +154,7 @@ export async function signDocument(
         lock: params.lock,
         appearance: params.rect
           ? {
-              lines: signatureAppearanceLines({ certificate, signingTime, reason: params.reason, location: params.location }),
+              lines: params.appearanceLines ?? signatureAppearanceLines({ certificate, signingTime, reason: params.reason, location: params.location }),
               image: params.image,
               border: true,
             }

@@ -21,8 +21,12 @@ export function qrMatrix(url: string): QrMatrix {
   } catch (cause) {
     throw new StampError('stamp-invalid-spec', `verification URL ${JSON.stringify(url)} is not a URL`, { cause });
   }
-  if (parsed.protocol !== 'https:' || parsed.username !== '' || parsed.password !== '') {
-    throw new StampError('stamp-invalid-spec', 'the verification URL must be https:// without credentials');
+  // Plain http only for a loopback host: a developer's machine has no certificate; anything a
+  // citizen scans must be https.
+  const loopback = parsed.hostname === 'localhost' || parsed.hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(parsed.hostname);
+  const schemeOk = parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback);
+  if (!schemeOk || parsed.username !== '' || parsed.password !== '') {
+    throw new StampError('stamp-invalid-spec', 'the verification URL must be https:// without credentials (http only on a loopback host)');
   }
   // Error correction M (15 % of codewords recoverable): survives a printed copy's wear and a stamp
   // overlapping a corner, without growing the symbol as much as Q or H.

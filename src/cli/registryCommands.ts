@@ -1,0 +1,164 @@
+/**
+ * Certified copies from the command line (a local officer's tool until accounts and the web console
+ * exist): tenants, `certify`, `annul`, and `registry verify` for the event chain.
+ */
+import { readFileSync, copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config.ts';
+import { InputError } from '../errors.ts';
+import { CopyRepository, TenantRepository, openDatabase, type Tenant } from '../registry/index.ts';
+import { certifyCopy } from '../services/certifyCopy.ts';
+import type { Command } from './command.ts';
+import { withTrustServices } from './signingContext.ts';
+
+function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
+  const config = loadConfig();
+  const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+function required(values: Record<string, unknown>, name: string): string {
+  const v = str(values[name]);
+  if (v === undefined) throw new InputError('invalid-parameters', `--${name} is required`);
+  return v;
+}
+function positiveInt(values: Record<string, unknown>, name: string, def?: number): number {
+  const raw = values[name] ?? def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InputError('invalid-parameters', `--${name} must be a positive integer`);
+  return n;
+}
+
+export const tenantCreate: Command = {
+  path: ['tenant', 'create'],
+  summary: 'create a tenant (an agency with its own register volumes)',
+  usage: '--code CODE --name NAME [--suffix -SCT/BS]',
+  options: {
+    code: [{ type: 'string' }, 'short unique code, e.g. TH'],
+    name: [{ type: 'string' }, 'agency name printed on the stamp'],
+    suffix: [{ type: 'string' }, 'register suffix (default -SCT/BS; some provinces use -SCTĐT/BS)'],
+  },
+  async run(values, _p, io) {
+    const t = withDb((db) => new TenantRepository(db.db).create({ code: required(values, 'code'), name: required(values, 'name'), registerSuffix: str(values.suffix) }));
+    io.out(`tenant ${t.code}: ${t.name} (${t.registerSuffix}) id=${t.id}\n`);
+    return 0;
+  },
+};
+
+export const certify: Command = {
+  path: ['certify'],
+  summary: 'certify an electronic copy from scans (PDF/JPEG/PNG/TIFF): stamp, QR, certifier + seal signatures, register entry',
+  usage: 'SCAN… -o OUT.pdf --tenant CODE --document-type T --issuer I --requester R --original-pages N [options]',
+  options: {
+    output: [{ type: 'string', short: 'o' }, 'where to write the certified PDF (it is also kept in the file store)'],
+    tenant: [{ type: 'string' }, 'tenant code (see `tenant create`)'],
+    'document-type': [{ type: 'string' }, 'e.g. "Giấy khai sinh"'],
+    issuer: [{ type: 'string' }, "the original's issuer"],
+    requester: [{ type: 'string' }, "requester's name (never shown publicly)"],
+    'original-pages': [{ type: 'string' }, 'pages of the original (the fee counts these)'],
+    copies: [{ type: 'string' }, 'number of copies (default 1)'],
+    'case-code': [{ type: 'string' }, 'one-stop case code'],
+    'certifier-key': [{ type: 'string' }, 'HSM key of the certifier (default officer1)'],
+    'certifier-title': [{ type: 'string' }, 'e.g. "Phó Chủ tịch UBND xã"'],
+    'seal-key': [{ type: 'string' }, 'HSM key of the agency seal (default seal)'],
+    'seal-image': [{ type: 'string' }, 'PNG/JPEG of the seal drawn in the seal box'],
+    level: [{ type: 'string' }, 'B-LT (default) or B-LTA'],
+  },
+  async run(values, positionals, io) {
+    const out = str(values.output);
+    if (positionals.length === 0 || !out) {
+      io.err('chungthuc certify: give the scan file(s) and -o OUT.pdf\n');
+      return 2;
+    }
+    const level = str(values.level) ?? 'B-LT';
+    if (level !== 'B-LT' && level !== 'B-LTA') throw new InputError('invalid-parameters', '--level must be B-LT or B-LTA');
+    const config = loadConfig();
+    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+    try {
+      const tenant: Tenant | null = new TenantRepository(db.db).getByCode(required(values, 'tenant'));
+      if (!tenant) throw new InputError('tenant-not-found', `no tenant with code ${String(values.tenant)}`);
+      const sealImage = str(values['seal-image']);
+      const imageBytes = sealImage ? new Uint8Array(readFileSync(sealImage)) : undefined;
+      const r = await withTrustServices((trust) =>
+        certifyCopy(
+          {
+            signing: trust.signing,
+            copies: new CopyRepository(db.db),
+            storeDir: path.join(config.dataDir, 'copies'),
+            publicBaseUrl: config.publicBaseUrl ?? `http://${config.host}:${config.port}`,
+          },
+          {
+            tenant,
+            files: positionals.map((f) => ({ bytes: new Uint8Array(readFileSync(f)), name: path.basename(f) })),
+            documentType: required(values, 'document-type'),
+            originalIssuer: required(values, 'issuer'),
+            requesterName: required(values, 'requester'),
+            originalPages: positiveInt(values, 'original-pages'),
+            copies: positiveInt(values, 'copies', 1),
+            caseCode: str(values['case-code']),
+            certifier: { keyLabel: str(values['certifier-key']) ?? 'officer1', title: str(values['certifier-title']) ?? 'Người thực hiện chứng thực' },
+            seal: { keyLabel: str(values['seal-key']) ?? 'seal', image: imageBytes ? { bytes: imageBytes, kind: imageBytes[0] === 0x89 ? 'png' : 'jpeg' } : undefined },
+            level,
+            actor: `cli:${process.env.USER ?? 'local'}`,
+          },
+        ),
+      );
+      copyFileSync(r.pdfPath, out);
+      io.out(
+        [
+          `${out}: số chứng thực ${r.record.number}, quyển số ${r.record.volumeLabel}${r.record.registerSuffix}, phí ${r.record.feeVnd} VND`,
+          `  tra cứu (verify): ${r.verificationUrl}`,
+          `  mã truy cập (access code, shown once): ${r.accessCode}`,
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    } finally {
+      db.close();
+    }
+  },
+};
+
+export const annul: Command = {
+  path: ['annul'],
+  summary: 'annul a certified copy by decision (nothing is deleted; the public page shows the annulment)',
+  usage: 'PUBLIC_CODE --decision NO --date YYYY-MM-DD --reason TEXT',
+  options: {
+    decision: [{ type: 'string' }, 'decision number'],
+    date: [{ type: 'string' }, 'decision date, YYYY-MM-DD'],
+    reason: [{ type: 'string' }, 'reason'],
+  },
+  async run(values, positionals, io) {
+    const code = positionals[0];
+    if (positionals.length !== 1 || !code) {
+      io.err('chungthuc annul: give exactly one public code\n');
+      return 2;
+    }
+    const rec = withDb((db) => {
+      const copies = new CopyRepository(db.db);
+      const found = copies.getByPublicCode(code);
+      if (!found) throw new InputError('copy-not-found', `no certified copy with code ${code}`);
+      return copies.annulCopy(found.id, { decisionNumber: required(values, 'decision'), decisionDate: required(values, 'date'), reason: required(values, 'reason'), actor: `cli:${process.env.USER ?? 'local'}` });
+    });
+    io.out(`copy ${rec.number} (${rec.volumeLabel}${rec.registerSuffix}) annulled\n`);
+    return 0;
+  },
+};
+
+export const registryVerify: Command = {
+  path: ['registry', 'verify'],
+  summary: 'check the hash chain of register events, every entry against its events and every volume for gaps',
+  usage: '[--json]',
+  options: { json: [{ type: 'boolean' }, 'print the full report as JSON'] },
+  async run(values, _p, io) {
+    const report = withDb((db) => new CopyRepository(db.db).verifyChain());
+    if (values.json === true) io.out(JSON.stringify(report, null, 2) + '\n');
+    else io.out(report.ok ? `registry chain OK: ${report.checked} events checked\n` : `registry chain BROKEN: ${JSON.stringify(report.firstBad)}\n`);
+    return report.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,186 @@
+/**
+ * Use case: certify an electronic copy from a scan of the original (domain.md). In order:
+ *   1. normalise the scan to one PDF at 100 % scale;
+ *   2. reserve the certification number, public code and access code (they are printed on the
+ *      stamp, so they exist before the signatures; a failure later voids them — no gap, no reuse);
+ *   3. stamp the certification text, QR code and page footers;
+ *   4. sign: the certifier (certification signature, DocMDP P=2, signature timestamp), then the
+ *      agency seal (approval, timestamp, field lock P=1: no changes after it but LTV data);
+ *   5. add validation data (DSS) for both signatures, and a document timestamp at B-LTA;
+ *   6. store the PDF, then write the register entry in one transaction.
+ * The certified copy is handed out only after its record exists.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseSignedData, parseTimeStampToken } from '../cms/index.ts';
+import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
+import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
+import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../registry/index.ts';
+import { registerYear } from '../registry/index.ts';
+import { normalizeScan, stampCopy, type ScanFile, type ScanLimits } from '../stamp/index.ts';
+import { certificationFee, type FeeSchedule } from './fee.ts';
+import { signDocument, type SigningDeps } from './signDocument.ts';
+
+export interface CertifyCopyInput {
+  tenant: Tenant;
+  files: readonly ScanFile[];
+  documentType: string;
+  documentName?: string;
+  originalIssuer: string;
+  requesterName: string;
+  originalPages: number;
+  copies: number;
+  caseCode?: string;
+  receivingSite?: string;
+  notes?: string;
+  certifier: { keyLabel: string; title: string; name?: string };
+  /** The agency seal key and its image drawn in the seal box. */
+  seal: { keyLabel: string; image?: { bytes: Uint8Array; kind: 'png' | 'jpeg' } };
+  level?: Extract<PadesLevel, 'B-LT' | 'B-LTA'>;
+  actor: string;
+  now?: Date;
+}
+
+export interface CertifyDeps {
+  signing: SigningDeps;
+  copies: CopyRepository;
+  /** Where certified PDFs are kept (`<dir>/<tenant>/<year>/<public code>.pdf`). */
+  storeDir: string;
+  /** Base of the public verification URL in the QR code (`<base>/v/<code>`). */
+  publicBaseUrl: string;
+  fees?: FeeSchedule;
+  scanLimits?: Partial<ScanLimits>;
+  reservationTtlMs?: number;
+}
+
+export interface CertifiedCopy {
+  record: CopyRecord;
+  /** Second factor printed for the holder; shown once. */
+  accessCode: string;
+  pdfPath: string;
+  verificationUrl: string;
+}
+
+function certRef(der: Uint8Array): CertificateRef {
+  const c = new X509Certificate(der);
+  return { issuer: c.issuer.replace(/\n/g, ', '), serial: c.serialNumber, subject: c.subject.replace(/\n/g, ', ') };
+}
+
+function subjectCn(der: Uint8Array): string | undefined {
+  return /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(der).subject)?.[1];
+}
+
+/** Calendar date and ISO time in Việt Nam (UTC+07:00, no daylight saving). */
+function vietnamTime(at: Date): { date: string; iso: string } {
+  const local = new Date(at.getTime() + 7 * 3600_000).toISOString();
+  return { date: local.slice(0, 10), iso: `${local.slice(0, 19)}+07:00` };
+}
+
+export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): Promise<CertifiedCopy> {
+  const now = input.now ?? new Date();
+  const scan = await normalizeScan(input.files, deps.scanLimits);
+  const certifierSigner = await deps.signing.getSigner(input.certifier.keyLabel);
+  const sealSigner = await deps.signing.getSigner(input.seal.keyLabel);
+  const certifierName = input.certifier.name ?? (certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined) ?? input.certifier.keyLabel;
+
+  const reservation = deps.copies.reserveNumber(input.tenant.id, registerYear(now), deps.reservationTtlMs ?? 15 * 60_000, { at: now });
+  const year = registerYear(now);
+  const dir = path.join(deps.storeDir, input.tenant.id, String(year));
+  const finalPath = path.join(dir, `${reservation.publicCode}.pdf`);
+  const work = path.join(dir, `.${reservation.publicCode}`);
+  const verificationUrl = `${deps.publicBaseUrl.replace(/\/$/, '')}/v/${reservation.publicCode}`;
+  try {
+    await mkdir(dir, { recursive: true });
+    const t = vietnamTime(now);
+    const stamped = await stampCopy(scan.pdf, {
+      certificationNumber: reservation.number,
+      registerVolume: `${reservation.volumeLabel}${reservation.registerSuffix}`,
+      date: t.date,
+      certifier: { title: input.certifier.title, name: certifierName },
+      agency: input.tenant.name,
+      originalPages: input.originalPages,
+      conversion: { at: t.iso, by: input.tenant.name },
+      publicCode: reservation.publicCode,
+      verificationUrl,
+    });
+    await writeFile(`${work}.0.pdf`, stamped.pdf);
+    const { certifier: cRect, seal: sRect } = stamped.signatureRects;
+    const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
+    const first = await signDocument(deps.signing, { path: `${work}.0.pdf` }, { path: `${work}.1.pdf` }, {
+      key: input.certifier.keyLabel,
+      level: 'B-T',
+      certify: 2,
+      reason,
+      location: input.tenant.name,
+      page: cRect.page,
+      rect: cRect.rect,
+      fieldName: 'NguoiChungThuc',
+      signingTime: now,
+      // The stamp already prints the certification text: the widget shows who signed and when.
+      appearanceLines: [
+        { text: `Ký số bởi: ${certifierName}`, bold: true },
+        { text: `Thời gian: ${formatVietnameseDateTime(now)}` },
+      ],
+    });
+    await signDocument(deps.signing, { path: `${work}.1.pdf` }, { path: `${work}.2.pdf` }, {
+      key: input.seal.keyLabel,
+      level: 'B-T',
+      reason,
+      location: input.tenant.name,
+      page: sRect.page,
+      rect: sRect.rect,
+      image: input.seal.image,
+      fieldName: 'DauCoQuan',
+      appearanceLines: input.seal.image ? [] : [{ text: 'Đã ký số', bold: true }, { text: input.tenant.name }],
+      lock: { action: 'All', permissions: 1 },
+    });
+    await addValidationData({ path: `${work}.2.pdf` }, { path: `${work}.3.pdf` }, deps.signing.revocation!);
+    let last = `${work}.3.pdf`;
+    if (input.level === 'B-LTA') {
+      await addDocumentTimestamp({ path: last }, { path: `${work}.4.pdf` }, deps.signing.timestamps!);
+      last = `${work}.4.pdf`;
+    }
+    const pdf = await readFile(last);
+    const pdfSha256 = createHash('sha256').update(pdf).digest('hex');
+    await rename(last, finalPath);
+
+    const cms = parseSignedData(first.cms);
+    const token = cms.signatureTimeStampTokens?.[0];
+    const record = deps.copies.completeCopy(reservation.id, {
+      certifiedAt: now,
+      requesterName: input.requesterName,
+      documentType: input.documentType,
+      documentName: input.documentName ?? input.documentType,
+      originalIssuer: input.originalIssuer,
+      originalPages: input.originalPages,
+      copies: input.copies,
+      certifierName,
+      certifierTitle: input.certifier.title,
+      feeVnd: certificationFee(input.originalPages, input.copies, deps.fees),
+      notes: input.notes ?? null,
+      caseCode: input.caseCode ?? null,
+      receivingSite: input.receivingSite ?? null,
+      scanSha256: scan.sourceSha256,
+      pdfSha256,
+      signerCertificate: certRef(certifierSigner.certificate!),
+      agencyCertificate: sealSigner.certificate ? certRef(sealSigner.certificate) : null,
+      timestampAt: token ? parseTimeStampToken(token).tstInfo.genTime : null,
+      fileKey: path.relative(deps.storeDir, finalPath),
+      actor: input.actor,
+    });
+    return { record, accessCode: reservation.accessCode, pdfPath: finalPath, verificationUrl };
+  } catch (err) {
+    // No certified copy without its record: void the number (kept in the register with the reason)
+    // and remove every file of this attempt.
+    await rm(finalPath, { force: true });
+    try {
+      deps.copies.voidReservation(reservation.id, `certification failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), { actor: input.actor });
+    } catch {
+      /* the reservation expires and the sweeper voids it */
+    }
+    throw err;
+  } finally {
+    await Promise.all([0, 1, 2, 3, 4].map((i) => rm(`${work}.${i}.pdf`, { force: true })));
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The certified-copy loop across processes: `chungthuc certify` writes the copy and its register
+ * entry; the QR code read back by zbarimg opens GET /v/{code} on the running service; `chungthuc
+ * annul` changes what that page says; `chungthuc registry verify` checks the chain.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures } from '../../scripts/gen-fixtures.ts';
+import { DEV_PATHS } from '../support/hsm.ts';
+import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
+import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+const run = promisify(execFile);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-verify-page-'));
+let svc: TestService;
+let ocsp: OcspResponder;
+let repo: RepoServer;
+
+beforeAll(async () => {
+  svc = await startTestService();
+  ocsp = await startOcspResponder();
+  repo = await startRepoServer();
+});
+afterAll(async () => {
+  await ocsp?.stop();
+  await repo?.stop();
+  await svc?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('certified copy → QR → public verification page', () => {
+  it('shows "Còn hiệu lực", then the annulment, and the chain verifies', async () => {
+    const env = { ...process.env, DATA_DIR: svc.dataDir, PUBLIC_BASE_URL: svc.url, LOG_LEVEL: 'silent' };
+    const cli = (args: string[]) => run(process.execPath, ['bin/chungthuc.mjs', ...args], { cwd: DEV_PATHS.root, env, encoding: 'utf8' });
+    await cli(['tenant', 'create', '--code', 'TH', '--name', 'Trung tâm Phục vụ hành chính công tỉnh Thanh Hóa']);
+    const fx = generateFixtures(path.join(tmp, 'fx'));
+    execFileSync('pdftoppm', ['-png', '-r', '100', '-singlefile', fx.classic, path.join(tmp, 'scan')]);
+    const out = path.join(tmp, 'copy.pdf');
+    const r = await cli(['certify', path.join(tmp, 'scan.png'), '-o', out, '--tenant', 'TH', '--document-type', 'Bằng tốt nghiệp', '--issuer', 'Trường THPT Lam Sơn', '--requester', 'Lê Văn Nam', '--original-pages', '3', '--certifier-title', 'Phó Chủ tịch UBND']);
+    expect(r.stdout).toContain('số chứng thực 1');
+    expect(r.stdout).toContain('phí 5000 VND');
+
+    execFileSync('pdftoppm', ['-png', '-r', '150', '-singlefile', out, path.join(tmp, 'page')]);
+    const url = execFileSync('zbarimg', ['--raw', '-q', path.join(tmp, 'page.png')], { encoding: 'utf8' }).trim();
+    expect(url.startsWith(`${svc.url}/v/`)).toBe(true);
+
+    const page = await (await fetch(url)).text();
+    expect(page).toContain('Còn hiệu lực');
+    expect(page).toContain('Bằng tốt nghiệp');
+    expect(page).not.toContain('Lê Văn Nam');
+    const json = (await (await fetch(url, { headers: { accept: 'application/json' } })).json()) as { status: string; pdfSha256: string };
+    expect(json.status).toBe('valid');
+    const { createHash } = await import('node:crypto');
+    expect(json.pdfSha256).toBe(createHash('sha256').update(readFileSync(out)).digest('hex'));
+
+    const code = url.split('/v/')[1]!;
+    await cli(['annul', code, '--decision', '12/QĐ-UBND', '--date', '2026-11-29', '--reason', 'Chứng thực sai thẩm quyền']);
+    const after = await (await fetch(url)).text();
+    expect(after).toContain('Đã bị hủy bỏ giá trị pháp lý');
+    expect(after).toContain('12/QĐ-UBND');
+
+    const missing = await fetch(`${svc.url}/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('Không tìm thấy');
+    const chain = await cli(['registry', 'verify']);
+    expect(chain.stdout).toMatch(/registry chain OK: 2 events/);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Certifying a copy end to end: scan → number → stamp → certifier + seal signatures → DSS →
+ * register entry; proven by pdfsig/qpdf/pdftotext/zbarimg, the validator and the registry.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures } from '../../scripts/gen-fixtures.ts';
+import { loadConfig } from '../../src/config.ts';
+import { buildTrustServices, buildValidationDeps, type TrustServices } from '../../src/main.ts';
+import { CopyRepository, TenantRepository, openDatabase, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
+import { certifyCopy, type CertifyDeps } from '../../src/services/certifyCopy.ts';
+import { validateDocument } from '../../src/services/validateDocument.ts';
+import type { Pkcs11Token } from '../../src/signers/index.ts';
+import { openDevToken } from '../support/hsm.ts';
+import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
+import { pdfsig, qpdfCheck } from '../support/pdfTools.ts';
+import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-certify-'));
+let token: Pkcs11Token;
+let db: OpenedDatabase;
+let ocsp: OcspResponder;
+let repo: RepoServer;
+let trust: TrustServices;
+let deps: CertifyDeps;
+let tenant: Tenant;
+let scan: Uint8Array;
+
+beforeAll(async () => {
+  token = await openDevToken({ poolSize: 2 });
+  db = openDatabase(path.join(tmp, 'db.sqlite'));
+  ocsp = await startOcspResponder();
+  repo = await startRepoServer();
+  const config = loadConfig({ ...process.env, DATA_DIR: tmp, LOG_LEVEL: 'silent' });
+  trust = buildTrustServices(config, (l) => token.getSigner(l), db.db);
+  deps = { signing: trust.signing, copies: new CopyRepository(db.db), storeDir: path.join(tmp, 'store'), publicBaseUrl: 'https://tracuu.example.gov.vn' };
+  tenant = new TenantRepository(db.db).create({ code: 'TH', name: 'Trung tâm Phục vụ hành chính công tỉnh Thanh Hóa' });
+  // A "scan": a page rendered to JPEG, as a scanner would deliver it.
+  const fx = generateFixtures(path.join(tmp, 'fx'));
+  execFileSync('pdftoppm', ['-jpeg', '-r', '100', '-singlefile', fx.classic, path.join(tmp, 'scan')]);
+  scan = new Uint8Array(readFileSync(path.join(tmp, 'scan.jpg')));
+});
+afterAll(async () => {
+  await ocsp?.stop();
+  await repo?.stop();
+  db?.close();
+  await token?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const base = () => ({
+  tenant,
+  files: [{ bytes: scan, mimeType: 'image/jpeg' }, { bytes: scan, mimeType: 'image/jpeg' }],
+  documentType: 'Giấy khai sinh',
+  originalIssuer: 'UBND xã Đông Sơn',
+  requesterName: 'Trần Thị Hoa',
+  originalPages: 2,
+  copies: 1,
+  certifier: { keyLabel: 'officer1', title: 'Phó Chủ tịch UBND' },
+  seal: { keyLabel: 'seal' },
+  actor: 'officer:test',
+});
+
+describe('certifyCopy', () => {
+  it('produces a stamped, doubly signed, B-LT copy with its register entry', async () => {
+    const r = await certifyCopy(deps, base());
+    expect(r.record).toMatchObject({ status: 'valid', number: 1, feeVnd: 4000, certifierName: 'Nguyễn Văn An', documentType: 'Giấy khai sinh' });
+    expect(r.accessCode.length).toBeGreaterThanOrEqual(10);
+    expect(qpdfCheck(r.pdfPath).ok).toBe(true);
+    const sigs = pdfsig(r.pdfPath);
+    expect(sigs.map((s) => [s.signerCommonName, s.signatureValid, s.certificateStatus])).toEqual([
+      ['Nguyễn Văn An', true, 'Certificate is Trusted.'],
+      ['Trung tâm Phục vụ hành chính công tỉnh Thanh Hóa', true, 'Certificate is Trusted.'],
+    ]);
+    // The stored file is exactly the registered one.
+    expect(createHash('sha256').update(readFileSync(r.pdfPath)).digest('hex')).toBe(r.record.pdfSha256);
+    // Stamp text on the last page, footer on each, QR → the verification URL.
+    const last = execFileSync('pdftotext', ['-f', '2', '-l', '2', r.pdfPath, '-'], { encoding: 'utf8' }).normalize('NFC');
+    expect(last).toContain('Chứng thực bản sao đúng với bản chính.');
+    expect(last).toContain(`Số chứng thực: 1`);
+    expect(last).toContain('trang 2/2');
+    execFileSync('pdftoppm', ['-png', '-r', '150', '-f', '2', '-l', '2', '-singlefile', r.pdfPath, path.join(tmp, 'last')]);
+    const qr = execFileSync('zbarimg', ['--raw', '-q', path.join(tmp, 'last.png')], { encoding: 'utf8' }).trim();
+    expect(qr).toBe(r.verificationUrl);
+    expect(qr).toBe(`https://tracuu.example.gov.vn/v/${r.record.publicCode}`);
+    // Valid for the validator on its embedded data; the registry's public view and chain agree.
+    const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
+    const report = await validateDocument(buildValidationDeps(config), { path: r.pdfPath });
+    expect(report.documentIndication).toBe('TOTAL-PASSED');
+    const view = deps.copies.findByPublicCode(r.record.publicCode);
+    expect(view).toMatchObject({ status: 'valid', number: 1, documentType: 'Giấy khai sinh', pdfSha256: r.record.pdfSha256 });
+    expect(JSON.stringify(view)).not.toContain('Trần Thị Hoa');
+    expect(deps.copies.verifyAccessCode(r.record.publicCode, r.accessCode)).toBe(true);
+    expect(deps.copies.verifyChain().ok).toBe(true);
+  });
+
+  it('is locked after the seal: another signature is refused, LTV data is still allowed', async () => {
+    const r = await certifyCopy(deps, { ...base(), level: 'B-LTA' });
+    expect(r.record.number).toBe(2);
+    const out = path.join(tmp, 'another.pdf');
+    const { signDocument } = await import('../../src/services/signDocument.ts');
+    await expect(signDocument(trust.signing, { path: r.pdfPath }, { path: out }, { key: 'officer2', level: 'B-B' })).rejects.toMatchObject({ code: 'document-locked' });
+    expect(readFileSync(r.pdfPath).toString('latin1')).toContain('/DocTimeStamp');
+  });
+
+  it('voids the number and leaves no file when signing fails', async () => {
+    const before = readdirSync(path.join(deps.storeDir, tenant.id), { recursive: true }).length;
+    await expect(certifyCopy(deps, { ...base(), certifier: { keyLabel: 'officer-revoked', title: 'X' } })).rejects.toMatchObject({ code: 'certificate-revoked' });
+    const list = deps.copies.listCopies(tenant.id, {});
+    const voided = list.items.find((e) => e.status === 'voided');
+    expect(voided?.number).toBe(3);
+    expect(readdirSync(path.join(deps.storeDir, tenant.id), { recursive: true }).length).toBe(before);
+    const next = await certifyCopy(deps, base());
+    expect(next.record.number).toBe(4);
+    expect(existsSync(next.pdfPath)).toBe(true);
+    expect(deps.copies.verifyChain().ok).toBe(true);
+  });
+});
