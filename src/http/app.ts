@@ -38,7 +38,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     tsaRouter({ getTsa: deps.getTsa }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
-    verificationRouter({ copies: deps.copies }),
+    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, validation: deps.validation }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

@@ -1,67 +1,227 @@
 /**
- * GET /v/{code} — what the QR code opens: is this certified copy genuine and still valid? Only the
- * fields domain.md allows (never the requester, never the document image). Server-rendered HTML,
- * Vietnamese first with English, no scripts or third-party requests; JSON with Accept: application/json.
- * (The full page with local file hashing and the access-code view comes with the web pages.)
+ * The public verification pages (what the QR code on a certified copy opens), no login:
+ * - GET  /v/{code}          result, three checks, details, signature summary, "check your file";
+ *                           JSON with Accept: application/json
+ * - POST /v/{code}/access   the access code printed on the copy unlocks the requester's name and a
+ *                           short-lived link to the registered PDF (wrong codes are rate-limited)
+ * - GET  /v/{code}/file?t=  the registered PDF, with a token from a successful access-code check
+ * - GET|POST /v             manual code entry for people who cannot scan (rate-limited per client)
+ * - GET  /assets/*          the pages' own CSS and JS, content-hashed, cached for a year
+ * Vietnamese first, `?lang=en` for English. Lookups are logged without personal data (no names, no
+ * client addresses); domain.md "Verification page".
  */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { AppState } from '../../middleware.ts';
-import type { CopyRepository, PublicCopyView } from '../../../registry/index.ts';
+import { HttpError } from '../../problem.ts';
+import { readBody } from '../../body.ts';
+import { normalizePublicCode, type CopyRepository } from '../../../registry/index.ts';
+import type { ValidationDeps } from '../../../services/validateDocument.ts';
+import { CopyAssessor, statusCheck, storedCopyPath } from './assessment.ts';
+import { loadWebAssets } from './assets.ts';
+import { FileTokens } from './accessToken.ts';
+import { langOf, MESSAGES, type Lang } from './i18n.ts';
+import { renderCopyPage, renderEntryPage, renderMessagePage, renderNotFoundPage, type AccessState } from './presenter.ts';
+import { TokenBuckets, type BucketLimit } from './rateLimit.ts';
 
-const esc = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const vnDate = (d: Date): string => new Date(d.getTime() + 7 * 3600_000).toISOString().slice(0, 10).split('-').reverse().join('/');
-
-function page(title: string, body: string, status: 'ok' | 'bad' | 'none'): string {
-  const colour = status === 'ok' ? '#0a5d1a' : status === 'bad' ? '#a00000' : '#444';
-  return `<!doctype html><html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;color:#111}
-h1{color:${colour}}dt{font-weight:600;margin-top:.5rem}dd{margin:0;word-break:break-all}</style></head><body><main>${body}</main></body></html>`;
+export interface VerificationLimits {
+  /** GET /v/{code} per client: generous, QR scans come one at a time. */
+  lookup: BucketLimit;
+  /** POST /v (typed codes) per client. */
+  entry: BucketLimit;
+  /** POST /v/{code}/access per client (every attempt costs an scrypt). */
+  access: BucketLimit;
+  /** POST /v/{code}/access per public code, whatever the client: stops distributed guessing. */
+  accessPerCode: BucketLimit;
 }
 
-function render(v: PublicCopyView): string {
-  const valid = v.status === 'valid';
-  const head = valid ? 'Còn hiệu lực <small>(valid)</small>' : 'Đã bị hủy bỏ giá trị pháp lý <small>(annulled)</small>';
-  const annul = v.annulment
-    ? `<p>Quyết định số <strong>${esc(v.annulment.decisionNumber)}</strong> ngày ${esc(v.annulment.decisionDate)}: ${esc(v.annulment.reason)}</p>`
-    : '';
-  return page(
-    'Tra cứu bản sao chứng thực',
-    `<h1>${head}</h1>${annul}<dl>
-<dt>Số chứng thực (number)</dt><dd>${v.number}</dd>
-<dt>Quyển số (register volume)</dt><dd>${esc(v.volume)}</dd>
-<dt>Ngày chứng thực (date)</dt><dd>${vnDate(v.certifiedAt)}</dd>
-<dt>Cơ quan chứng thực (agency)</dt><dd>${esc(v.agency)}</dd>
-<dt>Người chứng thực (certifier)</dt><dd>${esc(v.certifierName)} — ${esc(v.certifierTitle)}</dd>
-<dt>Loại giấy tờ (document type)</dt><dd>${esc(v.documentType)}</dd>
-<dt>Số trang bản chính (pages of the original)</dt><dd>${v.originalPages}</dd>
-<dt>SHA-256 của bản sao (of the certified file)</dt><dd><code>${esc(v.pdfSha256)}</code></dd>
-<dt>Chứng thư ký (signer certificate)</dt><dd>${esc(v.signerCertificate.subject)}</dd>
-${v.agencyCertificate ? `<dt>Chứng thư con dấu (seal certificate)</dt><dd>${esc(v.agencyCertificate.subject)}</dd>` : ''}
-${v.timestampAt ? `<dt>Dấu thời gian (timestamp)</dt><dd>${esc(v.timestampAt.toISOString())}</dd>` : ''}
-</dl>`,
-    valid ? 'ok' : 'bad',
-  );
+export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = {
+  lookup: { capacity: 60, refillPerSecond: 1 },
+  entry: { capacity: 10, refillPerSecond: 1 / 6 },
+  access: { capacity: 5, refillPerSecond: 1 / 30 },
+  accessPerCode: { capacity: 20, refillPerSecond: 1 / 300 },
+};
+
+export interface VerificationOptions {
+  /** DATA_DIR: register file keys are relative to `<dataDir>/copies`. */
+  dataDir: string;
+  /** Validates the stored copy's signatures for the issuer and integrity checks; without it they are ERROR. */
+  validation?: ValidationDeps;
+  limits?: Partial<VerificationLimits>;
+  /** HMAC key of the file links (>= 32 bytes); one per process when absent. */
+  fileTokenKey?: Uint8Array;
+  fileTokenTtlSeconds?: number;
 }
 
-export function verificationRouter(deps: { copies: CopyRepository }): Router<AppState> {
+/** Content-Security-Policy of the pages: our own files only, no framing (clickjacking), no plugins. */
+const CSP = "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'";
+const FORM_BYTES = 4096;
+
+function pageHeaders(ctx: Context): void {
+  ctx.set('Content-Security-Policy', CSP);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'text/html; charset=utf-8';
+}
+
+async function readForm(ctx: Context): Promise<URLSearchParams> {
+  if (!ctx.is('application/x-www-form-urlencoded')) {
+    throw new HttpError('unsupported-media-type', 'send the form as application/x-www-form-urlencoded', { status: 415 });
+  }
+  return new URLSearchParams((await readBody(ctx, FORM_BYTES)).toString('utf8'));
+}
+
+export function verificationRouter(deps: { copies: CopyRepository }, opts: VerificationOptions = { dataDir: 'data' }): Router<AppState> {
   const router = new Router<AppState>();
-  router.get('/v/:code', (ctx) => {
-    const code = ctx.params.code ?? '';
-    const view = /^[A-Za-z0-9-]{8,64}$/.test(code) ? deps.copies.findByPublicCode(code) : null;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    const wantsJson = ctx.accepts('html', 'json') === 'json';
-    ctx.state.log.info({ lookup: 'public-code', found: view !== null }, 'public verification lookup');
-    if (!view) {
+  const assets = loadWebAssets();
+  const limits = { ...DEFAULT_VERIFICATION_LIMITS, ...opts.limits };
+  const buckets = {
+    lookup: new TokenBuckets(limits.lookup),
+    entry: new TokenBuckets(limits.entry),
+    access: new TokenBuckets(limits.access),
+    accessPerCode: new TokenBuckets(limits.accessPerCode),
+  };
+  const ttl = opts.fileTokenTtlSeconds ?? 600;
+  const tokens = new FileTokens(opts.fileTokenKey, ttl);
+  const assessor = new CopyAssessor(opts.dataDir, opts.validation);
+
+  const wantsJson = (ctx: Context) => ctx.accepts('html', 'json') === 'json';
+
+  /** 429: problem+json for programs, a page for people (RFC 6585 §4, Retry-After). */
+  function tooMany(ctx: Context & { state: AppState }, lang: Lang, which: string, retryAfterSeconds: number): void {
+    ctx.state.log.info({ rateLimited: which }, 'public verification rate-limited');
+    if (wantsJson(ctx)) {
+      throw new HttpError('rate-limited', `too many requests; retry in ${retryAfterSeconds} s`, { status: 429, retryable: true, details: { retryAfterSeconds } });
+    }
+    pageHeaders(ctx);
+    ctx.status = 429;
+    ctx.set('Retry-After', String(retryAfterSeconds));
+    const m = MESSAGES[lang];
+    ctx.body = renderMessagePage({ lang, assets, path: ctx.path }, m.tooManyHeading, m.tooMany(retryAfterSeconds));
+  }
+
+  async function showCopy(ctx: Context & { state: AppState }, code: string, lang: Lang, access: AccessState): Promise<void> {
+    const view = deps.copies.findByPublicCode(code);
+    const record = view ? deps.copies.getByPublicCode(code) : null;
+    ctx.state.log.info({ lookup: 'public-code', found: view !== null, status: view?.status }, 'public verification lookup');
+    const frame = { lang, assets, path: `/v/${code}` };
+    if (!view || !record) {
+      if (wantsJson(ctx)) {
+        ctx.status = 404;
+        ctx.body = { status: 'not-found', checks: { status: statusCheck(null) } };
+        return;
+      }
+      pageHeaders(ctx);
       ctx.status = 404;
-      if (wantsJson) ctx.body = { status: 'not-found' };
-      else ctx.body = page('Không tìm thấy', '<h1>Không tìm thấy <small>(not found)</small></h1><p>Mã tra cứu không tồn tại.</p>', 'none');
+      ctx.body = renderNotFoundPage(frame);
       return;
     }
-    ctx.body = wantsJson ? view : render(view);
-    if (!wantsJson) ctx.type = 'text/html; charset=utf-8';
+    const assessment = await assessor.assess(view, record.fileKey);
+    if (wantsJson(ctx)) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { ...view, checks: { integrity: assessment.integrity, status: assessment.status, issuer: assessment.issuer }, signatures: assessment.signatures };
+      return;
+    }
+    pageHeaders(ctx);
+    if (access.kind === 'wrong') ctx.status = 403;
+    ctx.body = renderCopyPage({ ...frame, path: `/v/${record.publicCode}` }, record.publicCode, view, assessment, access);
+  }
+
+  router.get('/assets/:file', (ctx) => {
+    const asset = assets.byUrl(ctx.path);
+    if (!asset) return; // falls through to the edge's 404
+    ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.type = asset.type;
+    ctx.body = asset.body;
   });
+
+  router.get('/v', (ctx) => {
+    pageHeaders(ctx);
+    ctx.body = renderEntryPage({ lang: langOf(ctx.query.lang), assets, path: '/v' }, false);
+  });
+
+  router.post('/v', async (ctx) => {
+    const lang = langOf(ctx.query.lang);
+    const taken = buckets.entry.take(ctx.ip);
+    if (!taken.ok) return tooMany(ctx, lang, 'entry', taken.retryAfterSeconds);
+    const typed = (await readForm(ctx)).get('code') ?? '';
+    // People copy codes with spaces or dashes between groups; the code itself is base32 (RFC 4648 §6).
+    const code = normalizePublicCode(typed.replace(/[\s-]/g, ''));
+    if (code === null) {
+      ctx.state.log.info({ lookup: 'typed-code', wellFormed: false }, 'public verification lookup');
+      pageHeaders(ctx);
+      ctx.status = 400;
+      ctx.body = renderEntryPage({ lang, assets, path: '/v' }, true, typed.slice(0, 80));
+      return;
+    }
+    ctx.status = 303;
+    ctx.redirect(lang === 'en' ? `/v/${code}?lang=en` : `/v/${code}`);
+  });
+
+  router.get('/v/:code', async (ctx) => {
+    const lang = langOf(ctx.query.lang);
+    const taken = buckets.lookup.take(ctx.ip);
+    if (!taken.ok) return tooMany(ctx, lang, 'lookup', taken.retryAfterSeconds);
+    await showCopy(ctx, ctx.params.code ?? '', lang, { kind: 'locked' });
+  });
+
+  router.post('/v/:code/access', async (ctx) => {
+    const lang = langOf(ctx.query.lang);
+    const code = normalizePublicCode(ctx.params.code ?? '');
+    // Both buckets are checked before the (deliberately slow) scrypt comparison.
+    for (const [which, key] of [['access', ctx.ip], ['access-per-code', code ?? '']] as const) {
+      const b = which === 'access' ? buckets.access : buckets.accessPerCode;
+      const taken = b.take(key);
+      if (!taken.ok) return tooMany(ctx, lang, which, taken.retryAfterSeconds);
+    }
+    const given = ((await readForm(ctx)).get('access_code') ?? '').slice(0, 64);
+    const ok = code !== null && given !== '' && deps.copies.verifyAccessCode(code, given);
+    ctx.state.log.info({ lookup: 'access-code', ok }, 'public verification access');
+    if (!ok || code === null) return showCopy(ctx, ctx.params.code ?? '', lang, { kind: 'wrong' });
+    const record = deps.copies.getByPublicCode(code);
+    if (!record) return showCopy(ctx, code, lang, { kind: 'wrong' });
+    const t = tokens.issue(code);
+    await showCopy(ctx, code, lang, {
+      kind: 'unlocked',
+      unlocked: {
+        requesterName: record.requesterName,
+        documentName: record.documentName,
+        viewUrl: `/v/${code}/file?t=${encodeURIComponent(t)}`,
+        downloadUrl: `/v/${code}/file?t=${encodeURIComponent(t)}&download=1`,
+        ttlMinutes: Math.round(ttl / 60),
+      },
+    });
+  });
+
+  router.get('/v/:code/file', async (ctx) => {
+    const lang = langOf(ctx.query.lang);
+    const code = normalizePublicCode(ctx.params.code ?? '');
+    const t = typeof ctx.query.t === 'string' ? ctx.query.t : '';
+    const record = code !== null && tokens.verify(code, t) ? deps.copies.getByPublicCode(code) : null;
+    const file = record ? storedCopyPath(opts.dataDir, record.fileKey) : null;
+    const size = file ? await stat(file).then((s) => s.size, () => null) : null;
+    ctx.state.log.info({ lookup: 'copy-file', served: size !== null }, 'public verification file');
+    if (!record || !file || size === null) {
+      if (wantsJson(ctx)) throw new HttpError('file-link-invalid', 'the file link has expired or is not valid', { status: 403 });
+      pageHeaders(ctx);
+      ctx.status = 403;
+      const m = MESSAGES[lang];
+      ctx.body = renderMessagePage({ lang, assets, path: ctx.path }, m.accessHeading, m.fileLinkExpired);
+      return;
+    }
+    const name = `ban-sao-${record.number}-${record.year}.pdf`;
+    ctx.set('Cache-Control', 'private, no-store');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Content-Disposition', `${ctx.query.download === '1' ? 'attachment' : 'inline'}; filename="${name}"`);
+    ctx.type = 'application/pdf';
+    ctx.length = size;
+    ctx.body = createReadStream(file);
+  });
+
   return router;
 }

@@ -1,0 +1,160 @@
+/**
+ * The server's own look at a registered copy, in the spirit of OpenAttestation's three independent
+ * verifications (document integrity, document status, issuer identity), each VALID / INVALID / ERROR:
+ * - integrity: the stored PDF still hashes to the registered SHA-256 and its signatures' digests and
+ *   values verify (EN 319 102-1 §5.2.7 cryptographic verification);
+ * - status: issued and not annulled in the register (domain.md "Annulment");
+ * - issuer: every signature chains to a configured trust anchor, with revocation and validity checked
+ *   at the time proven by its timestamp (EN 319 102-1 §5.2.6, §5.6.2.1).
+ * The signature validation is offline-first and cached per stored file, so a page view stays cheap.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { PublicCopyView } from '../../../registry/index.ts';
+import type { ValidationReport } from '../../../pades/validation/index.ts';
+import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
+
+export type CheckOutcome = 'VALID' | 'INVALID' | 'ERROR';
+
+export type IntegrityReason = 'intact' | 'hash-differs' | 'signature-broken' | 'file-missing' | 'not-validated';
+export type StatusReason = 'valid' | 'annulled' | 'not-found';
+export type IssuerReason = 'trusted' | 'untrusted' | 'revoked' | 'indeterminate' | 'not-validated';
+
+export interface Check<R extends string> {
+  readonly outcome: CheckOutcome;
+  readonly reason: R;
+}
+
+/** One signature or document timestamp of the stored copy, for the summary shown to verifiers. */
+export interface SignatureSummary {
+  readonly kind: 'signature' | 'document-timestamp';
+  readonly signer: string | null;
+  readonly signerIssuer: string | null;
+  readonly indication: string;
+  readonly subIndication: string | null;
+  readonly timestampTime: string | null;
+  readonly chainTrusted: boolean;
+  /** The revocation check's status and its detail (e.g. "good (OCSP, from the DSS)"). */
+  readonly revocation: { readonly status: string; readonly detail: string | null };
+}
+
+export interface CopyAssessment {
+  readonly integrity: Check<IntegrityReason>;
+  readonly status: Check<StatusReason>;
+  readonly issuer: Check<IssuerReason>;
+  readonly signatures: readonly SignatureSummary[];
+}
+
+export function statusCheck(view: PublicCopyView | null): Check<StatusReason> {
+  if (!view) return { outcome: 'INVALID', reason: 'not-found' };
+  return view.status === 'valid' ? { outcome: 'VALID', reason: 'valid' } : { outcome: 'INVALID', reason: 'annulled' };
+}
+
+interface StoredFileFacts {
+  readonly sha256: string;
+  readonly report: ValidationReport | null;
+}
+
+/** Resolves a register file key under `<dataDir>/copies`, refusing keys that climb out of it. */
+export function storedCopyPath(dataDir: string, fileKey: string): string | null {
+  const root = path.resolve(dataDir, 'copies');
+  const file = path.resolve(root, fileKey);
+  return file.startsWith(root + path.sep) ? file : null;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const CRYPTO_CHECKS = new Set(['message-digest', 'signature-value', 'byte-range', 'timestamp-imprint']);
+const ISSUER_SUBINDICATIONS = new Set(['NO_CERTIFICATE_CHAIN_FOUND', 'CHAIN_CONSTRAINTS_FAILURE', 'NO_SIGNING_CERTIFICATE_FOUND']);
+
+export class CopyAssessor {
+  /** Keyed by file path + size + mtime: a replaced file is looked at again. */
+  private readonly cache = new Map<string, Promise<StoredFileFacts>>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly validation: ValidationDeps | undefined,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  async assess(view: PublicCopyView, fileKey: string): Promise<CopyAssessment> {
+    const status = statusCheck(view);
+    const file = storedCopyPath(this.dataDir, fileKey);
+    let facts: StoredFileFacts;
+    try {
+      if (!file) throw new Error('file key outside the copy store');
+      facts = await this.facts(file);
+    } catch {
+      return { status, integrity: { outcome: 'ERROR', reason: 'file-missing' }, issuer: { outcome: 'ERROR', reason: 'not-validated' }, signatures: [] };
+    }
+    const report = facts.report;
+    const signatures = report ? summarise(report) : [];
+    let integrity: Check<IntegrityReason>;
+    if (facts.sha256 !== view.pdfSha256) integrity = { outcome: 'INVALID', reason: 'hash-differs' };
+    else if (!report) integrity = { outcome: 'ERROR', reason: 'not-validated' };
+    else if (report.signatures.length === 0 || report.signatures.some((s) => s.checks.some((c) => CRYPTO_CHECKS.has(c.name) && c.status === 'failed')))
+      integrity = { outcome: 'INVALID', reason: 'signature-broken' };
+    else integrity = { outcome: 'VALID', reason: 'intact' };
+    return { status, integrity, issuer: issuerCheck(report), signatures };
+  }
+
+  private async facts(file: string): Promise<StoredFileFacts> {
+    const st = await stat(file);
+    const key = `${file}|${st.size}|${st.mtimeMs}`;
+    let entry = this.cache.get(key);
+    if (!entry) {
+      entry = this.compute(file);
+      if (this.cache.size >= this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(key, entry);
+      // A failure (e.g. the file vanished mid-read) is not remembered.
+      entry.catch(() => this.cache.delete(key));
+    }
+    return entry;
+  }
+
+  private async compute(file: string): Promise<StoredFileFacts> {
+    const sha256 = await sha256File(file);
+    let report: ValidationReport | null = null;
+    if (this.validation) {
+      try {
+        report = await validateDocument(this.validation, { path: file });
+      } catch {
+        report = null;
+      }
+    }
+    return { sha256, report };
+  }
+}
+
+function issuerCheck(report: ValidationReport | null): Check<IssuerReason> {
+  if (!report) return { outcome: 'ERROR', reason: 'not-validated' };
+  const sigs = report.signatures;
+  if (sigs.length === 0) return { outcome: 'INVALID', reason: 'untrusted' };
+  if (sigs.some((s) => s.subIndication === 'REVOKED')) return { outcome: 'INVALID', reason: 'revoked' };
+  if (sigs.some((s) => s.subIndication !== null && ISSUER_SUBINDICATIONS.has(s.subIndication))) return { outcome: 'INVALID', reason: 'untrusted' };
+  if (sigs.every((s) => s.indication === 'TOTAL-PASSED')) return { outcome: 'VALID', reason: 'trusted' };
+  return { outcome: 'ERROR', reason: 'indeterminate' };
+}
+
+function summarise(report: ValidationReport): SignatureSummary[] {
+  return report.signatures.map((s) => {
+    const chain = s.checks.find((c) => c.name === 'certificate-chain');
+    const rev = s.checks.find((c) => c.name === 'revocation');
+    return {
+      kind: s.type,
+      signer: s.signerSubject,
+      signerIssuer: s.signerIssuer,
+      indication: s.indication,
+      subIndication: s.subIndication,
+      timestampTime: s.timestampTime,
+      chainTrusted: chain?.status === 'passed',
+      revocation: { status: rev?.status ?? 'not-checked', detail: rev?.detail ?? null },
+    };
+  });
+}

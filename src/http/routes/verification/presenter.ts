@@ -1,0 +1,202 @@
+/**
+ * Server-rendered HTML of the public verification pages. Small and self-contained: one stylesheet
+ * and one deferred script of our own, no inline script or style, so the Content-Security-Policy can
+ * be `default-src 'self'`. Only the fields domain.md "Registry data safe to show" allows appear
+ * before the access code; the requester and the file only after it.
+ */
+import type { PublicCopyView } from '../../../registry/index.ts';
+import type { CopyAssessment, SignatureSummary } from './assessment.ts';
+import type { WebAssets } from './assets.ts';
+import { MESSAGES, type Lang, type Messages } from './i18n.ts';
+
+export const esc = (s: unknown): string =>
+  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Dates are shown in Vietnam's time zone (UTC+7, no daylight saving). */
+const VN_OFFSET_MS = 7 * 3600_000;
+const vnDate = (d: Date): string => new Date(d.getTime() + VN_OFFSET_MS).toISOString().slice(0, 10).split('-').reverse().join('/');
+const vnDateTime = (iso: string | Date): string => {
+  const d = new Date(new Date(iso).getTime() + VN_OFFSET_MS).toISOString();
+  return `${d.slice(11, 19)} ${d.slice(0, 10).split('-').reverse().join('/')} (UTC+7)`;
+};
+const calendarDate = (ymd: string): string => (/^\d{4}-\d{2}-\d{2}$/.test(ymd) ? ymd.split('-').reverse().join('/') : ymd);
+
+/** The CN of an RFC 4514-style subject, for display; the whole subject when there is none. */
+function commonName(subject: string | null): string {
+  if (!subject) return '—';
+  const m = /(?:^|,)\s*CN=((?:\\.|[^,\\])+)/.exec(subject);
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : subject;
+}
+
+const withLang = (path: string, lang: Lang): string => (lang === 'en' ? `${path}?lang=en` : path);
+
+export interface PageFrame {
+  readonly lang: Lang;
+  readonly assets: WebAssets;
+  /** Path the language switch points at (the same page in the other language). */
+  readonly path: string;
+  readonly title: string;
+  readonly tone?: 'ok' | 'bad' | 'none';
+}
+
+function layout(f: PageFrame, body: string): string {
+  const m = MESSAGES[f.lang];
+  const other: Lang = f.lang === 'vi' ? 'en' : 'vi';
+  return `<!doctype html>
+<html lang="${f.lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>${esc(f.title)} — ${esc(m.siteTitle)}</title>
+<link rel="stylesheet" href="${f.assets.css.url}"><script src="${f.assets.js.url}" defer></script></head>
+<body class="tone-${f.tone ?? 'none'}"><header class="top"><p class="site"><a href="${withLang('/v', f.lang)}">${esc(m.siteTitle)}</a></p>
+<nav aria-label="${esc(m.switchLabel)}"><a class="lang" href="${esc(withLang(f.path, other))}" hreflang="${other}" lang="${other}">${esc(m.switchLang)}</a></nav></header>
+<main id="main">${body}</main></body></html>`;
+}
+
+function checksSection(m: Messages, a: CopyAssessment): string {
+  const row = (name: 'integrity' | 'status' | 'issuer', outcome: string, sentence: string) =>
+    `<li class="check outcome-${outcome.toLowerCase()}" data-check="${name}" data-outcome="${outcome}"><span class="badge">${esc(m.outcome[outcome as keyof Messages['outcome']])}</span>
+<div><h3>${esc(m.checkNames[name])}</h3><p>${esc(sentence)}</p></div></li>`;
+  return `<section aria-labelledby="checks-h"><h2 id="checks-h">${esc(m.checksHeading)}</h2><ul class="checks">
+${row('integrity', a.integrity.outcome, m.integrity[a.integrity.reason])}
+${row('status', a.status.outcome, m.status[a.status.reason])}
+${row('issuer', a.issuer.outcome, m.issuer[a.issuer.reason])}
+</ul></section>`;
+}
+
+function detailsSection(m: Messages, v: PublicCopyView): string {
+  const f = m.fields;
+  const item = (dt: string, dd: string) => `<dt>${esc(dt)}</dt><dd>${dd}</dd>`;
+  return `<section aria-labelledby="details-h"><h2 id="details-h">${esc(m.detailsHeading)}</h2><dl class="fields">
+${item(f.number, esc(v.number))}${item(f.volume, esc(v.volume))}${item(f.date, esc(vnDate(v.certifiedAt)))}
+${item(f.agency, esc(v.agency))}${item(f.certifier, `${esc(v.certifierName)} — ${esc(v.certifierTitle)}`)}
+${item(f.documentType, esc(v.documentType))}${item(f.pages, esc(v.originalPages))}
+${item(f.sha256, `<code class="hash">${esc(v.pdfSha256)}</code>`)}
+${item(f.signerCert, esc(commonName(v.signerCertificate.subject)))}
+${v.agencyCertificate ? item(f.sealCert, esc(commonName(v.agencyCertificate.subject))) : ''}
+${v.timestampAt ? item(f.timestamp, esc(vnDateTime(v.timestampAt))) : ''}
+</dl></section>`;
+}
+
+function signaturesSection(m: Messages, sigs: readonly SignatureSummary[]): string {
+  const items = sigs
+    .map((s) => {
+      const ind = m.indication[s.indication as keyof Messages['indication']] ?? s.indication;
+      const rev = m.revocationStatus[s.revocation.status as keyof Messages['revocationStatus']] ?? s.revocation.status;
+      return `<li><h3>${esc(m.sigKind[s.kind])}: ${esc(commonName(s.signer))}</h3><ul>
+<li>${esc(m.sigResult)}: <strong>${esc(ind)}</strong>${s.subIndication ? ` <code>${esc(s.subIndication)}</code>` : ''}</li>
+<li>${esc(m.sigChain(s.chainTrusted))}${s.signerIssuer ? ` (${esc(commonName(s.signerIssuer))})` : ''}</li>
+${s.kind === 'signature' ? `<li>${esc(m.sigRevocation)}: ${esc(rev)}</li>` : ''}
+${s.timestampTime ? `<li>${esc(m.sigTimestamp)}: ${esc(vnDateTime(s.timestampTime))}</li>` : ''}
+</ul></li>`;
+    })
+    .join('\n');
+  return `<section aria-labelledby="sigs-h"><h2 id="sigs-h">${esc(m.signaturesHeading)}</h2>${
+    sigs.length ? `<ol class="sigs">${items}</ol>` : `<p>${esc(m.noSignatures)}</p>`
+  }</section>`;
+}
+
+/** The messages the script needs, as data attributes (no inline script under the CSP). */
+function jsMessages(m: Messages): string {
+  return Object.entries(m.js)
+    .map(([k, v]) => `data-msg-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${esc(v)}"`)
+    .join(' ');
+}
+
+function fileSection(m: Messages, v: PublicCopyView): string {
+  return `<section id="check-file" class="card" aria-labelledby="file-h" data-sha256="${esc(v.pdfSha256)}" ${jsMessages(m)}>
+<h2 id="file-h">${esc(m.fileHeading)}</h2><p>${esc(m.fileLead)}</p>
+<form id="server-check" method="post" action="/api/v1/validations" enctype="multipart/form-data">
+<input type="hidden" name="format" value="html">
+<div class="drop" id="drop-zone"><label for="file-input">${esc(m.fileLabel)}</label>
+<span class="hint" id="file-hint">${esc(m.fileHint)}</span>
+<input type="file" id="file-input" name="file" accept="application/pdf,.pdf" aria-describedby="file-hint"></div>
+<p id="local-result" class="result-line" role="status" aria-live="polite"></p>
+<noscript><p>${esc(m.fileNoJs)}</p></noscript>
+<p class="hint" id="server-hint">${esc(m.serverHint)}</p>
+<button type="submit" aria-describedby="server-hint">${esc(m.serverButton)}</button>
+<p id="server-result" class="result-line" role="status" aria-live="polite"></p>
+</form></section>`;
+}
+
+export interface Unlocked {
+  readonly requesterName: string;
+  readonly documentName: string;
+  readonly viewUrl: string;
+  readonly downloadUrl: string;
+  readonly ttlMinutes: number;
+}
+
+export type AccessState = { readonly kind: 'locked' } | { readonly kind: 'wrong' } | { readonly kind: 'unlocked'; readonly unlocked: Unlocked };
+
+function accessSection(m: Messages, lang: Lang, code: string, access: AccessState): string {
+  if (access.kind === 'unlocked') {
+    const u = access.unlocked;
+    return `<section id="access" class="card" aria-labelledby="access-h"><h2 id="access-h">${esc(m.unlockedHeading)}</h2>
+<dl class="fields"><dt>${esc(m.requester)}</dt><dd data-field="requester">${esc(u.requesterName)}</dd><dt>${esc(m.documentName)}</dt><dd>${esc(u.documentName)}</dd></dl>
+<p class="actions"><a class="button" id="view-file" href="${esc(u.viewUrl)}">${esc(m.viewFile)}</a>
+<a class="button" id="download-file" href="${esc(u.downloadUrl)}" download>${esc(m.downloadFile)}</a></p>
+<p class="hint">${esc(m.linkExpires(u.ttlMinutes))}</p></section>`;
+  }
+  const wrong = access.kind === 'wrong';
+  return `<section id="access" class="card" aria-labelledby="access-h"><h2 id="access-h">${esc(m.accessHeading)}</h2><p>${esc(m.accessLead)}</p>
+<form method="post" action="${esc(withLang(`/v/${code}/access`, lang))}">
+<label for="access-code">${esc(m.accessLabel)}</label>
+${wrong ? `<p id="access-error" class="error" role="alert">${esc(m.accessWrong)}</p>` : ''}
+<input id="access-code" name="access_code" type="text" required autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="40"${
+    wrong ? ' aria-invalid="true" aria-describedby="access-error"' : ''
+  }>
+<button type="submit">${esc(m.accessButton)}</button></form></section>`;
+}
+
+export function renderCopyPage(
+  frame: Omit<PageFrame, 'title' | 'tone'>,
+  code: string,
+  v: PublicCopyView,
+  a: CopyAssessment,
+  access: AccessState,
+): string {
+  const m = MESSAGES[frame.lang];
+  const valid = v.status === 'valid';
+  const annul = v.annulment
+    ? `<p class="annulment"><strong>${esc(m.decision(v.annulment.decisionNumber, calendarDate(v.annulment.decisionDate)))}</strong><br>${esc(m.reason)}: ${esc(v.annulment.reason)}</p>`
+    : '';
+  const body = `<section class="verdict ${valid ? 'verdict-ok' : 'verdict-bad'}" aria-labelledby="verdict-h">
+<h1 id="verdict-h" data-status="${v.status}"><span aria-hidden="true">${valid ? '✓' : '✗'}</span> ${esc(valid ? m.valid : m.annulled)}</h1>
+<p>${esc(valid ? m.validLead : m.annulledLead)}</p>${annul}</section>
+${checksSection(m, a)}
+${detailsSection(m, v)}
+${signaturesSection(m, a.signatures)}
+${fileSection(m, v)}
+${accessSection(m, frame.lang, code, access)}
+<p class="more"><a href="${withLang('/v', frame.lang)}">${esc(m.entryLink)}</a></p>`;
+  return layout({ ...frame, title: valid ? m.valid : m.annulled, tone: valid ? 'ok' : 'bad' }, body);
+}
+
+export function renderNotFoundPage(frame: Omit<PageFrame, 'title' | 'tone'>): string {
+  const m = MESSAGES[frame.lang];
+  const body = `<section class="verdict verdict-none" aria-labelledby="verdict-h"><h1 id="verdict-h" data-status="not-found"><span aria-hidden="true">?</span> ${esc(m.notFound)}</h1>
+<p>${esc(m.notFoundLead)}</p></section>
+<ul class="checks"><li class="check outcome-invalid" data-check="status" data-outcome="INVALID"><span class="badge">${esc(m.outcome.INVALID)}</span>
+<div><h2 class="h3">${esc(m.checkNames.status)}</h2><p>${esc(m.status['not-found'])}</p></div></li></ul>
+${entryForm(m, frame.lang, null, '')}`;
+  return layout({ ...frame, title: m.notFound, tone: 'none' }, body);
+}
+
+function entryForm(m: Messages, lang: Lang, error: string | null, value: string): string {
+  return `<form class="card entry" method="post" action="${withLang('/v', lang)}">
+<label for="code">${esc(m.entryLabel)}</label><span class="hint" id="code-hint">${esc(m.entryHint)}</span>
+${error ? `<p id="code-error" class="error" role="alert">${esc(error)}</p>` : ''}
+<input id="code" name="code" type="text" required autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="80" value="${esc(value)}" aria-describedby="code-hint${error ? ' code-error' : ''}"${error ? ' aria-invalid="true"' : ''}>
+<button type="submit">${esc(m.entryButton)}</button></form>`;
+}
+
+export function renderEntryPage(frame: Omit<PageFrame, 'title' | 'tone'>, error: boolean, value = ''): string {
+  const m = MESSAGES[frame.lang];
+  const body = `<h1>${esc(m.entryHeading)}</h1><p>${esc(m.entryLead)}</p>${entryForm(m, frame.lang, error ? m.entryInvalid : null, value)}`;
+  return layout({ ...frame, title: m.entryHeading }, body);
+}
+
+export function renderMessagePage(frame: Omit<PageFrame, 'title' | 'tone'>, heading: string, text: string): string {
+  const m = MESSAGES[frame.lang];
+  const body = `<h1>${esc(heading)}</h1><p role="alert">${esc(text)}</p><p><a href="${withLang('/v', frame.lang)}">${esc(m.backToEntry)}</a></p>`;
+  return layout({ ...frame, title: heading }, body);
+}
