@@ -55,6 +55,12 @@ describe('certified copy → QR → public verification page', () => {
     expect(page).not.toContain('Lê Văn Nam');
     const json = (await (await fetch(url, { headers: { accept: 'application/json' } })).json()) as { status: string; pdfSha256: string };
     expect(json.status).toBe('valid');
+    // The three independent checks (integrity, status, issuer) come with the JSON too.
+    expect((json as unknown as { checks: Record<string, { outcome: string }> }).checks).toMatchObject({
+      integrity: { outcome: 'VALID' },
+      status: { outcome: 'VALID' },
+      issuer: { outcome: 'VALID' },
+    });
     const { createHash } = await import('node:crypto');
     expect(json.pdfSha256).toBe(createHash('sha256').update(readFileSync(out)).digest('hex'));
 

@@ -1,5 +1,5 @@
 /** Headless Chromium for the web-page tests: Debian's chromium driven by playwright-core. */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DEV_PATHS } from '../support/hsm.ts';
@@ -27,14 +27,17 @@ export interface AxeViolation {
  * Runs axe-core inside the page. It is evaluated through the DevTools protocol rather than added as
  * a <script>, so the page keeps its real Content-Security-Policy while being checked.
  */
-export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+export async function axeViolations(page: Page, artifactName?: string): Promise<AxeViolation[]> {
   const source = readFileSync(path.join(DEV_PATHS.root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
   await page.evaluate(source);
-  return page.evaluate(async () => {
+  const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
     const r = await axe.run(document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   });
+  // Every violation, minor ones included, kept for people to read next to the screenshots.
+  if (artifactName) writeFileSync(path.join(ARTIFACTS, `axe-${artifactName}.json`), JSON.stringify(violations, null, 2));
+  return violations;
 }
 
 export const seriousOrWorse = (vs: AxeViolation[]): AxeViolation[] => vs.filter((v) => v.impact === 'serious' || v.impact === 'critical');
