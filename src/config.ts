@@ -51,6 +51,12 @@ const schema = z.object({
   UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
   REQUEST_TIMEOUT_MS: int(120_000, 1000),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 100),
+  API_AUTH: z.enum(['required', 'off']).optional(),
+  API_AUTH_FAILURE_BURST: int(10, 1, 1_000_000),
+  API_AUTH_FAILURE_PER_MINUTE: int(6, 1, 1_000_000),
+  IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
+  METRICS_PORT: int(9464, 0, 65535),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export interface Config {
@@ -86,6 +92,20 @@ export interface Config {
   validationPolicyFile: string | undefined;
   limits: { jsonBytes: number; uploadBytes: number; requestTimeoutMs: number };
   shutdownTimeoutMs: number;
+  api: {
+    /**
+     * `required`: every non-public route needs `Authorization: Bearer <API key>`. `off` (DEV ONLY):
+     * no authentication is demanded. Defaults to `off` only with the dev PKI (CERTS_DIR unset or
+     * `certs`), `required` otherwise; the service logs a warning at start when it is off.
+     */
+    auth: 'required' | 'off';
+    /** Failed authentications per client IP: bucket size and refill (RFC 6585 §4 429 when empty). */
+    failureBurst: number;
+    failuresPerMinute: number;
+    idempotencyTtlMs: number;
+  };
+  /** Prometheus /metrics on its own listener; port 0 disables it. */
+  metrics: { port: number; host: string };
 }
 
 function abs(p: string): string {
@@ -140,5 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     validationPolicyFile: e.VALIDATION_POLICY === undefined ? undefined : abs(e.VALIDATION_POLICY),
     limits: { jsonBytes: e.BODY_LIMIT_BYTES, uploadBytes: e.UPLOAD_LIMIT_BYTES, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    api: {
+      auth: e.API_AUTH ?? (e.CERTS_DIR === 'certs' ? 'off' : 'required'),
+      failureBurst: e.API_AUTH_FAILURE_BURST,
+      failuresPerMinute: e.API_AUTH_FAILURE_PER_MINUTE,
+      idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 3600_000,
+    },
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
   };
 }

@@ -20,7 +20,12 @@ import { lazyLocalTimestampSource, revocationProvider } from './services/trustSe
 import { SqliteSerialSource, TimeStampAuthority, httpTimestampSource } from './tsa/index.ts';
 import { CopyRepository, type Sqlite } from './registry/index.ts';
 import type { Signer } from './signers/Signer.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { ApiKeyRepository, AuditLog, IdempotencyRepository, registrySize } from './registry/index.ts';
+import { FailureThrottle } from './http/access/FailureThrottle.ts';
+import { ServiceMetrics, listenMetrics, type MetricsServer } from './http/metrics.ts';
+import { buildOpenApiDocument } from './http/openapi.ts';
+import type { MountedRoute } from './http/app.ts';
 import { STRICT_POLICY, parsePolicy } from './pades/validation/index.ts';
 import type { ValidationDeps } from './services/validateDocument.ts';
 
@@ -28,10 +33,17 @@ export interface Service {
   readonly config: Config;
   readonly url: string;
   readonly db: OpenedDatabase;
+  /** The routes the HTTP app mounted (method + router path). */
+  readonly routes: readonly MountedRoute[];
+  /** Where GET /metrics is served; undefined when METRICS_PORT=0. */
+  readonly metricsUrl: string | undefined;
   /** The HSM token, once connected (the service starts and reports not-ready while it is absent). */
   hsm(): Pkcs11Token;
   close(): Promise<void>;
 }
+
+/** The service version (package.json), shown in the OpenAPI document. */
+export const SERVICE_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
@@ -162,8 +174,27 @@ export async function startService(config: Config, logger: Logger = createLogger
   if (db.applied.length > 0) logger.info({ file: db.file, applied: db.applied }, 'database migrated');
   const hsm = new HsmConnection(config.pkcs11, logger);
   await hsm.connect();
+  if (config.api.auth === 'off') {
+    logger.warn(
+      { apiAuth: 'off' },
+      'API authentication is OFF (development default with the dev PKI in certs/): anyone who reaches the port may sign. Set API_AUTH=required for any real deployment.',
+    );
+  }
 
-  const trust = buildTrustServices(config, (label) => hsm.get().getSigner(label), db.db, caPool);
+  const metrics = config.metrics.port === 0 ? undefined : new ServiceMetrics(() => registrySize(db.db));
+  const getSigner = (label: string) => hsm.get().getSigner(label);
+  const trust = buildTrustServices(config, metrics ? metrics.instrumentSigners(getSigner) : getSigner, db.db, caPool);
+  const idempotency = { repo: new IdempotencyRepository(db.db), storeDir: path.join(config.dataDir, 'idempotency'), ttlMs: config.api.idempotencyTtlMs };
+  const purgeIdempotency = () => {
+    try {
+      for (const f of idempotency.repo.purgeExpired()) rmSync(path.join(idempotency.storeDir, f), { force: true });
+    } catch (err) {
+      logger.error({ err }, 'purging expired idempotency keys failed');
+    }
+  };
+  purgeIdempotency();
+  const purgeTimer = setInterval(purgeIdempotency, 3600_000);
+  purgeTimer.unref();
   const app = createApp({
     logger,
     signing: trust.signing,
@@ -171,6 +202,15 @@ export async function startService(config: Config, logger: Logger = createLogger
     copies: new CopyRepository(db.db),
     getTsa: trust.getTsa,
     dataDir: config.dataDir,
+    access: {
+      mode: config.api.auth,
+      apiKeys: new ApiKeyRepository(db.db),
+      throttle: new FailureThrottle({ burst: config.api.failureBurst, perMinute: config.api.failuresPerMinute }),
+      audit: new AuditLog(db.db),
+      idempotency,
+    },
+    metrics,
+    openApi: buildOpenApiDocument({ version: SERVICE_VERSION, serverUrl: config.publicBaseUrl }),
     limits: config.limits,
     readiness: [
       { name: 'hsm', check: () => hsm.ping() },
@@ -178,9 +218,17 @@ export async function startService(config: Config, logger: Logger = createLogger
     ],
   });
   let server: RunningServer;
+  let metricsServer: MetricsServer | undefined;
   try {
     server = await listen(app, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
+    try {
+      if (metrics) metricsServer = await listenMetrics(metrics, config.metrics);
+    } catch (err) {
+      await server.close(0);
+      throw err;
+    }
   } catch (err) {
+    clearInterval(purgeTimer);
     await hsm.close();
     db.close();
     throw err;
@@ -190,9 +238,13 @@ export async function startService(config: Config, logger: Logger = createLogger
     config,
     url: server.url,
     db,
+    routes: app.routes,
+    metricsUrl: metricsServer?.url,
     hsm: () => hsm.get(),
     close() {
       closing ??= (async () => {
+        clearInterval(purgeTimer);
+        await metricsServer?.close();
         await server.close(config.shutdownTimeoutMs);
         await hsm.close();
         db.close();

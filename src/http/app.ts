@@ -11,6 +11,15 @@ import { validationsRouter } from './routes/validations/router.ts';
 import { verificationRouter } from './routes/verification/router.ts';
 import type { CopyRepository } from '../registry/index.ts';
 import type { ValidationDeps } from '../services/validateDocument.ts';
+import type { ApiKeyRepository, AuditLog } from '../registry/index.ts';
+import { authenticate } from './access/authenticate.ts';
+import { auditTrail } from './access/auditTrail.ts';
+import type { FailureThrottle } from './access/FailureThrottle.ts';
+import type { IdempotencyDeps } from './idempotency.ts';
+import type { ServiceMetrics } from './metrics.ts';
+import { operationIndex } from './operations.ts';
+import { openApiRouter } from './routes/openapi/router.ts';
+import type Router from '@koa/router';
 
 export interface AppDeps {
   logger: Logger;
@@ -21,27 +30,53 @@ export interface AppDeps {
   validation: ValidationDeps;
   copies: CopyRepository;
   dataDir: string;
+  access: {
+    /** `off` is for development only (see Config.api.auth). */
+    mode: 'required' | 'off';
+    apiKeys: ApiKeyRepository;
+    throttle: FailureThrottle;
+    audit: AuditLog;
+    idempotency: IdempotencyDeps;
+  };
+  metrics?: ServiceMetrics | undefined;
+  openApi: Record<string, unknown>;
 }
+
+/** A mounted route, as the routers' stacks hold it (compared with the OpenAPI document in tests). */
+export interface MountedRoute {
+  method: string;
+  path: string;
+}
+
+export type ChungthucApp = Koa<AppState> & { readonly routes: readonly MountedRoute[] };
 
 /** Routes that accept documents (PDFs, scans) get the upload limit instead of the JSON one. */
 const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/];
 
-export function createApp(deps: AppDeps): Koa<AppState> {
+export function createApp(deps: AppDeps): ChungthucApp {
   const app = new Koa<AppState>({ proxy: false });
   // Errors are answered by errorEdge; Koa's default handler would only log them again.
   app.silent = true;
   app.use(requestContext(deps.logger));
+  // Outside the error edge, so they see the final status of every answer.
+  if (deps.metrics) app.use(deps.metrics.middleware());
+  app.use(auditTrail(deps.access.audit));
   app.use(errorEdge());
+  // Before any body is read: anonymous callers never get to upload.
+  app.use(authenticate({ ...deps.access, operations: operationIndex() }));
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
-  for (const router of [
+  const routers: Router<AppState>[] = [
+    openApiRouter(deps.openApi),
     healthRouter(deps.readiness),
-    signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
+    signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, idempotency: deps.access.idempotency }),
     tsaRouter({ getTsa: deps.getTsa }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, validation: deps.validation }),
-  ]) {
+  ];
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }
-  return app;
+  const routes = routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) }))));
+  return Object.assign(app, { routes });
 }

@@ -3,12 +3,28 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { HttpError, sendProblem, toProblem } from './problem.ts';
+import type { Operation } from './operations.ts';
+import type { ApiScope } from '../registry/index.ts';
+
+/** Who is calling, bound by the access middleware for the duration of one request. */
+export type Principal =
+  | { readonly kind: 'api-key'; readonly keyId: string; readonly tenantId: string; readonly scopes: readonly ApiScope[] }
+  | { readonly kind: 'public' };
 
 export interface AppState {
   requestId: string;
   log: Logger;
   /** Body-size limit of the matched route family, set by `bodyLimit`. */
   bodyLimit: number;
+  /** The catalogued operation this request matched (undefined: no such route). */
+  operation?: Operation | undefined;
+  principal?: Principal;
+  /** A failed authentication, for the audit row (never the secret). */
+  authFailure?: { reason: string; keyId?: string; tenantId?: string; prefix?: string };
+  /** The stable code of the problem answered, if any (set by the error edge). */
+  problemCode?: string;
+  /** What the handler wants recorded in the audit row. */
+  audit?: { object?: string; details?: Record<string, unknown> };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,6 +60,7 @@ export function errorEdge(): Middleware<AppState> {
       }
     } catch (err) {
       const problem = toProblem(err, ctx.path, ctx.state.requestId);
+      ctx.state.problemCode = problem.code;
       if (problem.status >= 500) ctx.state.log.error({ err, code: problem.code }, 'request failed');
       else ctx.state.log.info({ code: problem.code, detail: problem.detail }, 'request rejected');
       sendProblem(ctx, problem);

@@ -104,5 +104,6 @@ export function sendProblem(ctx: Context, problem: Problem): void {
   ctx.status = problem.status;
   ctx.type = PROBLEM_CONTENT_TYPE;
   ctx.body = JSON.stringify(problem);
-  if (problem.status === 503 || problem.status === 429) ctx.set('Retry-After', '5');
+  // A more precise Retry-After set by whoever raised the problem (e.g. the throttle) wins.
+  if ((problem.status === 503 || problem.status === 429) && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
 }

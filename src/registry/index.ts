@@ -15,3 +15,9 @@ export {
 } from './codes.ts';
 export { registerYear } from './validateEntry.ts';
 export type * from './types.ts';
+export { ApiKeyRepository, parseCidr, parseScopes, type ApiKeyCheck } from './ApiKeyRepository.ts';
+export { AuditLog } from './AuditLog.ts';
+export { IdempotencyRepository, type IdempotencyReservation } from './IdempotencyRepository.ts';
+export { registrySize, type RegistrySize } from './stats.ts';
+export { API_SCOPES } from './accessTypes.ts';
+export type * from './accessTypes.ts';

@@ -3,6 +3,7 @@
  * never edited once released: add a new one. `schema_migrations` records what was applied and when.
  */
 import { CERTIFIED_COPIES_SQL } from './schema/certifiedCopies.ts';
+import { ACCESS_SQL } from './schema/access.ts';
 
 export interface Migration {
   readonly version: number;
@@ -37,5 +38,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'certified copies: tenants, register volumes, copies, chained events',
     sql: CERTIFIED_COPIES_SQL,
+  },
+  {
+    version: 4,
+    name: 'access: API keys, audit log, idempotency keys',
+    sql: ACCESS_SQL,
   },
 ];

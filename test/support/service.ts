@@ -12,7 +12,8 @@ export interface TestService extends Service {
 
 export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-test-'));
-  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+  // Metrics off unless a test asks for them (several services may run at once; one fixed port).
+  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', METRICS_PORT: '0', ...env });
   const service = await startService(config, createLogger(config));
   return Object.assign(service, {
     dataDir,

@@ -5,10 +5,8 @@
  *   application/pdf: the PDF as the body, parameters in the query string.
  * The result streams back as application/pdf; temporary files vanish with the response.
  */
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import type { AppState } from '../../middleware.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveDocument, type UploadedFile } from '../../upload.ts';
@@ -16,11 +14,13 @@ import { parseExtendParams, parseSignatureParams } from './schema.ts';
 import { extendDocument } from '../../../services/extendDocument.ts';
 import { signDocument, type SigningDeps } from '../../../services/signDocument.ts';
 import { readFile } from 'node:fs/promises';
+import { fingerprint, idempotencyKeyOf, idempotent, sha256File, type FileResponse, type IdempotencyDeps } from '../../idempotency.ts';
 
 export interface SignaturesRouteDeps {
   signing: SigningDeps;
   dataDir: string;
   uploadBytes: number;
+  idempotency: IdempotencyDeps;
 }
 
 function imageKind(file: UploadedFile, bytes: Uint8Array): 'png' | 'jpeg' {
@@ -29,45 +29,66 @@ function imageKind(file: UploadedFile, bytes: Uint8Array): 'png' | 'jpeg' {
   throw new HttpError('image-unsupported', `the ${file.field} part must be a PNG or JPEG image`, { status: 415 });
 }
 
-function sendPdf(ctx: Context, file: string, length: number, originalName: string, suffix: string): void {
+function pdfResponse(file: string, length: number, originalName: string, suffix: string, headers: Record<string, string>): FileResponse {
   const base = path.basename(originalName || 'document.pdf').replace(/\.pdf$/i, '').replace(/[^\p{L}\p{N}._ -]+/gu, '_') || 'document';
-  ctx.status = 200;
-  ctx.type = 'application/pdf';
-  ctx.length = length;
-  ctx.set('Content-Disposition', `attachment; filename="${suffix}.pdf"; filename*=UTF-8''${encodeURIComponent(base)}-${suffix}.pdf`);
-  ctx.body = createReadStream(file);
+  return {
+    status: 200,
+    file,
+    length,
+    headers: {
+      'Content-Type': 'application/pdf',
+      'Content-Disposition': `attachment; filename="${suffix}.pdf"; filename*=UTF-8''${encodeURIComponent(base)}-${suffix}.pdf`,
+      ...headers,
+    },
+  };
+}
+
+/** What identifies an upload for Idempotency-Key: the parsed parameters and the digests of the parts. */
+async function uploadHash(params: unknown, pdf: UploadedFile, image: UploadedFile | undefined): Promise<string> {
+  return fingerprint({ params, pdf: await sha256File(pdf.path), image: image ? await sha256File(image.path) : null });
 }
 
 export function signaturesRouter(deps: SignaturesRouteDeps): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   router.post('/signatures', async (ctx) => {
+    const key = idempotencyKeyOf(ctx);
     const { dir, pdf, image: imageFile, rawParams } = await receiveDocument(ctx, deps);
     const params = parseSignatureParams(rawParams);
-    let image: { bytes: Uint8Array; kind: 'png' | 'jpeg' } | undefined;
-    if (imageFile) {
-      if (imageFile.size > 2_000_000) throw new HttpError('image-too-large', 'the image part is limited to 2 MB', { status: 413 });
-      const bytes = new Uint8Array(await readFile(imageFile.path));
-      image = { bytes, kind: imageKind(imageFile, bytes) };
-    }
-    const outPath = path.join(dir, 'signed.pdf');
-    const result = await signDocument(deps.signing, { path: pdf.path }, { path: outPath }, {
-      ...params,
-      image,
-      lock: params.lockAction ? { action: params.lockAction, fields: params.lockFields } : undefined,
-      certify: params.certify as 1 | 2 | 3 | undefined,
+    ctx.state.audit = { details: { key: params.key, level: params.level, file: pdf.filename, bytes: pdf.size } };
+    await idempotent(ctx, deps.idempotency, key, () => uploadHash(params, pdf, imageFile), async () => {
+      let image: { bytes: Uint8Array; kind: 'png' | 'jpeg' } | undefined;
+      if (imageFile) {
+        if (imageFile.size > 2_000_000) throw new HttpError('image-too-large', 'the image part is limited to 2 MB', { status: 413 });
+        const bytes = new Uint8Array(await readFile(imageFile.path));
+        image = { bytes, kind: imageKind(imageFile, bytes) };
+      }
+      const outPath = path.join(dir, 'signed.pdf');
+      const result = await signDocument(deps.signing, { path: pdf.path }, { path: outPath }, {
+        ...params,
+        image,
+        lock: params.lockAction ? { action: params.lockAction, fields: params.lockFields } : undefined,
+        certify: params.certify as 1 | 2 | 3 | undefined,
+      });
+      ctx.state.audit = { ...ctx.state.audit, object: `signature:${result.fieldName}` };
+      return pdfResponse(outPath, result.length, pdf.filename, 'signed', {
+        'X-Signature-Field': encodeURIComponent(result.fieldName),
+        'X-Signature-Level': result.level,
+      });
     });
-    ctx.set('X-Signature-Field', encodeURIComponent(result.fieldName));
-    ctx.set('X-Signature-Level', result.level);
-    sendPdf(ctx, outPath, result.length, pdf.filename, 'signed');
   });
   router.post('/signatures/extend', async (ctx) => {
+    const key = idempotencyKeyOf(ctx);
     const { dir, pdf, rawParams } = await receiveDocument(ctx, deps);
-    const { level } = parseExtendParams(rawParams);
-    const outPath = path.join(dir, 'extended.pdf');
-    const result = await extendDocument(deps.signing, { path: pdf.path }, { path: outPath }, level);
-    ctx.set('X-Signature-Level', result.level);
-    ctx.set('X-Extension-Added', result.added.join(','));
-    sendPdf(ctx, outPath, result.length, pdf.filename, 'extended');
+    const params = parseExtendParams(rawParams);
+    ctx.state.audit = { details: { level: params.level, file: pdf.filename, bytes: pdf.size } };
+    await idempotent(ctx, deps.idempotency, key, () => uploadHash(params, pdf, undefined), async () => {
+      const outPath = path.join(dir, 'extended.pdf');
+      const result = await extendDocument(deps.signing, { path: pdf.path }, { path: outPath }, params.level);
+      return pdfResponse(outPath, result.length, pdf.filename, 'extended', {
+        'X-Signature-Level': result.level,
+        'X-Extension-Added': result.added.join(','),
+      });
+    });
   });
   return router;
 }

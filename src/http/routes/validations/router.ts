@@ -8,13 +8,16 @@ import { HttpError } from '../../problem.ts';
 import { receiveDocument } from '../../upload.ts';
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
 import { renderReportHtml } from './presenter.ts';
+import { validationParamsSchema } from './schema.ts';
 
 export function validationsRouter(deps: { validation: ValidationDeps; dataDir: string; uploadBytes: number }): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1' });
   router.post('/validations', async (ctx) => {
     const { pdf, rawParams } = await receiveDocument(ctx, deps);
-    const format = rawParams.format ?? (ctx.accepts('json', 'html') === 'html' ? 'html' : 'json');
-    if (format !== 'json' && format !== 'html') throw new HttpError('invalid-parameters', 'format must be json or html', { status: 400 });
+    const parsed = validationParamsSchema.safeParse({ format: rawParams.format });
+    if (!parsed.success) throw new HttpError('invalid-parameters', 'format must be json or html', { status: 400 });
+    const format = parsed.data.format ?? (ctx.accepts('json', 'html') === 'html' ? 'html' : 'json');
+    ctx.state.audit = { details: { file: pdf.filename, bytes: pdf.size } };
     const report = await validateDocument(deps.validation, { path: pdf.path });
     report.source = pdf.filename;
     if (format === 'html') {

@@ -1,0 +1,55 @@
+/**
+ * Writes one audit row per audited operation (see src/http/operations.ts `audit`) and per failed
+ * authentication on any path: who (API key or the public), what (operation id), to which object
+ * (set by the handler in ctx.state.audit), outcome and status, client address, request id.
+ * Runs outside the error edge so it sees the final status of every answer.
+ */
+import type { Middleware } from 'koa';
+import type { AuditLog, AuditOutcome } from '../../registry/index.ts';
+import type { AppState } from '../middleware.ts';
+import { clientAddress } from './authenticate.ts';
+
+export function outcomeOf(status: number): AuditOutcome {
+  if (status < 400) return 'success';
+  if (status === 401 || status === 403 || status === 429) return 'denied';
+  return status >= 500 ? 'error' : 'rejected';
+}
+
+export function auditTrail(log: AuditLog): Middleware<AppState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const op = ctx.state.operation;
+      const failure = ctx.state.authFailure;
+      if (op?.audit || failure) {
+        const p = ctx.state.principal;
+        const byKey = p?.kind === 'api-key' ? p : undefined;
+        const keyId = byKey?.keyId ?? failure?.keyId;
+        try {
+          log.append({
+            actorKind: keyId !== undefined ? 'api-key' : 'public',
+            actorId: keyId ?? null,
+            tenantId: byKey?.tenantId ?? failure?.tenantId ?? null,
+            action: op?.operationId ?? 'unmatched',
+            object: ctx.state.audit?.object ?? null,
+            outcome: outcomeOf(ctx.status),
+            status: ctx.status,
+            ip: clientAddress(ctx.ip),
+            requestId: ctx.state.requestId,
+            details: {
+              method: ctx.method,
+              path: ctx.path,
+              ...(ctx.state.problemCode ? { code: ctx.state.problemCode } : {}),
+              ...(failure ? { authFailure: failure.reason, ...(failure.prefix ? { keyPrefix: failure.prefix } : {}) } : {}),
+              ...ctx.state.audit?.details,
+            },
+          });
+        } catch (err) {
+          // The answer is already decided; losing an audit row must be loud in the log, not hide the answer.
+          ctx.state.log.error({ err }, 'audit write failed');
+        }
+      }
+    }
+  };
+}
