@@ -6,6 +6,7 @@ import { signCommand } from './signCommand.ts';
 import { extendCommand } from './extendCommand.ts';
 import { verifyCommand } from './verifyCommand.ts';
 import { annul, certify, registryVerify, tenantCreate } from './registryCommands.ts';
+import { apikeyCreate, apikeyList, apikeyRevoke, auditList } from './accessCommands.ts';
 
 const serve: Command = {
   path: ['serve'],
@@ -52,4 +53,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, certify, annul, registryVerify];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, certify, annul, registryVerify, apikeyCreate, apikeyList, apikeyRevoke, auditList];

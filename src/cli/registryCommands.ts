@@ -6,7 +6,7 @@ import { readFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { CopyRepository, TenantRepository, openDatabase, type Tenant } from '../registry/index.ts';
+import { AuditLog, CopyRepository, TenantRepository, openDatabase, type Tenant } from '../registry/index.ts';
 import { certifyCopy } from '../services/certifyCopy.ts';
 import type { Command } from './command.ts';
 import { withTrustServices } from './signingContext.ts';
@@ -44,7 +44,12 @@ export const tenantCreate: Command = {
     suffix: [{ type: 'string' }, 'register suffix (default -SCT/BS; some provinces use -SCTĐT/BS)'],
   },
   async run(values, _p, io) {
-    const t = withDb((db) => new TenantRepository(db.db).create({ code: required(values, 'code'), name: required(values, 'name'), registerSuffix: str(values.suffix) }));
+    const t = withDb((db) => {
+      const created = new TenantRepository(db.db).create({ code: required(values, 'code'), name: required(values, 'name'), registerSuffix: str(values.suffix) });
+      const user = process.env.USER ?? 'local';
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: user, tenantId: created.id, action: 'tenant.create', object: `tenant:${created.code}`, outcome: 'success', details: { name: created.name } });
+      return created;
+    });
     io.out(`tenant ${t.code}: ${t.name} (${t.registerSuffix}) id=${t.id}\n`);
     return 0;
   },
