@@ -51,7 +51,7 @@ export interface MountedRoute {
 export type ChungthucApp = Koa<AppState> & { readonly routes: readonly MountedRoute[] };
 
 /** Routes that accept documents (PDFs, scans) get the upload limit instead of the JSON one. */
-const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/];
+const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/, /^\/v\/[^/]+\/validation$/];
 
 export function createApp(deps: AppDeps): ChungthucApp {
   const app = new Koa<AppState>({ proxy: false });
@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): ChungthucApp {
     signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, idempotency: deps.access.idempotency }),
     tsaRouter({ getTsa: deps.getTsa }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
-    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, validation: deps.validation }),
+    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
   ];
   for (const router of routers) {
     app.use(router.routes());

@@ -148,6 +148,13 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { '200': { description: 'the unlocked page', content: html }, '403': { description: 'wrong access code' } },
   },
   {
+    method: 'POST', path: '/v/{code}/validation', operationId: 'verification.validate', tag: verificationTag, access: 'public', audit: true,
+    summary: 'full signature validation of the file a holder has (the page button; rate-limited per client)',
+    pathParams: codeParam,
+    requestBody: uploadBody(validationParamsSchema, false),
+    responses: { '200': { description: 'validation report (JSON, or HTML with format=html)', content: { ...json('ValidationReport'), ...html } }, '429': { description: 'rate-limited' } },
+  },
+  {
     method: 'GET', path: '/v/{code}/file', operationId: 'verification.file', tag: verificationTag, access: 'public', audit: true,
     summary: 'the certified PDF, with a short-lived link from an unlocked page',
     pathParams: codeParam,

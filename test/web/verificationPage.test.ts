@@ -39,7 +39,8 @@ const requested: string[] = [];
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  svc = await startTestService();
+  // As in production: the API needs keys; the public pages (and their validation button) do not.
+  svc = await startTestService({ API_AUTH: 'required' });
   ocsp = await startOcspResponder();
   repo = await startRepoServer();
   const env = { ...process.env, DATA_DIR: svc.dataDir, PUBLIC_BASE_URL: svc.url, LOG_LEVEL: 'silent' };
@@ -149,7 +150,7 @@ describe('public verification page in Chromium', () => {
     }, bytes.toString('base64'));
     await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
     await expect.poll(() => page.getAttribute('#local-result', 'data-match')).toBe('yes');
-    const posted = page.waitForRequest((r) => r.url() === `${svc.url}/api/v1/validations` && r.method() === 'POST');
+    const posted = page.waitForRequest((r) => r.url() === `${svc.url}/v/${code}/validation` && r.method() === 'POST');
     await page.click('#server-check button[type=submit]');
     await posted;
     await expect.poll(() => page.getAttribute('#server-result', 'data-indication'), { timeout: 30_000 }).toBe('TOTAL-PASSED');

@@ -101,10 +101,10 @@ function jsMessages(m: Messages): string {
     .join(' ');
 }
 
-function fileSection(m: Messages, v: PublicCopyView): string {
+function fileSection(m: Messages, v: PublicCopyView, code: string): string {
   return `<section id="check-file" class="card" aria-labelledby="file-h" data-sha256="${esc(v.pdfSha256)}" ${jsMessages(m)}>
 <h2 id="file-h">${esc(m.fileHeading)}</h2><p>${esc(m.fileLead)}</p>
-<form id="server-check" method="post" action="/api/v1/validations" enctype="multipart/form-data">
+<form id="server-check" method="post" action="/v/${esc(code)}/validation" enctype="multipart/form-data">
 <input type="hidden" name="format" value="html">
 <div class="drop" id="drop-zone"><label for="file-input">${esc(m.fileLabel)}</label>
 <span class="hint" id="file-hint">${esc(m.fileHint)}</span>
@@ -165,7 +165,7 @@ export function renderCopyPage(
 ${checksSection(m, a)}
 ${detailsSection(m, v)}
 ${signaturesSection(m, a.signatures)}
-${fileSection(m, v)}
+${fileSection(m, v, code)}
 ${accessSection(m, frame.lang, code, access)}
 <p class="more"><a href="${withLang('/v', frame.lang)}">${esc(m.entryLink)}</a></p>`;
   return layout({ ...frame, title: valid ? m.valid : m.annulled, tone: valid ? 'ok' : 'bad' }, body);

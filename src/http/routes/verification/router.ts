@@ -18,7 +18,9 @@ import type { AppState } from '../../middleware.ts';
 import { HttpError } from '../../problem.ts';
 import { readBody } from '../../body.ts';
 import { normalizePublicCode, type CopyRepository } from '../../../registry/index.ts';
-import type { ValidationDeps } from '../../../services/validateDocument.ts';
+import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
+import { receiveDocument } from '../../upload.ts';
+import { renderReportHtml } from '../validations/presenter.ts';
 import { CopyAssessor, statusCheck, storedCopyPath } from './assessment.ts';
 import { loadWebAssets } from './assets.ts';
 import { FileTokens } from './accessToken.ts';
@@ -35,6 +37,8 @@ export interface VerificationLimits {
   access: BucketLimit;
   /** POST /v/{code}/access per public code, whatever the client: stops distributed guessing. */
   accessPerCode: BucketLimit;
+  /** POST /v/{code}/validation per client: full signature validation of an uploaded file is costly. */
+  validation: BucketLimit;
 }
 
 export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = {
@@ -42,6 +46,7 @@ export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = {
   entry: { capacity: 10, refillPerSecond: 1 / 6 },
   access: { capacity: 5, refillPerSecond: 1 / 30 },
   accessPerCode: { capacity: 20, refillPerSecond: 1 / 300 },
+  validation: { capacity: 6, refillPerSecond: 1 / 10 },
 };
 
 export interface VerificationOptions {
@@ -53,6 +58,8 @@ export interface VerificationOptions {
   /** HMAC key of the file links (>= 32 bytes); one per process when absent. */
   fileTokenKey?: Uint8Array;
   fileTokenTtlSeconds?: number;
+  /** Largest file accepted by the public validation button. */
+  uploadBytes?: number;
 }
 
 /** Content-Security-Policy of the pages: our own files only, no framing (clickjacking), no plugins. */
@@ -83,6 +90,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     entry: new TokenBuckets(limits.entry),
     access: new TokenBuckets(limits.access),
     accessPerCode: new TokenBuckets(limits.accessPerCode),
+    validation: new TokenBuckets(limits.validation),
   };
   const ttl = opts.fileTokenTtlSeconds ?? 600;
   const tokens = new FileTokens(opts.fileTokenKey, ttl);
@@ -195,6 +203,26 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
         ttlMinutes: Math.round(ttl / 60),
       },
     });
+  });
+
+  // The page's "full signature validation" button: public (citizens have no API key), rate-limited per
+  // client, the same validation as POST /api/v1/validations; the file is deleted with the response.
+  router.post('/v/:code/validation', async (ctx) => {
+    const lang = langOf(ctx.query.lang);
+    const taken = buckets.validation.take(ctx.ip);
+    if (!taken.ok) return tooMany(ctx, lang, 'validation', taken.retryAfterSeconds);
+    if (!opts.validation) throw new HttpError('validation-unavailable', 'signature validation is not configured here', { status: 503 });
+    const { pdf, rawParams } = await receiveDocument(ctx, { dataDir: opts.dataDir, uploadBytes: opts.uploadBytes ?? 268_435_456 });
+    const report = await validateDocument(opts.validation, { path: pdf.path });
+    report.source = pdf.filename;
+    ctx.state.log.info({ lookup: 'file-validation', indication: report.documentIndication }, 'public verification validation');
+    if (rawParams.format === 'html' && !wantsJson(ctx)) {
+      pageHeaders(ctx);
+      ctx.body = renderReportHtml(report);
+      return;
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = report;
   });
 
   router.get('/v/:code/file', async (ctx) => {
