@@ -3,31 +3,36 @@
  * else constructs HSM sessions, databases or servers.
  */
 import { X509Certificate } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from './config.ts';
-import { createApp } from './http/app.ts';
-import { listen, type RunningServer } from './http/server.ts';
-import { openDatabase, type OpenedDatabase } from './registry/index.ts';
-import { openToken, type Pkcs11Token } from './signers/index.ts';
-import { AppError } from './errors.ts';
 import { startDevPkiServices } from './dev/pkiServices.ts';
-import { CertificatePool, loadCertificates } from './pki/index.ts';
-import type { SigningDeps } from './services/signDocument.ts';
-import { CrlFetcher, OcspClient, RevocationChecker } from './pki/index.ts';
-import { lazyLocalTimestampSource, revocationProvider } from './services/trustServices.ts';
-import { SqliteSerialSource, TimeStampAuthority, httpTimestampSource } from './tsa/index.ts';
-import { CopyRepository, type Sqlite } from './registry/index.ts';
-import type { Signer } from './signers/Signer.ts';
-import { readFileSync, rmSync } from 'node:fs';
-import { ApiKeyRepository, AuditLog, IdempotencyRepository, registrySize } from './registry/index.ts';
+import { AppError } from './errors.ts';
 import { FailureThrottle } from './http/access/FailureThrottle.ts';
+import { createApp, type MountedRoute } from './http/app.ts';
 import { ServiceMetrics, listenMetrics, type MetricsServer } from './http/metrics.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
-import type { MountedRoute } from './http/app.ts';
+import { listen, type RunningServer } from './http/server.ts';
 import { STRICT_POLICY, parsePolicy } from './pades/validation/index.ts';
+import { CertificatePool, CrlFetcher, OcspClient, RevocationChecker, loadCertificates } from './pki/index.ts';
+import {
+  ApiKeyRepository,
+  AuditLog,
+  CopyRepository,
+  IdempotencyRepository,
+  openDatabase,
+  registrySize,
+  type OpenedDatabase,
+  type Sqlite,
+} from './registry/index.ts';
+import type { SigningDeps } from './services/signDocument.ts';
+import { lazyLocalTimestampSource, revocationProvider } from './services/trustServices.ts';
 import type { ValidationDeps } from './services/validateDocument.ts';
+import { openToken, type Pkcs11Token } from './signers/index.ts';
+import type { Signer } from './signers/Signer.ts';
+import { SqliteSerialSource, TimeStampAuthority, httpTimestampSource } from './tsa/index.ts';
 
 export interface Service {
   readonly config: Config;
