@@ -12,7 +12,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile as readFileAsync, rename, rm, stat as statAsync, type FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IncrementalUpdate, contentsHexFor, fillByteRange, type PdfDocument, type SignaturePlaceholder } from '../pdf/index.ts';
+import { IncrementalUpdate, contentsHexFor, type PdfDocument, type SignaturePlaceholder } from '../pdf/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
 import { placeSignature, type SignatureDictionaryOptions, type SignatureFieldOptions } from './signatureField.ts';
@@ -60,7 +60,7 @@ export async function prepareSignature(
   const built = up.build();
   const ph = built.placeholders.find((p) => p.objectNumber === placed.signatureObject);
   if (!ph) throw new PadesError('internal-placeholder-missing', 'the writer did not record the signature placeholder', { status: 500 });
-  fillByteRange(built.bytes, ph, built.totalLength);
+  // build() already wrote the final /ByteRange: it knows the total length.
   const originalLength = doc.source.length;
   if ('bytes' in input && input.bytes.length !== originalLength) {
     throw new PadesError('internal-input-mismatch', 'the document and the input bytes differ in length', { status: 500 });
