@@ -24,6 +24,7 @@ import {
   IdempotencyRepository,
   openDatabase,
   registrySize,
+  TenantRepository,
   type OpenedDatabase,
   type Sqlite,
 } from './registry/index.ts';
@@ -205,6 +206,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     signing: trust.signing,
     validation: buildValidationDeps(config, trust.checker),
     copies: new CopyRepository(db.db),
+    tenants: new TenantRepository(db.db),
     getTsa: trust.getTsa,
     dataDir: config.dataDir,
     access: {

@@ -5,7 +5,7 @@ import type { Command } from './command.ts';
 import { signCommand } from './signCommand.ts';
 import { extendCommand } from './extendCommand.ts';
 import { verifyCommand } from './verifyCommand.ts';
-import { annul, certify, registryVerify, tenantCreate } from './registryCommands.ts';
+import { annul, certify, registryVerify, tenantAllowKey, tenantCreate } from './registryCommands.ts';
 import { apikeyCreate, apikeyList, apikeyRevoke, auditList } from './accessCommands.ts';
 
 const serve: Command = {
@@ -53,4 +53,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, certify, annul, registryVerify, apikeyCreate, apikeyList, apikeyRevoke, auditList];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, tenantAllowKey, certify, annul, registryVerify, apikeyCreate, apikeyList, apikeyRevoke, auditList];

@@ -55,6 +55,29 @@ export const tenantCreate: Command = {
   },
 };
 
+export const tenantAllowKey: Command = {
+  path: ['tenant', 'allow-key'],
+  summary: "let a tenant's systems sign with an HSM key (its seal, its officers); API keys of other tenants cannot",
+  usage: '--tenant CODE --key LABEL',
+  options: {
+    tenant: [{ type: 'string' }, 'tenant code'],
+    key: [{ type: 'string' }, 'HSM key label (CKA_LABEL), e.g. seal'],
+  },
+  async run(values, _p, io) {
+    const label = required(values, 'key');
+    const keys = withDb((db) => {
+      const tenants = new TenantRepository(db.db);
+      const t = tenants.getByCode(required(values, 'tenant'));
+      if (!t) throw new InputError('tenant-not-found', `no tenant with code ${String(values.tenant)}`);
+      tenants.allowSigningKey(t.id, label);
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: process.env.USER ?? 'local', tenantId: t.id, action: 'tenant.allow-key', object: `tenant:${t.code}`, outcome: 'success', details: { key: label } });
+      return tenants.signingKeys(t.id);
+    });
+    io.out(`tenant ${String(values.tenant)} may sign with: ${keys.join(', ')}\n`);
+    return 0;
+  },
+};
+
 export const certify: Command = {
   path: ['certify'],
   summary: 'certify an electronic copy from scans (PDF/JPEG/PNG/TIFF): stamp, QR, certifier + seal signatures, register entry',

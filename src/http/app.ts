@@ -9,7 +9,7 @@ import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';
 import { verificationRouter } from './routes/verification/router.ts';
-import type { CopyRepository } from '../registry/index.ts';
+import type { CopyRepository, TenantRepository } from '../registry/index.ts';
 import type { ValidationDeps } from '../services/validateDocument.ts';
 import type { ApiKeyRepository, AuditLog } from '../registry/index.ts';
 import { authenticate } from './access/authenticate.ts';
@@ -29,6 +29,7 @@ export interface AppDeps {
   getTsa: () => Promise<TimeStampAuthority>;
   validation: ValidationDeps;
   copies: CopyRepository;
+  tenants: TenantRepository;
   dataDir: string;
   access: {
     /** `off` is for development only (see Config.api.auth). */
@@ -68,7 +69,13 @@ export function createApp(deps: AppDeps): ChungthucApp {
   const routers: Router<AppState>[] = [
     openApiRouter(deps.openApi),
     healthRouter(deps.readiness),
-    signaturesRouter({ signing: deps.signing, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, idempotency: deps.access.idempotency }),
+    signaturesRouter({
+      signing: deps.signing,
+      dataDir: deps.dataDir,
+      uploadBytes: deps.limits.uploadBytes,
+      idempotency: deps.access.idempotency,
+      maySignWith: (tenantId, label) => deps.tenants.maySignWith(tenantId, label),
+    }),
     tsaRouter({ getTsa: deps.getTsa }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),

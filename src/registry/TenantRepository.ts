@@ -70,4 +70,20 @@ export class TenantRepository {
     }
     return this.get(id)!;
   }
+
+  /** Lets the tenant's systems sign with the HSM key `label` (idempotent). */
+  allowSigningKey(tenantId: string, label: string): void {
+    if (!this.get(tenantId)) throw new RegistryError('tenant-not-found', `no tenant ${tenantId}`, { status: 404 });
+    this.db
+      .prepare('INSERT OR IGNORE INTO tenant_signing_keys (tenant_id, key_label, added_at) VALUES (?, ?, ?)')
+      .run(tenantId, text('key label', label, 128), this.now().toISOString());
+  }
+
+  signingKeys(tenantId: string): string[] {
+    return (this.db.prepare('SELECT key_label FROM tenant_signing_keys WHERE tenant_id = ? ORDER BY key_label').all(tenantId) as Array<{ key_label: string }>).map((r) => r.key_label);
+  }
+
+  maySignWith(tenantId: string, label: string): boolean {
+    return this.db.prepare('SELECT 1 FROM tenant_signing_keys WHERE tenant_id = ? AND key_label = ?').get(tenantId, label) !== undefined;
+  }
 }

@@ -44,4 +44,17 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'access: API keys, audit log, idempotency keys',
     sql: ACCESS_SQL,
   },
+  {
+    version: 5,
+    name: 'signing keys each tenant may use',
+    // A tenant's systems may sign only with the HSM keys assigned to it (its seal, its officers).
+    sql: `
+      CREATE TABLE tenant_signing_keys (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        key_label TEXT NOT NULL CHECK (length(key_label) BETWEEN 1 AND 128),
+        added_at  TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key_label)
+      ) STRICT;
+    `,
+  },
 ];

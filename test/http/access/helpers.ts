@@ -22,9 +22,14 @@ export interface CreatedKey {
   prefix: string;
 }
 
-export async function createTenant(svc: TestService, code: string): Promise<void> {
+/** A tenant that may sign with the given HSM keys (default: the dev seal and officers). */
+export async function createTenant(svc: TestService, code: string, keys: readonly string[] = ['seal', 'officer1', 'officer2']): Promise<void> {
   const r = await cli(svc, ['tenant', 'create', '--code', code, '--name', `UBND xã ${code}`]);
   if (r.code !== 0) throw new Error(r.err);
+  for (const key of keys) {
+    const k = await cli(svc, ['tenant', 'allow-key', '--tenant', code, '--key', key]);
+    if (k.code !== 0) throw new Error(k.err);
+  }
 }
 
 export async function createKey(svc: TestService, tenant: string, scopes: string, cidrs: string[] = []): Promise<CreatedKey> {

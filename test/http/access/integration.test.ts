@@ -75,7 +75,8 @@ describe('Idempotency-Key on POST /api/v1/signatures', () => {
   });
 
   it('gives the key back when the request fails, so a corrected retry runs', async () => {
-    const bad = await sign(a, 'order-43', 'level=B-B&key=no-such-key');
+    // Fails inside the signing (no page 99), after the key was reserved.
+    const bad = await sign(a, 'order-43', 'level=B-B&page=99');
     expect(bad.status).toBeGreaterThanOrEqual(400);
     const row = svc.db.db.prepare("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'order-43'").get() as { n: number };
     expect(row.n).toBe(0);
@@ -139,5 +140,20 @@ describe('API_AUTH configuration', () => {
     expect(loadConfig({ API_AUTH: 'required' }).api.auth).toBe('required');
     expect(() => loadConfig({ API_AUTH: 'maybe' })).toThrow(/API_AUTH/);
     expect(loadConfig({}).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+  });
+});
+
+// Last: it adds a tenant and a key, which the metrics test above counts.
+describe('tenant isolation of HSM keys', () => {
+  it("refuses an HSM key that is not assigned to the API key's tenant", async () => {
+    await createTenant(svc, 'C', ['officer2']);
+    const c = await createKey(svc, 'C', 'sign');
+    const res = await fetch(`${svc.url}/api/v1/signatures?key=seal`, { method: 'POST', headers: { ...bearer(c), 'content-type': 'application/pdf' }, body: readFileSync(fx.classic) });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ code: 'signing-key-not-allowed' });
+    const own = await fetch(`${svc.url}/api/v1/signatures?key=officer2`, { method: 'POST', headers: { ...bearer(c), 'content-type': 'application/pdf' }, body: readFileSync(fx.classic) });
+    expect(own.status).toBe(200);
+    // Tenant A, which was given the seal, still signs with it.
+    expect((await sign(a, 'order-77')).status).toBe(200);
   });
 });

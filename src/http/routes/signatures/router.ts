@@ -21,6 +21,8 @@ export interface SignaturesRouteDeps {
   dataDir: string;
   uploadBytes: number;
   idempotency: IdempotencyDeps;
+  /** Whether a tenant may sign with an HSM key label (tenant isolation of keys). */
+  maySignWith: (tenantId: string, label: string) => boolean;
 }
 
 function imageKind(file: UploadedFile, bytes: Uint8Array): 'png' | 'jpeg' {
@@ -55,6 +57,11 @@ export function signaturesRouter(deps: SignaturesRouteDeps): Router<AppState> {
     const { dir, pdf, image: imageFile, rawParams } = await receiveDocument(ctx, deps);
     const params = parseSignatureParams(rawParams);
     ctx.state.audit = { details: { key: params.key, level: params.level, file: pdf.filename, bytes: pdf.size } };
+    // A calling system signs only with its own tenant's keys (its seal, its officers).
+    const principal = ctx.state.principal;
+    if (principal?.kind === 'api-key' && !deps.maySignWith(principal.tenantId, params.key)) {
+      throw new HttpError('signing-key-not-allowed', `the HSM key "${params.key}" is not assigned to this API key's tenant`, { status: 403 });
+    }
     await idempotent(ctx, deps.idempotency, key, () => uploadHash(params, pdf, imageFile), async () => {
       let image: { bytes: Uint8Array; kind: 'png' | 'jpeg' } | undefined;
       if (imageFile) {
