@@ -1,31 +1,24 @@
 /** The built-in TSA over HTTP (RFC 3161 §3.4), checked with openssl ts; B-LTA over the signing API. */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
-import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
 import { pdfsig, qpdfCheck } from '../support/pdfTools.ts';
-import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
+import type { TestService } from '../support/service.ts';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-http-tsa-'));
+let world: PkiWorld;
 let svc: TestService;
-let ocsp: OcspResponder;
-let repo: RepoServer;
+let tmp: string;
 beforeAll(async () => {
-  svc = await startTestService();
-  ocsp = await startOcspResponder();
-  repo = await startRepoServer();
+  world = await startPkiWorld('http-tsa');
+  ({ svc, tmp } = world);
 });
 afterAll(async () => {
-  await ocsp?.stop();
-  await repo?.stop();
-  await svc?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await world?.stop();
 });
 
 describe('POST /tsa', () => {

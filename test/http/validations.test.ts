@@ -1,33 +1,26 @@
 /** POST /api/v1/validations and `chungthuc verify` on documents this service produced, and tampered ones. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
 import type { ValidationReport } from '../../src/pades/validation/index.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
-import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
-import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
+import type { TestService } from '../support/service.ts';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-http-val-'));
+let world: PkiWorld;
 let svc: TestService;
-let ocsp: OcspResponder;
-let repo: RepoServer;
+let tmp: string;
 let fx: FixtureSet;
 beforeAll(async () => {
+  world = await startPkiWorld('http-val');
+  ({ svc, tmp } = world);
   fx = generateFixtures(path.join(tmp, 'fx'));
-  svc = await startTestService();
-  ocsp = await startOcspResponder();
-  repo = await startRepoServer();
 });
 afterAll(async () => {
-  await ocsp?.stop();
-  await repo?.stop();
-  await svc?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await world?.stop();
 });
 
 async function sign(query: string, input = fx.classic): Promise<string> {

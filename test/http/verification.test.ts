@@ -4,33 +4,25 @@
  * annul` changes what that page says; `chungthuc registry verify` checks the chain.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
-import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
-import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
-import { startTestService, type TestService } from '../support/service.ts';
+import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
+import type { TestService } from '../support/service.ts';
 
 const run = promisify(execFile);
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-verify-page-'));
+let world: PkiWorld;
 let svc: TestService;
-let ocsp: OcspResponder;
-let repo: RepoServer;
-
+let tmp: string;
 beforeAll(async () => {
-  svc = await startTestService();
-  ocsp = await startOcspResponder();
-  repo = await startRepoServer();
+  world = await startPkiWorld('verify-page');
+  ({ svc, tmp } = world);
 });
 afterAll(async () => {
-  await ocsp?.stop();
-  await repo?.stop();
-  await svc?.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  await world?.stop();
 });
 
 describe('certified copy → QR → public verification page', () => {
