@@ -11,7 +11,7 @@
  * cardinality stays bounded whatever clients request.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bind } from './server.ts';
 import type { Middleware } from 'koa';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { AppError } from '../errors.ts';
@@ -115,16 +115,9 @@ export async function listenMetrics(metrics: ServiceMetrics, opts: { port: numbe
       () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n'),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address, family } = server.address() as AddressInfo;
+  const { url } = await bind(server, opts.port, opts.host);
   return {
-    url: `http://${family === 'IPv6' ? `[${address}]` : address}:${port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

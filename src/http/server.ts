@@ -23,20 +23,12 @@ export async function listen(
   // Bound slow clients: whole request (headers + body) and headers alone.
   server.requestTimeout = opts.requestTimeoutMs;
   server.headersTimeout = Math.min(opts.requestTimeoutMs, 60_000);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port, address, family } = server.address() as AddressInfo;
-  const host = family === 'IPv6' ? `[${address}]` : address;
+  const { url, port } = await bind(server, opts.port, opts.host);
   let closing: Promise<void> | undefined;
   return {
     server,
     port,
-    url: `http://${host}:${port}`,
+    url,
     close(timeoutMs) {
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -53,4 +45,17 @@ export async function listen(
       return closing;
     },
   };
+}
+
+/** Listens on host:port (0 = any free port) and tells where, as a URL. */
+export async function bind(server: http.Server, port: number, host: string): Promise<{ url: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  return { url: `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`, port: a.port };
 }
