@@ -4,9 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEV_PATHS, devRepoUrl } from '../../../scripts/devPkiPaths.ts';
 import { parseCrl } from '../../../src/cms/crl.ts';
-import { CrlFetcher, RevocationError } from '../../../src/pki/index.ts';
+import { CrlFetcher } from '../../../src/pki/index.ts';
 import { startRepoServer, startSlowServer, unusedUrl, type RepoServer } from '../../support/repoServer.ts';
-import { devCert, indexRevocation, resignWithOtherKey } from './revocationTestKit.ts';
+import { devCert, indexRevocation, rejection, resignWithOtherKey } from './revocationTestKit.ts';
 
 const issuer = devCert('issuing-ca');
 const officer1 = devCert('officer1');
@@ -27,15 +27,6 @@ afterEach(() => {
   repo.override('issuing-ca.crl', undefined);
   repo.requests.length = 0;
 });
-
-async function rejection(p: Promise<unknown>): Promise<RevocationError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RevocationError);
-  return e as RevocationError;
-}
 
 describe('CrlFetcher', () => {
   it("takes the certificate's http CRL distribution point unless configured otherwise", () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEV_PATHS, devOcspUrl } from '../../../scripts/devPkiPaths.ts';
 import { parseOcspResponse } from '../../../src/cms/ocsp.ts';
-import { OcspClient, RevocationError } from '../../../src/pki/index.ts';
+import { OcspClient } from '../../../src/pki/index.ts';
 import { freePort, startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
 import { startSlowServer, unusedUrl } from '../../support/repoServer.ts';
 import {
@@ -13,6 +13,7 @@ import {
   generalizedTime,
   indexRevocation,
   makeCert,
+  rejection,
   startRelay,
   startScriptedResponder,
   tempDir,
@@ -31,15 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await responder?.stop();
 });
-
-async function rejection(p: Promise<unknown>): Promise<RevocationError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RevocationError);
-  return e as RevocationError;
-}
 
 describe('OcspClient against openssl ocsp', () => {
   it('uses the AIA id-ad-ocsp URL of the certificate unless configured otherwise', () => {

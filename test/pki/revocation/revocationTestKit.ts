@@ -13,10 +13,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { expect } from 'vitest';
 import { DEV_PATHS, devCertPath } from '../../../scripts/devPkiPaths.ts';
+import { RevocationError } from '../../../src/pki/index.ts';
 import { childrenOf, readTlv, slice, tlv } from '../../../src/cms/der.ts';
 
 const run = promisify(execFile);
+
+/** The RevocationError a promise rejects with (fails the test when it resolves or rejects otherwise). */
+export async function rejection(p: Promise<unknown>): Promise<RevocationError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(RevocationError);
+  return e as RevocationError;
+}
+
 
 export function devCert(label: string): X509Certificate {
   return new X509Certificate(readFileSync(label === 'issuing-ca' ? DEV_PATHS.issuingCaPem : label === 'root-ca' ? DEV_PATHS.rootCaPem : label === 'ocsp' ? DEV_PATHS.ocspPem : devCertPath(label)));
