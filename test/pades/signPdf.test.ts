@@ -128,7 +128,8 @@ describe('PAdES B-B signing through the HSM', () => {
     expect(printed).toMatch(/messageDigest/);
     expect(printed).toMatch(/Chungthuc Dev Issuing CA/);
     expect(printed).toMatch(/Chungthuc Dev Root CA/);
-    expect(printed).not.toMatch(/eContent: <ABSENT>/i.test(printed) ? /$^/ : /eContent: [^<]/);
+    // Detached (ETSI.CAdES.detached): the signed content is the ByteRange, not inside the CMS.
+    expect(printed).toMatch(/eContent: <ABSENT>/);
   });
 
   it('also writes adbe.pkcs7.detached for legacy consumers', async () => {
@@ -155,8 +156,9 @@ describe('PAdES B-B signing through the HSM', () => {
     const doc = PdfDocument.open(out);
     const field = doc.signatureFields().find((f) => f.name === 'grp.inner')!;
     const refs = doc.resolve(field.value!.get('Reference'));
+    const methods = Array.isArray(refs) ? refs.map((x) => doc.resolveDict(x)?.getName('TransformMethod')) : [];
     doc.close();
-    expect(Array.isArray(refs) && refs.some((x) => x instanceof Object && doc.resolveDict(x)?.getName('TransformMethod') === 'FieldMDP')).toBe(true);
+    expect(methods).toContain('FieldMDP');
   });
 
   it('keeps every earlier signature valid: officer, then seal, then a third signer', async () => {
@@ -189,7 +191,7 @@ describe('PAdES B-B signing through the HSM', () => {
     await expect(sign(fixtures.encrypted, path.join(tmp, 'enc.pdf'), KEYS[0]!, 'invisible-approval')).rejects.toMatchObject({ code: 'pdf-encrypted' });
   });
 
-  it('signs in memory as well as file to file, with identical structure', async () => {
+  it('signs in memory as well as file to file', async () => {
     const signer = await token.getSigner('officer2');
     const r = await signPdf({ bytes: readFileSync(fixtures.classic) }, { memory: true }, { signer, chain: chainFor(signer.certificate!, pool) });
     const out = path.join(tmp, 'memory.pdf');
