@@ -4,11 +4,23 @@ import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { HttpError, sendProblem, toProblem } from './problem.ts';
 import type { Operation } from './operations.ts';
-import type { ApiScope } from '../registry/index.ts';
+import type { ApiScope, OfficerRole } from '../registry/index.ts';
 
-/** Who is calling, bound by the access middleware for the duration of one request. */
+/**
+ * Who is calling, bound by the access middleware for the duration of one request. An officer comes
+ * from a session cookie; `scopes` are those of the role (ROLE_SCOPES), so checks read one field.
+ */
 export type Principal =
   | { readonly kind: 'api-key'; readonly keyId: string; readonly tenantId: string; readonly scopes: readonly ApiScope[] }
+  | {
+      readonly kind: 'officer';
+      readonly officerId: string;
+      readonly tenantId: string;
+      readonly username: string;
+      readonly role: OfficerRole;
+      readonly scopes: readonly ApiScope[];
+      readonly sessionId: string;
+    }
   | { readonly kind: 'public' };
 
 export interface AppState {

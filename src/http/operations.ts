@@ -6,63 +6,14 @@
  * unlisted, it would be refused to anonymous callers: the access check fails closed).
  */
 import { z } from 'zod';
-import type { ApiScope } from '../registry/index.ts';
+import { html, json, pdf, uploadBody, type Operation } from './operationParts.ts';
+import { ACCOUNT_OPERATIONS } from './routes/accounts/operations.ts';
+import { CONSOLE_OPERATIONS } from './routes/console/operations.ts';
+import { COPY_OPERATIONS } from './routes/copies/operations.ts';
 import { extendParamsSchema, signatureParamsSchema } from './routes/signatures/schema.ts';
 import { validationParamsSchema } from './routes/validations/schema.ts';
 
-export type Access = 'public' | ApiScope;
-
-/** A media type → JSON Schema (OpenAPI 3.1 Schema Object = JSON Schema 2020-12). */
-type Content = Record<string, { schema: Record<string, unknown> }>;
-
-export interface Operation {
-  readonly method: 'GET' | 'POST';
-  /** OpenAPI path template, e.g. `/v/{code}`. */
-  readonly path: string;
-  readonly operationId: string;
-  readonly tag: string;
-  readonly summary: string;
-  readonly description?: string;
-  readonly access: Access;
-  /** Write an audit row for every call. */
-  readonly audit: boolean;
-  /** Accepts `Idempotency-Key` (POSTs that create something). */
-  readonly idempotent?: boolean;
-  /** Query parameters (for uploads sent as a raw body, also the multipart fields). */
-  readonly query?: z.ZodObject;
-  readonly pathParams?: z.ZodObject;
-  readonly requestBody?: { required: boolean; content: Content; description?: string };
-  /** Success and notable responses; problem responses for the access checks are added by the generator. */
-  readonly responses: Record<string, { description: string; content?: Content }>;
-}
-
-const binary = { type: 'string', contentMediaType: 'application/octet-stream' };
-const pdf = { 'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } } };
-const html = { 'text/html': { schema: { type: 'string' } } };
-const json = (description: string) => ({ 'application/json': { schema: { type: 'object', description } } });
-
-/** Multipart variant of a parameters schema: the PDF, an optional image, the parameters as fields. */
-function uploadBody(params: z.ZodObject, image: boolean): { required: true; content: Content } {
-  const fields = z.toJSONSchema(params, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown> };
-  return {
-    required: true,
-    content: {
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          required: ['file'],
-          properties: {
-            file: { ...binary, contentMediaType: 'application/pdf', description: 'the PDF' },
-            ...(image ? { image: { ...binary, description: 'PNG or JPEG drawn in a visible signature (at most 2 MB)' } } : {}),
-            parameters: { type: 'string', description: 'the parameters as one JSON object (individual fields win)' },
-            ...fields.properties,
-          },
-        },
-      },
-      'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf', description: 'the PDF as the body; parameters in the query string' } },
-    },
-  };
-}
+export type { Access, Operation } from './operationParts.ts';
 
 const codeParam = z.object({ code: z.string().min(8).max(64).describe('public code printed on the copy (QR code)') });
 const verificationTag = 'public verification';
@@ -160,6 +111,9 @@ export const OPERATIONS: readonly Operation[] = [
     pathParams: codeParam,
     responses: { '200': { description: 'the PDF', content: pdf }, '403': { description: 'link expired or invalid' } },
   },
+  ...ACCOUNT_OPERATIONS,
+  ...COPY_OPERATIONS,
+  ...CONSOLE_OPERATIONS,
 ];
 
 export interface OperationIndex {

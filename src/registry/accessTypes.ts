@@ -1,8 +1,22 @@
 /** Plain values of API keys, the audit log and idempotency records: what the access repositories take and return. */
 
-/** What a key may do. `admin` does not imply the others: every grant is explicit (least privilege). */
-export const API_SCOPES = ['sign', 'validate', 'certify', 'read-registry', 'admin'] as const;
+/**
+ * What a caller may do. API keys carry scopes; officers get them from their role. `admin` does not
+ * imply the others: every grant is explicit (least privilege).
+ */
+export const API_SCOPES = ['sign', 'validate', 'certify', 'read-registry', 'annul', 'admin'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Officer roles (issue #6): officer certifies; supervisor also annuls; admin manages accounts, keys and volumes. */
+export const OFFICER_ROLES = ['officer', 'supervisor', 'admin'] as const;
+export type OfficerRole = (typeof OFFICER_ROLES)[number];
+
+/** The scopes each role grants (the authorization matrix test reads this table). */
+export const ROLE_SCOPES: Readonly<Record<OfficerRole, readonly ApiScope[]>> = {
+  officer: ['certify', 'read-registry', 'validate'],
+  supervisor: ['certify', 'read-registry', 'validate', 'annul'],
+  admin: ['admin', 'read-registry', 'validate'],
+};
 
 export interface ApiKey {
   readonly id: string;

@@ -19,5 +19,5 @@ export { ApiKeyRepository, parseCidr, parseScopes, type ApiKeyCheck } from './Ap
 export { AuditLog } from './AuditLog.ts';
 export { IdempotencyRepository, type IdempotencyReservation } from './IdempotencyRepository.ts';
 export { registrySize, type RegistrySize } from './stats.ts';
-export { API_SCOPES } from './accessTypes.ts';
+export { API_SCOPES, OFFICER_ROLES, ROLE_SCOPES } from './accessTypes.ts';
 export type * from './accessTypes.ts';
