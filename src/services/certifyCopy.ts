@@ -18,7 +18,7 @@ import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pad
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../registry/index.ts';
 import { registerYear } from '../registry/index.ts';
-import { normalizeScan, stampCopy, type ScanFile, type ScanLimits } from '../stamp/index.ts';
+import { checkStampTemplate, normalizeScan, stampCopy, type ScanFile, type ScanLimits, type StampTemplate } from '../stamp/index.ts';
 import { certificationFee, type FeeSchedule } from './fee.ts';
 import { signDocument, type SigningDeps } from './signDocument.ts';
 
@@ -38,6 +38,8 @@ export interface CertifyCopyInput {
   /** The agency seal key and its image drawn in the seal box. */
   seal: { keyLabel: string; image?: { bytes: Uint8Array; kind: 'png' | 'jpeg' } };
   level?: Extract<PadesLevel, 'B-LT' | 'B-LTA'>;
+  /** The tenant's stamp wording and layout (parseStampTemplate of its stored JSON); the default text of domain.md when absent. */
+  template?: StampTemplate;
   actor: string;
   now?: Date;
 }
@@ -80,6 +82,8 @@ function vietnamTime(at: Date): { date: string; iso: string } {
 export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): Promise<CertifiedCopy> {
   const now = input.now ?? new Date();
   const scan = await normalizeScan(input.files, deps.scanLimits);
+  // A bad template is refused before a number is reserved (it would otherwise void one).
+  if (input.template) checkStampTemplate(input.template);
   const certifierSigner = await deps.signing.getSigner(input.certifier.keyLabel);
   const sealSigner = await deps.signing.getSigner(input.seal.keyLabel);
   const certifierName = input.certifier.name ?? (certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined) ?? input.certifier.keyLabel;
@@ -103,6 +107,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       conversion: { at: t.iso, by: input.tenant.name },
       publicCode: reservation.publicCode,
       verificationUrl,
+      template: input.template,
     });
     await writeFile(`${work}.0.pdf`, stamped.pdf);
     const { certifier: cRect, seal: sRect } = stamped.signatureRects;

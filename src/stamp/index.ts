@@ -8,9 +8,14 @@ export type { PdfRect } from './pageBand.ts';
 export {
   renderStampText,
   DEFAULT_STAMP_TEMPLATE,
+  DEFAULT_STAMP_LAYOUT,
   PLACEHOLDERS,
+  MANDATORY_PLACEHOLDERS,
+  checkStampTemplate,
+  parseStampTemplate,
   type StampSpec,
   type StampTemplate,
+  type StampLayoutOptions,
   type StampLines,
   type StampText,
 } from './template.ts';

@@ -7,7 +7,7 @@
  */
 import type { FontSubset } from '../pdf/appearance/fonts.ts';
 import { QR_QUIET_ZONE, qrOperators, type QrMatrix } from './qr.ts';
-import type { StampLines } from './template.ts';
+import { DEFAULT_STAMP_LAYOUT, type StampLayoutOptions, type StampLines } from './template.ts';
 
 export interface StampFonts {
   regular: FontSubset;
@@ -20,11 +20,9 @@ export interface StampFonts {
 export type VisualRect = [number, number, number, number];
 
 export const STYLE = {
-  margin: 24,
   columnGap: 16,
-  /** Pages narrower than this get one column. */
-  twoColumnMinWidth: 460,
-  rightColumnWidth: 250,
+  /** Two columns only when the statement's column keeps at least this width (460-pt pages at the default layout). */
+  minStatementColumn: 146,
   footerHeight: 18,
   footerSize: 7.5,
   /** Band heights are rounded up to a quarter inch, which keeps them whole pixels at 144 dpi and other multiples of 4 dpi. */
@@ -72,19 +70,18 @@ export class StampLayout {
     lines: StampLines,
     private readonly qr: QrMatrix,
     pageWidth: number,
+    options: StampLayoutOptions = DEFAULT_STAMP_LAYOUT,
   ) {
-    const m = STYLE.margin;
+    const m = options.margin;
     const module = Math.max(STYLE.qrMinModule, STYLE.qrSide / (qr.size + 2 * QR_QUIET_ZONE));
     const qrSide = module * (qr.size + 2 * QR_QUIET_ZONE);
-    const two = pageWidth >= STYLE.twoColumnMinWidth;
-    const rightWidth = two ? STYLE.rightColumnWidth : pageWidth - 2 * m;
+    const two = pageWidth - 2 * m - STYLE.columnGap - options.certifierColumnWidth >= STYLE.minStatementColumn;
+    const rightWidth = two ? options.certifierColumnWidth : pageWidth - 2 * m;
     const leftWidth = two ? pageWidth - 2 * m - STYLE.columnGap - rightWidth : pageWidth - 2 * m;
-    const text = (s: string, style: TextStyle, width: number, align: 'left' | 'center' = 'left'): Item => ({
-      kind: 'text',
-      lines: this.wrap(s, style, width),
-      style,
-      align,
-    });
+    const text = (s: string, base: TextStyle, width: number, align: 'left' | 'center' = 'left'): Item => {
+      const style = { bold: base.bold, size: base.size * options.fontScale };
+      return { kind: 'text', lines: s.split('\n').flatMap((para) => this.wrap(para, style, width)), style, align };
+    };
     const left: Item[] = [
       text(lines.statement, STYLE.statement, leftWidth),
       text(lines.numberAndVolume, STYLE.body, leftWidth),
@@ -104,12 +101,13 @@ export class StampLayout {
       { kind: 'gap', height: 4 },
       { kind: 'box', id: 'seal', ...STYLE.seal },
     ];
+    const certifierLeft = options.certifierSide === 'left';
     this.columns = two
       ? [
-          { x: m, width: leftWidth, items: left },
-          { x: m + leftWidth + STYLE.columnGap, width: rightWidth, items: right },
+          { x: certifierLeft ? m + rightWidth + STYLE.columnGap : m, width: leftWidth, items: left },
+          { x: certifierLeft ? m : m + leftWidth + STYLE.columnGap, width: rightWidth, items: right },
         ]
-      : [{ x: m, width: leftWidth, items: [...left, { kind: 'gap', height: 10 }, ...right] }];
+      : [{ x: m, width: leftWidth, items: certifierLeft ? [...right, { kind: 'gap', height: 10 }, ...left] : [...left, { kind: 'gap', height: 10 }, ...right] }];
     const content = Math.max(...this.columns.map((c) => c.items.reduce((h, it) => h + this.itemHeight(it), 0)));
     this.height = STYLE.paddingTop + content + STYLE.paddingBottom;
   }
@@ -162,6 +160,7 @@ export class StampLayout {
   private wrap(text: string, style: TextStyle, width: number): string[] {
     const font = style.bold ? this.fonts.bold : this.fonts.regular;
     const fits = (s: string) => font.width(s, style.size) <= width;
+    if (text === '') return [];
     if (fits(text)) return [text];
     const out: string[] = [];
     let line = '';

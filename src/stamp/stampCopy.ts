@@ -14,7 +14,7 @@ import { StampError } from './errors.ts';
 import { StampLayout, STYLE, n, type StampFonts } from './layout.ts';
 import { extendPageWithBand, type PdfRect } from './pageBand.ts';
 import { qrMatrix } from './qr.ts';
-import { DEFAULT_STAMP_TEMPLATE, renderStampText, type StampSpec } from './template.ts';
+import { DEFAULT_STAMP_LAYOUT, DEFAULT_STAMP_TEMPLATE, renderStampText, type StampSpec } from './template.ts';
 
 export interface SignaturePlace {
   /** 1-based page number, as the signing layer's `page` option takes it. */
@@ -31,7 +31,7 @@ export interface StampedCopy {
 export async function stampCopy(pdf: Uint8Array, spec: StampSpec): Promise<StampedCopy> {
   const text = renderStampText(spec);
   const qr = qrMatrix(spec.verificationUrl);
-  const template = spec.template;
+  const template = spec.template ?? DEFAULT_STAMP_TEMPLATE;
   let doc: PDFDocument;
   try {
     doc = await PDFDocument.load(pdf, { updateMetadata: false });
@@ -42,7 +42,7 @@ export async function stampCopy(pdf: Uint8Array, spec: StampSpec): Promise<Stamp
   const pageCount = pages.length;
   if (pageCount === 0) throw new StampError('stamp-invalid-pdf', 'the document to stamp has no pages');
 
-  const fontPaths = (template ?? DEFAULT_STAMP_TEMPLATE).fonts;
+  const fontPaths = template.fonts;
   const regular = loadSubset(fontPaths.regular);
   const bold = loadSubset(fontPaths.bold);
   const streams: { page: PDFPage; content: string; names: { regular: string; bold: string } }[] = [];
@@ -57,7 +57,7 @@ export async function stampCopy(pdf: Uint8Array, spec: StampSpec): Promise<Stamp
 
     // Measure the band first: on the last page it must hold the whole block at the page's width.
     const visualWidth = visualPageWidth(page);
-    const layout = last ? new StampLayout(fonts, text.lines, qr, visualWidth) : undefined;
+    const layout = last ? new StampLayout(fonts, text.lines, qr, visualWidth, { ...DEFAULT_STAMP_LAYOUT, ...template.layout }) : undefined;
     const band = roundUp(STYLE.footerHeight + (layout?.height ?? 0), STYLE.bandStep);
     const geometry = extendPageWithBand(page, band, number);
 
@@ -76,7 +76,8 @@ export async function stampCopy(pdf: Uint8Array, spec: StampSpec): Promise<Stamp
       );
       if (layout) {
         // A hairline separating the scan from the stamp, drawn inside the band.
-        ops.push(`0.5 G 0.5 w ${n(STYLE.margin)} ${n(band - 1)} m ${n(geometry.width - STYLE.margin)} ${n(band - 1)} l S`);
+        const margin = template.layout?.margin ?? DEFAULT_STAMP_LAYOUT.margin;
+        ops.push(`0.5 G 0.5 w ${n(margin)} ${n(band - 1)} m ${n(geometry.width - margin)} ${n(band - 1)} l S`);
         const drawing = layout.draw(band - 1);
         ops.push(...drawing.ops);
         places = {

@@ -5,6 +5,7 @@
  * Rendering substitutes the values and NFC-normalises the result, so what is drawn is exactly what
  * `renderStampText` returns (the tests compare `pdftotext` output against it).
  */
+import { z } from 'zod';
 import { StampError } from './errors.ts';
 
 /** Values the placeholders refer to. */
@@ -43,9 +44,24 @@ export interface StampTemplate {
   };
   /** Footer on every page; may use {page} and {pageCount}. */
   footer: string;
-  /** TrueType (glyf) fonts covering Vietnamese; embedded as subsets. */
+  /** TrueType (glyf) fonts covering Vietnamese; embedded as subsets. Set by the operator, never by a tenant's JSON. */
   fonts: { regular: string; bold: string };
+  /** Placement and size options; DEFAULT_STAMP_LAYOUT when absent. */
+  layout?: StampLayoutOptions;
 }
+
+export interface StampLayoutOptions {
+  /** Factor applied to every text size of the certification block (the footer keeps its size). */
+  fontScale: number;
+  /** Which side of the band holds the certifier's block (heading, signature place, name, seal). */
+  certifierSide: 'left' | 'right';
+  /** Width of the certifier's column on pages wide enough for two columns, in points. */
+  certifierColumnWidth: number;
+  /** Left and right margin of the block, in points. */
+  margin: number;
+}
+
+export const DEFAULT_STAMP_LAYOUT: StampLayoutOptions = { fontScale: 1, certifierSide: 'right', certifierColumnWidth: 250, margin: 24 };
 
 export const PLACEHOLDERS = [
   'number',
@@ -62,6 +78,16 @@ export const PLACEHOLDERS = [
   'code',
 ] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
+
+/**
+ * What no template may leave out (domain.md; Decree 137/2024 art. 4 for the conversion marker): every
+ * value but the page count — number, volume, date, certifier, agency, conversion time and converter,
+ * public code. The QR code is
+ * drawn by the layout and cannot be templated away.
+ */
+export const MANDATORY_PLACEHOLDERS: readonly Placeholder[] = PLACEHOLDERS.filter((p) => p !== 'pages');
+/** The footer stands in for the paper seal across page edges: it names the number and the page. */
+export const MANDATORY_FOOTER_PLACEHOLDERS = ['number', 'page', 'pageCount'] as const;
 
 export const DEFAULT_STAMP_TEMPLATE: StampTemplate = {
   lines: {
@@ -83,6 +109,116 @@ export const DEFAULT_STAMP_TEMPLATE: StampTemplate = {
 
 export type StampLines = StampTemplate['lines'];
 
+const line = z
+  .string()
+  .max(400)
+  .refine((t) => !/[\p{Cc}\p{Cf}]/u.test(t.replace(/\n/g, '')), 'control characters other than a line break are not allowed');
+const LINE_KEYS = Object.keys(DEFAULT_STAMP_TEMPLATE.lines) as (keyof StampLines)[];
+
+/** A tenant's template as JSON: any line or layout option left out keeps its default. */
+const TENANT_TEMPLATE = z
+  .strictObject({
+    lines: z.strictObject(Object.fromEntries(LINE_KEYS.map((k) => [k, line.optional()])) as Record<keyof StampLines, z.ZodOptional<typeof line>>).optional(),
+    footer: line.min(1).max(160).refine((t) => !t.includes('\n'), 'the footer is one line').optional(),
+    layout: z
+      .strictObject({
+        fontScale: z.number().min(0.8).max(1.4).optional(),
+        certifierSide: z.enum(['left', 'right']).optional(),
+        certifierColumnWidth: z.number().min(180).max(320).optional(),
+        margin: z.number().min(12).max(72).optional(),
+      })
+      .optional(),
+  });
+
+/** The full template (also checked when a template object is passed to stampCopy directly). */
+const FULL_TEMPLATE = z.strictObject({
+  lines: z.strictObject(Object.fromEntries(LINE_KEYS.map((k) => [k, line])) as Record<keyof StampLines, typeof line>),
+  footer: line.min(1).max(160).refine((t) => !t.includes('\n'), 'the footer is one line'),
+  fonts: z.strictObject({ regular: z.string().min(1), bold: z.string().min(1) }),
+  layout: TENANT_TEMPLATE.shape.layout.unwrap().required().optional(),
+});
+
+function invalidTemplate(message: string, details?: Record<string, unknown>): StampError {
+  return new StampError('stamp-invalid-template', `stamp template: ${message}`, details === undefined ? {} : { details });
+}
+
+function zodRefusal(error: z.ZodError): StampError {
+  const issues = error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+  return invalidTemplate(issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+}
+
+function placeholdersIn(text: string): string[] {
+  return [...text.matchAll(/\{([A-Za-z]+)\}/g)].map((m) => m[1]!);
+}
+
+/**
+ * Refuses a template that uses an unknown placeholder or leaves out a mandatory one (in the lines
+ * taken together: a tenant may move a value to another line) or the footer's number and page.
+ */
+export function checkStampTemplate(template: StampTemplate): StampTemplate {
+  const parsed = FULL_TEMPLATE.safeParse(template);
+  if (!parsed.success) {
+    throw zodRefusal(parsed.error);
+  }
+  const known = new Set<string>(PLACEHOLDERS);
+  const used = new Set<string>();
+  for (const key of LINE_KEYS) {
+    for (const p of placeholdersIn(template.lines[key])) {
+      if (!known.has(p)) throw invalidTemplate(`lines.${key}: unknown placeholder {${p}}`);
+      used.add(p);
+    }
+  }
+  const missing = MANDATORY_PLACEHOLDERS.filter((p) => !used.has(p));
+  if (missing.length > 0) {
+    throw invalidTemplate(`the certification text must contain ${missing.map((p) => `{${p}}`).join(', ')}`, { missing });
+  }
+  const footer = placeholdersIn(template.footer);
+  for (const p of footer) {
+    if (!known.has(p) && p !== 'page' && p !== 'pageCount') throw invalidTemplate(`footer: unknown placeholder {${p}}`);
+  }
+  const footerMissing = MANDATORY_FOOTER_PLACEHOLDERS.filter((p) => !footer.includes(p));
+  if (footerMissing.length > 0) {
+    throw invalidTemplate(`the footer must contain ${footerMissing.map((p) => `{${p}}`).join(', ')}`, { missing: footerMissing });
+  }
+  return template;
+}
+
+/**
+ * A tenant's stamp template from its stored JSON: `{ "lines"?: {…}, "footer"?: "…", "layout"?: {…} }`,
+ * every part optional (defaults from DEFAULT_STAMP_TEMPLATE / DEFAULT_STAMP_LAYOUT). Fonts are not
+ * part of it (they are files on the server). Throws StampError `stamp-invalid-template` (422) with a
+ * message naming the offending field.
+ */
+export function parseStampTemplate(json: string): StampTemplate {
+  if (json.length > 16_384) throw invalidTemplate('longer than 16 KiB');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (cause) {
+    throw new StampError('stamp-invalid-template', `stamp template: not JSON (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+  }
+  const parsed = TENANT_TEMPLATE.safeParse(raw);
+  if (!parsed.success) {
+    throw zodRefusal(parsed.error);
+  }
+  const t = parsed.data;
+  const lines = { ...DEFAULT_STAMP_TEMPLATE.lines };
+  for (const key of LINE_KEYS) {
+    const value = t.lines?.[key];
+    if (value !== undefined) lines[key] = value.normalize('NFC');
+  }
+  return checkStampTemplate({
+    lines,
+    footer: (t.footer ?? DEFAULT_STAMP_TEMPLATE.footer).normalize('NFC'),
+    fonts: { ...DEFAULT_STAMP_TEMPLATE.fonts },
+    layout: { ...DEFAULT_STAMP_LAYOUT, ...stripUndefined(t.layout ?? {}) },
+  });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export interface StampText {
   lines: StampLines;
   footer(page: number, pageCount: number): string;
@@ -92,6 +228,7 @@ const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d
 
 /** Validates the spec and fills the template; every string returned is NFC. */
 export function renderStampText(spec: StampSpec, template: StampTemplate = spec.template ?? DEFAULT_STAMP_TEMPLATE): StampText {
+  if (template !== DEFAULT_STAMP_TEMPLATE) checkStampTemplate(template);
   const invalid = (what: string) => new StampError('stamp-invalid-spec', `stamp: ${what}`);
   const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(spec.date);
   if (!date || Number.isNaN(Date.parse(`${spec.date}T00:00:00Z`))) throw invalid(`date ${JSON.stringify(spec.date)} is not YYYY-MM-DD`);
