@@ -4,7 +4,8 @@
  * page measures pixels / dpi inches, with the density the file states (JFIF or Exif for JPEG, pHYs for
  * PNG, XResolution/YResolution for TIFF) or DEFAULT_SCAN_DPI (300) when it states none.
  *
- * Image quality is kept: JPEG bytes are embedded unchanged (DCTDecode), PNG pixels are re-deflated
+ * Image quality is kept: JPEG bytes are embedded unchanged (DCTDecode) — a photo's Exif Orientation
+ * is honoured by turning the placement, not the pixels — PNG pixels are re-deflated
  * losslessly by pdf-lib, TIFF pixels are decoded and Flate-compressed (FlateDecode is lossless).
  * PDF pages are copied as they are. Limits are checked on headers before any pixel is inflated.
  */
@@ -13,6 +14,7 @@ import { deflateSync } from 'node:zlib';
 import { PdfDocument, isPdfError } from '../pdf/index.ts';
 import { EncryptedPDFError, PDFDocument, PDFName, PDFRawStream, type PDFPage } from 'pdf-lib';
 import { StampError } from './errors.ts';
+import { orientationMatrix, swapsSides } from './exif.ts';
 import { readJpeg } from './jpeg.ts';
 import { readPng } from './png.ts';
 import type { Resolution } from './resolution.ts';
@@ -92,12 +94,19 @@ export async function normalizeScan(files: readonly ScanFile[], limits: Partial<
         addPages(1, label);
         let image;
         try {
-          image = await out.embedJpg(file.bytes);
+          // pdf-lib reads the JPEG through a DataView of the whole ArrayBuffer, ignoring byteOffset: a
+          // view into a larger buffer (Node's pooled small Buffers) must be handed over as its own copy.
+          image = await out.embedJpg(ownBuffer(file.bytes));
         } catch (cause) {
           throw new StampError('scan-corrupt', `${label}: JPEG cannot be embedded`, { cause });
         }
-        const page = imagePage(out, info.width, info.height, info.resolution, label);
-        page.drawImage(image, { x: 0, y: 0, width: page.getWidth(), height: page.getHeight() });
+        // A phone photo is shown as its Exif Orientation says: the page takes the displayed shape and
+        // the placement matrix turns or mirrors the image, whose bytes stay as they are.
+        const sideways = swapsSides(info.orientation);
+        const page = sideways
+          ? imagePage(out, info.height, info.width, { ...info.resolution, x: info.resolution.y, y: info.resolution.x }, label)
+          : imagePage(out, info.width, info.height, info.resolution, label);
+        drawXObject(page, page.node.newXObject('Scan', image.ref), orientationMatrix(info.orientation, page.getWidth(), page.getHeight()));
         break;
       }
       case 'png': {
@@ -136,8 +145,7 @@ export async function normalizeScan(files: readonly ScanFile[], limits: Partial<
             ),
           );
           const page = imagePage(out, header.width, header.height, header.resolution, `${label} page ${i + 1}`);
-          const name = page.node.newXObject('Scan', ref);
-          drawXObject(page, name);
+          drawXObject(page, page.node.newXObject('Scan', ref), orientationMatrix(1, page.getWidth(), page.getHeight()));
         }
         break;
       }
@@ -154,6 +162,10 @@ export async function normalizeScan(files: readonly ScanFile[], limits: Partial<
   return { pdf, pages, sourceSha256: hash.digest('hex') };
 }
 
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
 function imagePage(doc: PDFDocument, width: number, height: number, res: Resolution, label: string): PDFPage {
   const w = (width / res.x) * 72;
   const h = (height / res.y) * 72;
@@ -163,11 +175,9 @@ function imagePage(doc: PDFDocument, width: number, height: number, res: Resolut
   return doc.addPage([w, h]);
 }
 
-/** Paints an image XObject over the whole page: the unit square scaled to the page (§8.9.4). */
-function drawXObject(page: PDFPage, name: PDFName): void {
-  const w = page.getWidth();
-  const h = page.getHeight();
-  const content = `q ${w} 0 0 ${h} 0 0 cm ${name.toString()} Do Q\n`;
+/** Paints an image XObject over the whole page: the unit square mapped onto the page by `matrix` (§8.9.4). */
+function drawXObject(page: PDFPage, name: PDFName, matrix: readonly number[]): void {
+  const content = `q ${matrix.join(' ')} cm ${name.toString()} Do Q\n`;
   const ref = page.doc.context.register(
     PDFRawStream.of(page.doc.context.obj({ Filter: 'FlateDecode' }), deflateSync(Buffer.from(content, 'latin1'))),
   );

@@ -5,13 +5,16 @@
  * ISO 32000-1 §7.4.8), so there is no recompression.
  */
 import { StampError } from './errors.ts';
-import { defaultResolution, exifResolution, resolutionFrom, type Resolution } from './resolution.ts';
+import { readExif, type Orientation } from './exif.ts';
+import { defaultResolution, resolutionFrom, type Resolution } from './resolution.ts';
 
 export interface JpegInfo {
   width: number;
   height: number;
   components: number;
   resolution: Resolution;
+  /** Exif Orientation (1 when absent): how the stored rows must be turned to show the picture upright. */
+  orientation: Orientation;
 }
 
 /** SOFn markers that start a frame (T.81 Table B.1): all but DHT (C4), JPG (C8) and DAC (CC). */
@@ -25,6 +28,7 @@ export function readJpeg(bytes: Uint8Array, fileLabel: string): JpegInfo {
   let frame: { width: number; height: number; components: number } | undefined;
   let jfif: Resolution | undefined;
   let exif: Resolution | undefined;
+  let orientation: Orientation = 1;
   let pos = 2; // after SOI
   let sawScan = false;
   for (;;) {
@@ -64,7 +68,9 @@ export function readJpeg(bytes: Uint8Array, fileLabel: string): JpegInfo {
       const y = ((body[10] ?? 0) << 8) | (body[11] ?? 0);
       if (unit === 1 || unit === 2) jfif = resolutionFrom(x, y, unit === 1 ? 'inch' : 'cm');
     } else if (marker === 0xe1 && isAscii(body, 'Exif\0\0')) {
-      exif = exifResolution(body.subarray(6));
+      const info = readExif(body.subarray(6));
+      exif = info.resolution;
+      orientation = info.orientation;
     } else if (marker === 0xda) {
       if (frame === undefined) throw corrupt('has a scan before its frame header');
       sawScan = true;
@@ -75,7 +81,7 @@ export function readJpeg(bytes: Uint8Array, fileLabel: string): JpegInfo {
   if (frame.components !== 1 && frame.components !== 3 && frame.components !== 4) {
     throw new StampError('scan-unsupported-type', `${fileLabel}: JPEG with ${frame.components} components is not supported`);
   }
-  return { ...frame, resolution: jfif ?? exif ?? defaultResolution() };
+  return { ...frame, resolution: jfif ?? exif ?? defaultResolution(), orientation };
 }
 
 function isAscii(body: Uint8Array, text: string): boolean {

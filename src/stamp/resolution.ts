@@ -35,44 +35,6 @@ export function defaultResolution(): Resolution {
   return { x: DEFAULT_SCAN_DPI, y: DEFAULT_SCAN_DPI, stated: false };
 }
 
-/**
- * Reads XResolution (282), YResolution (283) and ResolutionUnit (296) from the first IFD of a TIFF
- * structure (TIFF 6.0 §8), as found inside a JPEG's Exif APP1 segment (Exif 2.3 §4.6.4).
- */
-export function exifResolution(tiff: Uint8Array): Resolution | undefined {
-  if (tiff.length < 8) return undefined;
-  const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
-  const little = tiff[0] === 0x49 && tiff[1] === 0x49;
-  if (!little && !(tiff[0] === 0x4d && tiff[1] === 0x4d)) return undefined;
-  const u16 = (o: number) => view.getUint16(o, little);
-  const u32 = (o: number) => view.getUint32(o, little);
-  if (u16(2) !== 42) return undefined;
-  const ifd = u32(4);
-  if (ifd + 2 > tiff.length) return undefined;
-  const count = u16(ifd);
-  let xRes: number | undefined;
-  let yRes: number | undefined;
-  let unit = 2; // TIFF 6.0: ResolutionUnit defaults to inch
-  for (let i = 0; i < count; i++) {
-    const entry = ifd + 2 + i * 12;
-    if (entry + 12 > tiff.length) return undefined;
-    const tag = u16(entry);
-    const type = u16(entry + 2);
-    if ((tag === 282 || tag === 283) && type === 5 /* RATIONAL */) {
-      const at = u32(entry + 8);
-      if (at + 8 > tiff.length) return undefined;
-      const den = u32(at + 4);
-      const value = den === 0 ? undefined : u32(at) / den;
-      if (tag === 282) xRes = value;
-      else yRes = value;
-    } else if (tag === 296 && type === 3 /* SHORT */) {
-      unit = u16(entry + 8);
-    }
-  }
-  if (xRes === undefined || yRes === undefined || (unit !== 2 && unit !== 3)) return undefined;
-  return resolutionFrom(xRes, yRes, unit === 2 ? 'inch' : 'cm');
-}
-
 function snap(stored: number, factor: number): number {
   const dpi = stored * factor;
   if (factor !== 1) {
