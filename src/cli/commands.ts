@@ -7,6 +7,7 @@ import { extendCommand } from './extendCommand.ts';
 import { verifyCommand } from './verifyCommand.ts';
 import { annul, certify, registryVerify, tenantAllowKey, tenantCreate } from './registryCommands.ts';
 import { apikeyCreate, apikeyList, apikeyRevoke, auditList } from './accessCommands.ts';
+import { registryCloseYear, registryVolumes } from './volumeCommands.ts';
 
 const serve: Command = {
   path: ['serve'],
@@ -53,4 +54,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, tenantAllowKey, certify, annul, registryVerify, apikeyCreate, apikeyList, apikeyRevoke, auditList];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, tenantAllowKey, certify, annul, registryVerify, registryVolumes, registryCloseYear, apikeyCreate, apikeyList, apikeyRevoke, auditList];

@@ -26,6 +26,25 @@ interface VolumeRow {
   total_voided: number | null;
 }
 
+export interface VolumeCounts {
+  reserved: number;
+  /** Valid or later annulled: an annulled copy was certified and keeps its number. */
+  certified: number;
+  annulled: number;
+  voided: number;
+}
+
+export interface YearClosing {
+  year: number;
+  /** Ids of the volumes closed by this call (empty when the year was closed already). */
+  closed: string[];
+  /** Every volume of the year, as stored after closing. */
+  volumes: RegisterVolume[];
+  /** The year's totals: sums of the volumes' stored totals. */
+  totalCertified: number;
+  totalVoided: number;
+}
+
 export function volumeLabel(seq: number, year: number): string {
   return `${String(seq).padStart(2, '0')}/${year}`;
 }
@@ -124,6 +143,17 @@ export class VolumeRepository {
     }).immediate();
   }
 
+  /** Entries of a volume by state: what closing stores, and what an open volume holds so far. */
+  volumeCounts(volumeId: string): VolumeCounts {
+    const c = this.db
+      .prepare(
+        `SELECT SUM(status = 'reserved') AS reserved, SUM(status IN ('valid', 'annulled')) AS certified,
+                SUM(status = 'annulled') AS annulled, SUM(status = 'voided') AS voided FROM certified_copies WHERE volume_id = ?`,
+      )
+      .get(volumeId) as Record<keyof VolumeCounts, number | null>;
+    return { reserved: c.reserved ?? 0, certified: c.certified ?? 0, annulled: c.annulled ?? 0, voided: c.voided ?? 0 };
+  }
+
   /**
    * Closes a volume, storing its totals (domain.md: "closed at year end with the year's total").
    * Refused while numbers are reserved in it: void or complete them first.
@@ -134,19 +164,38 @@ export class VolumeRepository {
       const v = this.db.prepare('SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow | undefined;
       if (!v) throw new RegistryError('volume-not-found', `no register volume ${volumeId}`, { status: 404 });
       if (v.closed_at !== null) throw new RegistryError('volume-closed', `volume ${volumeLabel(v.seq, v.year)} is already closed`, { status: 409 });
-      const counts = this.db
-        .prepare(
-          `SELECT SUM(status = 'reserved') AS reserved, SUM(status IN ('valid', 'annulled')) AS certified,
-                  SUM(status = 'voided') AS voided FROM certified_copies WHERE volume_id = ?`,
-        )
-        .get(volumeId) as { reserved: number | null; certified: number | null; voided: number | null };
-      if ((counts.reserved ?? 0) > 0) {
-        throw new RegistryError('volume-has-reservations', `${counts.reserved} numbers are still reserved in this volume`, { status: 409 });
+      const counts = this.volumeCounts(volumeId);
+      if (counts.reserved > 0) {
+        throw new RegistryError('volume-has-reservations', `${counts.reserved} numbers are still reserved in volume ${volumeLabel(v.seq, v.year)}`, {
+          status: 409,
+          details: { reserved: counts.reserved },
+        });
       }
       this.db
         .prepare('UPDATE register_volumes SET closed_at = ?, total_certified = ?, total_voided = ? WHERE id = ?')
-        .run(closedAt, counts.certified ?? 0, counts.voided ?? 0, volumeId);
+        .run(closedAt, counts.certified, counts.voided, volumeId);
       return toVolume(this.db.prepare('SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow);
+    }).immediate();
+  }
+
+  /**
+   * The year-end act: closes every open volume of the tenant's `year` in one transaction (all or
+   * none: one volume with a pending reservation refuses the whole year). Idempotent: a year already
+   * closed comes back with `closed` empty. The year's total is the sum over its volumes.
+   */
+  closeYear(tenantId: string, forYear: number, at: Date = this.now()): YearClosing {
+    const y = year(forYear);
+    return this.db.transaction((): YearClosing => {
+      const open = this.listVolumes(tenantId, y).filter((v) => v.closedAt === null);
+      const closed = open.map((v) => this.closeVolume(v.id, at));
+      const volumes = this.listVolumes(tenantId, y);
+      return {
+        year: y,
+        closed: closed.map((v) => v.id),
+        volumes,
+        totalCertified: volumes.reduce((n, v) => n + (v.totalCertified ?? 0), 0),
+        totalVoided: volumes.reduce((n, v) => n + (v.totalVoided ?? 0), 0),
+      };
     }).immediate();
   }
 
