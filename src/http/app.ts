@@ -9,6 +9,7 @@ import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';
 import { verificationRouter } from './routes/verification/router.ts';
+import { consoleRouter } from './routes/console/router.ts';
 import type { CopyRepository, TenantRepository } from '../registry/index.ts';
 import type { ValidationDeps } from '../services/validateDocument.ts';
 import type { ApiKeyRepository, AuditLog } from '../registry/index.ts';
@@ -52,7 +53,7 @@ export interface MountedRoute {
 export type ChungthucApp = Koa<AppState> & { readonly routes: readonly MountedRoute[] };
 
 /** Routes that accept documents (PDFs, scans) get the upload limit instead of the JSON one. */
-const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/, /^\/v\/[^/]+\/validation$/];
+const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/, /^\/v\/[^/]+\/validation$/, /^\/report$/];
 
 export function createApp(deps: AppDeps): ChungthucApp {
   const app = new Koa<AppState>({ proxy: false });
@@ -78,6 +79,8 @@ export function createApp(deps: AppDeps): ChungthucApp {
     }),
     tsaRouter({ getTsa: deps.getTsa }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
+    // Before the verification router: its asset handler ends the chain for files it does not know.
+    consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation }),
     verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
   ];
   for (const router of routers) {

@@ -17,15 +17,16 @@ export interface WebAssets {
   byUrl(url: string): Asset | undefined;
 }
 
-function load(file: string, ext: 'css' | 'js', type: string): Asset {
+/** One file of src/http/web, served under a content-hashed URL (also used by the console pages). */
+export function loadAsset(file: string, ext: 'css' | 'js', type: string): Asset {
   const body = readFileSync(new URL(`../../web/${file}`, import.meta.url));
   const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
   return { url: `/assets/${file.replace(/\.[a-z]+$/, '')}.${hash}.${ext}`, type, body };
 }
 
 export function loadWebAssets(): WebAssets {
-  const css = load('verify.css', 'css', 'text/css; charset=utf-8');
-  const js = load('verify.js', 'js', 'text/javascript; charset=utf-8');
+  const css = loadAsset('verify.css', 'css', 'text/css; charset=utf-8');
+  const js = loadAsset('verify.js', 'js', 'text/javascript; charset=utf-8');
   const all = new Map([css, js].map((a) => [a.url, a]));
   return { css, js, byUrl: (url) => all.get(url) };
 }

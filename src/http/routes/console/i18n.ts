@@ -1,0 +1,494 @@
+/**
+ * Words of the officer console and the public report page: Vietnamese first, English with ?lang=en.
+ * `js` holds what the browser script needs (embedded in the page as JSON data, never as script).
+ * Every message exists in both languages; the type makes a missing one a compile error.
+ */
+import type { Lang } from '../verification/i18n.ts';
+
+export type { Lang };
+
+export interface ConsoleMessages {
+  consoleTitle: string;
+  reportTitle: string;
+  switchLabel: string;
+  switchLang: string;
+  navLabel: string;
+  nav: { certify: string; today: string; search: string; admin: string; report: string; logout: string };
+  signedInAs: (name: string, role: string) => string;
+  roles: { officer: string; supervisor: string; admin: string };
+  noScript: string;
+  required: string;
+  // login
+  loginHeading: string;
+  loginLead: string;
+  username: string;
+  password: string;
+  loginButton: string;
+  // certify
+  certifyHeading: string;
+  filesHeading: string;
+  filesLead: string;
+  chooseFiles: string;
+  filesHint: string;
+  fileListLabel: string;
+  previewHeading: string;
+  previewLead: string;
+  previewButton: string;
+  metaHeading: string;
+  documentType: string;
+  documentTypeHint: string;
+  documentTypes: readonly string[];
+  originalIssuer: string;
+  requesterName: string;
+  originalPages: string;
+  copies: string;
+  caseCode: string;
+  receivingSite: string;
+  notes: string;
+  optional: string;
+  certifyButton: string;
+  refuseHeading: string;
+  refuseLead: string;
+  ground: string;
+  grounds: Record<RefusalGround, string>;
+  refuseReason: string;
+  refuseButton: string;
+  resultHeading: string;
+  accessOnce: string;
+  // today & search
+  todayHeading: string;
+  todayLead: string;
+  searchHeading: string;
+  searchLead: string;
+  number: string;
+  code: string;
+  from: string;
+  to: string;
+  status: string;
+  anyStatus: string;
+  statuses: { valid: string; annulled: string; void: string };
+  searchButton: string;
+  moreButton: string;
+  col: { number: string; time: string; documentType: string; requester: string; certifier: string; status: string; code: string; actions: string };
+  annulHeading: string;
+  annulLead: string;
+  decisionNumber: string;
+  decisionDate: string;
+  annulReason: string;
+  annulButton: string;
+  // admin
+  adminHeading: string;
+  officersHeading: string;
+  newOfficer: string;
+  displayName: string;
+  title: string;
+  role: string;
+  signingKey: string;
+  initialPassword: string;
+  passwordHint: string;
+  createButton: string;
+  keysHeading: string;
+  newKey: string;
+  keyName: string;
+  scopes: string;
+  cidrs: string;
+  cidrsHint: string;
+  // report
+  reportHeading: string;
+  reportLead: string;
+  reportFile: string;
+  reportHint: string;
+  reportButton: string;
+  reportPrivacy: string;
+  verdictHeading: string;
+  indication: Record<'TOTAL-PASSED' | 'TOTAL-FAILED' | 'INDETERMINATE' | 'NO_SIGNATURE', string>;
+  indicationLead: Record<'TOTAL-PASSED' | 'TOTAL-FAILED' | 'INDETERMINATE' | 'NO_SIGNATURE', string>;
+  fileLabel: string;
+  validatedAt: string;
+  policy: string;
+  documentError: string;
+  sigHeading: (n: number, kind: 'signature' | 'document-timestamp') => string;
+  signer: string;
+  issuer: string;
+  signingTime: string;
+  timeProven: string;
+  timeClaimed: string;
+  level: string;
+  coversWhole: string;
+  yes: string;
+  no: string;
+  checksCaption: string;
+  checkCol: string;
+  resultCol: string;
+  detailCol: string;
+  checkStatus: Record<'passed' | 'failed' | 'warning' | 'not-checked', string>;
+  changesHeading: string;
+  noChanges: string;
+  revision: (i: number) => string;
+  changeAllowed: string;
+  changeNotAllowed: string;
+  anotherFile: string;
+  tooManyHeading: string;
+  tooMany: (s: number) => string;
+  errorHeading: string;
+  js: Record<string, string>;
+}
+
+export const REFUSAL_GROUNDS = ['altered', 'illegible', 'state-secret', 'unlawful-content', 'foreign-not-legalised', 'unstamped-private-paper', 'other'] as const;
+export type RefusalGround = (typeof REFUSAL_GROUNDS)[number];
+
+const vi: ConsoleMessages = {
+  consoleTitle: 'Chứng thực điện tử — Bàn làm việc',
+  reportTitle: 'Kiểm tra chữ ký số',
+  switchLabel: 'Ngôn ngữ',
+  switchLang: 'English',
+  navLabel: 'Chức năng',
+  nav: { certify: 'Chứng thực', today: 'Hôm nay', search: 'Tra cứu sổ', admin: 'Quản trị', report: 'Kiểm tra chữ ký', logout: 'Đăng xuất' },
+  signedInAs: (name, role) => `${name} (${role})`,
+  roles: { officer: 'cán bộ', supervisor: 'lãnh đạo', admin: 'quản trị' },
+  noScript: 'Trang này cần JavaScript để gọi dịch vụ. Hãy bật JavaScript.',
+  required: 'bắt buộc',
+  loginHeading: 'Đăng nhập',
+  loginLead: 'Dành cho cán bộ bộ phận một cửa.',
+  username: 'Tên đăng nhập',
+  password: 'Mật khẩu',
+  loginButton: 'Đăng nhập',
+  certifyHeading: 'Chứng thực bản sao điện tử từ bản chính',
+  filesHeading: '1. Bản quét',
+  filesLead: 'Kéo thả hoặc chọn các tệp (PDF, JPEG, PNG, TIFF) theo thứ tự trang.',
+  chooseFiles: 'Chọn tệp',
+  filesHint: 'Có thể chọn nhiều tệp; dùng nút ↑ ↓ để đổi thứ tự.',
+  fileListLabel: 'Các tệp đã chọn',
+  previewHeading: '2. Xem trước',
+  previewLead: 'Khung đỏ là vị trí lời chứng và chữ ký trên trang cuối.',
+  previewButton: 'Xem trước',
+  metaHeading: '3. Thông tin chứng thực',
+  documentType: 'Loại giấy tờ',
+  documentTypeHint: 'Ví dụ: Giấy khai sinh, Bằng tốt nghiệp',
+  documentTypes: ['Giấy khai sinh', 'Căn cước công dân', 'Bằng tốt nghiệp', 'Giấy chứng nhận quyền sử dụng đất', 'Sổ hộ khẩu', 'Giấy đăng ký kết hôn'],
+  originalIssuer: 'Cơ quan cấp bản chính',
+  requesterName: 'Người yêu cầu chứng thực',
+  originalPages: 'Số trang bản chính',
+  copies: 'Số bản sao',
+  caseCode: 'Mã hồ sơ',
+  receivingSite: 'Nơi tiếp nhận',
+  notes: 'Ghi chú',
+  optional: 'không bắt buộc',
+  certifyButton: 'Chứng thực và ký số',
+  refuseHeading: 'Từ chối chứng thực',
+  refuseLead: 'Ghi lý do từ chối vào sổ (Nghị định 23/2015/NĐ-CP, Điều 22).',
+  ground: 'Căn cứ từ chối',
+  grounds: {
+    altered: 'Bản chính bị tẩy xóa, sửa chữa, thêm, bớt nội dung',
+    illegible: 'Bản chính bị hư hỏng, cũ nát, không xác định được nội dung',
+    'state-secret': 'Bản chính có đóng dấu mật',
+    'unlawful-content': 'Nội dung trái pháp luật, đạo đức xã hội',
+    'foreign-not-legalised': 'Giấy tờ nước ngoài chưa hợp pháp hóa lãnh sự',
+    'unstamped-private-paper': 'Giấy tờ do cá nhân tự lập, không có xác nhận',
+    other: 'Lý do khác',
+  },
+  refuseReason: 'Lý do cụ thể',
+  refuseButton: 'Ghi nhận từ chối',
+  resultHeading: 'Đã chứng thực',
+  accessOnce: 'Mã truy cập chỉ hiển thị một lần: hãy giao cho người yêu cầu.',
+  todayHeading: 'Công việc hôm nay',
+  todayLead: 'Các bản sao đã chứng thực hôm nay tại đơn vị của bạn.',
+  searchHeading: 'Tra cứu sổ chứng thực',
+  searchLead: 'Tìm theo số chứng thực, mã tra cứu, khoảng ngày hoặc mã hồ sơ (chỉ trong đơn vị của bạn).',
+  number: 'Số chứng thực',
+  code: 'Mã tra cứu',
+  from: 'Từ ngày',
+  to: 'Đến ngày',
+  status: 'Tình trạng',
+  anyStatus: 'Tất cả',
+  statuses: { valid: 'Còn hiệu lực', annulled: 'Đã hủy bỏ', void: 'Vô hiệu' },
+  searchButton: 'Tìm',
+  moreButton: 'Xem thêm',
+  col: { number: 'Số', time: 'Thời điểm', documentType: 'Loại giấy tờ', requester: 'Người yêu cầu', certifier: 'Người chứng thực', status: 'Tình trạng', code: 'Mã tra cứu', actions: 'Thao tác' },
+  annulHeading: 'Hủy bỏ bản sao đã chứng thực',
+  annulLead: 'Chỉ lãnh đạo mới hủy bỏ được; cần số và ngày quyết định.',
+  decisionNumber: 'Số quyết định',
+  decisionDate: 'Ngày quyết định',
+  annulReason: 'Lý do hủy bỏ',
+  annulButton: 'Hủy bỏ giá trị',
+  adminHeading: 'Quản trị đơn vị',
+  officersHeading: 'Tài khoản cán bộ',
+  newOfficer: 'Tạo tài khoản',
+  displayName: 'Họ và tên',
+  title: 'Chức danh',
+  role: 'Vai trò',
+  signingKey: 'Khóa ký (nhãn HSM)',
+  initialPassword: 'Mật khẩu ban đầu',
+  passwordHint: 'Ít nhất 12 ký tự.',
+  createButton: 'Tạo',
+  keysHeading: 'Khóa API',
+  newKey: 'Tạo khóa API',
+  keyName: 'Tên khóa',
+  scopes: 'Quyền',
+  cidrs: 'Địa chỉ được phép (CIDR)',
+  cidrsHint: 'Cách nhau bởi dấu phẩy; để trống = mọi địa chỉ.',
+  reportHeading: 'Kiểm tra chữ ký số trên tệp PDF',
+  reportLead: 'Chọn hoặc kéo thả một tệp PDF đã ký để xem từng chữ ký có hợp lệ không và tệp có bị sửa sau khi ký không.',
+  reportFile: 'Tệp PDF',
+  reportHint: 'Tối đa một tệp; tệp bị xóa ngay sau khi kiểm tra.',
+  reportButton: 'Kiểm tra',
+  reportPrivacy: 'Tệp được gửi đến máy chủ này để kiểm tra, không lưu lại.',
+  verdictHeading: 'Kết luận',
+  indication: { 'TOTAL-PASSED': 'Hợp lệ', 'TOTAL-FAILED': 'Không hợp lệ', INDETERMINATE: 'Chưa xác định', NO_SIGNATURE: 'Không có chữ ký' },
+  indicationLead: {
+    'TOTAL-PASSED': 'Mọi chữ ký hợp lệ và tệp không bị sửa đổi trái phép sau khi ký.',
+    'TOTAL-FAILED': 'Có chữ ký không hợp lệ hoặc tệp đã bị sửa sau khi ký.',
+    INDETERMINATE: 'Chưa đủ thông tin để kết luận (ví dụ: không kiểm tra được tình trạng chứng thư).',
+    NO_SIGNATURE: 'Tệp này không có chữ ký số.',
+  },
+  fileLabel: 'Tệp',
+  validatedAt: 'Thời điểm kiểm tra',
+  policy: 'Chính sách',
+  documentError: 'Không đọc được tệp',
+  sigHeading: (n, kind) => `${kind === 'signature' ? 'Chữ ký' : 'Dấu thời gian tài liệu'} ${n}`,
+  signer: 'Người ký',
+  issuer: 'Tổ chức cấp chứng thư',
+  signingTime: 'Thời điểm ký',
+  timeProven: 'có dấu thời gian chứng minh',
+  timeClaimed: 'theo khai báo, chưa được chứng minh',
+  level: 'Mức chữ ký',
+  coversWhole: 'Bao trùm toàn bộ tệp',
+  yes: 'Có',
+  no: 'Không',
+  checksCaption: 'Các bước kiểm tra',
+  checkCol: 'Kiểm tra',
+  resultCol: 'Kết quả',
+  detailCol: 'Chi tiết',
+  checkStatus: { passed: 'Đạt', failed: 'Không đạt', warning: 'Cảnh báo', 'not-checked': 'Chưa kiểm tra' },
+  changesHeading: 'Thay đổi sau khi ký',
+  noChanges: 'Không có thay đổi nào sau chữ ký.',
+  revision: (i) => `Lần cập nhật ${i}`,
+  changeAllowed: 'được phép',
+  changeNotAllowed: 'KHÔNG được phép',
+  anotherFile: 'Kiểm tra tệp khác',
+  tooManyHeading: 'Quá nhiều yêu cầu',
+  tooMany: (s) => `Vui lòng thử lại sau ${s} giây.`,
+  errorHeading: 'Không kiểm tra được',
+  js: {
+    loginFailed: 'Đăng nhập không thành công.',
+    networkError: 'Không kết nối được máy chủ.',
+    uploading: 'Đang tải lên',
+    signing: 'Đang ký số và đóng dấu thời gian…',
+    previewing: 'Đang tạo bản xem trước…',
+    noFiles: 'Hãy chọn ít nhất một tệp.',
+    badType: 'Chỉ nhận PDF, JPEG, PNG, TIFF',
+    up: 'Lên',
+    down: 'Xuống',
+    remove: 'Bỏ',
+    page: 'Trang',
+    stamp: 'Vị trí lời chứng',
+    number: 'Số chứng thực',
+    volume: 'Quyển số',
+    publicCode: 'Mã tra cứu',
+    accessCode: 'Mã truy cập',
+    verifyLink: 'Trang kiểm tra công khai',
+    download: 'Tải bản sao (PDF)',
+    newCopy: 'Chứng thực bản khác',
+    refused: 'Đã ghi nhận việc từ chối vào sổ.',
+    loading: 'Đang tải…',
+    empty: 'Không có bản ghi nào.',
+    annul: 'Hủy bỏ',
+    annulled: 'Đã hủy bỏ bản sao.',
+    pdf: 'PDF',
+    cancel: 'Đóng',
+    disable: 'Khóa',
+    enable: 'Mở khóa',
+    resetPassword: 'Đặt lại mật khẩu',
+    newPassword: 'Mật khẩu mới (ít nhất 12 ký tự)',
+    revoke: 'Thu hồi',
+    revoked: 'Đã thu hồi',
+    active: 'Đang hoạt động',
+    disabled: 'Đã khóa',
+    keyOnce: 'Khóa API chỉ hiển thị một lần — hãy lưu lại ngay:',
+    saved: 'Đã lưu.',
+    confirmRevoke: 'Thu hồi khóa này? Các hệ thống dùng khóa sẽ ngừng hoạt động.',
+    'st-valid': 'Còn hiệu lực',
+    'st-annulled': 'Đã hủy bỏ',
+    'st-void': 'Vô hiệu',
+    'st-reserved': 'Đã giữ số',
+  },
+};
+
+const en: ConsoleMessages = {
+  consoleTitle: 'Electronic certification — officer console',
+  reportTitle: 'Signature check',
+  switchLabel: 'Language',
+  switchLang: 'Tiếng Việt',
+  navLabel: 'Sections',
+  nav: { certify: 'Certify', today: 'Today', search: 'Register', admin: 'Administration', report: 'Check a signature', logout: 'Sign out' },
+  signedInAs: (name, role) => `${name} (${role})`,
+  roles: { officer: 'officer', supervisor: 'supervisor', admin: 'administrator' },
+  noScript: 'This page needs JavaScript to call the service. Please enable JavaScript.',
+  required: 'required',
+  loginHeading: 'Sign in',
+  loginLead: 'For the one-stop-shop officers.',
+  username: 'User name',
+  password: 'Password',
+  loginButton: 'Sign in',
+  certifyHeading: 'Certify an electronic copy from the original',
+  filesHeading: '1. Scan',
+  filesLead: 'Drag and drop or choose the files (PDF, JPEG, PNG, TIFF) in page order.',
+  chooseFiles: 'Choose files',
+  filesHint: 'Several files may be chosen; use ↑ ↓ to reorder them.',
+  fileListLabel: 'Chosen files',
+  previewHeading: '2. Preview',
+  previewLead: 'The red frame is where the certification statement and signature go on the last page.',
+  previewButton: 'Preview',
+  metaHeading: '3. Certification details',
+  documentType: 'Document type',
+  documentTypeHint: 'E.g. birth certificate, diploma',
+  documentTypes: ['Giấy khai sinh', 'Căn cước công dân', 'Bằng tốt nghiệp', 'Giấy chứng nhận quyền sử dụng đất', 'Sổ hộ khẩu', 'Giấy đăng ký kết hôn'],
+  originalIssuer: 'Issuer of the original',
+  requesterName: 'Requester',
+  originalPages: 'Pages of the original',
+  copies: 'Number of copies',
+  caseCode: 'Case code',
+  receivingSite: 'Receiving site',
+  notes: 'Notes',
+  optional: 'optional',
+  certifyButton: 'Certify and sign',
+  refuseHeading: 'Refuse certification',
+  refuseLead: 'Records the refusal and its ground in the register (Decree 23/2015/ND-CP, Art. 22).',
+  ground: 'Ground',
+  grounds: {
+    altered: 'The original was erased, corrected, added to or cut',
+    illegible: 'The original is damaged and its content cannot be read',
+    'state-secret': 'The original is stamped as a state secret',
+    'unlawful-content': 'Unlawful or immoral content',
+    'foreign-not-legalised': 'Foreign paper not consular-legalised',
+    'unstamped-private-paper': 'Private paper without any confirmation',
+    other: 'Other reason',
+  },
+  refuseReason: 'Reason in detail',
+  refuseButton: 'Record the refusal',
+  resultHeading: 'Certified',
+  accessOnce: 'The access code is shown only once: hand it to the requester.',
+  todayHeading: "Today's work",
+  todayLead: 'Copies certified today at your office.',
+  searchHeading: 'Search the register',
+  searchLead: 'By certification number, public code, date range or case code (your office only).',
+  number: 'Certification number',
+  code: 'Public code',
+  from: 'From',
+  to: 'To',
+  status: 'Status',
+  anyStatus: 'Any',
+  statuses: { valid: 'Valid', annulled: 'Annulled', void: 'Void' },
+  searchButton: 'Search',
+  moreButton: 'More',
+  col: { number: 'No.', time: 'Time', documentType: 'Document type', requester: 'Requester', certifier: 'Certified by', status: 'Status', code: 'Public code', actions: 'Actions' },
+  annulHeading: 'Annul a certified copy',
+  annulLead: 'Supervisors only; a decision number and date are needed.',
+  decisionNumber: 'Decision number',
+  decisionDate: 'Decision date',
+  annulReason: 'Reason',
+  annulButton: 'Annul',
+  adminHeading: 'Office administration',
+  officersHeading: 'Officer accounts',
+  newOfficer: 'New account',
+  displayName: 'Full name',
+  title: 'Title',
+  role: 'Role',
+  signingKey: 'Signing key (HSM label)',
+  initialPassword: 'Initial password',
+  passwordHint: 'At least 12 characters.',
+  createButton: 'Create',
+  keysHeading: 'API keys',
+  newKey: 'New API key',
+  keyName: 'Key name',
+  scopes: 'Scopes',
+  cidrs: 'Allowed addresses (CIDR)',
+  cidrsHint: 'Comma-separated; empty = any address.',
+  reportHeading: 'Check the digital signatures of a PDF',
+  reportLead: 'Choose or drop a signed PDF to see whether each signature is valid and whether the file was changed after signing.',
+  reportFile: 'PDF file',
+  reportHint: 'One file; it is deleted as soon as it has been checked.',
+  reportButton: 'Check',
+  reportPrivacy: 'The file is sent to this server to be checked and is not kept.',
+  verdictHeading: 'Verdict',
+  indication: { 'TOTAL-PASSED': 'Valid', 'TOTAL-FAILED': 'Invalid', INDETERMINATE: 'Indeterminate', NO_SIGNATURE: 'No signature' },
+  indicationLead: {
+    'TOTAL-PASSED': 'Every signature is valid and the file was not changed in a disallowed way after signing.',
+    'TOTAL-FAILED': 'A signature is invalid or the file was changed after signing.',
+    INDETERMINATE: 'Not enough information to conclude (e.g. the certificate status could not be checked).',
+    NO_SIGNATURE: 'This file has no digital signature.',
+  },
+  fileLabel: 'File',
+  validatedAt: 'Checked at',
+  policy: 'Policy',
+  documentError: 'The file could not be read',
+  sigHeading: (n, kind) => `${kind === 'signature' ? 'Signature' : 'Document timestamp'} ${n}`,
+  signer: 'Signer',
+  issuer: 'Certificate issuer',
+  signingTime: 'Signing time',
+  timeProven: 'proven by a timestamp',
+  timeClaimed: 'claimed, not proven',
+  level: 'Signature level',
+  coversWhole: 'Covers the whole file',
+  yes: 'Yes',
+  no: 'No',
+  checksCaption: 'Checks',
+  checkCol: 'Check',
+  resultCol: 'Result',
+  detailCol: 'Detail',
+  checkStatus: { passed: 'Passed', failed: 'Failed', warning: 'Warning', 'not-checked': 'Not checked' },
+  changesHeading: 'Changes after signing',
+  noChanges: 'Nothing was changed after the signatures.',
+  revision: (i) => `Update ${i}`,
+  changeAllowed: 'allowed',
+  changeNotAllowed: 'NOT allowed',
+  anotherFile: 'Check another file',
+  tooManyHeading: 'Too many requests',
+  tooMany: (s) => `Please try again in ${s} seconds.`,
+  errorHeading: 'The file could not be checked',
+  js: {
+    loginFailed: 'Sign-in failed.',
+    networkError: 'The server cannot be reached.',
+    uploading: 'Uploading',
+    signing: 'Signing and time-stamping…',
+    previewing: 'Building the preview…',
+    noFiles: 'Choose at least one file.',
+    badType: 'Only PDF, JPEG, PNG and TIFF are accepted',
+    up: 'Up',
+    down: 'Down',
+    remove: 'Remove',
+    page: 'Page',
+    stamp: 'Where the statement goes',
+    number: 'Certification number',
+    volume: 'Register volume',
+    publicCode: 'Public code',
+    accessCode: 'Access code',
+    verifyLink: 'Public verification page',
+    download: 'Download the copy (PDF)',
+    newCopy: 'Certify another copy',
+    refused: 'The refusal was recorded in the register.',
+    loading: 'Loading…',
+    empty: 'Nothing found.',
+    annul: 'Annul',
+    annulled: 'The copy was annulled.',
+    pdf: 'PDF',
+    cancel: 'Close',
+    disable: 'Disable',
+    enable: 'Enable',
+    resetPassword: 'Reset password',
+    newPassword: 'New password (at least 12 characters)',
+    revoke: 'Revoke',
+    revoked: 'Revoked',
+    active: 'Active',
+    disabled: 'Disabled',
+    keyOnce: 'The API key is shown only once — store it now:',
+    saved: 'Saved.',
+    confirmRevoke: 'Revoke this key? Systems using it will stop working.',
+    'st-valid': 'Valid',
+    'st-annulled': 'Annulled',
+    'st-void': 'Void',
+    'st-reserved': 'Reserved',
+  },
+};
+
+export const CONSOLE_MESSAGES: Readonly<Record<Lang, ConsoleMessages>> = { vi, en };
