@@ -4,6 +4,7 @@
  * Every variable is documented in README.md § Configuration.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -57,6 +58,15 @@ const schema = z.object({
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
   METRICS_PORT: int(9464, 0, 65535),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  SESSION_IDLE_MINUTES: int(30, 1, 24 * 60),
+  SESSION_MAX_HOURS: int(12, 1, 24 * 7),
+  LOGIN_MAX_FAILURES: int(5, 1, 1000),
+  LOGIN_LOCK_MINUTES: int(15, 1, 24 * 60),
+  RATE_LIMIT_KEY_BURST: int(300, 0, 1_000_000),
+  RATE_LIMIT_KEY_PER_SECOND: int(100, 1, 1_000_000),
+  RATE_LIMIT_IP_BURST: int(600, 0, 1_000_000),
+  RATE_LIMIT_IP_PER_SECOND: int(200, 1, 1_000_000),
+  TRUST_PROXY: z.string().default(''),
 });
 
 export interface Config {
@@ -103,7 +113,16 @@ export interface Config {
     failureBurst: number;
     failuresPerMinute: number;
     idempotencyTtlMs: number;
+    /** Token buckets per API key / officer and per client IP on /api/; burst 0 turns one off. */
+    rateLimit: { keyBurst: number; keyPerSecond: number; ipBurst: number; ipPerSecond: number };
+    /**
+     * Reverse proxies whose X-Forwarded-For is believed (TRUST_PROXY): `loopback`, CIDR blocks, or
+     * both, comma-separated; empty = none (the socket's peer is the client).
+     */
+    trustProxy: readonly string[];
   };
+  /** Officer sessions and the password lockout. */
+  sessions: { idleMs: number; absoluteMs: number; maxFailures: number; lockMs: number };
   /** Prometheus /metrics on its own listener; port 0 disables it. */
   metrics: { port: number; host: string };
 }
@@ -121,6 +140,21 @@ function readPin(env: { PKCS11_PIN?: string | undefined; PKCS11_PIN_FILE: string
   } catch (cause) {
     throw new ConfigError(`cannot read the HSM PIN file ${file} (set PKCS11_PIN or PKCS11_PIN_FILE)`, { cause });
   }
+}
+
+/** `loopback, 10.0.0.0/8` → ['loopback', '10.0.0.0/8']; anything else is a configuration error. */
+function parseTrustProxy(value: string): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (item === 'loopback') continue;
+    const [addr = '', bits, ...rest] = item.split('/');
+    const max = isIP(addr) === 4 ? 32 : isIP(addr) === 6 ? 128 : 0;
+    const n = bits === undefined ? max : Number(bits);
+    if (max === 0 || rest.length > 0 || !Number.isInteger(n) || n < 0 || n > max) {
+      throw new ConfigError(`invalid configuration: TRUST_PROXY: "${item}" is not "loopback", an address or a CIDR block`);
+    }
+  }
+  return items;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -165,6 +199,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failureBurst: e.API_AUTH_FAILURE_BURST,
       failuresPerMinute: e.API_AUTH_FAILURE_PER_MINUTE,
       idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 3600_000,
+      rateLimit: { keyBurst: e.RATE_LIMIT_KEY_BURST, keyPerSecond: e.RATE_LIMIT_KEY_PER_SECOND, ipBurst: e.RATE_LIMIT_IP_BURST, ipPerSecond: e.RATE_LIMIT_IP_PER_SECOND },
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    },
+    sessions: {
+      idleMs: e.SESSION_IDLE_MINUTES * 60_000,
+      absoluteMs: e.SESSION_MAX_HOURS * 3600_000,
+      maxFailures: e.LOGIN_MAX_FAILURES,
+      lockMs: e.LOGIN_LOCK_MINUTES * 60_000,
     },
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
   };

@@ -22,12 +22,15 @@ import {
   AuditLog,
   CopyRepository,
   IdempotencyRepository,
+  OfficerRepository,
+  SessionRepository,
   openDatabase,
   registrySize,
   TenantRepository,
   type OpenedDatabase,
   type Sqlite,
 } from './registry/index.ts';
+import { OfficerSessions } from './services/officerSessions.ts';
 import type { SigningDeps } from './services/signDocument.ts';
 import { lazyLocalTimestampSource, revocationProvider } from './services/trustServices.ts';
 import type { ValidationDeps } from './services/validateDocument.ts';
@@ -174,6 +177,19 @@ export function buildTrustServices(config: Config, getSigner: (label: string) =>
   return { checker, getTsa, signing: { getSigner, caPool, timestamps, revocation: revocationProvider(checker, caPool) } };
 }
 
+/** Officer accounts and sign-in (issue #6): the repositories and the session use case over one database. */
+function buildOfficerSessions(config: Config, db: Sqlite) {
+  const officers = new OfficerRepository(db);
+  const sessionRepo = new SessionRepository(db, { idleMs: config.sessions.idleMs, absoluteMs: config.sessions.absoluteMs });
+  const sessions = new OfficerSessions({
+    officers,
+    sessions: sessionRepo,
+    tenants: new TenantRepository(db),
+    lockout: { maxFailures: config.sessions.maxFailures, lockMs: config.sessions.lockMs },
+  });
+  return { officers, sessions, purge: () => sessionRepo.purgeEnded() };
+}
+
 export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<Service> {
   const caPool = buildCaPool(config);
   const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
@@ -199,7 +215,15 @@ export async function startService(config: Config, logger: Logger = createLogger
     }
   };
   purgeIdempotency();
-  const purgeTimer = setInterval(purgeIdempotency, 3600_000);
+  const officerSessions = buildOfficerSessions(config, db.db);
+  const purgeTimer = setInterval(() => {
+    purgeIdempotency();
+    try {
+      officerSessions.purge();
+    } catch (err) {
+      logger.error({ err }, 'purging ended sessions failed');
+    }
+  }, 3600_000);
   purgeTimer.unref();
   const app = createApp({
     logger,
@@ -215,6 +239,11 @@ export async function startService(config: Config, logger: Logger = createLogger
       throttle: new FailureThrottle({ burst: config.api.failureBurst, perMinute: config.api.failuresPerMinute }),
       audit: new AuditLog(db.db),
       idempotency,
+      officers: officerSessions.officers,
+      sessions: officerSessions.sessions,
+      cookie: { secure: config.publicBaseUrl?.startsWith('https:') ?? false },
+      rateLimit: config.api.rateLimit,
+      trustProxy: config.api.trustProxy,
     },
     metrics,
     openApi: buildOpenApiDocument({ version: SERVICE_VERSION, serverUrl: config.publicBaseUrl }),

@@ -1,11 +1,26 @@
 /**
- * Admin commands for API access: `apikey create|list|revoke` and `audit list`. Every admin action
+ * Admin commands for API access: `apikey create|list|revoke`, `officer create|list|disable|reset-password`
+ * and `audit list`. Every admin action
  * writes an audit row (actor kind `cli`, the OS user).
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { ApiKeyRepository, AuditLog, TenantRepository, openDatabase, parseScopes, type ApiKey, type Tenant } from '../registry/index.ts';
+import {
+  ApiKeyRepository,
+  AuditLog,
+  OfficerRepository,
+  TenantRepository,
+  checkPasswordPolicy,
+  generatePassword,
+  openDatabase,
+  parseScopes,
+  type Officer,
+  type OfficerRole,
+  type Tenant,
+} from '../registry/index.ts';
+import { apiKeyJson } from '../http/routes/accounts/presenter.ts';
 import type { Command } from './command.ts';
 
 const cliUser = (): string => process.env.USER ?? process.env.USERNAME ?? 'local';
@@ -19,6 +34,15 @@ function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
   }
 }
 
+async function withDbAsync<T>(fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
+  const db = openDatabase(path.join(loadConfig().dataDir, 'chungthuc.sqlite'));
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}
+
 function tenantByCode(db: ReturnType<typeof openDatabase>, code: unknown): Tenant {
   if (typeof code !== 'string' || code === '') throw new InputError('invalid-parameters', '--tenant CODE is required');
   const t = new TenantRepository(db.db).getByCode(code);
@@ -26,17 +50,8 @@ function tenantByCode(db: ReturnType<typeof openDatabase>, code: unknown): Tenan
   return t;
 }
 
-const keyView = (k: ApiKey) => ({
-  id: k.id,
-  name: k.name,
-  prefix: k.prefix,
-  scopes: k.scopes,
-  allowedCidrs: k.allowedCidrs,
-  createdAt: k.createdAt.toISOString(),
-  createdBy: k.createdBy,
-  revokedAt: k.revokedAt?.toISOString() ?? null,
-  lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
-});
+/** The same JSON as the admin API's (GET /api/v1/api-keys). */
+const keyView = apiKeyJson;
 
 export const apikeyCreate: Command = {
   path: ['apikey', 'create'],
@@ -130,6 +145,137 @@ export const auditList: Command = {
       if (values.json === true) io.out(JSON.stringify({ ...r, at: r.at.toISOString() }) + '\n');
       else io.out(`${r.at.toISOString()}  ${`${r.actorKind}:${r.actorId ?? '-'}`.padEnd(46)} ${r.action.padEnd(22)} ${r.outcome.padEnd(8)} ${String(r.status ?? '').padEnd(4)} ${r.ip ?? '-'}  ${r.object ?? ''}\n`);
     }
+    return 0;
+  },
+};
+
+const officerView = (o: Officer) => ({
+  id: o.id,
+  username: o.username,
+  displayName: o.displayName,
+  title: o.title,
+  role: o.role,
+  signingKeyLabel: o.signingKeyLabel,
+  disabledAt: o.disabledAt?.toISOString() ?? null,
+  lockedUntil: o.lockedUntil?.toISOString() ?? null,
+  createdAt: o.createdAt.toISOString(),
+});
+
+/** `--password-file F` (first line), else a generated password that the command prints once. */
+function passwordFrom(values: Record<string, unknown>): { password: string; generated: boolean } {
+  if (typeof values['password-file'] === 'string') {
+    const password = readFileSync(values['password-file'], 'utf8').split(/\r?\n/)[0] ?? '';
+    return { password: checkPasswordPolicy(password), generated: false };
+  }
+  return { password: generatePassword(), generated: true };
+}
+
+function officerByUsername(db: ReturnType<typeof openDatabase>, username: unknown): Officer {
+  const o = typeof username === 'string' ? new OfficerRepository(db.db).getByUsername(username) : null;
+  if (!o) throw new InputError('officer-not-found', `no officer with username ${String(username)}`);
+  return o;
+}
+
+const ROLES = ['officer', 'supervisor', 'admin'];
+
+export const officerCreate: Command = {
+  path: ['officer', 'create'],
+  summary: 'create an officer account (prints a generated password once unless --password-file is given)',
+  usage: '--tenant CODE --username U --name "Họ tên" --title "Chức danh" --role officer|supervisor|admin [--key LABEL] [--password-file F] [--json]',
+  options: {
+    tenant: [{ type: 'string' }, 'tenant code'],
+    username: [{ type: 'string' }, 'login name: 3–64 of a-z 0-9 . _ - (case-insensitive)'],
+    name: [{ type: 'string' }, 'full name, printed on the stamp'],
+    title: [{ type: 'string' }, 'chức danh printed on the stamp'],
+    role: [{ type: 'string' }, ROLES.join(' | ')],
+    key: [{ type: 'string' }, "the officer's personal HSM key label (one of the tenant's keys)"],
+    'password-file': [{ type: 'string' }, 'read the initial password from the first line of this file'],
+    json: [{ type: 'boolean' }, 'print JSON'],
+  },
+  async run(values, _p, io) {
+    const { password, generated } = passwordFrom(values);
+    const role = typeof values.role === 'string' && ROLES.includes(values.role) ? (values.role as OfficerRole) : undefined;
+    if (!role) throw new InputError('invalid-parameters', `--role must be one of ${ROLES.join(', ')}`);
+    const officer = await withDbAsync(async (db) => {
+      const tenant = tenantByCode(db, values.tenant);
+      const o = await new OfficerRepository(db.db).create({
+        tenantId: tenant.id,
+        username: String(values.username ?? ''),
+        displayName: String(values.name ?? ''),
+        title: String(values.title ?? ''),
+        role,
+        signingKeyLabel: typeof values.key === 'string' ? values.key : null,
+        password,
+        createdBy: `cli:${cliUser()}`,
+      });
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: tenant.id, action: 'officer.create', object: `officer:${o.id}`, outcome: 'success', details: { username: o.username, role: o.role, signingKeyLabel: o.signingKeyLabel } });
+      return o;
+    });
+    if (values.json === true) io.out(JSON.stringify({ ...officerView(officer), ...(generated ? { password } : {}) }, null, 2) + '\n');
+    else {
+      io.out(`officer ${officer.username} (${officer.displayName}, ${officer.title}) role=${officer.role} id=${officer.id}\n`);
+      if (generated) io.out(`  password: ${password}\n  Hand it over now: it is not shown again.\n`);
+    }
+    return 0;
+  },
+};
+
+export const officerList: Command = {
+  path: ['officer', 'list'],
+  summary: "list a tenant's officers",
+  usage: '--tenant CODE [--json]',
+  options: { tenant: [{ type: 'string' }, 'tenant code'], json: [{ type: 'boolean' }, 'print JSON'] },
+  async run(values, _p, io) {
+    const list = withDb((db) => new OfficerRepository(db.db).list(tenantByCode(db, values.tenant).id));
+    if (values.json === true) io.out(JSON.stringify(list.map(officerView), null, 2) + '\n');
+    else {
+      for (const o of list) {
+        const state = o.disabledAt ? 'disabled' : o.lockedUntil && o.lockedUntil > new Date() ? 'locked' : 'active';
+        io.out(`${o.username.padEnd(24)} ${o.role.padEnd(10)} ${state.padEnd(8)} ${(o.signingKeyLabel ?? '-').padEnd(12)} ${o.displayName} — ${o.title}\n`);
+      }
+    }
+    return 0;
+  },
+};
+
+export const officerDisable: Command = {
+  path: ['officer', 'disable'],
+  summary: "disable an officer account (its sessions end at once)",
+  usage: 'USERNAME',
+  options: {},
+  async run(_values, positionals, io) {
+    if (positionals.length !== 1) {
+      io.err('chungthuc officer disable: give exactly one username\n');
+      return 2;
+    }
+    const o = withDb((db) => {
+      const officer = new OfficerRepository(db.db).disable(officerByUsername(db, positionals[0]).id);
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.disable', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } });
+      return officer;
+    });
+    io.out(`officer ${o.username} disabled\n`);
+    return 0;
+  },
+};
+
+export const officerResetPassword: Command = {
+  path: ['officer', 'reset-password'],
+  summary: 'set a new password (generated and printed once unless --password-file); ends the officer’s sessions and lifts a lockout',
+  usage: 'USERNAME [--password-file F]',
+  options: { 'password-file': [{ type: 'string' }, 'read the new password from the first line of this file'] },
+  async run(values, positionals, io) {
+    if (positionals.length !== 1) {
+      io.err('chungthuc officer reset-password: give exactly one username\n');
+      return 2;
+    }
+    const { password, generated } = passwordFrom(values);
+    const o = await withDbAsync(async (db) => {
+      const officer = await new OfficerRepository(db.db).setPassword(officerByUsername(db, positionals[0]).id, password);
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.reset-password', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } });
+      return officer;
+    });
+    io.out(`password of ${o.username} changed; their sessions have ended\n`);
+    if (generated) io.out(`  password: ${password}\n  Hand it over now: it is not shown again.\n`);
     return 0;
   },
 };

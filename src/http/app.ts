@@ -14,6 +14,12 @@ import type { CopyRepository, TenantRepository } from '../registry/index.ts';
 import type { ValidationDeps } from '../services/validateDocument.ts';
 import type { ApiKeyRepository, AuditLog } from '../registry/index.ts';
 import { authenticate } from './access/authenticate.ts';
+import { rateLimit, type RateLimitOptions } from './access/rateLimit.ts';
+import type { CookieOptions } from './access/sessionCookie.ts';
+import { clientIp } from './access/trustProxy.ts';
+import { accountsRouter } from './routes/accounts/router.ts';
+import type { OfficerRepository } from '../registry/index.ts';
+import type { OfficerSessions } from '../services/officerSessions.ts';
 import { auditTrail } from './access/auditTrail.ts';
 import type { FailureThrottle } from './access/FailureThrottle.ts';
 import type { IdempotencyDeps } from './idempotency.ts';
@@ -39,6 +45,13 @@ export interface AppDeps {
     throttle: FailureThrottle;
     audit: AuditLog;
     idempotency: IdempotencyDeps;
+    /** Officer accounts and sessions (routes/accounts, the ct_session cookie). */
+    officers: OfficerRepository;
+    sessions: OfficerSessions;
+    cookie: CookieOptions;
+    rateLimit: RateLimitOptions;
+    /** TRUST_PROXY entries: whose X-Forwarded-For gives the client address. */
+    trustProxy: readonly string[];
   };
   metrics?: ServiceMetrics | undefined;
   openApi: Record<string, unknown>;
@@ -59,6 +72,8 @@ export function createApp(deps: AppDeps): ChungthucApp {
   const app = new Koa<AppState>({ proxy: false });
   // Errors are answered by errorEdge; Koa's default handler would only log them again.
   app.silent = true;
+  // First: everything after (logs, audit, access, rate limits) sees the real client address.
+  app.use(clientIp(deps.access.trustProxy));
   app.use(requestContext(deps.logger));
   // Outside the error edge, so they see the final status of every answer.
   if (deps.metrics) app.use(deps.metrics.middleware());
@@ -66,6 +81,7 @@ export function createApp(deps: AppDeps): ChungthucApp {
   app.use(errorEdge());
   // Before any body is read: anonymous callers never get to upload.
   app.use(authenticate({ ...deps.access, operations: operationIndex() }));
+  app.use(rateLimit(deps.access.rateLimit));
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
   const routers: Router<AppState>[] = [
     openApiRouter(deps.openApi),
@@ -78,6 +94,14 @@ export function createApp(deps: AppDeps): ChungthucApp {
       maySignWith: (tenantId, label) => deps.tenants.maySignWith(tenantId, label),
     }),
     tsaRouter({ getTsa: deps.getTsa }),
+    accountsRouter({
+      sessions: deps.access.sessions,
+      officers: deps.access.officers,
+      apiKeys: deps.access.apiKeys,
+      audit: deps.access.audit,
+      throttle: deps.access.throttle,
+      cookie: deps.access.cookie,
+    }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     // Before the verification router: its asset handler ends the chain for files it does not know.
     consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation }),

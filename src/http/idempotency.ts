@@ -4,7 +4,8 @@
  * same request (fingerprint: parameters + SHA-256 of the uploaded parts) gets the stored response
  * again (`Idempotent-Replayed: true`); the same key with a different request → 422
  * `idempotency-key-reused`; while the first is still running → 409 `idempotency-key-in-progress`.
- * A failed request gives its key back, so a retry runs again. Keys are scoped per API key.
+ * A failed request gives its key back, so a retry runs again. Keys are scoped per API key or per
+ * officer (one officer's key never replays another's response).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -62,7 +63,7 @@ export function idempotencyKeyOf(ctx: Context): string | undefined {
 }
 
 /**
- * Runs `run` at most once per (API key, Idempotency-Key) and answers with its response, or with the
+ * Runs `run` at most once per (API key or officer, Idempotency-Key) and answers with its response, or with the
  * stored one. `requestHash` is computed by the caller (it knows the request's parts).
  */
 export async function idempotent(
@@ -75,8 +76,9 @@ export async function idempotent(
   if (key === undefined) return send(ctx, await run());
   const p = ctx.state.principal;
   const apiKeyId = p?.kind === 'api-key' ? p.keyId : null;
+  const officerId = p?.kind === 'officer' ? p.officerId : null;
   const hash = await requestHash();
-  const r = deps.repo.reserve({ key, apiKeyId, method: ctx.method, path: ctx.path, requestHash: hash, ttlMs: deps.ttlMs });
+  const r = deps.repo.reserve({ key, apiKeyId, officerId, method: ctx.method, path: ctx.path, requestHash: hash, ttlMs: deps.ttlMs });
   if (!r.reserved) {
     const e = r.existing;
     if (e.method !== ctx.method || e.path !== ctx.path || e.requestHash !== hash) {

@@ -32,7 +32,7 @@ export interface AppState {
   operation?: Operation | undefined;
   principal?: Principal;
   /** A failed authentication, for the audit row (never the secret). */
-  authFailure?: { reason: string; keyId?: string; tenantId?: string; prefix?: string };
+  authFailure?: { reason: string; keyId?: string; officerId?: string; tenantId?: string; prefix?: string };
   /** The stable code of the problem answered, if any (set by the error edge). */
   problemCode?: string;
   /** What the handler wants recorded in the audit row. */

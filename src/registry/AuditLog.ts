@@ -65,13 +65,17 @@ export class AuditLog {
     return Number(res.lastInsertRowid);
   }
 
-  /** Oldest first from `since` (inclusive); at most `limit` rows (default 1000). */
+  /** Oldest first from `since` (inclusive) and after the row `afterId` (paging); at most `limit` rows (default 1000). */
   list(q: AuditQuery = {}): AuditRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.since) {
       where.push('at >= ?');
       args.push(q.since.toISOString());
+    }
+    if (q.afterId !== undefined) {
+      where.push('id > ?');
+      args.push(q.afterId);
     }
     if (q.tenantId !== undefined) {
       where.push('tenant_id = ?');

@@ -2,7 +2,7 @@
  * Idempotency keys (draft-ietf-httpapi-idempotency-key-header): the first request with a key
  * reserves it ('pending'), runs, and stores its response ('done'); a retry with the same key and
  * the same request fingerprint gets the stored response; a different request under the same key
- * is refused by the caller. Keys are scoped per API key and expire.
+ * is refused by the caller. Keys are scoped per API key or per officer, and expire.
  */
 import type { Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
@@ -49,6 +49,8 @@ const toRecord = (r: IdempotencyRow): IdempotencyRecord => ({
 export interface IdempotencyReservation {
   readonly key: string;
   readonly apiKeyId: string | null;
+  /** The officer whose session made the request (keys are scoped per API key or per officer). */
+  readonly officerId?: string | null | undefined;
   readonly method: string;
   readonly path: string;
   readonly requestHash: string;
@@ -71,16 +73,16 @@ export class IdempotencyRepository {
     return this.db
       .transaction(() => {
         const existing = this.db
-          .prepare("SELECT * FROM idempotency_keys WHERE coalesce(api_key_id, '') = coalesce(?, '') AND key = ?")
-          .get(r.apiKeyId, key) as IdempotencyRow | undefined;
+          .prepare("SELECT * FROM idempotency_keys WHERE coalesce(api_key_id, '') = coalesce(?, '') AND coalesce(officer_id, '') = coalesce(?, '') AND key = ?")
+          .get(r.apiKeyId, r.officerId ?? null, key) as IdempotencyRow | undefined;
         if (existing && new Date(existing.expires_at) > now) return { reserved: false as const, existing: toRecord(existing) };
         if (existing) this.db.prepare('DELETE FROM idempotency_keys WHERE id = ?').run(existing.id);
         const res = this.db
           .prepare(
-            `INSERT INTO idempotency_keys (key, api_key_id, method, path, request_hash, state, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+            `INSERT INTO idempotency_keys (key, api_key_id, officer_id, method, path, request_hash, state, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
           )
-          .run(key, r.apiKeyId, r.method, r.path, r.requestHash, now.toISOString(), new Date(now.getTime() + r.ttlMs).toISOString());
+          .run(key, r.apiKeyId, r.officerId ?? null, r.method, r.path, r.requestHash, now.toISOString(), new Date(now.getTime() + r.ttlMs).toISOString());
         return { reserved: true as const, id: Number(res.lastInsertRowid) };
       })
       .immediate();

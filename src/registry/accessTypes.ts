@@ -70,6 +70,8 @@ export interface AuditRecord extends AuditEntry {
 export interface AuditQuery {
   readonly since?: Date;
   readonly tenantId?: string;
+  /** Only rows after this id (a page's cursor). */
+  readonly afterId?: number;
   readonly limit?: number;
 }
 

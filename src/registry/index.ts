@@ -21,3 +21,7 @@ export { IdempotencyRepository, type IdempotencyReservation } from './Idempotenc
 export { registrySize, type RegistrySize } from './stats.ts';
 export { API_SCOPES, OFFICER_ROLES, ROLE_SCOPES } from './accessTypes.ts';
 export type * from './accessTypes.ts';
+export { OfficerRepository, normalizeUsername, type LockoutPolicy } from './OfficerRepository.ts';
+export { SessionRepository, sessionIdOf } from './SessionRepository.ts';
+export { hashPassword, verifyPassword, generatePassword, checkPasswordPolicy, DUMMY_PASSWORD_HASH, PASSWORD_MIN_LENGTH } from './passwords.ts';
+export type * from './officerTypes.ts';

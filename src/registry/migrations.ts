@@ -4,6 +4,7 @@
  */
 import { CERTIFIED_COPIES_SQL } from './schema/certifiedCopies.ts';
 import { ACCESS_SQL } from './schema/access.ts';
+import { OFFICERS_SQL } from './schema/officers.ts';
 
 export interface Migration {
   readonly version: number;
@@ -56,5 +57,10 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (tenant_id, key_label)
       ) STRICT;
     `,
+  },
+  {
+    version: 6,
+    name: 'officers and their sessions; idempotency keys scoped per officer too',
+    sql: OFFICERS_SQL,
   },
 ];

@@ -1,6 +1,6 @@
 /**
  * Writes one audit row per audited operation (see src/http/operations.ts `audit`) and per failed
- * authentication on any path: who (API key or the public), what (operation id), to which object
+ * authentication on any path: who (API key, officer — with their tenant — or the public), what (operation id), to which object
  * (set by the handler in ctx.state.audit), outcome and status, client address, request id.
  * Runs outside the error edge so it sees the final status of every answer.
  */
@@ -24,13 +24,22 @@ export function auditTrail(log: AuditLog): Middleware<AppState> {
       const failure = ctx.state.authFailure;
       if (op?.audit || failure) {
         const p = ctx.state.principal;
-        const byKey = p?.kind === 'api-key' ? p : undefined;
-        const keyId = byKey?.keyId ?? failure?.keyId;
+        // Who: the bound caller, else whoever a failed authentication names (key or officer).
+        const actor =
+          p?.kind === 'api-key'
+            ? { kind: 'api-key' as const, id: p.keyId, tenantId: p.tenantId }
+            : p?.kind === 'officer'
+              ? { kind: 'officer' as const, id: p.officerId, tenantId: p.tenantId }
+              : failure?.keyId !== undefined
+                ? { kind: 'api-key' as const, id: failure.keyId, tenantId: failure.tenantId ?? null }
+                : failure?.officerId !== undefined
+                  ? { kind: 'officer' as const, id: failure.officerId, tenantId: failure.tenantId ?? null }
+                  : { kind: 'public' as const, id: null, tenantId: null };
         try {
           log.append({
-            actorKind: keyId !== undefined ? 'api-key' : 'public',
-            actorId: keyId ?? null,
-            tenantId: byKey?.tenantId ?? failure?.tenantId ?? null,
+            actorKind: actor.kind,
+            actorId: actor.id,
+            tenantId: actor.tenantId,
             action: op?.operationId ?? 'unmatched',
             object: ctx.state.audit?.object ?? null,
             outcome: outcomeOf(ctx.status),

@@ -39,3 +39,51 @@ export async function createKey(svc: TestService, tenant: string, scopes: string
 }
 
 export const bearer = (k: { key: string } | string): Record<string, string> => ({ authorization: `Bearer ${typeof k === 'string' ? k : k.key}` });
+
+export interface CreatedOfficer {
+  id: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * An officer made through the real CLI (`officer create`); the password is the generated one unless
+ * given. Role defaults to `officer`; `key` is the personal HSM key label (one of the tenant's keys).
+ */
+export async function createOfficer(
+  svc: TestService,
+  tenant: string,
+  username: string,
+  opts: { role?: 'officer' | 'supervisor' | 'admin'; key?: string; name?: string; title?: string } = {},
+): Promise<CreatedOfficer> {
+  const r = await cli(svc, [
+    'officer', 'create', '--tenant', tenant, '--username', username,
+    '--name', opts.name ?? `Nguyễn Văn ${username}`, '--title', opts.title ?? 'Phó Chủ tịch UBND xã',
+    '--role', opts.role ?? 'officer', ...(opts.key ? ['--key', opts.key] : []), '--json',
+  ]);
+  if (r.code !== 0) throw new Error(r.err);
+  const o = JSON.parse(r.out) as { id: string; username: string; password: string };
+  return { id: o.id, username: o.username, password: o.password };
+}
+
+export interface OfficerLogin {
+  /** `ct_session=<secret>`, ready for a Cookie header. */
+  cookie: string;
+  csrfToken: string;
+  /** The session JSON of POST /api/v1/session. */
+  body: { officer: { id: string; username: string; role: string; scopes: string[]; tenant: { id: string; code: string; name: string } }; csrfToken: string; expiresAt: string };
+}
+
+/** Signs in through POST /api/v1/session; throws unless it answers 200 with the cookie. */
+export async function loginOfficer(svc: { url: string }, username: string, password: string): Promise<OfficerLogin> {
+  const res = await fetch(`${svc.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`login of ${username} answered ${res.status}: ${text}`);
+  const cookie = /^(ct_session=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
+  if (!cookie) throw new Error('login set no ct_session cookie');
+  const body = JSON.parse(text) as OfficerLogin['body'];
+  return { cookie, csrfToken: body.csrfToken, body };
+}
+
+/** Headers of a request made in an officer's session (the CSRF header is what unsafe methods need). */
+export const session = (l: OfficerLogin): Record<string, string> => ({ cookie: l.cookie, 'x-csrf-token': l.csrfToken });

@@ -1,0 +1,228 @@
+/**
+ * Officer accounts of a tenant (issue #6): create, read, change, disable, password changes and the
+ * failed-login lockout. Password hashing is async (scrypt), so it happens before the synchronous
+ * SQL writes. Changing a password or disabling an account revokes every session of the officer in
+ * the same transaction: a stolen cookie dies with the old password.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Sqlite } from './Database.ts';
+import { RegistryError } from './errors.ts';
+import { InputError } from '../errors.ts';
+import { OFFICER_ROLES, type OfficerRole } from './accessTypes.ts';
+import type { NewOfficer, Officer, OfficerChanges } from './officerTypes.ts';
+import { checkPasswordPolicy, hashPassword } from './passwords.ts';
+import { text } from './validateEntry.ts';
+
+interface OfficerRow {
+  id: string;
+  tenant_id: string;
+  username: string;
+  display_name: string;
+  title: string;
+  role: OfficerRole;
+  signing_key_label: string | null;
+  password: string;
+  failed_logins: number;
+  locked_until: string | null;
+  disabled_at: string | null;
+  created_at: string;
+  created_by: string;
+  password_changed_at: string;
+}
+
+const USERNAME = /^[a-z0-9._-]{3,64}$/;
+const date = (s: string | null): Date | null => (s === null ? null : new Date(s));
+
+const toOfficer = (r: OfficerRow): Officer => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  username: r.username,
+  displayName: r.display_name,
+  title: r.title,
+  role: r.role,
+  signingKeyLabel: r.signing_key_label,
+  disabledAt: date(r.disabled_at),
+  lockedUntil: date(r.locked_until),
+  failedLogins: r.failed_logins,
+  createdAt: new Date(r.created_at),
+  createdBy: r.created_by,
+  passwordChangedAt: new Date(r.password_changed_at),
+});
+
+/** Usernames are case-insensitive: `NguyenVanA` and `nguyenvana` are one account. */
+export function normalizeUsername(value: unknown): string {
+  const u = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (!USERNAME.test(u)) throw new InputError('invalid-username', 'a username is 3–64 characters of a–z, 0–9, ".", "_" and "-"');
+  return u;
+}
+
+function role(value: unknown): OfficerRole {
+  if (!(OFFICER_ROLES as readonly unknown[]).includes(value)) throw new InputError('invalid-role', `the role must be one of ${OFFICER_ROLES.join(', ')}`);
+  return value as OfficerRole;
+}
+
+export interface LockoutPolicy {
+  /** Failed logins in a row that lock the account. */
+  readonly maxFailures: number;
+  readonly lockMs: number;
+}
+
+export class OfficerRepository {
+  constructor(
+    private readonly db: Sqlite,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(input: NewOfficer): Promise<Officer> {
+    const username = normalizeUsername(input.username);
+    const hash = await hashPassword(checkPasswordPolicy(input.password));
+    const now = this.now().toISOString();
+    const row: OfficerRow = {
+      id: randomUUID(),
+      tenant_id: input.tenantId,
+      username,
+      display_name: text('displayName', input.displayName?.trim(), 200),
+      title: text('title', input.title?.trim(), 200),
+      role: role(input.role),
+      signing_key_label: input.signingKeyLabel ?? null,
+      password: hash,
+      failed_logins: 0,
+      locked_until: null,
+      disabled_at: null,
+      created_at: now,
+      created_by: text('createdBy', input.createdBy, 200),
+      password_changed_at: now,
+    };
+    this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM tenants WHERE id = ?').get(row.tenant_id) === undefined) {
+        throw new RegistryError('tenant-not-found', `no tenant ${row.tenant_id}`, { status: 404 });
+      }
+      this.checkKey(row.tenant_id, row.signing_key_label);
+      if (this.db.prepare('SELECT 1 FROM officers WHERE username = ?').get(username) !== undefined) {
+        throw new RegistryError('username-taken', `the username "${username}" is taken`, { status: 409 });
+      }
+      this.db
+        .prepare(
+          `INSERT INTO officers (id, tenant_id, username, display_name, title, role, signing_key_label, password, failed_logins,
+             locked_until, disabled_at, created_at, created_by, password_changed_at)
+           VALUES (@id, @tenant_id, @username, @display_name, @title, @role, @signing_key_label, @password, @failed_logins,
+             @locked_until, @disabled_at, @created_at, @created_by, @password_changed_at)`,
+        )
+        .run(row);
+    })();
+    return toOfficer(row);
+  }
+
+  /** A personal key must be one the tenant may sign with (TenantRepository.allowSigningKey). */
+  private checkKey(tenantId: string, label: string | null): void {
+    if (label === null) return;
+    text('signingKeyLabel', label, 128);
+    if (this.db.prepare('SELECT 1 FROM tenant_signing_keys WHERE tenant_id = ? AND key_label = ?').get(tenantId, label) === undefined) {
+      throw new InputError('signing-key-not-allowed', `the HSM key "${label}" is not one of the tenant's keys`, { details: { field: 'signingKeyLabel' } });
+    }
+  }
+
+  private row(id: string): OfficerRow | undefined {
+    return this.db.prepare('SELECT * FROM officers WHERE id = ?').get(id) as OfficerRow | undefined;
+  }
+
+  get(id: string): Officer | null {
+    const r = this.row(id);
+    return r ? toOfficer(r) : null;
+  }
+
+  /** The officer with this (case-insensitive) username, or null; never throws on a malformed one. */
+  getByUsername(username: string): Officer | null {
+    const r = this.db.prepare('SELECT * FROM officers WHERE username = ?').get(username.trim().toLowerCase()) as OfficerRow | undefined;
+    return r ? toOfficer(r) : null;
+  }
+
+  /** The stored password hash, for the login check only. */
+  passwordHash(id: string): string | null {
+    return this.row(id)?.password ?? null;
+  }
+
+  /** A tenant's officers by username; `after` (a username) and `limit` page through them. */
+  list(tenantId: string, page: { after?: string | undefined; limit?: number | undefined } = {}): Officer[] {
+    const limit = Math.max(1, Math.min(page.limit ?? 10_000, 10_000));
+    const rows = this.db
+      .prepare(`SELECT * FROM officers WHERE tenant_id = ? AND username > ? ORDER BY username LIMIT ${limit}`)
+      .all(tenantId, page.after ?? '') as OfficerRow[];
+    return rows.map(toOfficer);
+  }
+
+  update(id: string, changes: OfficerChanges): Officer {
+    const current = this.row(id);
+    if (!current) throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
+    const next = {
+      display_name: changes.displayName === undefined ? current.display_name : text('displayName', changes.displayName.trim(), 200),
+      title: changes.title === undefined ? current.title : text('title', changes.title.trim(), 200),
+      role: changes.role === undefined ? current.role : role(changes.role),
+      signing_key_label: changes.signingKeyLabel === undefined ? current.signing_key_label : changes.signingKeyLabel,
+    };
+    this.checkKey(current.tenant_id, next.signing_key_label);
+    this.db
+      .prepare('UPDATE officers SET display_name = @display_name, title = @title, role = @role, signing_key_label = @signing_key_label WHERE id = @id')
+      .run({ ...next, id });
+    return this.get(id)!;
+  }
+
+  /** Sets a new password, clears any lockout, and ends every session of the officer. */
+  async setPassword(id: string, password: string): Promise<Officer> {
+    const hash = await hashPassword(checkPasswordPolicy(password));
+    const now = this.now().toISOString();
+    this.db.transaction(() => {
+      const res = this.db.prepare('UPDATE officers SET password = ?, password_changed_at = ?, failed_logins = 0, locked_until = NULL WHERE id = ?').run(hash, now, id);
+      if (res.changes !== 1) throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
+      this.revokeSessions(id, now, 'password-changed');
+    })();
+    return this.get(id)!;
+  }
+
+  /** Disables the account and ends its sessions at once; disabling twice keeps the first date. */
+  disable(id: string): Officer {
+    const now = this.now().toISOString();
+    this.db.transaction(() => {
+      if (this.db.prepare('UPDATE officers SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?').run(now, id).changes !== 1) {
+        throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
+      }
+      this.revokeSessions(id, now, 'account-disabled');
+    })();
+    return this.get(id)!;
+  }
+
+  /** Enables a disabled account again (and lifts a lockout). */
+  enable(id: string): Officer {
+    if (this.db.prepare('UPDATE officers SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE id = ?').run(id).changes !== 1) {
+      throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
+    }
+    return this.get(id)!;
+  }
+
+  /**
+   * Counts a failed login. At `maxFailures` in a row the account locks for `lockMs` (the counter
+   * restarts, so the next lock needs as many failures again). Returns the officer as it now stands.
+   */
+  recordFailedLogin(id: string, policy: LockoutPolicy): Officer {
+    const now = this.now();
+    this.db.transaction(() => {
+      const r = this.row(id);
+      if (!r) return;
+      const failures = r.failed_logins + 1;
+      if (failures >= policy.maxFailures) {
+        this.db.prepare('UPDATE officers SET failed_logins = 0, locked_until = ? WHERE id = ?').run(new Date(now.getTime() + policy.lockMs).toISOString(), id);
+      } else {
+        this.db.prepare('UPDATE officers SET failed_logins = ? WHERE id = ?').run(failures, id);
+      }
+    })();
+    return this.get(id)!;
+  }
+
+  recordSuccessfulLogin(id: string): void {
+    this.db.prepare('UPDATE officers SET failed_logins = 0, locked_until = NULL WHERE id = ? AND (failed_logins <> 0 OR locked_until IS NOT NULL)').run(id);
+  }
+
+  private revokeSessions(officerId: string, at: string, reason: string): void {
+    this.db.prepare('UPDATE officer_sessions SET revoked_at = ?, revoked_reason = ? WHERE officer_id = ? AND revoked_at IS NULL').run(at, reason, officerId);
+  }
+}

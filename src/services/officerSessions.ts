@@ -1,0 +1,127 @@
+/**
+ * Officer sign-in, kept in two steps so other ways of proving identity can be added:
+ *
+ *   1. authenticate — find out WHO: `passwordLogin` checks a username and password (scrypt,
+ *      lockout). An OIDC sign-in would be a second such step: the HTTP callback route verifies the
+ *      ID token (issuer, audience, nonce, signature), maps its `sub`/`preferred_username` to an
+ *      officer (e.g. OfficerRepository.getByUsername), refuses disabled accounts, and then calls
+ *      step 2 with method 'oidc'. Nothing below step 2 changes.
+ *   2. `login(officer, method)` — start a session, whatever the method was.
+ *
+ * The session cookie, CSRF header and principal are the HTTP layer's (src/http/access/).
+ */
+import {
+  DUMMY_PASSWORD_HASH,
+  ROLE_SCOPES,
+  verifyPassword,
+  type ApiScope,
+  type AuthMethod,
+  type LockoutPolicy,
+  type Officer,
+  type OfficerRepository,
+  type Session,
+  type SessionRepository,
+  type Tenant,
+  type TenantRepository,
+} from '../registry/index.ts';
+
+export interface OfficerSessionDeps {
+  officers: OfficerRepository;
+  sessions: SessionRepository;
+  tenants: TenantRepository;
+  lockout: LockoutPolicy;
+  now?: () => Date;
+}
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type PasswordLoginResult =
+  | { ok: true; officer: Officer; session: Session; secret: string }
+  /** `invalid`: unknown user, wrong password or disabled account — one answer for all three. */
+  | { ok: false; reason: 'invalid'; officer: Officer | null }
+  | { ok: false; reason: 'locked'; officer: Officer; retryAfterSeconds: number };
+
+/** An officer, their tenant and their scopes: what a live session stands for. */
+export interface SignedInOfficer {
+  officer: Officer;
+  tenant: Tenant;
+  scopes: readonly ApiScope[];
+  session: Session;
+}
+
+export class OfficerSessions {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: OfficerSessionDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private lockedFor(o: Officer): number {
+    const ms = o.lockedUntil === null ? 0 : o.lockedUntil.getTime() - this.now().getTime();
+    return ms > 0 ? Math.ceil(ms / 1000) : 0;
+  }
+
+  /**
+   * Step 1 for passwords. Every path costs one scrypt comparison (the dummy hash for unknown users,
+   * locked and disabled accounts), so timing tells nothing about which usernames exist.
+   */
+  async passwordLogin(username: string, password: string, client: ClientInfo): Promise<PasswordLoginResult> {
+    const officer = this.deps.officers.getByUsername(username);
+    const stored = officer ? this.deps.officers.passwordHash(officer.id) : null;
+    const locked = officer ? this.lockedFor(officer) : 0;
+    const usable = officer !== null && officer.disabledAt === null && locked === 0;
+    const matches = await verifyPassword(password, usable && stored ? stored : DUMMY_PASSWORD_HASH);
+    if (officer && locked > 0) return { ok: false, reason: 'locked', officer, retryAfterSeconds: locked };
+    if (!officer || !usable || !matches) {
+      if (officer && officer.disabledAt === null) {
+        const after = this.deps.officers.recordFailedLogin(officer.id, this.deps.lockout);
+        const nowLocked = this.lockedFor(after);
+        if (nowLocked > 0) return { ok: false, reason: 'locked', officer: after, retryAfterSeconds: nowLocked };
+      }
+      return { ok: false, reason: 'invalid', officer };
+    }
+    this.deps.officers.recordSuccessfulLogin(officer.id);
+    return { ok: true, officer, ...this.login(officer, 'password', client) };
+  }
+
+  /** Step 2: starts a session for an officer already authenticated by `method`. */
+  login(officer: Officer, method: AuthMethod, client: ClientInfo): { session: Session; secret: string } {
+    return this.deps.sessions.create({ officerId: officer.id, authMethod: method, ip: client.ip, userAgent: client.userAgent });
+  }
+
+  /**
+   * The officer behind a cookie secret, or null: no such live session, or the account is now
+   * disabled or locked (checked on every request, so disabling takes effect at once).
+   */
+  resume(secret: string): SignedInOfficer | null {
+    const session = this.deps.sessions.resume(secret);
+    if (!session) return null;
+    const officer = this.deps.officers.get(session.officerId);
+    if (!officer || officer.disabledAt !== null || this.lockedFor(officer) > 0) return null;
+    const tenant = this.deps.tenants.get(officer.tenantId);
+    if (!tenant) return null;
+    return { officer, tenant, scopes: ROLE_SCOPES[officer.role], session };
+  }
+
+  /** The same as `resume`, for a session already resumed in this request (by its id). */
+  current(sessionId: string): SignedInOfficer | null {
+    const session = this.deps.sessions.get(sessionId);
+    if (!session || !this.deps.sessions.isLive(session)) return null;
+    const officer = this.deps.officers.get(session.officerId);
+    const tenant = officer ? this.deps.tenants.get(officer.tenantId) : null;
+    if (!officer || !tenant || officer.disabledAt !== null) return null;
+    return { officer, tenant, scopes: ROLE_SCOPES[officer.role], session };
+  }
+
+  logout(sessionId: string): void {
+    this.deps.sessions.revoke(sessionId, 'logout');
+  }
+
+  /** When the session ends if left alone (idle or absolute, whichever is first). */
+  endsAt(session: Session): Date {
+    return this.deps.sessions.endsAt(session);
+  }
+}
