@@ -1,12 +1,19 @@
 /**
- * `npm run bench`: signs the same fixtures with our engine (HSM key officer1), @signpdf/signpdf and
+ * `npm run bench`: runs every suite in turn, each printing ratios against baselines measured in the same run.
+ *   signing  (this file) PAdES signing against the floor, @signpdf and @libpdf
+ *   auth     (bench/auth.ts) authentication + audit overhead per request
+ *   certify  (bench/certify.ts) certified copies vs sign-only; public lookups on a 1 M-record register
+ *   pages    (bench/pages.ts) the public verification page vs a constant route; bytes per page
+ *
+ * The signing suite signs the same fixtures with our engine (HSM key officer1), @signpdf/signpdf and
  * @libpdf/core (software RSA-2048 key with the same chain), measures a bare C_Sign loop on the same
  * token and each fixture's floor (read + SHA-256 + write + one HSM signature), each measurement in
  * its own child process, and prints one table per fixture plus the targets of the issue.
  *
- *   npm run bench -- [--quick] [--only <fixture>]
- *     --quick            skip the ~200 MB fixture, shorter time budget per measurement
+ *   npm run bench -- [--quick] [--only <fixture>] [--suite signing,auth,certify,pages]
+ *     --quick            skip the ~200 MB fixture, shorter time budget per measurement (passed to every suite)
  *     --only <fixture>   e.g. text-1p (both xref variants) or text-1p-xrefstm.pdf (that file only)
+ *     --suite <list>     run only these suites (default: all)
  *
  * Talks to nothing but local files and the local token. Results also go to bench/out/results.json.
  */
@@ -27,20 +34,32 @@ const BIG_FILE = 50 * 2 ** 20;
 const SIGNING_ENGINES: EngineId[] = ['chungthuc', 'signpdf', 'libpdf'];
 const execFileP = promisify(execFile);
 
+const SUITES = ['signing', 'auth', 'certify', 'pages'] as const;
+type Suite = (typeof SUITES)[number];
+
 interface Options {
   quick: boolean;
   only: string | undefined;
+  suites: Suite[];
+}
+
+function parseSuites(list: string): Suite[] {
+  const names = list.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const n of names) if (!(SUITES as readonly string[]).includes(n)) throw new Error(`unknown suite ${n} (known: ${SUITES.join(', ')})`);
+  return names as Suite[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { quick: false, only: undefined };
+  const opts: Options = { quick: false, only: undefined, suites: [...SUITES] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
     else if (a === '--only') opts.only = argv[++i];
     else if (a?.startsWith('--only=')) opts.only = a.slice('--only='.length);
+    else if (a === '--suite') opts.suites = parseSuites(argv[++i] ?? '');
+    else if (a?.startsWith('--suite=')) opts.suites = parseSuites(a.slice('--suite='.length));
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--only <fixture>]\n');
+      process.stdout.write(`usage: npm run bench -- [--quick] [--only <fixture>] [--suite ${SUITES.join(',')}]\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -137,8 +156,32 @@ async function benchFixture(f: BenchFixture, opts: Options, p12: { p12Path: stri
   return fr;
 }
 
+/** Runs one of the other suites in its own process; resolves with its exit code. */
+function runSuite(suite: Exclude<Suite, 'signing'>, opts: Options): Promise<number> {
+  const script = path.join(path.dirname(WORKER), `${suite}.ts`);
+  process.stdout.write(`\n=== ${suite} (bench/${suite}.ts) ===\n`);
+  return new Promise((resolve) => {
+    const child = fork(script, opts.quick ? ['--quick'] : [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('error', () => resolve(1));
+  });
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.suites.includes('signing')) await benchSigning(opts);
+  const failed: string[] = [];
+  for (const suite of opts.suites) {
+    if (suite === 'signing') continue;
+    if ((await runSuite(suite, opts)) !== 0) failed.push(suite);
+  }
+  if (failed.length > 0) {
+    process.stderr.write(`[bench] failed suites: ${failed.join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function benchSigning(opts: Options): Promise<void> {
   const fixtures = await ensureBenchFixtures({ quick: opts.quick, only: opts.only });
   if (fixtures.length === 0) throw new Error(`no fixture matches --only ${opts.only}`);
   mkdirSync(BENCH_PATHS.workDir, { recursive: true });
