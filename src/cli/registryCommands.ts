@@ -10,6 +10,7 @@ import { AuditLog, CopyRepository, TenantRepository, openDatabase, type Tenant }
 import { certifyCopy } from '../services/certifyCopy.ts';
 import type { Command } from './command.ts';
 import { withTrustServices } from './signingContext.ts';
+import { BATCH_OPTIONS, certifyBatch } from './certifyBatch.ts';
 
 function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
   const config = loadConfig();
@@ -96,8 +97,10 @@ export const certify: Command = {
     'seal-key': [{ type: 'string' }, 'HSM key of the agency seal (default seal)'],
     'seal-image': [{ type: 'string' }, 'PNG/JPEG of the seal drawn in the seal box'],
     level: [{ type: 'string' }, 'B-LT (default) or B-LTA'],
+    ...BATCH_OPTIONS,
   },
   async run(values, positionals, io) {
+    if (values.batch !== undefined) return certifyBatch(values, io, certify.run);
     const out = str(values.output);
     if (positionals.length === 0 || !out) {
       io.err('chungthuc certify: give the scan file(s) and -o OUT.pdf\n');

@@ -1,0 +1,123 @@
+/**
+ * `chungthuc certify --batch`: three rows through the real CLI process (real HSM token, OCSP, SQLite),
+ * the middle one failing; the batch goes on, reports it, and the register holds only the two copies.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certifyBatch, parseCsv, readManifest } from '../../src/cli/certifyBatch.ts';
+import { DEV_PATHS } from '../support/hsm.ts';
+import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
+import { fixturePdf } from '../stamp/helpers.ts';
+
+const run = promisify(execFile);
+let world: PkiWorld;
+let env: NodeJS.ProcessEnv;
+const cli = (args: string[]) =>
+  run(process.execPath, ['bin/chungthuc.mjs', ...args], { cwd: DEV_PATHS.root, env, encoding: 'utf8' }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+
+beforeAll(async () => {
+  world = await startPkiWorld('batch');
+  env = { ...process.env, DATA_DIR: world.svc.dataDir, PUBLIC_BASE_URL: world.svc.url, LOG_LEVEL: 'silent' };
+  const r = await cli(['tenant', 'create', '--code', 'TH', '--name', 'UBND phường Hạc Thành']);
+  expect(r.code).toBe(0);
+}, 60_000);
+afterAll(async () => {
+  await world?.stop();
+});
+
+describe('chungthuc certify --batch', () => {
+  it('certifies the good rows, reports the failing one, leaves no record of it, and prints a summary', async () => {
+    const tmp = world.tmp;
+    writeFileSync(path.join(tmp, 'one.pdf'), await fixturePdf([{ size: [595.2, 841.92], label: 'Giay khai sinh' }]));
+    execFileSync('pdftoppm', ['-jpeg', '-r', '100', '-singlefile', path.join(tmp, 'one.pdf'), path.join(tmp, 'three')]);
+    writeFileSync(path.join(tmp, 'broken.png'), 'not an image at all');
+    writeFileSync(
+      path.join(tmp, 'batch.csv'),
+      [
+        'files,document-type,issuer,requester,original-pages,case-code,output',
+        'one.pdf,Giấy khai sinh,"UBND xã Tân Phú, huyện Đông Sơn",Lê Văn Nam,1,H01-0001,khai-sinh.pdf',
+        'broken.png,Bằng tốt nghiệp,Trường THPT Lam Sơn,Trần Thị Mai,2,H01-0002,',
+        '"three.jpg",Sổ hộ khẩu,Công an phường,"Nguyễn Văn ""Tí""",1,H01-0003,',
+        '',
+      ].join('\r\n'),
+    );
+    const out = path.join(tmp, 'out');
+    const r = await cli(['certify', '--batch', path.join(tmp, 'batch.csv'), '--out-dir', out, '--tenant', 'TH', '--certifier-title', 'Phó Chủ tịch']);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('[1/3] one.pdf …');
+    expect(lines.find((l) => l.startsWith('[1/3] ok row 1:'))).toContain('khai-sinh.pdf: số chứng thực 1, quyển số');
+    expect(lines.find((l) => l.startsWith('[2/3] '))).toBe('[2/3] broken.png …');
+    expect(lines.find((l) => l.startsWith('[2/3] FAILED row 2:'))).toContain('[scan-unsupported-type]');
+    expect(lines.find((l) => l.startsWith('[3/3] ok row 3:'))).toContain('03-three.pdf: số chứng thực 2,');
+    expect(r.stdout).toMatch(/mã truy cập \(access code, shown once\): \S+/); // each row's access code is printed
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('certified 2 of 3; failed: row 2');
+
+    expect(existsSync(path.join(out, 'khai-sinh.pdf'))).toBe(true);
+    expect(existsSync(path.join(out, '03-three.pdf'))).toBe(true);
+    expect(existsSync(path.join(out, '02-broken.pdf'))).toBe(false);
+    const text = execFileSync('pdftotext', ['-enc', 'UTF-8', path.join(out, '03-three.pdf'), '-'], { encoding: 'utf8' });
+    expect(text).toContain('Số chứng thực: 2');
+
+    // The failing row left nothing in the register: numbers 1–2, no voided or reserved number.
+    const volumes = JSON.parse((await cli(['registry', 'volumes', '--tenant', 'TH', '--json'])).stdout) as { volumes: Array<Record<string, unknown>> };
+    expect(volumes.volumes).toHaveLength(1);
+    expect(volumes.volumes[0]).toMatchObject({ numbers: '1–2', certified: 2, voided: 0, reserved: 0 });
+    expect((await cli(['registry', 'verify'])).stdout).toContain('registry chain OK');
+  }, 180_000);
+
+  it('refuses a malformed manifest as a whole, before certifying anything', async () => {
+    const bad = path.join(world.tmp, 'bad.json');
+    writeFileSync(bad, JSON.stringify([{ files: ['one.pdf'], 'document-type': 'x', issuer: 'y', requester: 'z', 'original-pages': 1, colour: 'red' }]));
+    const r = await cli(['certify', '--batch', bad, '--out-dir', path.join(world.tmp, 'o2'), '--tenant', 'TH']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('manifest row 1');
+    expect(r.stderr).toContain('[batch-manifest-invalid]');
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('manifest reading', () => {
+  it('parses RFC 4180 CSV: quotes, doubled quotes, commas and line breaks in fields', () => {
+    expect(parseCsv('a,b\r\n"x, y","say ""hi""\nthere"\n\n')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"\nthere'],
+    ]);
+    expect(() => parseCsv('a,"b')).toThrow(/quoted/);
+  });
+
+  it('resolves files against the manifest and splits "|" lists; JSON rows take numbers', () => {
+    const dir = world.tmp;
+    const file = path.join(dir, 'm.json');
+    writeFileSync(file, JSON.stringify([{ files: 'p1.jpg|p2.jpg', 'original-pages': 2, requester: 'A' }, { files: ['/abs/x.pdf'] }]));
+    expect(readManifest(file)).toEqual([
+      { files: [path.join(dir, 'p1.jpg'), path.join(dir, 'p2.jpg')], values: { 'original-pages': '2', requester: 'A' } },
+      { files: ['/abs/x.pdf'], values: {} },
+    ]);
+  });
+
+  it('on a terminal rewrites one progress line with \\r (rows run by a stand-in for the certify command)', async () => {
+    const file = path.join(world.tmp, 'tty.json');
+    writeFileSync(file, JSON.stringify([{ files: ['a.pdf'] }, { files: ['b.pdf'] }]));
+    const printed: string[] = [];
+    const code = await certifyBatch(
+      { batch: file, 'out-dir': world.tmp },
+      { out: (t) => printed.push(t), err: (t) => printed.push(t) },
+      async (_values, files, io) => {
+        io.out(`did ${path.basename(files[0]!)}\n`);
+        return 0;
+      },
+      true,
+    );
+    expect(code).toBe(0);
+    expect(printed.join('')).toBe(
+      '\r\x1b[2K[1/2] a.pdf …\r\x1b[2K[1/2] ok row 1: did a.pdf\n\r\x1b[2K[2/2] b.pdf …\r\x1b[2K[2/2] ok row 2: did b.pdf\n\ncertified 2 of 2\n',
+    );
+  });
+});
