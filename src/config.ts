@@ -58,6 +58,7 @@ const schema = z.object({
   IDEMPOTENCY_TTL_HOURS: int(24, 1, 24 * 30),
   METRICS_PORT: int(9464, 0, 65535),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  DEMO: z.enum(['on', 'off']).optional(),
   SESSION_IDLE_MINUTES: int(30, 1, 24 * 60),
   SESSION_MAX_HOURS: int(12, 1, 24 * 7),
   LOGIN_MAX_FAILURES: int(5, 1, 1000),
@@ -125,6 +126,11 @@ export interface Config {
   sessions: { idleMs: number; absoluteMs: number; maxFailures: number; lockMs: number };
   /** Prometheus /metrics on its own listener; port 0 disables it. */
   metrics: { port: number; host: string };
+  /**
+   * `npm start` seeds the demo office (tenant DEMO, three accounts, printed once). DEMO defaults to on
+   * only with the dev PKI (CERTS_DIR unset or `certs`); DEMO=on with any other PKI is refused.
+   */
+  demo: boolean;
 }
 
 function abs(p: string): string {
@@ -155,6 +161,12 @@ function parseTrustProxy(value: string): string[] {
     }
   }
   return items;
+}
+
+/** The demo office exists only next to the dev PKI: never where real certificates sign. */
+function demoSetting(value: 'on' | 'off' | undefined, devPki: boolean): boolean {
+  if (value === 'on' && !devPki) throw new ConfigError('invalid configuration: DEMO=on needs the dev PKI (CERTS_DIR unset or "certs")');
+  return (value ?? (devPki ? 'on' : 'off')) === 'on';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -209,5 +221,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockMs: e.LOGIN_LOCK_MINUTES * 60_000,
     },
     metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    demo: demoSetting(e.DEMO, e.CERTS_DIR === 'certs'),
   };
 }

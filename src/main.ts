@@ -30,6 +30,7 @@ import {
   type OpenedDatabase,
   type Sqlite,
 } from './registry/index.ts';
+import { demoBannerLines, seedDemoTenant } from './services/demoTenant.ts';
 import { OfficerSessions } from './services/officerSessions.ts';
 import type { SigningDeps } from './services/signDocument.ts';
 import { lazyLocalTimestampSource, revocationProvider } from './services/trustServices.ts';
@@ -297,6 +298,8 @@ export async function runFromCommandLine(): Promise<void> {
   const dev = config.devPkiServices === 'auto' ? await startDevPkiServices(config.certsDir, logger) : undefined;
   const service = await startService(config, logger);
   const base = config.publicBaseUrl ?? service.url;
+  // Development only (Config.demo): the demo office; its passwords go to stdout once, never to the log.
+  const demo = config.demo ? demoBannerLines(await seedDemoTenant(service.db.db), base) : [];
   process.stdout.write(
     [
       '',
@@ -309,6 +312,7 @@ export async function runFromCommandLine(): Promise<void> {
       `       '${base}/api/v1/signatures?key=officer1&level=B-LT&reason=Th%E1%BB%AD' -o signed.pdf`,
       `  npx chungthuc verify signed.pdf`,
       `  npx chungthuc --help`,
+      ...demo,
       '',
     ].join('\n') + '\n',
   );

@@ -4,7 +4,7 @@
  * (B-LT, OCSP/CRL from the dev responders) so the untouched file is TOTAL-PASSED; the modified one
  * gets a page appended in an incremental update after the signatures.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +12,8 @@ import { IncrementalUpdate, PdfDict, PdfDocument, PdfRef, PdfStream, name } from
 import { cli } from '../http/access/helpers.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
 import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
+import { dropFile, SCREENSHOTS } from './consoleSupport.ts';
 import { axeViolations, launchBrowser, seriousOrWorse } from './support.ts';
-
-export const SCREENSHOTS = path.join(DEV_PATHS.root, 'test-artifacts', 'screenshots');
 
 let world: PkiWorld;
 let browser: Browser;
@@ -24,7 +23,7 @@ let modified: string;
 const requested: string[] = [];
 
 /** A page appended after the signatures (ISO 32000-1 §7.5.6 incremental update): a change no signature allows. */
-export function appendPage(file: string, out: string): void {
+function appendPage(file: string, out: string): void {
   const bytes = new Uint8Array(readFileSync(file));
   const doc = PdfDocument.open(bytes);
   const u = new IncrementalUpdate(doc);
@@ -38,7 +37,6 @@ export function appendPage(file: string, out: string): void {
 }
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   // As in production: the API needs keys; this page does not.
   world = await startPkiWorld('report', { API_AUTH: 'required' });
   expect((await cli(world.svc, ['tenant', 'create', '--code', 'RP', '--name', 'UBND phường Thử'])).code).toBe(0);
@@ -98,15 +96,7 @@ describe('public report page', () => {
 
   it('a PDF modified after signing, dropped on the page: not valid, and the disallowed change is listed', async () => {
     await page.goto(`${world.svc.url}/report?lang=en`);
-    const dataTransfer = await page.evaluateHandle((b64) => {
-      const bin = atob(b64);
-      const arr = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([arr], 'ban-sao-sua.pdf', { type: 'application/pdf' }));
-      return dt;
-    }, readFileSync(modified).toString('base64'));
-    await Promise.all([page.waitForURL(`${world.svc.url}/report?lang=en`), page.dispatchEvent('#drop-zone', 'drop', { dataTransfer })]);
+    await Promise.all([page.waitForURL(`${world.svc.url}/report?lang=en`), dropFile(page, '#drop-zone', readFileSync(modified), 'ban-sao-sua.pdf')]);
     await page.waitForSelector('#verdict-h');
     expect(await page.getAttribute('#verdict-h', 'data-indication')).not.toBe('TOTAL-PASSED');
     expect(await page.textContent('main')).toContain('ban-sao-sua.pdf');

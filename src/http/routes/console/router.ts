@@ -79,9 +79,9 @@ function signedIn(ctx: Context & { state: AppState }): SignedIn | null {
   return p?.kind === 'officer' ? { username: p.username, role: p.role, scopes: p.scopes } : null;
 }
 
-/** Where an officer lands: the first section their role may use. */
+/** Where an officer lands: administration for admins, else the first section their role may use. */
 function home(who: SignedIn): Section {
-  return (['certify', 'today', 'admin'] as const).find((s) => who.scopes.includes(SECTION_SCOPE[s])) ?? 'search';
+  return (['admin', 'certify', 'today'] as const).find((s) => who.scopes.includes(SECTION_SCOPE[s])) ?? 'search';
 }
 
 export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
