@@ -1,0 +1,157 @@
+/** Officer accounts and sessions in the registry: scrypt hashes, lockout, session timeouts and revocation, on an injected clock. */
+import { describe, expect, it } from 'vitest';
+import {
+  IdempotencyRepository,
+  OfficerRepository,
+  SessionRepository,
+  TenantRepository,
+  hashPassword,
+  openDatabase,
+  verifyPassword,
+} from '../../src/registry/index.ts';
+import { OfficerSessions } from '../../src/services/officerSessions.ts';
+import { resolveClient, trustedProxies } from '../../src/http/access/trustProxy.ts';
+
+const MIN = 60_000;
+const timeouts = { idleMs: 30 * MIN, absoluteMs: 12 * 60 * MIN };
+
+function setup() {
+  let t = new Date('2026-03-01T08:00:00Z').getTime();
+  const clock = { now: () => new Date(t), advance: (ms: number) => (t += ms) };
+  const db = openDatabase(':memory:');
+  const tenants = new TenantRepository(db.db, clock.now);
+  const a = tenants.create({ code: 'A', name: 'UBND xã A' });
+  const b = tenants.create({ code: 'B', name: 'UBND xã B' });
+  tenants.allowSigningKey(a.id, 'officer1');
+  const officers = new OfficerRepository(db.db, clock.now);
+  const sessions = new SessionRepository(db.db, timeouts, clock.now);
+  const auth = new OfficerSessions({ officers, sessions, tenants, lockout: { maxFailures: 5, lockMs: 15 * MIN }, now: clock.now });
+  return { db, clock, a, b, officers, sessions, auth };
+}
+
+const client = { ip: '192.0.2.1', userAgent: 'test' };
+
+describe('passwords', () => {
+  it('are scrypt hashes with their parameters and a per-password salt, checked in constant time', async () => {
+    const h1 = await hashPassword('correct horse battery');
+    const h2 = await hashPassword('correct horse battery');
+    expect(h1).toMatch(/^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=$/);
+    expect(h1).not.toBe(h2);
+    expect(await verifyPassword('correct horse battery', h1)).toBe(true);
+    expect(await verifyPassword('correct horse batterY', h1)).toBe(false);
+    // The stored parameters are honoured (a cheaper old hash still verifies), a malformed one never matches.
+    expect(await verifyPassword('x'.repeat(12), await hashPassword('x'.repeat(12), { ln: 10, r: 8, p: 1 }))).toBe(true);
+    expect(await verifyPassword('anything', '$scrypt$ln=15,r=8,p=1$bad')).toBe(false);
+  });
+});
+
+describe('OfficerRepository', () => {
+  it('creates officers with case-insensitive unique usernames and only the tenant’s keys', async () => {
+    const { a, b, officers, db } = setup();
+    const o = await officers.create({ tenantId: a.id, username: 'NguyenVanA', displayName: 'Nguyễn Văn A', title: 'Phó Chủ tịch UBND xã', role: 'officer', signingKeyLabel: 'officer1', password: 'a-long-password', createdBy: 'test' });
+    expect(o).toMatchObject({ username: 'nguyenvana', signingKeyLabel: 'officer1', disabledAt: null });
+    expect(officers.getByUsername('NGUYENVANA')?.id).toBe(o.id);
+    await expect(officers.create({ tenantId: b.id, username: 'nguyenvanA', displayName: 'X', title: 'Y', role: 'officer', password: 'a-long-password', createdBy: 't' })).rejects.toThrow(/taken/);
+    await expect(officers.create({ tenantId: b.id, username: 'other', displayName: 'X', title: 'Y', role: 'officer', signingKeyLabel: 'officer1', password: 'a-long-password', createdBy: 't' })).rejects.toThrow(/not one of the tenant's keys/);
+    await expect(officers.create({ tenantId: a.id, username: 'short', displayName: 'X', title: 'Y', role: 'officer', password: 'short', createdBy: 't' })).rejects.toThrow(/at least 10/);
+    await expect(officers.create({ tenantId: a.id, username: 'a b', displayName: 'X', title: 'Y', role: 'officer', password: 'a-long-password', createdBy: 't' })).rejects.toThrow(/username/);
+    expect(() => officers.update(o.id, { signingKeyLabel: 'seal' })).toThrow(/not one of the tenant's keys/);
+    expect(officers.list(a.id).map((x) => x.id)).toEqual([o.id]);
+    expect(officers.list(b.id)).toEqual([]);
+    // The hash, never the password, is stored; rows are never deleted.
+    expect(JSON.stringify(db.db.prepare('SELECT * FROM officers').all())).not.toContain('a-long-password');
+    expect(() => db.db.prepare('DELETE FROM officers').run()).toThrow(/never deleted/);
+  });
+});
+
+describe('sign-in and sessions', () => {
+  async function withOfficer() {
+    const s = setup();
+    const o = await s.officers.create({ tenantId: s.a.id, username: 'cb1', displayName: 'Cán bộ 1', title: 'Công chức', role: 'supervisor', password: 'the-right-password', createdBy: 'test' });
+    return { ...s, o };
+  }
+
+  it('locks the account after 5 failures in a row for 15 minutes, in the database', async () => {
+    const { auth, officers, o, clock } = await withOfficer();
+    for (let i = 0; i < 4; i++) expect(await auth.passwordLogin('cb1', 'wrong-password', client)).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await auth.passwordLogin('cb1', 'wrong-password', client)).toMatchObject({ ok: false, reason: 'locked', retryAfterSeconds: 900 });
+    // Locked: even the right password is refused, and the state is a column, not process memory.
+    expect(await auth.passwordLogin('cb1', 'the-right-password', client)).toMatchObject({ ok: false, reason: 'locked' });
+    expect(officers.get(o.id)!.lockedUntil).toEqual(new Date(clock.now().getTime() + 15 * MIN));
+    clock.advance(15 * MIN);
+    const ok = await auth.passwordLogin('cb1', 'the-right-password', client);
+    expect(ok).toMatchObject({ ok: true, officer: { id: o.id } });
+    expect(officers.get(o.id)!.failedLogins).toBe(0);
+  });
+
+  it('answers an unknown user exactly as a wrong password', async () => {
+    const { auth } = await withOfficer();
+    expect(await auth.passwordLogin('nobody', 'the-right-password', client)).toEqual({ ok: false, reason: 'invalid', officer: null });
+  });
+
+  it('ends a session after 30 idle minutes, after 12 hours however busy, and at logout', async () => {
+    const { auth, clock, o } = await withOfficer();
+    const first = await auth.passwordLogin('cb1', 'the-right-password', client);
+    if (!first.ok) throw new Error('login failed');
+    expect(auth.resume(first.secret)).toMatchObject({ officer: { id: o.id }, scopes: ['certify', 'read-registry', 'validate', 'annul'] });
+    clock.advance(29 * MIN);
+    expect(auth.resume(first.secret)).not.toBeNull(); // slides the idle timeout
+    clock.advance(29 * MIN);
+    expect(auth.resume(first.secret)).not.toBeNull();
+    clock.advance(31 * MIN);
+    expect(auth.resume(first.secret)).toBeNull();
+    const busy = await auth.passwordLogin('cb1', 'the-right-password', client);
+    if (!busy.ok) throw new Error('login failed');
+    for (let i = 0; i < 12 * 3 - 1; i++) {
+      clock.advance(20 * MIN);
+      expect(auth.resume(busy.secret)).not.toBeNull();
+    }
+    clock.advance(20 * MIN);
+    expect(auth.resume(busy.secret)).toBeNull();
+    const third = await auth.passwordLogin('cb1', 'the-right-password', client);
+    if (!third.ok) throw new Error('login failed');
+    auth.logout(third.session.id);
+    expect(auth.resume(third.secret)).toBeNull();
+  });
+
+  it('stores only the SHA-256 of the cookie secret; a password change or disabling ends every session', async () => {
+    const { auth, officers, sessions, o, db } = await withOfficer();
+    const s1 = await auth.passwordLogin('cb1', 'the-right-password', client);
+    const s2 = await auth.passwordLogin('cb1', 'the-right-password', client);
+    if (!s1.ok || !s2.ok) throw new Error('login failed');
+    expect(JSON.stringify(db.db.prepare('SELECT * FROM officer_sessions').all())).not.toContain(s1.secret);
+    expect(sessions.listLive(o.id)).toHaveLength(2);
+    await officers.setPassword(o.id, 'a-new-password!');
+    expect(auth.resume(s1.secret)).toBeNull();
+    expect(auth.resume(s2.secret)).toBeNull();
+    const s3 = await auth.passwordLogin('cb1', 'a-new-password!', client);
+    if (!s3.ok) throw new Error('login failed');
+    officers.disable(o.id);
+    expect(auth.resume(s3.secret)).toBeNull();
+    expect(await auth.passwordLogin('cb1', 'a-new-password!', client)).toMatchObject({ ok: false, reason: 'invalid' });
+    officers.enable(o.id);
+    expect((await auth.passwordLogin('cb1', 'a-new-password!', client)).ok).toBe(true);
+  });
+
+  it('scopes Idempotency-Key values per officer', async () => {
+    const { db, officers, a, o } = await withOfficer();
+    const other = await officers.create({ tenantId: a.id, username: 'cb2', displayName: 'Cán bộ 2', title: 'Công chức', role: 'officer', password: 'the-right-password', createdBy: 'test' });
+    const repo = new IdempotencyRepository(db.db);
+    const r = { key: 'k1', apiKeyId: null, method: 'POST', path: '/x', requestHash: 'h', ttlMs: 60_000 };
+    expect(repo.reserve({ ...r, officerId: o.id }).reserved).toBe(true);
+    expect(repo.reserve({ ...r, officerId: other.id }).reserved).toBe(true);
+    expect(repo.reserve({ ...r, officerId: o.id }).reserved).toBe(false);
+  });
+});
+
+describe('trusted proxies', () => {
+  it('believes X-Forwarded-For only from a trusted peer, and takes the right-most untrusted hop', () => {
+    const trusted = trustedProxies(['loopback', '10.0.0.0/8']);
+    expect(resolveClient('::ffff:127.0.0.1', '203.0.113.9', trusted)).toBe('203.0.113.9');
+    // A client that writes its own header cannot choose its address: the proxy appended the real one.
+    expect(resolveClient('127.0.0.1', '198.51.100.1, 203.0.113.9, 10.1.2.3', trusted)).toBe('203.0.113.9');
+    expect(resolveClient('203.0.113.50', '198.51.100.1', trusted)).toBe('203.0.113.50');
+    expect(resolveClient('127.0.0.1', 'garbage', trusted)).toBe('127.0.0.1');
+    expect(resolveClient('::1', '2001:db8::5', trusted)).toBe('2001:db8::5');
+  });
+});
