@@ -24,6 +24,8 @@ import {
   IdempotencyRepository,
   OfficerRepository,
   SessionRepository,
+  RefusalRepository,
+  TenantSettingsRepository,
   openDatabase,
   registrySize,
   TenantRepository,
@@ -226,12 +228,41 @@ export async function startService(config: Config, logger: Logger = createLogger
     }
   }, 3600_000);
   purgeTimer.unref();
+  const copies = new CopyRepository(db.db);
+  // A certification that crashed or was abandoned leaves a reserved number: once expired it is voided,
+  // with its reason, so the register shows no unexplained gap (domain.md: no gaps, no reuse).
+  const sweepReservations = () => {
+    try {
+      const voided = copies.voidExpiredReservations();
+      if (voided.length > 0) logger.warn({ voided: voided.map((v) => ({ tenant: v.tenantId, year: v.year, number: v.number })) }, 'expired reservations voided');
+    } catch (err) {
+      logger.error({ err }, 'voiding expired reservations failed');
+    }
+  };
+  sweepReservations();
+  const sweepTimer = setInterval(sweepReservations, 60_000);
+  sweepTimer.unref();
+  let server: RunningServer | undefined;
   const app = createApp({
     logger,
     signing: trust.signing,
     validation: buildValidationDeps(config, trust.checker),
-    copies: new CopyRepository(db.db),
+    copies,
     tenants: new TenantRepository(db.db),
+    certifiedCopies: {
+      certify: {
+        signing: trust.signing,
+        copies,
+        storeDir: path.join(config.dataDir, 'copies'),
+        // Read at each certification: with PORT=0 the address is known only once listening.
+        get publicBaseUrl() {
+          return config.publicBaseUrl ?? server?.url ?? `http://${config.host}:${config.port}`;
+        },
+      },
+      settings: new TenantSettingsRepository(db.db),
+      refusals: new RefusalRepository(db.db),
+      officers: officerSessions.officers,
+    },
     getTsa: trust.getTsa,
     dataDir: config.dataDir,
     access: {
@@ -254,7 +285,6 @@ export async function startService(config: Config, logger: Logger = createLogger
       { name: 'database', check: () => db.ping() },
     ],
   });
-  let server: RunningServer;
   let metricsServer: MetricsServer | undefined;
   try {
     server = await listen(app, { port: config.port, host: config.host, requestTimeoutMs: config.limits.requestTimeoutMs });
@@ -266,6 +296,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     }
   } catch (err) {
     clearInterval(purgeTimer);
+    clearInterval(sweepTimer);
     await hsm.close();
     db.close();
     throw err;
@@ -281,8 +312,9 @@ export async function startService(config: Config, logger: Logger = createLogger
     close() {
       closing ??= (async () => {
         clearInterval(purgeTimer);
+        clearInterval(sweepTimer);
         await metricsServer?.close();
-        await server.close(config.shutdownTimeoutMs);
+        await server?.close(config.shutdownTimeoutMs);
         await hsm.close();
         db.close();
       })();

@@ -6,7 +6,8 @@ import { readFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { AuditLog, CopyRepository, TenantRepository, openDatabase, type Tenant } from '../registry/index.ts';
+import { AuditLog, CopyRepository, TenantRepository, TenantSettingsRepository, openDatabase, sealImageKind, type Tenant, type TenantSettingsChanges } from '../registry/index.ts';
+import { parseStampTemplate } from '../stamp/index.ts';
 import { certifyCopy } from '../services/certifyCopy.ts';
 import type { Command } from './command.ts';
 import { withTrustServices } from './signingContext.ts';
@@ -79,6 +80,83 @@ export const tenantAllowKey: Command = {
   },
 };
 
+export const tenantConfigure: Command = {
+  path: ['tenant', 'configure'],
+  summary: "set a tenant's certified-copy settings: seal key and image, default level, stamp template (no option: show them)",
+  usage: '--tenant CODE [--seal-key LABEL] [--seal-image F.png|F.jpg | --clear-seal-image] [--level B-LT|B-LTA] [--template F.json | --clear-template] [--json]',
+  options: {
+    tenant: [{ type: 'string' }, 'tenant code'],
+    'seal-key': [{ type: 'string' }, 'HSM label of the agency seal key (default seal); must be allowed with `tenant allow-key`'],
+    'seal-image': [{ type: 'string' }, 'PNG or JPEG of the seal, drawn in the seal signature box (at most 2 MB)'],
+    'clear-seal-image': [{ type: 'boolean' }, 'remove the seal image (the box then shows text)'],
+    level: [{ type: 'string' }, 'default PAdES level of certified copies: B-LT or B-LTA'],
+    template: [{ type: 'string' }, 'stamp template JSON (lines, footer, layout; see README)'],
+    'clear-template': [{ type: 'boolean' }, 'back to the built-in certification text'],
+    json: [{ type: 'boolean' }, 'print the settings as JSON'],
+  },
+  async run(values, _p, io) {
+    const changes: { -readonly [K in keyof TenantSettingsChanges]: TenantSettingsChanges[K] } = {};
+    const sealKey = str(values['seal-key']);
+    if (sealKey !== undefined) changes.sealKeyLabel = sealKey;
+    const image = str(values['seal-image']);
+    if (image !== undefined && values['clear-seal-image'] === true) throw new InputError('invalid-parameters', 'give --seal-image or --clear-seal-image, not both');
+    if (image !== undefined) {
+      const bytes = new Uint8Array(readFileSync(image));
+      const kind = sealImageKind(bytes);
+      if (!kind) throw new InputError('invalid-parameters', `${image} is not a PNG or JPEG image`);
+      changes.sealImage = { bytes, kind };
+    }
+    if (values['clear-seal-image'] === true) changes.sealImage = null;
+    const level = str(values.level);
+    if (level !== undefined) {
+      if (level !== 'B-LT' && level !== 'B-LTA') throw new InputError('invalid-parameters', '--level must be B-LT or B-LTA');
+      changes.defaultLevel = level;
+    }
+    const template = str(values.template);
+    if (template !== undefined && values['clear-template'] === true) throw new InputError('invalid-parameters', 'give --template or --clear-template, not both');
+    if (template !== undefined) {
+      const text = readFileSync(template, 'utf8');
+      parseStampTemplate(text); // refuses a template that misses a mandatory placeholder, before it is stored
+      changes.stampTemplate = text;
+    }
+    if (values['clear-template'] === true) changes.stampTemplate = null;
+    const settings = withDb((db) => {
+      const tenants = new TenantRepository(db.db);
+      const t = tenants.getByCode(required(values, 'tenant'));
+      if (!t) throw new InputError('tenant-not-found', `no tenant with code ${String(values.tenant)}`);
+      const repo = new TenantSettingsRepository(db.db);
+      if (Object.keys(changes).length === 0) return repo.get(t.id);
+      if (changes.sealKeyLabel !== undefined && !tenants.maySignWith(t.id, changes.sealKeyLabel)) {
+        throw new InputError('signing-key-not-allowed', `tenant ${t.code} may not sign with "${changes.sealKeyLabel}": run \`chungthuc tenant allow-key --tenant ${t.code} --key ${changes.sealKeyLabel}\` first`);
+      }
+      const user = process.env.USER ?? 'local';
+      const updated = repo.configure(t.id, changes, `cli:${user}`);
+      const details = Object.fromEntries(Object.keys(changes).map((k) => [k, k === 'sealImage' ? (changes.sealImage ? `${changes.sealImage.kind}, ${changes.sealImage.bytes.length} bytes` : null) : k === 'stampTemplate' ? changes.stampTemplate !== null : changes[k as keyof typeof changes]]));
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: user, tenantId: t.id, action: 'tenant.configure', object: `tenant:${t.code}`, outcome: 'success', details });
+      return updated;
+    });
+    const shown = {
+      sealKey: settings.sealKeyLabel,
+      sealImage: settings.sealImage ? `${settings.sealImage.kind}, ${settings.sealImage.bytes.length} bytes` : null,
+      defaultLevel: settings.defaultLevel,
+      stampTemplate: settings.stampTemplate === null ? null : (JSON.parse(settings.stampTemplate) as unknown),
+      updatedAt: settings.updatedAt?.toISOString() ?? null,
+      updatedBy: settings.updatedBy,
+    };
+    if (values.json === true) io.out(JSON.stringify(shown, null, 2) + '\n');
+    else {
+      io.out(
+        [
+          `tenant ${String(values.tenant)}: seal key ${shown.sealKey}, seal image ${shown.sealImage ?? 'none'}, default level ${shown.defaultLevel}`,
+          `  stamp template: ${shown.stampTemplate === null ? 'built-in' : 'custom'}`,
+          '',
+        ].join('\n'),
+      );
+    }
+    return 0;
+  },
+};
+
 export const certify: Command = {
   path: ['certify'],
   summary: 'certify an electronic copy from scans (PDF/JPEG/PNG/TIFF): stamp, QR, certifier + seal signatures, register entry',
@@ -94,9 +172,9 @@ export const certify: Command = {
     'case-code': [{ type: 'string' }, 'one-stop case code'],
     'certifier-key': [{ type: 'string' }, 'HSM key of the certifier (default officer1)'],
     'certifier-title': [{ type: 'string' }, 'e.g. "Phó Chủ tịch UBND xã"'],
-    'seal-key': [{ type: 'string' }, 'HSM key of the agency seal (default seal)'],
-    'seal-image': [{ type: 'string' }, 'PNG/JPEG of the seal drawn in the seal box'],
-    level: [{ type: 'string' }, 'B-LT (default) or B-LTA'],
+    'seal-key': [{ type: 'string' }, "HSM key of the agency seal (default: the tenant's, see `tenant configure`)"],
+    'seal-image': [{ type: 'string' }, "PNG/JPEG of the seal drawn in the seal box (default: the tenant's)"],
+    level: [{ type: 'string' }, "B-LT or B-LTA (default: the tenant's, B-LT)"],
     ...BATCH_OPTIONS,
   },
   async run(values, positionals, io) {
@@ -106,15 +184,18 @@ export const certify: Command = {
       io.err('chungthuc certify: give the scan file(s) and -o OUT.pdf\n');
       return 2;
     }
-    const level = str(values.level) ?? 'B-LT';
-    if (level !== 'B-LT' && level !== 'B-LTA') throw new InputError('invalid-parameters', '--level must be B-LT or B-LTA');
+    const levelOption = str(values.level);
+    if (levelOption !== undefined && levelOption !== 'B-LT' && levelOption !== 'B-LTA') throw new InputError('invalid-parameters', '--level must be B-LT or B-LTA');
     const config = loadConfig();
     const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
     try {
       const tenant: Tenant | null = new TenantRepository(db.db).getByCode(required(values, 'tenant'));
       if (!tenant) throw new InputError('tenant-not-found', `no tenant with code ${String(values.tenant)}`);
+      // The tenant's settings (`tenant configure`) apply unless an option overrides them.
+      const settings = new TenantSettingsRepository(db.db).get(tenant.id);
       const sealImage = str(values['seal-image']);
       const imageBytes = sealImage ? new Uint8Array(readFileSync(sealImage)) : undefined;
+      const level = levelOption ?? settings.defaultLevel;
       const r = await withTrustServices((trust) =>
         certifyCopy(
           {
@@ -133,8 +214,12 @@ export const certify: Command = {
             copies: positiveInt(values, 'copies', 1),
             caseCode: str(values['case-code']),
             certifier: { keyLabel: str(values['certifier-key']) ?? 'officer1', title: str(values['certifier-title']) ?? 'Người thực hiện chứng thực' },
-            seal: { keyLabel: str(values['seal-key']) ?? 'seal', image: imageBytes ? { bytes: imageBytes, kind: imageBytes[0] === 0x89 ? 'png' : 'jpeg' } : undefined },
+            seal: {
+              keyLabel: str(values['seal-key']) ?? settings.sealKeyLabel,
+              image: imageBytes ? { bytes: imageBytes, kind: imageBytes[0] === 0x89 ? 'png' : 'jpeg' } : (settings.sealImage ?? undefined),
+            },
             level,
+            template: settings.stampTemplate === null ? undefined : parseStampTemplate(settings.stampTemplate),
             actor: `cli:${process.env.USER ?? 'local'}`,
           },
         ),

@@ -10,6 +10,7 @@ import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';
 import { verificationRouter } from './routes/verification/router.ts';
 import { consoleRouter } from './routes/console/router.ts';
+import { copiesRouter, type CopiesRouteDeps } from './routes/copies/router.ts';
 import type { CopyRepository, TenantRepository } from '../registry/index.ts';
 import type { ValidationDeps } from '../services/validateDocument.ts';
 import type { ApiKeyRepository, AuditLog } from '../registry/index.ts';
@@ -55,6 +56,8 @@ export interface AppDeps {
   };
   metrics?: ServiceMetrics | undefined;
   openApi: Record<string, unknown>;
+  /** Certified copies over HTTP (routes/copies): certifying, register, refusals, tenant settings. */
+  certifiedCopies: Pick<CopiesRouteDeps, 'certify' | 'settings' | 'refusals' | 'officers' | 'limits'>;
 }
 
 /** A mounted route, as the routers' stacks hold it (compared with the OpenAPI document in tests). */
@@ -66,7 +69,7 @@ export interface MountedRoute {
 export type ChungthucApp = Koa<AppState> & { readonly routes: readonly MountedRoute[] };
 
 /** Routes that accept documents (PDFs, scans) get the upload limit instead of the JSON one. */
-const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/, /^\/v\/[^/]+\/validation$/, /^\/report$/];
+const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/, /^\/v\/[^/]+\/validation$/, /^\/report$/, /^\/api\/v1\/certified-copies(\/preview)?$/];
 
 export function createApp(deps: AppDeps): ChungthucApp {
   const app = new Koa<AppState>({ proxy: false });
@@ -101,6 +104,15 @@ export function createApp(deps: AppDeps): ChungthucApp {
       audit: deps.access.audit,
       throttle: deps.access.throttle,
       cookie: deps.access.cookie,
+    }),
+    copiesRouter({
+      ...deps.certifiedCopies,
+      tenants: deps.tenants,
+      dataDir: deps.dataDir,
+      uploadBytes: deps.limits.uploadBytes,
+      jsonBytes: deps.limits.jsonBytes,
+      idempotency: deps.access.idempotency,
+      validation: deps.validation,
     }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     // Before the verification router: its asset handler ends the chain for files it does not know.

@@ -273,6 +273,8 @@ export class CopyRepository {
     if (query.number !== undefined) (where.push('c.number = @number'), (params.number = positiveInt('number', query.number)));
     if (query.volumeId !== undefined) (where.push('c.volume_id = @volumeId'), (params.volumeId = query.volumeId));
     if (query.status !== undefined) (where.push('c.status = @status'), (params.status = query.status));
+    if (query.publicCode !== undefined) (where.push('c.public_code = @publicCode'), (params.publicCode = normalizePublicCode(query.publicCode) ?? ''));
+    if (query.caseCode !== undefined) (where.push('c.case_code = @caseCode'), (params.caseCode = query.caseCode));
     if (query.cursor !== undefined) {
       const m = /^(\d{4})\.(\d+)$/.exec(Buffer.from(query.cursor, 'base64url').toString('latin1'));
       if (!m) throw new RegistryError('registry-invalid-cursor', 'the cursor is not one this service returned', { status: 422 });

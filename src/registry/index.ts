@@ -25,3 +25,14 @@ export { OfficerRepository, normalizeUsername, type LockoutPolicy } from './Offi
 export { SessionRepository, sessionIdOf } from './SessionRepository.ts';
 export { hashPassword, verifyPassword, generatePassword, checkPasswordPolicy, DUMMY_PASSWORD_HASH, PASSWORD_MIN_LENGTH } from './passwords.ts';
 export type * from './officerTypes.ts';
+export {
+  TenantSettingsRepository,
+  DEFAULT_SEAL_KEY_LABEL,
+  MAX_SEAL_IMAGE_BYTES,
+  sealImageKind,
+  type CopyLevel,
+  type SealImage,
+  type TenantSettings,
+  type TenantSettingsChanges,
+} from './TenantSettingsRepository.ts';
+export { RefusalRepository, REFUSAL_GROUNDS, type NewRefusal, type Refusal, type RefusalGround, type RefusalQuery } from './RefusalRepository.ts';

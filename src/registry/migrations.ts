@@ -4,6 +4,7 @@
  */
 import { CERTIFIED_COPIES_SQL } from './schema/certifiedCopies.ts';
 import { ACCESS_SQL } from './schema/access.ts';
+import { COPIES_API_SQL } from './schema/copiesApi.ts';
 import { OFFICERS_SQL } from './schema/officers.ts';
 
 export interface Migration {
@@ -62,5 +63,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'officers and their sessions; idempotency keys scoped per officer too',
     sql: OFFICERS_SQL,
+  },
+  {
+    version: 7,
+    name: 'tenant settings for certified copies (seal, level, stamp template); refusals',
+    sql: COPIES_API_SQL,
   },
 ];

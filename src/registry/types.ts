@@ -195,6 +195,10 @@ export interface ListQuery {
   readonly number?: number;
   readonly volumeId?: string;
   readonly status?: CopyStatus;
+  /** The public code printed on the copy (normalised; an impossible code matches nothing). */
+  readonly publicCode?: string;
+  /** One-stop case code, exact match. */
+  readonly caseCode?: string;
   /** 1..500, default 50. */
   readonly limit?: number;
   /** `nextCursor` of the previous page. */

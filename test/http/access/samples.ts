@@ -11,6 +11,10 @@ import { readFileSync } from 'node:fs';
 import type { FixtureSet } from '../../../scripts/gen-fixtures.ts';
 import type { TestService } from '../../support/service.ts';
 import { createKey, type CreatedOfficer } from './helpers.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CopyRepository } from '../../../src/registry/index.ts';
+import { sampleCopy } from '../../registry/fixtures/sampleCopy.ts';
 
 export interface World {
   svc: TestService;
@@ -53,6 +57,17 @@ const form = (v: Record<string, string>) => ({ headers: { 'content-type': 'appli
 /** Tenant-scoped things of tenant A: another tenant's caller is told they do not exist. */
 const ownTenant = (ok: number) => (c: Caller) => (c.tenant === 'A' ? ok : 404);
 const officerOnly = (ok: number) => (c: Caller) => (c.kind === 'officer' ? ok : 401);
+/** A register entry of tenant A with a stored file (written by the repository: no signing needed here). */
+function tenantACopy(w: World): string {
+  const tenant = w.svc.db.db.prepare("SELECT id FROM tenants WHERE code = 'A'").get() as { id: string };
+  const entry = new CopyRepository(w.svc.db.db).issueCopy({ ...sampleCopy(tenant.id, Number.parseInt(w.uniq(), 36) % 100_000), certifiedAt: new Date() });
+  const file = path.join(w.svc.dataDir, 'copies', entry.fileKey);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, '%PDF-1.7\n');
+  return entry.id;
+}
+/** A multipart body without any scan: the copies routes answer 400 file-missing once access is granted. */
+const noScan = () => ({ headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x\r\nContent-Disposition: form-data; name="documentType"\r\n\r\nGiấy khai sinh\r\n--x--\r\n' });
 
 export const SAMPLES: Record<string, Sample> = {
   // Operations and documentation.
@@ -108,6 +123,19 @@ export const SAMPLES: Record<string, Sample> = {
       { request: () => ({ path: `/console/${section}` }), status: (c) => (c.kind !== 'officer' ? 303 : c.scopes.includes(scope) ? 200 : 403) },
     ]),
   ),
+  // Certified copies, refusals and the public lookup API (issue #7).
+  'copies.certify': { request: () => ({ path: '/api/v1/certified-copies', ...noScan() }), status: 400 },
+  'copies.preview': { request: () => ({ path: '/api/v1/certified-copies/preview', ...noScan() }), status: 400 },
+  'copies.list': { request: () => ({ path: '/api/v1/certified-copies?limit=1' }) },
+  'copies.get': { request: (w) => ({ path: `/api/v1/certified-copies/${tenantACopy(w)}` }), status: ownTenant(200) },
+  'copies.pdf': { request: (w) => ({ path: `/api/v1/certified-copies/${tenantACopy(w)}/pdf` }), status: ownTenant(200) },
+  'copies.annul': {
+    request: (w) => ({ path: `/api/v1/certified-copies/${tenantACopy(w)}/annul`, ...jsonBody({ decisionNumber: '5/QĐ-UBND', decisionDate: '2026-11-29', reason: 'Chứng thực sai' }) }),
+    status: ownTenant(200),
+  },
+  'refusals.create': { request: () => ({ path: '/api/v1/refusals', ...jsonBody({ ground: 'illegible', documentType: 'Giấy khai sinh' }) }), status: 201 },
+  'refusals.list': { request: () => ({ path: '/api/v1/refusals?limit=1' }) },
+  'copies.publicLookup': { request: () => ({ path: `/api/v1/public/copies/${UNKNOWN_CODE}` }), status: 404 },
   'report.form': { request: () => ({ path: '/report' }) },
   'report.create': { request: (w) => ({ path: '/report', headers: { 'content-type': 'application/pdf' }, body: pdf(w) }) },
 };
