@@ -3,7 +3,7 @@
  * validate with (zod 4 `z.toJSONSchema`, JSON Schema 2020-12 — the dialect of OpenAPI 3.1 §4.8.24).
  */
 import { z } from 'zod';
-import { API_SCOPES } from '../registry/index.ts';
+import { API_SCOPES, ROLE_SCOPES } from '../registry/index.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import { PROBLEM_CONTENT_TYPE } from './problem.ts';
 
@@ -61,11 +61,20 @@ function parameters(op: Operation): Json[] {
   return out.map((p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)));
 }
 
+/** An API key with the scope, or an officer session whose role grants it (OpenAPI §4.8.30: alternatives). */
+function security(op: Operation): Json[] {
+  if (op.access === 'public') return [];
+  if (op.access === 'authenticated') return [{ apiKey: [] }, { session: [] }];
+  const scope = op.access;
+  const byRole = Object.values(ROLE_SCOPES).some((s) => s.includes(scope));
+  return byRole ? [{ apiKey: [scope] }, { session: [scope] }] : [{ apiKey: [scope] }];
+}
+
 function operationObject(op: Operation): Json {
   const responses: Json = { ...op.responses };
   if (op.access !== 'public') {
-    responses['401'] = problem('unauthenticated: no, malformed, unknown or revoked API key (WWW-Authenticate: Bearer)');
-    responses['403'] = problem(`forbidden-scope (the key lacks "${op.access}") or forbidden-address (outside the key's CIDRs)`);
+    responses['401'] = problem('unauthenticated: no, malformed, unknown or revoked API key or session (WWW-Authenticate: Bearer)');
+    responses['403'] = problem(`forbidden-scope (the key or role lacks "${op.access}"), forbidden-address (outside the key's CIDRs) or csrf-failed (session without X-CSRF-Token)`);
     responses['429'] = problem('too-many-requests: too many failed authentications from this address (Retry-After)');
   }
   if (op.idempotent) {
@@ -80,7 +89,7 @@ function operationObject(op: Operation): Json {
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     'x-required-scope': op.access,
-    security: op.access === 'public' ? [] : [{ apiKey: [op.access] }],
+    security: security(op),
     ...(parameters(op).length ? { parameters: parameters(op) } : {}),
     ...(op.requestBody ? { requestBody: op.requestBody } : {}),
     responses,
@@ -97,15 +106,20 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       version: opts.version,
       summary: 'PAdES signing, validation and certified electronic copies',
       description:
-        'Authenticate with `Authorization: Bearer ck_<prefix>_<secret>` (an API key bound to a tenant, with scopes). ' +
-        `Scopes: ${API_SCOPES.join(', ')}. Errors are RFC 9457 problem documents with a stable \`code\`.`,
+        'Systems authenticate with `Authorization: Bearer ck_<prefix>_<secret>` (an API key bound to a tenant, with scopes); ' +
+        'officers with the `ct_session` cookie from `POST /api/v1/session`, sending `X-CSRF-Token` on every unsafe method. ' +
+        `Scopes: ${API_SCOPES.join(', ')}. Roles grant: ${Object.entries(ROLE_SCOPES).map(([r, s]) => `${r} → ${s.join(', ')}`).join('; ')}. ` +
+        'Errors are RFC 9457 problem documents with a stable `code`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
     paths,
     components: {
       schemas: { Problem: jsonSchema(problemSchema) },
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ck_<prefix>_<secret>', description: 'API key created with `chungthuc apikey create`' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ck_<prefix>_<secret>', description: 'API key created with `chungthuc apikey create` or `POST /api/v1/api-keys`' },
+        session: { type: 'apiKey', in: 'cookie', name: 'ct_session', description: 'officer session from `POST /api/v1/session`; unsafe methods also need the `X-CSRF-Token` header' },
+      },
     },
   };
 }

@@ -44,7 +44,9 @@ describe('GET /openapi.json', () => {
     const doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as Doc;
     const sign = doc.paths['/api/v1/signatures']!.post!;
     expect(sign['x-required-scope']).toBe('sign');
+    // No role grants "sign": only API keys. Officers reach admin operations through their session.
     expect(sign.security).toEqual([{ apiKey: ['sign'] }]);
+    expect(doc.paths['/api/v1/officers']!.get!.security).toEqual([{ apiKey: ['admin'] }, { session: ['admin'] }]);
     // From signatureParamsSchema (zod) — the same schema the route validates with.
     expect(sign.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['key', 'level', 'digestAlgorithm', 'rect', 'lockFields', 'Idempotency-Key']));
     expect(doc.paths['/api/v1/validations']!.post!['x-required-scope']).toBe('validate');
