@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import { InputError } from '../errors.ts';
 import { API_SCOPES, type ApiKey, type ApiScope, type NewApiKey } from './accessTypes.ts';
@@ -133,7 +133,7 @@ export class ApiKeyRepository {
   check(token: string): ApiKeyCheck {
     const m = TOKEN.exec(token);
     if (!m) return { ok: false, reason: 'malformed' };
-    const row = this.db.prepare('SELECT * FROM api_keys WHERE prefix = ?').get(m[1]) as ApiKeyRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM api_keys WHERE prefix = ?').get(m[1]) as ApiKeyRow | undefined;
     const presented = hashToken(token);
     const equal = timingSafeEqual(presented, row?.secret_hash ?? DUMMY_HASH);
     if (!row || !equal) return { ok: false, reason: 'unknown' };
@@ -146,7 +146,7 @@ export class ApiKeyRepository {
   touch(key: ApiKey): void {
     const now = this.now();
     if (key.lastUsedAt !== null && now.getTime() - key.lastUsedAt.getTime() < LAST_USED_RESOLUTION_MS) return;
-    this.db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), key.id);
+    prepared(this.db, 'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), key.id);
   }
 
   get(id: string): ApiKey | null {

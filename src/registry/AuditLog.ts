@@ -3,7 +3,7 @@
  * where, with what outcome. Append-only — the schema's triggers refuse UPDATE and DELETE.
  * One INSERT per entry, synchronous (better-sqlite3), so it never spans an await.
  */
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import type { AuditEntry, AuditQuery, AuditRecord } from './accessTypes.ts';
 import { text } from './validateEntry.ts';
 
@@ -44,24 +44,23 @@ export class AuditLog {
   ) {}
 
   append(entry: AuditEntry): number {
-    const res = this.db
-      .prepare(
-        `INSERT INTO audit_log (at, actor_kind, actor_id, tenant_id, action, object, outcome, status, ip, request_id, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        this.now().toISOString(),
-        entry.actorKind,
-        entry.actorId,
-        entry.tenantId,
-        text('action', entry.action, 100),
-        entry.object === null ? null : entry.object.slice(0, 500),
-        entry.outcome,
-        entry.status ?? null,
-        entry.ip ?? null,
-        entry.requestId ?? null,
-        entry.details === null || entry.details === undefined ? null : JSON.stringify(entry.details),
-      );
+    const res = prepared(
+      this.db,
+      `INSERT INTO audit_log (at, actor_kind, actor_id, tenant_id, action, object, outcome, status, ip, request_id, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      this.now().toISOString(),
+      entry.actorKind,
+      entry.actorId,
+      entry.tenantId,
+      text('action', entry.action, 100),
+      entry.object === null ? null : entry.object.slice(0, 500),
+      entry.outcome,
+      entry.status ?? null,
+      entry.ip ?? null,
+      entry.requestId ?? null,
+      entry.details === null || entry.details === undefined ? null : JSON.stringify(entry.details),
+    );
     return Number(res.lastInsertRowid);
   }
 

@@ -11,6 +11,21 @@ import { MIGRATIONS, type Migration } from './migrations.ts';
 
 export type Sqlite = BetterSqlite3.Database;
 
+const STATEMENTS = new WeakMap<Sqlite, Map<string, BetterSqlite3.Statement>>();
+
+/**
+ * The statement for `sql`, prepared once per connection. For the per-request hot paths (key check,
+ * session resume, audit row): better-sqlite3's prepare costs more than these one-row queries. Only
+ * for fixed SQL run with get/all/run — never pluck/raw/iterate, which change or hold the statement.
+ */
+export function prepared(db: Sqlite, sql: string): BetterSqlite3.Statement {
+  let cache = STATEMENTS.get(db);
+  if (!cache) STATEMENTS.set(db, (cache = new Map()));
+  let stmt = cache.get(sql);
+  if (!stmt) cache.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
+
 export interface OpenedDatabase {
   readonly db: Sqlite;
   readonly file: string;

@@ -5,7 +5,7 @@
  * the same transaction: a stolen cookie dies with the old password.
  */
 import { randomUUID } from 'node:crypto';
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import { InputError } from '../errors.ts';
 import { OFFICER_ROLES, type OfficerRole } from './accessTypes.ts';
@@ -123,7 +123,7 @@ export class OfficerRepository {
   }
 
   private row(id: string): OfficerRow | undefined {
-    return this.db.prepare('SELECT * FROM officers WHERE id = ?').get(id) as OfficerRow | undefined;
+    return prepared(this.db, 'SELECT * FROM officers WHERE id = ?').get(id) as OfficerRow | undefined;
   }
 
   get(id: string): Officer | null {
@@ -133,7 +133,7 @@ export class OfficerRepository {
 
   /** The officer with this (case-insensitive) username, or null; never throws on a malformed one. */
   getByUsername(username: string): Officer | null {
-    const r = this.db.prepare('SELECT * FROM officers WHERE username = ?').get(username.trim().toLowerCase()) as OfficerRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM officers WHERE username = ?').get(username.trim().toLowerCase()) as OfficerRow | undefined;
     return r ? toOfficer(r) : null;
   }
 

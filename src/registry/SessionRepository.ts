@@ -9,7 +9,7 @@
  * callback later; it only records the method.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import type { AuthMethod, Session, SessionTimeouts } from './officerTypes.ts';
 
 interface SessionRow {
@@ -79,7 +79,7 @@ export class SessionRepository {
   }
 
   get(id: string): Session | null {
-    const r = this.db.prepare('SELECT * FROM officer_sessions WHERE id = ?').get(id) as SessionRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM officer_sessions WHERE id = ?').get(id) as SessionRow | undefined;
     return r ? toSession(r) : null;
   }
 
@@ -94,7 +94,7 @@ export class SessionRepository {
     if (!s || !this.isLive(s)) return null;
     const now = this.now();
     if (now.getTime() - s.lastSeenAt.getTime() >= TOUCH_RESOLUTION_MS) {
-      this.db.prepare('UPDATE officer_sessions SET last_seen_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), s.id);
+      prepared(this.db, 'UPDATE officer_sessions SET last_seen_at = ? WHERE id = ? AND revoked_at IS NULL').run(now.toISOString(), s.id);
       return { ...s, lastSeenAt: now };
     }
     return s;

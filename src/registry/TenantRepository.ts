@@ -4,7 +4,7 @@
  * suffix); accounts and keys are added by later migrations as extra tables/columns.
  */
 import { randomUUID } from 'node:crypto';
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import type { NewTenant, Tenant } from './types.ts';
 import { text } from './validateEntry.ts';
@@ -53,7 +53,7 @@ export class TenantRepository {
   }
 
   get(id: string): Tenant | null {
-    const r = this.db.prepare('SELECT * FROM tenants WHERE id = ?').get(id) as TenantRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM tenants WHERE id = ?').get(id) as TenantRow | undefined;
     return r ? toTenant(r) : null;
   }
 
@@ -84,6 +84,6 @@ export class TenantRepository {
   }
 
   maySignWith(tenantId: string, label: string): boolean {
-    return this.db.prepare('SELECT 1 FROM tenant_signing_keys WHERE tenant_id = ? AND key_label = ?').get(tenantId, label) !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM tenant_signing_keys WHERE tenant_id = ? AND key_label = ?').get(tenantId, label) !== undefined;
   }
 }
