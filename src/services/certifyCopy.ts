@@ -17,7 +17,7 @@ import { parseSignedData, parseTimeStampToken } from '../cms/index.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../registry/index.ts';
-import { registerYear } from '../registry/index.ts';
+import { prepareAccessCode, registerYear } from '../registry/index.ts';
 import { checkStampTemplate, normalizeScan, stampCopy, type ScanFile, type ScanLimits, type StampTemplate } from '../stamp/index.ts';
 import { certificationFee, type FeeSchedule } from './fee.ts';
 import { signDocument, type SigningDeps } from './signDocument.ts';
@@ -81,6 +81,10 @@ function vietnamTime(at: Date): { date: string; iso: string } {
 
 export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): Promise<CertifiedCopy> {
   const now = input.now ?? new Date();
+  // The access code's scrypt (~45 ms) runs on the thread pool while the scan is normalised, instead
+  // of blocking the event loop inside reserveNumber.
+  const accessCode = prepareAccessCode();
+  accessCode.catch(() => {}); // awaited below; a failure there is the one reported
   const scan = await normalizeScan(input.files, deps.scanLimits);
   // A bad template is refused before a number is reserved (it would otherwise void one).
   if (input.template) checkStampTemplate(input.template);
@@ -88,7 +92,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const sealSigner = await deps.signing.getSigner(input.seal.keyLabel);
   const certifierName = input.certifier.name ?? (certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined) ?? input.certifier.keyLabel;
 
-  const reservation = deps.copies.reserveNumber(input.tenant.id, registerYear(now), deps.reservationTtlMs ?? 15 * 60_000, { at: now });
+  const reservation = deps.copies.reserveNumber(input.tenant.id, registerYear(now), deps.reservationTtlMs ?? 15 * 60_000, { at: now, accessCode: await accessCode });
   const year = registerYear(now);
   const dir = path.join(deps.storeDir, input.tenant.id, String(year));
   const finalPath = path.join(dir, `${reservation.publicCode}.pdf`);
