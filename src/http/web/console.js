@@ -398,7 +398,7 @@
             api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { password: pw }).then(function () { notice(t('saved')); }).catch(function (err) { showError(err.message); });
           });
           officers.appendChild(el('tr', { 'data-username': o.username }, [
-            el('td', { text: o.username }), el('td', { text: o.displayName }), el('td', { text: o.title }), el('td', { text: o.role }),
+            el('td', { text: o.username }), el('td', { text: o.displayName }), el('td', { text: o.title }), el('td', { text: t('role-' + o.role) }),
             el('td', { text: o.signingKeyLabel || '—' }), el('td', { text: disabled ? t('disabled') : t('active') }), el('td', null, [toggle, reset]),
           ]));
         });

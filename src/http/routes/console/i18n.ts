@@ -85,7 +85,7 @@ export interface ConsoleMessages {
   role: string;
   signingKey: string;
   initialPassword: string;
-  passwordHint: string;
+  passwordHint: (min: number) => string;
   createButton: string;
   keysHeading: string;
   newKey: string;
@@ -219,7 +219,7 @@ const vi: ConsoleMessages = {
   role: 'Vai trò',
   signingKey: 'Khóa ký (nhãn HSM)',
   initialPassword: 'Mật khẩu ban đầu',
-  passwordHint: 'Ít nhất 12 ký tự.',
+  passwordHint: (min) => `Ít nhất ${min} ký tự.`,
   createButton: 'Tạo',
   keysHeading: 'Khóa API',
   newKey: 'Tạo khóa API',
@@ -299,7 +299,7 @@ const vi: ConsoleMessages = {
     disable: 'Khóa',
     enable: 'Mở khóa',
     resetPassword: 'Đặt lại mật khẩu',
-    newPassword: 'Mật khẩu mới (ít nhất 12 ký tự)',
+    newPassword: 'Mật khẩu mới',
     revoke: 'Thu hồi',
     revoked: 'Đã thu hồi',
     active: 'Đang hoạt động',
@@ -311,6 +311,9 @@ const vi: ConsoleMessages = {
     'st-annulled': 'Đã hủy bỏ',
     'st-void': 'Vô hiệu',
     'st-reserved': 'Đã giữ số',
+    'role-officer': 'cán bộ',
+    'role-supervisor': 'lãnh đạo',
+    'role-admin': 'quản trị',
   },
 };
 
@@ -396,7 +399,7 @@ const en: ConsoleMessages = {
   role: 'Role',
   signingKey: 'Signing key (HSM label)',
   initialPassword: 'Initial password',
-  passwordHint: 'At least 12 characters.',
+  passwordHint: (min) => `At least ${min} characters.`,
   createButton: 'Create',
   keysHeading: 'API keys',
   newKey: 'New API key',
@@ -476,7 +479,7 @@ const en: ConsoleMessages = {
     disable: 'Disable',
     enable: 'Enable',
     resetPassword: 'Reset password',
-    newPassword: 'New password (at least 12 characters)',
+    newPassword: 'New password',
     revoke: 'Revoke',
     revoked: 'Revoked',
     active: 'Active',
@@ -488,6 +491,9 @@ const en: ConsoleMessages = {
     'st-annulled': 'Annulled',
     'st-void': 'Void',
     'st-reserved': 'Reserved',
+    'role-officer': 'officer',
+    'role-supervisor': 'supervisor',
+    'role-admin': 'administrator',
   },
 };
 

@@ -3,7 +3,7 @@
  * the HTML: console.js asks the tenant-scoped JSON APIs for it with the session cookie, so each API
  * keeps deciding who sees what.
  */
-import { API_SCOPES, OFFICER_ROLES } from '../../../registry/index.ts';
+import { API_SCOPES, OFFICER_ROLES, PASSWORD_MIN_LENGTH } from '../../../registry/index.ts';
 import { CONSOLE_MESSAGES, REFUSAL_GROUNDS, type ConsoleMessages } from './i18n.ts';
 import { esc, field, layout, messageRegions, type Frame } from './layout.ts';
 
@@ -116,7 +116,7 @@ ${field('o-displayName', m.displayName, { required: true, requiredWord: m.requir
 ${field('o-title', m.title, { required: true, requiredWord: m.required, attrs: 'maxlength="200"' })}
 <div class="field"><label for="o-role">${esc(m.role)}</label><select id="o-role" name="o-role">${roles}</select></div>
 ${field('o-signingKeyLabel', m.signingKey, { optional: m.optional, attrs: 'maxlength="64"' })}
-${field('o-password', m.initialPassword, { type: 'password', required: true, requiredWord: m.required, hint: m.passwordHint, attrs: 'minlength="12" autocomplete="new-password"' })}
+${field('o-password', m.initialPassword, { type: 'password', required: true, requiredWord: m.required, hint: m.passwordHint(PASSWORD_MIN_LENGTH), attrs: `minlength="${PASSWORD_MIN_LENGTH}" autocomplete="new-password"` })}
 </div><button type="submit">${esc(m.createButton)}</button></form></details></section>
 <section aria-labelledby="keys-h"><h2 id="keys-h">${esc(m.keysHeading)}</h2>
 <div id="new-key" class="card warn-box" hidden tabindex="-1"></div>
