@@ -1,7 +1,8 @@
 /**
  * The officer console's server-rendered shells. The data (registers, accounts, keys) is never in
  * the HTML: console.js asks the tenant-scoped JSON APIs for it with the session cookie, so each API
- * keeps deciding who sees what.
+ * keeps deciding who sees what. Forms that carry passwords or personal data say method="post": should
+ * the script not run, the browser must not put them in a URL (logs, history) by a GET submission.
  */
 import { API_SCOPES, OFFICER_ROLES, PASSWORD_MIN_LENGTH } from '../../../registry/index.ts';
 import { CONSOLE_MESSAGES, REFUSAL_GROUNDS, type ConsoleMessages } from './i18n.ts';
@@ -14,7 +15,7 @@ const noScript = (m: ConsoleMessages) => `<noscript><p class="error">${esc(m.noS
 export function renderLoginPage(f: Omit<PageFrame, 'who'>, next: string): string {
   const m = CONSOLE_MESSAGES[f.lang];
   const body = `<h1>${esc(m.loginHeading)}</h1><p>${esc(m.loginLead)}</p>${noScript(m)}
-<form id="login-form" class="card narrow" data-next="${esc(next)}">
+<form id="login-form" class="card narrow" method="post" data-next="${esc(next)}">
 ${field('username', m.username, { required: true, attrs: 'autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64"' })}
 ${field('password', m.password, { type: 'password', required: true, attrs: 'autocomplete="current-password" maxlength="256"' })}
 ${messageRegions}
@@ -36,7 +37,7 @@ export function renderCertifyPage(f: PageFrame): string {
 <section class="card" aria-labelledby="preview-h"><h2 id="preview-h">${esc(m.previewHeading)}</h2><p>${esc(m.previewLead)}</p>
 <button type="button" id="preview-button" class="secondary">${esc(m.previewButton)}</button>
 <div id="preview" class="preview" aria-live="polite"></div></section>
-<form id="certify-form" class="card" aria-labelledby="meta-h"><h2 id="meta-h">${esc(m.metaHeading)}</h2>
+<form id="certify-form" class="card" method="post" aria-labelledby="meta-h"><h2 id="meta-h">${esc(m.metaHeading)}</h2>
 <div class="grid">
 ${field('documentType', m.documentType, { ...req, hint: m.documentTypeHint, attrs: 'list="document-types" maxlength="200"' })}<datalist id="document-types">${types}</datalist>
 ${field('originalIssuer', m.originalIssuer, { ...req, attrs: 'maxlength="200"' })}
@@ -52,7 +53,7 @@ ${field('notes', m.notes, { ...opt, type: 'textarea', attrs: 'maxlength="1000"' 
 <section id="result" class="card result" aria-labelledby="result-h" hidden tabindex="-1"><h2 id="result-h">${esc(m.resultHeading)}</h2>
 <p class="warn">${esc(m.accessOnce)}</p><dl class="fields" id="result-fields"></dl><p class="actions" id="result-actions"></p></section>
 <details class="card refuse"><summary>${esc(m.refuseHeading)}</summary><p>${esc(m.refuseLead)}</p>
-<form id="refuse-form">
+<form id="refuse-form" method="post">
 <div class="field"><label for="ground">${esc(m.ground)}</label><select id="ground" name="ground" required>${grounds}</select></div>
 ${field('reason', m.refuseReason, { type: 'textarea', attrs: 'maxlength="1000"' })}
 <button type="submit" class="danger">${esc(m.refuseButton)}</button></form></details>`;
@@ -79,7 +80,7 @@ export function renderSearchPage(f: PageFrame): string {
   const mayAnnul = f.who?.scopes.includes('annul') ?? false;
   const annul = mayAnnul
     ? `<section id="annul" class="card" aria-labelledby="annul-h" hidden tabindex="-1"><h2 id="annul-h">${esc(m.annulHeading)} <span id="annul-target"></span></h2><p>${esc(m.annulLead)}</p>
-<form id="annul-form">
+<form id="annul-form" method="post">
 ${field('decisionNumber', m.decisionNumber, { required: true, requiredWord: m.required, attrs: 'maxlength="64"' })}
 ${field('decisionDate', m.decisionDate, { type: 'date', required: true, requiredWord: m.required })}
 ${field('annulReason', m.annulReason, { type: 'textarea', attrs: 'required maxlength="1000"' })}
@@ -110,7 +111,7 @@ export function renderAdminPage(f: PageFrame): string {
 <section aria-labelledby="officers-h"><h2 id="officers-h">${esc(m.officersHeading)}</h2>
 <div class="table-wrap"><table id="officers-table"><thead><tr><th scope="col">${esc(m.username)}</th><th scope="col">${esc(m.displayName)}</th><th scope="col">${esc(m.title)}</th>
 <th scope="col">${esc(m.role)}</th><th scope="col">${esc(m.signingKey)}</th><th scope="col">${esc(m.status)}</th><th scope="col">${esc(m.col.actions)}</th></tr></thead><tbody></tbody></table></div>
-<details class="card"><summary>${esc(m.newOfficer)}</summary><form id="officer-form"><div class="grid">
+<details class="card"><summary>${esc(m.newOfficer)}</summary><form id="officer-form" method="post"><div class="grid">
 ${field('o-username', m.username, { required: true, requiredWord: m.required, attrs: 'pattern="[a-z0-9._\\-]{3,64}" autocomplete="off" autocapitalize="none"' })}
 ${field('o-displayName', m.displayName, { required: true, requiredWord: m.required, attrs: 'maxlength="200"' })}
 ${field('o-title', m.title, { required: true, requiredWord: m.required, attrs: 'maxlength="200"' })}
@@ -122,7 +123,7 @@ ${field('o-password', m.initialPassword, { type: 'password', required: true, req
 <div id="new-key" class="card warn-box" hidden tabindex="-1"></div>
 <div class="table-wrap"><table id="keys-table"><thead><tr><th scope="col">${esc(m.keyName)}</th><th scope="col">prefix</th><th scope="col">${esc(m.scopes)}</th>
 <th scope="col">${esc(m.status)}</th><th scope="col">${esc(m.col.actions)}</th></tr></thead><tbody></tbody></table></div>
-<details class="card"><summary>${esc(m.newKey)}</summary><form id="key-form">
+<details class="card"><summary>${esc(m.newKey)}</summary><form id="key-form" method="post">
 ${field('k-name', m.keyName, { required: true, requiredWord: m.required, attrs: 'maxlength="100"' })}
 <fieldset><legend>${esc(m.scopes)}</legend>${scopes}</fieldset>
 ${field('k-cidrs', m.cidrs, { hint: m.cidrsHint, optional: m.optional, attrs: 'maxlength="500"' })}
