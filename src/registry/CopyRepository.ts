@@ -18,7 +18,7 @@
  *   reservations of crashed or abandoned requests.
  */
 import { randomUUID } from 'node:crypto';
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import { accessCodeMatches, newPublicCode, normalizePublicCode, prepareAccessCodeSync, type PreparedAccessCode } from './codes.ts';
 import { DETAIL_COLUMNS, SELECT_COPY, detailParams, toEntry, toPublicView, type CopyRow } from './copyRows.ts';
@@ -224,7 +224,8 @@ export class CopyRepository {
   findByPublicCode(code: string): PublicCopyView | null {
     const c = normalizePublicCode(code);
     if (c === null) return null;
-    const row = this.db.prepare(`${SELECT_COPY} WHERE c.public_code = ?`).get(c) as CopyRow | undefined;
+    // Every public page view runs this: prepared once (Database.prepared).
+    const row = prepared(this.db, `${SELECT_COPY} WHERE c.public_code = ?`).get(c) as CopyRow | undefined;
     return row ? toPublicView(row) : null;
   }
 
@@ -234,7 +235,7 @@ export class CopyRepository {
    */
   getByPublicCode(code: string): CopyRecord | null {
     const c = normalizePublicCode(code);
-    const row = c === null ? undefined : (this.db.prepare(`${SELECT_COPY} WHERE c.public_code = ?`).get(c) as CopyRow | undefined);
+    const row = c === null ? undefined : (prepared(this.db, `${SELECT_COPY} WHERE c.public_code = ?`).get(c) as CopyRow | undefined);
     if (!row || (row.status !== 'valid' && row.status !== 'annulled')) return null;
     return toEntry(row) as CopyRecord;
   }
