@@ -243,6 +243,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   const sweepTimer = setInterval(sweepReservations, 60_000);
   sweepTimer.unref();
   let server: RunningServer | undefined;
+  const audit = new AuditLog(db.db, undefined, { onError: (err, lost) => logger.error({ err, lost }, 'audit batch write failed: page-view rows lost') });
   const app = createApp({
     logger,
     signing: trust.signing,
@@ -269,7 +270,7 @@ export async function startService(config: Config, logger: Logger = createLogger
       mode: config.api.auth,
       apiKeys: new ApiKeyRepository(db.db),
       throttle: new FailureThrottle({ burst: config.api.failureBurst, perMinute: config.api.failuresPerMinute }),
-      audit: new AuditLog(db.db),
+      audit,
       idempotency,
       officers: officerSessions.officers,
       sessions: officerSessions.sessions,
@@ -316,6 +317,7 @@ export async function startService(config: Config, logger: Logger = createLogger
         await metricsServer?.close();
         await server?.close(config.shutdownTimeoutMs);
         await hsm.close();
+        audit.flush();
         db.close();
       })();
       return closing;

@@ -2,6 +2,12 @@
  * The audit log: who (API key, officer, public, CLI user) did what to which object, when, from
  * where, with what outcome. Append-only — the schema's triggers refuse UPDATE and DELETE.
  * One INSERT per entry, synchronous (better-sqlite3), so it never spans an await.
+ *
+ * `appendDeferred` is for the hot, low-stakes rows — anonymous page views of the public verification
+ * pages: they are queued and written together in one transaction at most `deferMs` later (or when
+ * `deferMax` are waiting, or on `flush()` / `list()`), so a page view does not pay for its own WAL
+ * commit. A crash can lose at most that window of page-view rows; every authenticated, denied or
+ * writing request is still recorded synchronously with `append`.
  */
 import { prepared, type Sqlite } from './Database.ts';
 import type { AuditEntry, AuditQuery, AuditRecord } from './accessTypes.ts';
@@ -37,19 +43,71 @@ const toRecord = (r: AuditRow): AuditRecord => ({
   details: r.details === null ? null : (JSON.parse(r.details) as Record<string, unknown>),
 });
 
+export interface DeferOptions {
+  /** Longest a deferred row waits (ms). */
+  deferMs?: number;
+  /** Rows that trigger a write at once. */
+  deferMax?: number;
+  /** Called when a deferred batch cannot be written (the rows are dropped, loudly). */
+  onError?: (err: unknown, lost: number) => void;
+}
+
+type Pending = { at: Date; entry: AuditEntry };
+
 export class AuditLog {
+  private pending: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly deferMs: number;
+  private readonly deferMax: number;
+  private readonly onError: (err: unknown, lost: number) => void;
+
   constructor(
     private readonly db: Sqlite,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: DeferOptions = {},
+  ) {
+    this.deferMs = options.deferMs ?? 100;
+    this.deferMax = options.deferMax ?? 256;
+    this.onError = options.onError ?? ((err) => { throw err; });
+  }
 
   append(entry: AuditEntry): number {
+    return this.insert(this.now(), entry);
+  }
+
+  /** Queues a row (see the header): written within `deferMs`, in one transaction with its neighbours. */
+  appendDeferred(entry: AuditEntry): void {
+    this.pending.push({ at: this.now(), entry });
+    if (this.pending.length >= this.deferMax) this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.deferMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes the queued rows now (also called by `list` and before the database closes). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.db.transaction(() => {
+        for (const p of batch) this.insert(p.at, p.entry);
+      })();
+    } catch (err) {
+      this.onError(err, batch.length);
+    }
+  }
+
+  private insert(at: Date, entry: AuditEntry): number {
     const res = prepared(
       this.db,
       `INSERT INTO audit_log (at, actor_kind, actor_id, tenant_id, action, object, outcome, status, ip, request_id, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
-      this.now().toISOString(),
+      at.toISOString(),
       entry.actorKind,
       entry.actorId,
       entry.tenantId,
@@ -66,6 +124,7 @@ export class AuditLog {
 
   /** Oldest first from `since` (inclusive) and after the row `afterId` (paging); at most `limit` rows (default 1000). */
   list(q: AuditQuery = {}): AuditRecord[] {
+    this.flush();
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.since) {

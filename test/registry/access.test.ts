@@ -70,6 +70,35 @@ describe('AuditLog', () => {
     expect(() => db.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
     expect(() => db.db.prepare("INSERT INTO audit_log (at, actor_kind, action, outcome) VALUES ('x', 'robot', 'a', 'success')").run()).toThrow(/CHECK/);
   });
+
+  it('writes deferred page-view rows in one batch: within the window, at deferMax, or when listed — each with its own time', async () => {
+    let t = new Date('2026-03-01T00:00:00Z');
+    const { db } = setup();
+    const count = () => (db.db.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+    const log = new AuditLog(db.db, () => t, { deferMs: 20, deferMax: 3 });
+    const view = { actorKind: 'public', actorId: null, tenantId: null, action: 'verification.lookup', object: null, outcome: 'success' } as const;
+    log.appendDeferred(view);
+    t = new Date('2026-03-01T00:00:01Z');
+    log.appendDeferred(view);
+    expect(count()).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(count()).toBe(2);
+    expect(log.list().map((r) => r.at.toISOString())).toEqual(['2026-03-01T00:00:00.000Z', '2026-03-01T00:00:01.000Z']);
+    for (let i = 0; i < 3; i++) log.appendDeferred(view);
+    expect(count()).toBe(5);
+    log.appendDeferred(view);
+    expect(log.list()).toHaveLength(6);
+  });
+
+  it('reports a deferred batch it could not write instead of losing it silently', () => {
+    const { db } = setup();
+    const lost: number[] = [];
+    const log = new AuditLog(db.db, undefined, { onError: (_err, n) => lost.push(n) });
+    log.appendDeferred({ actorKind: 'public', actorId: null, tenantId: null, action: 'verification.lookup', object: null, outcome: 'success' });
+    db.close();
+    log.flush();
+    expect(lost).toEqual([1]);
+  });
 });
 
 describe('IdempotencyRepository', () => {

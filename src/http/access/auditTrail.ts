@@ -5,7 +5,7 @@
  * Runs outside the error edge so it sees the final status of every answer.
  */
 import type { Middleware } from 'koa';
-import type { AuditLog, AuditOutcome } from '../../registry/index.ts';
+import type { AuditEntry, AuditLog, AuditOutcome } from '../../registry/index.ts';
 import type { AppState } from '../middleware.ts';
 import { clientAddress } from './authenticate.ts';
 
@@ -36,7 +36,7 @@ export function auditTrail(log: AuditLog): Middleware<AppState> {
                   ? { kind: 'officer' as const, id: failure.officerId, tenantId: failure.tenantId ?? null }
                   : { kind: 'public' as const, id: null, tenantId: null };
         try {
-          log.append({
+          const row: AuditEntry = {
             actorKind: actor.kind,
             actorId: actor.id,
             tenantId: actor.tenantId,
@@ -53,7 +53,10 @@ export function auditTrail(log: AuditLog): Middleware<AppState> {
               ...(failure ? { authFailure: failure.reason, ...(failure.prefix ? { keyPrefix: failure.prefix } : {}) } : {}),
               ...ctx.state.audit?.details,
             },
-          });
+          };
+          // Anonymous page views (the QR lookups) are hot and low-stakes: written in batches.
+          if (actor.kind === 'public' && (ctx.method === 'GET' || ctx.method === 'HEAD')) log.appendDeferred(row);
+          else log.append(row);
         } catch (err) {
           // The answer is already decided; losing an audit row must be loud in the log, not hide the answer.
           ctx.state.log.error({ err }, 'audit write failed');

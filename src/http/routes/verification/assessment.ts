@@ -6,7 +6,9 @@
  * - status: issued and not annulled in the register (domain.md "Annulment");
  * - issuer: every signature chains to a configured trust anchor, with revocation and validity checked
  *   at the time proven by its timestamp (EN 319 102-1 §5.2.6, §5.6.2.1).
- * The signature validation is offline-first and cached per stored file, so a page view stays cheap.
+ * The signature validation is offline-first and cached per stored file, so a page view stays cheap;
+ * the file itself is looked at again (size, mtime) at most every `recheckMs`, so a replaced file shows
+ * within seconds without a stat on every page view.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -76,11 +78,14 @@ const ISSUER_SUBINDICATIONS = new Set(['NO_CERTIFICATE_CHAIN_FOUND', 'CHAIN_CONS
 export class CopyAssessor {
   /** Keyed by file path + size + mtime: a replaced file is looked at again. */
   private readonly cache = new Map<string, Promise<StoredFileFacts>>();
+  /** The facts of a file path, trusted without a stat until `until` (ms since the epoch). */
+  private readonly recent = new Map<string, { until: number; facts: Promise<StoredFileFacts> }>();
 
   constructor(
     private readonly dataDir: string,
     private readonly validation: ValidationDeps | undefined,
     private readonly maxEntries = 1000,
+    private readonly recheckMs = 5000,
   ) {}
 
   async assess(view: PublicCopyView, fileKey: string): Promise<CopyAssessment> {
@@ -104,7 +109,18 @@ export class CopyAssessor {
     return { status, integrity, issuer: issuerCheck(report), signatures };
   }
 
-  private async facts(file: string): Promise<StoredFileFacts> {
+  private facts(file: string): Promise<StoredFileFacts> {
+    const now = Date.now();
+    const hit = this.recent.get(file);
+    if (hit && hit.until > now) return hit.facts;
+    const facts = this.statFacts(file);
+    if (this.recent.size >= this.maxEntries) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(file, { until: now + this.recheckMs, facts });
+    facts.catch(() => this.recent.delete(file));
+    return facts;
+  }
+
+  private async statFacts(file: string): Promise<StoredFileFacts> {
     const st = await stat(file);
     const key = `${file}|${st.size}|${st.mtimeMs}`;
     let entry = this.cache.get(key);

@@ -1,0 +1,40 @@
+/** The public page's integrity check looks at the stored file again after `recheckMs`, not on every view. */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CopyAssessor } from '../../src/http/routes/verification/assessment.ts';
+import type { PublicCopyView } from '../../src/registry/index.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'assess-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bytes = Buffer.from('%PDF-1.7\nnot really signed\n');
+const view = { status: 'valid', pdfSha256: createHash('sha256').update(bytes).digest('hex') } as PublicCopyView;
+
+function store(name: string, content: Buffer): void {
+  mkdirSync(path.join(dir, 'copies', 'T'), { recursive: true });
+  writeFileSync(path.join(dir, 'copies', 'T', name), content);
+}
+
+describe('CopyAssessor', () => {
+  it('notices a replaced file once the recheck interval has passed', async () => {
+    store('a.pdf', bytes);
+    const assessor = new CopyAssessor(dir, undefined, 10, 0);
+    // Hash matches; with no validation configured the signatures are "not validated".
+    expect((await assessor.assess(view, 'T/a.pdf')).integrity).toEqual({ outcome: 'ERROR', reason: 'not-validated' });
+    store('a.pdf', Buffer.concat([bytes, Buffer.from('appended\n')]));
+    expect((await assessor.assess(view, 'T/a.pdf')).integrity).toEqual({ outcome: 'INVALID', reason: 'hash-differs' });
+  });
+
+  it('trusts what it saw within the interval, and reports a missing file and a key outside the store', async () => {
+    store('b.pdf', bytes);
+    const assessor = new CopyAssessor(dir, undefined, 10, 60_000);
+    expect((await assessor.assess(view, 'T/b.pdf')).integrity.reason).toBe('not-validated');
+    store('b.pdf', Buffer.from('tampered'));
+    expect((await assessor.assess(view, 'T/b.pdf')).integrity.reason).toBe('not-validated');
+    expect((await assessor.assess(view, 'T/none.pdf')).integrity).toEqual({ outcome: 'ERROR', reason: 'file-missing' });
+    expect((await assessor.assess(view, '../../etc/passwd')).integrity).toEqual({ outcome: 'ERROR', reason: 'file-missing' });
+  });
+});
