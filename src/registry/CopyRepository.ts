@@ -222,11 +222,17 @@ export class CopyRepository {
 
   /** The public page's view of a code: null for unknown codes and for numbers never issued. */
   findByPublicCode(code: string): PublicCopyView | null {
+    return this.findPublic(code)?.view ?? null;
+  }
+
+  /** The public view of a code, its normalised form and stored file (register file key), in one read: the QR page's hot path. */
+  findPublic(code: string): { view: PublicCopyView; publicCode: string; fileKey: string } | null {
     const c = normalizePublicCode(code);
     if (c === null) return null;
     // Every public page view runs this: prepared once (Database.prepared).
     const row = prepared(this.db, `${SELECT_COPY} WHERE c.public_code = ?`).get(c) as CopyRow | undefined;
-    return row ? toPublicView(row) : null;
+    const view = row ? toPublicView(row) : null;
+    return view && row?.file_key ? { view, publicCode: c, fileKey: row.file_key } : null;
   }
 
   /**

@@ -275,11 +275,11 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
       throw new HttpError('rate-limited', `too many lookups; retry in ${taken.retryAfterSeconds} s`, { status: 429, retryable: true, details: { retryAfterSeconds: taken.retryAfterSeconds } });
     }
     const code = ctx.params.code ?? '';
-    const view = copies.findByPublicCode(code);
-    const record = view ? copies.getByPublicCode(code) : null;
+    const found = copies.findPublic(code);
+    const view = found?.view ?? null;
     ctx.state.log.info({ lookup: 'public-api', found: view !== null, status: view?.status }, 'public verification lookup');
-    if (!view || !record) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
-    const a = await assessor.assess(view, record.fileKey);
+    if (!view || !found) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
+    const a = await assessor.assess(view, found.fileKey);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { ...view, checks: { integrity: a.integrity, status: a.status, issuer: a.issuer }, signatures: a.signatures };
   });

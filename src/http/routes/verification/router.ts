@@ -112,11 +112,11 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   }
 
   async function showCopy(ctx: Context & { state: AppState }, code: string, lang: Lang, access: AccessState): Promise<void> {
-    const view = deps.copies.findByPublicCode(code);
-    const record = view ? deps.copies.getByPublicCode(code) : null;
+    const found = deps.copies.findPublic(code);
+    const view = found?.view ?? null;
     ctx.state.log.info({ lookup: 'public-code', found: view !== null, status: view?.status }, 'public verification lookup');
     const frame = { lang, assets, path: `/v/${code}` };
-    if (!view || !record) {
+    if (!view || !found) {
       if (wantsJson(ctx)) {
         ctx.status = 404;
         ctx.body = { status: 'not-found', checks: { status: statusCheck(null) } };
@@ -127,7 +127,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
       ctx.body = renderNotFoundPage(frame);
       return;
     }
-    const assessment = await assessor.assess(view, record.fileKey);
+    const assessment = await assessor.assess(view, found.fileKey);
     if (wantsJson(ctx)) {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { ...view, checks: { integrity: assessment.integrity, status: assessment.status, issuer: assessment.issuer }, signatures: assessment.signatures };
@@ -135,7 +135,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     }
     pageHeaders(ctx);
     if (access.kind === 'wrong') ctx.status = 403;
-    ctx.body = renderCopyPage({ ...frame, path: `/v/${record.publicCode}` }, record.publicCode, view, assessment, access);
+    ctx.body = renderCopyPage({ ...frame, path: `/v/${found.publicCode}` }, found.publicCode, view, assessment, access);
   }
 
   router.get('/assets/:file', (ctx) => {
