@@ -86,7 +86,7 @@ function inChild(job: LoadJob): Promise<LoadResult> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '16' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: process.argv.includes('--quick') ? '1' : '3' }, concurrency: { type: 'string', default: '16' }, quick: { type: 'boolean' } } });
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
   const { loadConfig } = await import('../src/config.ts');

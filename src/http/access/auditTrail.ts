@@ -54,8 +54,10 @@ export function auditTrail(log: AuditLog): Middleware<AppState> {
               ...ctx.state.audit?.details,
             },
           };
-          // Anonymous page views (the QR lookups) are hot and low-stakes: written in batches.
-          if (actor.kind === 'public' && (ctx.method === 'GET' || ctx.method === 'HEAD')) log.appendDeferred(row);
+          // Anonymous views of public pages (the QR lookups) are hot and low-stakes: written in
+          // batches. Failed authentications and everything else are written before the answer.
+          const pageView = actor.kind === 'public' && !failure && op?.access === 'public' && (ctx.method === 'GET' || ctx.method === 'HEAD');
+          if (pageView) log.appendDeferred(row);
           else log.append(row);
         } catch (err) {
           // The answer is already decided; losing an audit row must be loud in the log, not hide the answer.

@@ -31,6 +31,7 @@ import { receiveMultipart, requestTempDir, type UploadedFile } from '../../uploa
 import { CopyAssessor, storedCopyPath } from '../verification/assessment.ts';
 import { DEFAULT_VERIFICATION_LIMITS } from '../verification/router.ts';
 import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
+import { callerOf } from '../../access/authenticate.ts';
 import { actorOf, certifyingOfficer, resolveCertifier, tenantOf, type OfficerDirectory } from './certifier.ts';
 import { entryJson, refusalJson } from './presenter.ts';
 import {
@@ -116,7 +117,11 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
   const assessor = new CopyAssessor(deps.dataDir, deps.validation);
   const maySignWith = (tenantId: string, label: string) => deps.tenants.maySignWith(tenantId, label);
 
+  // The operation's scope is checked here too: with API_AUTH=off the access middleware demands
+  // nothing, but a register is never read or changed without a caller holding the scope.
   const tenant = (ctx: Ctx) => {
+    const needs = ctx.state.operation?.access;
+    callerOf(ctx, needs === undefined || needs === 'public' || needs === 'authenticated' ? undefined : needs);
     const t = deps.tenants.get(tenantOf(ctx.state.principal));
     if (!t) throw new HttpError('unauthenticated', "the caller's tenant no longer exists", { status: 401 });
     return t;
