@@ -104,6 +104,7 @@ export function createApp(deps: AppDeps): ChungthucApp {
       audit: deps.access.audit,
       throttle: deps.access.throttle,
       cookie: deps.access.cookie,
+      idempotency: deps.access.idempotency,
     }),
     copiesRouter({
       ...deps.certifiedCopies,

@@ -74,27 +74,9 @@ export async function idempotent(
   run: () => Promise<FileResponse>,
 ): Promise<void> {
   if (key === undefined) return send(ctx, await run());
-  const p = ctx.state.principal;
-  const apiKeyId = p?.kind === 'api-key' ? p.keyId : null;
-  const officerId = p?.kind === 'officer' ? p.officerId : null;
   const hash = await requestHash();
-  const r = deps.repo.reserve({ key, apiKeyId, officerId, method: ctx.method, path: ctx.path, requestHash: hash, ttlMs: deps.ttlMs });
-  if (!r.reserved) {
-    const e = r.existing;
-    if (e.method !== ctx.method || e.path !== ctx.path || e.requestHash !== hash) {
-      throw new HttpError('idempotency-key-reused', 'this Idempotency-Key was used for a different request', { status: 422 });
-    }
-    if (e.state === 'pending' || !e.response?.file) {
-      ctx.set('Retry-After', '2');
-      throw new HttpError('idempotency-key-in-progress', 'a request with this Idempotency-Key is still running', { status: 409, retryable: true });
-    }
-    const file = path.join(deps.storeDir, e.response.file);
-    const size = await stat(file).then((s) => s.size, () => null);
-    if (size === null) throw new HttpError('idempotency-response-gone', 'the stored response of this Idempotency-Key is gone', { status: 410 });
-    ctx.set('Idempotent-Replayed', 'true');
-    ctx.state.audit = { ...ctx.state.audit, details: { ...ctx.state.audit?.details, idempotentReplay: true } };
-    return send(ctx, { status: e.response.status, headers: e.response.headers, file, length: size });
-  }
+  const r = await reserveOrReplay(ctx, deps, key, hash);
+  if (r === undefined) return;
   let res: FileResponse;
   let name: string;
   try {
@@ -108,4 +90,83 @@ export async function idempotent(
   }
   deps.repo.complete(r.id, { status: res.status, headers: res.headers, file: name });
   send(ctx, res);
+}
+
+/**
+ * Reserves (caller, key) for this request, or answers with the stored response of an earlier one
+ * (resolving undefined). 422 for the same key on a different request, 409 while the first runs.
+ */
+async function reserveOrReplay(ctx: Context & { state: AppState }, deps: IdempotencyDeps, key: string, hash: string): Promise<{ id: number } | undefined> {
+  const p = ctx.state.principal;
+  const apiKeyId = p?.kind === 'api-key' ? p.keyId : null;
+  const officerId = p?.kind === 'officer' ? p.officerId : null;
+  const r = deps.repo.reserve({ key, apiKeyId, officerId, method: ctx.method, path: ctx.path, requestHash: hash, ttlMs: deps.ttlMs });
+  if (r.reserved) return { id: r.id };
+  const e = r.existing;
+  if (e.method !== ctx.method || e.path !== ctx.path || e.requestHash !== hash) {
+    throw new HttpError('idempotency-key-reused', 'this Idempotency-Key was used for a different request', { status: 422 });
+  }
+  if (e.state === 'pending' || !e.response || (e.response.file === undefined && e.response.body === undefined)) {
+    ctx.set('Retry-After', '2');
+    throw new HttpError('idempotency-key-in-progress', 'a request with this Idempotency-Key is still running', { status: 409, retryable: true });
+  }
+  ctx.set('Idempotent-Replayed', 'true');
+  ctx.state.audit = { ...ctx.state.audit, details: { ...ctx.state.audit?.details, idempotentReplay: true } };
+  if (e.response.body !== undefined) {
+    ctx.status = e.response.status;
+    for (const [k, v] of Object.entries(e.response.headers)) ctx.set(k, v);
+    ctx.body = Buffer.from(e.response.body);
+    return undefined;
+  }
+  const file = path.join(deps.storeDir, e.response.file!);
+  const size = await stat(file).then((s) => s.size, () => null);
+  if (size === null) throw new HttpError('idempotency-response-gone', 'the stored response of this Idempotency-Key is gone', { status: 410 });
+  send(ctx, { status: e.response.status, headers: e.response.headers, file, length: size });
+  return undefined;
+}
+
+/** A small JSON answer of a creating POST. */
+export interface JsonResponse {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /**
+   * What a replay answers, when it must differ from the first answer: a secret shown once (a new
+   * API key, a generated password) is never stored, so its replay carries null in its place.
+   */
+  replay?: unknown;
+}
+
+/**
+ * `idempotent` for JSON answers: the (small) response is kept inline in the database. The request's
+ * identity is the caller, the path and the canonical JSON of the parsed body.
+ */
+export async function idempotentJson(
+  ctx: Context & { state: AppState },
+  deps: IdempotencyDeps,
+  request: unknown,
+  run: () => Promise<JsonResponse>,
+): Promise<void> {
+  const answer = (status: number, headers: Record<string, string>, body: unknown) => {
+    ctx.status = status;
+    for (const [k, v] of Object.entries(headers)) ctx.set(k, v);
+    ctx.body = body;
+  };
+  const key = idempotencyKeyOf(ctx);
+  if (key === undefined) {
+    const res = await run();
+    return answer(res.status, res.headers ?? {}, res.body);
+  }
+  const r = await reserveOrReplay(ctx, deps, key, fingerprint({ request }));
+  if (r === undefined) return;
+  let res: JsonResponse;
+  try {
+    res = await run();
+  } catch (err) {
+    deps.repo.release(r.id);
+    throw err;
+  }
+  const headers = { 'Content-Type': 'application/json; charset=utf-8', ...res.headers };
+  deps.repo.complete(r.id, { status: res.status, headers, body: Buffer.from(JSON.stringify(res.replay ?? res.body)) });
+  answer(res.status, headers, res.body);
 }

@@ -47,7 +47,7 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     responses: { '200': { description: 'a page of officers', content: page(officerJson) } },
   },
   {
-    method: 'POST', path: '/api/v1/officers', operationId: 'officers.create', tag, access: 'admin', audit: true,
+    method: 'POST', path: '/api/v1/officers', operationId: 'officers.create', tag, access: 'admin', audit: true, idempotent: true,
     summary: 'create an officer account in the caller’s tenant',
     description: 'Without `password`, a strong one is generated and returned once in `password`.',
     requestBody: jsonBody(createOfficerBody),
@@ -75,7 +75,7 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     responses: { '200': { description: 'a page of keys', content: page(apiKeyJson) } },
   },
   {
-    method: 'POST', path: '/api/v1/api-keys', operationId: 'apikeys.create', tag, access: 'admin', audit: true,
+    method: 'POST', path: '/api/v1/api-keys', operationId: 'apikeys.create', tag, access: 'admin', audit: true, idempotent: true,
     summary: 'create an API key for the caller’s tenant; the key is in the answer, once',
     requestBody: jsonBody(createApiKeyBody),
     responses: { '201': { description: 'created', content: json(`{ apiKey: ${apiKeyJson}, key: "ck_<prefix>_<secret>" }`) } },

@@ -5,6 +5,7 @@
  *   (another tenant's officer or key answers 404, as if it did not exist).
  * The access middleware has already authenticated the caller; handlers read the tenant from it.
  */
+import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../../../registry/index.ts';
 import type { OfficerSessions } from '../../../services/officerSessions.ts';
 import { readJson } from '../../body.ts';
+import { idempotentJson, type IdempotencyDeps } from '../../idempotency.ts';
 import type { AppState } from '../../middleware.ts';
 import { HttpError } from '../../problem.ts';
 import { actorOf, callerOf, clientAddress, tooManyFailures, type Caller } from '../../access/authenticate.ts';
@@ -34,6 +36,8 @@ export interface AccountsRouteDeps {
   /** Failed sign-ins count against the same per-address budget as bad API keys. */
   throttle: FailureThrottle;
   cookie: CookieOptions;
+  /** Creating POSTs (officers, API keys) honour Idempotency-Key. */
+  idempotency: IdempotencyDeps;
 }
 
 type Ctx = Context & { state: AppState };
@@ -108,12 +112,20 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
   router.post('/officers', async (ctx) => {
     const caller = callerOf(ctx, 'admin');
     const body = parse(createOfficerBody, await readJson(ctx, ctx.state.bodyLimit));
-    const password = body.password ?? generatePassword();
-    const officer = await deps.officers.create({ ...body, tenantId: caller.tenantId, password, createdBy: actorOf(caller) });
-    ctx.state.audit = { object: `officer:${officer.id}`, details: { username: officer.username, role: officer.role, signingKeyLabel: officer.signingKeyLabel } };
-    ctx.status = 201;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { officer: officerJson(officer), ...(body.password === undefined ? { password } : {}) };
+    // The request's identity never includes a chosen password in clear: its hash stands in.
+    const identity = { ...body, password: body.password === undefined ? undefined : createHash('sha256').update(body.password).digest('hex') };
+    await idempotentJson(ctx, deps.idempotency, identity, async () => {
+      const password = body.password ?? generatePassword();
+      const officer = await deps.officers.create({ ...body, tenantId: caller.tenantId, password, createdBy: actorOf(caller) });
+      ctx.state.audit = { object: `officer:${officer.id}`, details: { username: officer.username, role: officer.role, signingKeyLabel: officer.signingKeyLabel } };
+      const generated = body.password === undefined;
+      return {
+        status: 201,
+        headers: { 'Cache-Control': 'no-store' },
+        body: { officer: officerJson(officer), ...(generated ? { password } : {}) },
+        replay: { officer: officerJson(officer), ...(generated ? { password: null } : {}) },
+      };
+    });
   });
 
   router.patch('/officers/:id', async (ctx) => {
@@ -155,11 +167,12 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
   router.post('/api-keys', async (ctx) => {
     const caller = callerOf(ctx, 'admin');
     const body = parse(createApiKeyBody, await readJson(ctx, ctx.state.bodyLimit));
-    const { key, token } = deps.apiKeys.create({ tenantId: caller.tenantId, name: body.name, scopes: body.scopes, allowedCidrs: body.allowedCidrs?.map(parseCidr), createdBy: actorOf(caller) });
-    ctx.state.audit = { object: `apikey:${key.id}`, details: { name: key.name, prefix: key.prefix, scopes: key.scopes, allowedCidrs: key.allowedCidrs } };
-    ctx.status = 201;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { apiKey: apiKeyJson(key), key: token };
+    await idempotentJson(ctx, deps.idempotency, body, async () => {
+      const { key, token } = deps.apiKeys.create({ tenantId: caller.tenantId, name: body.name, scopes: body.scopes, allowedCidrs: body.allowedCidrs?.map(parseCidr), createdBy: actorOf(caller) });
+      ctx.state.audit = { object: `apikey:${key.id}`, details: { name: key.name, prefix: key.prefix, scopes: key.scopes, allowedCidrs: key.allowedCidrs } };
+      // The secret is shown once: a replay names the same key with `key: null` (it is never stored).
+      return { status: 201, headers: { 'Cache-Control': 'no-store' }, body: { apiKey: apiKeyJson(key), key: token }, replay: { apiKey: apiKeyJson(key), key: null } };
+    });
   });
 
   router.delete('/api-keys/:id', (ctx) => {

@@ -70,7 +70,7 @@ export const COPY_OPERATIONS: readonly Operation[] = [
     responses: { '200': { description: 'the annulled entry', content: json('RegisterEntry') }, '409': { description: 'copy-already-annulled, copy-not-issued' } },
   },
   {
-    method: 'POST', path: '/api/v1/refusals', operationId: 'refusals.create', tag, access: 'certify', audit: true,
+    method: 'POST', path: '/api/v1/refusals', operationId: 'refusals.create', tag, access: 'certify', audit: true, idempotent: true,
     summary: 'record a refusal to certify, with its ground (append-only)',
     requestBody: jsonBody(refusalSchema),
     responses: { '201': { description: 'recorded', content: json('Refusal') } },

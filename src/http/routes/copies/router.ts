@@ -23,7 +23,7 @@ import { certifyCopy, type CertifyDeps } from '../../../services/certifyCopy.ts'
 import { previewCopy } from '../../../services/previewCopy.ts';
 import type { ValidationDeps } from '../../../services/validateDocument.ts';
 import { readJson } from '../../body.ts';
-import { fingerprint, idempotencyKeyOf, idempotent, sha256File, type IdempotencyDeps } from '../../idempotency.ts';
+import { fingerprint, idempotencyKeyOf, idempotent, idempotentJson, sha256File, type IdempotencyDeps } from '../../idempotency.ts';
 import type { AppState } from '../../middleware.ts';
 import { collectParams } from '../../params.ts';
 import { HttpError } from '../../problem.ts';
@@ -258,11 +258,11 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
     const t = tenant(ctx);
     const body = parseInput(refusalSchema, await readJson(ctx, deps.jsonBytes));
     const p = ctx.state.principal;
-    const r = deps.refusals.record({ tenantId: t.id, ...body, actor: actorOf(p), officerId: p?.kind === 'officer' ? p.officerId : null });
-    ctx.state.audit = { object: `refusal:${r.id}`, details: { ground: r.ground } };
-    ctx.status = 201;
-    ctx.set('Location', `/api/v1/refusals?from=${r.at.toISOString().slice(0, 10)}`);
-    ctx.body = refusalJson(r);
+    await idempotentJson(ctx, deps.idempotency, { tenant: t.id, ...body }, async () => {
+      const r = deps.refusals.record({ tenantId: t.id, ...body, actor: actorOf(p), officerId: p?.kind === 'officer' ? p.officerId : null });
+      ctx.state.audit = { object: `refusal:${r.id}`, details: { ground: r.ground } };
+      return { status: 201, headers: { Location: `/api/v1/refusals?from=${r.at.toISOString().slice(0, 10)}` }, body: refusalJson(r) };
+    });
   });
 
   router.get('/refusals', (ctx) => {
