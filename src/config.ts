@@ -26,6 +26,7 @@ const schema = z.object({
   PORT: int(8080, 0, 65535),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('data'),
+  COPY_STORE_DIR: z.string().min(1).optional(),
   PUBLIC_BASE_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PKCS11_MODULE: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
@@ -74,6 +75,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** Where certified PDFs are kept (`<tenant>/<year>/<code>.pdf`); COPY_STORE_DIR, default DATA_DIR/copies (a mounted volume, an NFS share). */
+  copyStoreDir: string;
   /** Base of public links (QR codes); defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -183,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     dataDir: abs(e.DATA_DIR),
+    copyStoreDir: abs(e.COPY_STORE_DIR ?? path.join(e.DATA_DIR, 'copies')),
     publicBaseUrl: e.PUBLIC_BASE_URL,
     logLevel: e.LOG_LEVEL,
     pkcs11: { module: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: readPin(e), poolSize: e.PKCS11_POOL_SIZE },

@@ -254,7 +254,7 @@ export async function startService(config: Config, logger: Logger = createLogger
       certify: {
         signing: trust.signing,
         copies,
-        storeDir: path.join(config.dataDir, 'copies'),
+        storeDir: config.copyStoreDir,
         // Read at each certification: with PORT=0 the address is known only once listening.
         get publicBaseUrl() {
           return config.publicBaseUrl ?? server?.url ?? `http://${config.host}:${config.port}`;
@@ -266,6 +266,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     },
     getTsa: trust.getTsa,
     dataDir: config.dataDir,
+    copyStoreDir: config.copyStoreDir,
     access: {
       mode: config.api.auth,
       apiKeys: new ApiKeyRepository(db.db),

@@ -201,7 +201,7 @@ export const certify: Command = {
           {
             signing: trust.signing,
             copies: new CopyRepository(db.db),
-            storeDir: path.join(config.dataDir, 'copies'),
+            storeDir: config.copyStoreDir,
             publicBaseUrl: config.publicBaseUrl ?? `http://${config.host}:${config.port}`,
           },
           {

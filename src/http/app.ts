@@ -39,6 +39,8 @@ export interface AppDeps {
   copies: CopyRepository;
   tenants: TenantRepository;
   dataDir: string;
+  /** Where certified PDFs are kept (Config.copyStoreDir). */
+  copyStoreDir: string;
   access: {
     /** `off` is for development only (see Config.api.auth). */
     mode: 'required' | 'off';
@@ -118,7 +120,7 @@ export function createApp(deps: AppDeps): ChungthucApp {
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
     // Before the verification router: its asset handler ends the chain for files it does not know.
     consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation }),
-    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
+    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
   ];
   for (const router of routers) {
     app.use(router.routes());

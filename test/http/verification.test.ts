@@ -1,14 +1,17 @@
 /**
  * The certified-copy loop across processes: `chungthuc certify` writes the copy and its register
  * entry; the QR code read back by zbarimg opens GET /v/{code} on the running service; `chungthuc
- * annul` changes what that page says; `chungthuc registry verify` checks the chain.
+ * annul` changes what that page says; `chungthuc registry verify` checks the chain. The copy store
+ * is outside DATA_DIR here (COPY_STORE_DIR), as on a deployment with a mounted volume.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures } from '../../scripts/gen-fixtures.ts';
+import { registerYear } from '../../src/registry/index.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
 import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
 import type { TestService } from '../support/service.ts';
@@ -17,17 +20,19 @@ const run = promisify(execFile);
 let world: PkiWorld;
 let svc: TestService;
 let tmp: string;
+const store = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-store-'));
 beforeAll(async () => {
-  world = await startPkiWorld('verify-page');
+  world = await startPkiWorld('verify-page', { COPY_STORE_DIR: store });
   ({ svc, tmp } = world);
 });
 afterAll(async () => {
   await world?.stop();
+  rmSync(store, { recursive: true, force: true });
 });
 
 describe('certified copy → QR → public verification page', () => {
   it('shows "Còn hiệu lực", then the annulment, and the chain verifies', async () => {
-    const env = { ...process.env, DATA_DIR: svc.dataDir, PUBLIC_BASE_URL: svc.url, LOG_LEVEL: 'silent' };
+    const env = { ...process.env, DATA_DIR: svc.dataDir, COPY_STORE_DIR: store, PUBLIC_BASE_URL: svc.url, LOG_LEVEL: 'silent' };
     const cli = (args: string[]) => run(process.execPath, ['bin/chungthuc.mjs', ...args], { cwd: DEV_PATHS.root, env, encoding: 'utf8' });
     await cli(['tenant', 'create', '--code', 'TH', '--name', 'Trung tâm Phục vụ hành chính công tỉnh Thanh Hóa']);
     const fx = generateFixtures(path.join(tmp, 'fx'));
@@ -57,6 +62,9 @@ describe('certified copy → QR → public verification page', () => {
     expect(json.pdfSha256).toBe(createHash('sha256').update(readFileSync(out)).digest('hex'));
 
     const code = url.split('/v/')[1]!;
+    // Kept in the configured store (<tenant id>/<year>/<code>.pdf), not under DATA_DIR.
+    const [tenantDir] = readdirSync(store);
+    expect(readdirSync(path.join(store, tenantDir!, String(registerYear(new Date()))))).toEqual([`${code}.pdf`]);
     await cli(['annul', code, '--decision', '12/QĐ-UBND', '--date', '2026-11-29', '--reason', 'Chứng thực sai thẩm quyền']);
     const after = await (await fetch(url)).text();
     expect(after).toContain('Đã bị hủy bỏ giá trị pháp lý');

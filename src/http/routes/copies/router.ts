@@ -114,7 +114,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
   const limits = { ...DEFAULT_COPY_ROUTE_LIMITS, ...deps.limits };
   const copies: CopyRepository = deps.certify.copies;
   const publicBuckets = new TokenBuckets(limits.publicLookup);
-  const assessor = new CopyAssessor(deps.dataDir, deps.validation);
+  const assessor = new CopyAssessor(deps.certify.storeDir, deps.validation);
   const maySignWith = (tenantId: string, label: string) => deps.tenants.maySignWith(tenantId, label);
 
   // The operation's scope is checked here too: with API_AUTH=off the access middleware demands
@@ -234,7 +234,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
     if (e.status !== 'valid' && e.status !== 'annulled') {
       throw new HttpError('copy-not-issued', `number ${e.number} is ${e.status === 'voided' ? 'void' : 'reserved'}: there is no certified PDF`, { status: 409 });
     }
-    const file = storedCopyPath(deps.dataDir, e.fileKey);
+    const file = storedCopyPath(deps.certify.storeDir, e.fileKey);
     const size = file ? await stat(file).then((s) => s.size, () => null) : null;
     if (!file || size === null) throw new HttpError('copy-file-missing', `the stored PDF of copy ${e.number} is missing`, { status: 500 });
     ctx.set('Cache-Control', 'private, no-store');

@@ -59,9 +59,9 @@ interface StoredFileFacts {
   readonly report: ValidationReport | null;
 }
 
-/** Resolves a register file key under `<dataDir>/copies`, refusing keys that climb out of it. */
-export function storedCopyPath(dataDir: string, fileKey: string): string | null {
-  const root = path.resolve(dataDir, 'copies');
+/** Resolves a register file key under the copy store, refusing keys that climb out of it. */
+export function storedCopyPath(storeDir: string, fileKey: string): string | null {
+  const root = path.resolve(storeDir);
   const file = path.resolve(root, fileKey);
   return file.startsWith(root + path.sep) ? file : null;
 }
@@ -82,7 +82,7 @@ export class CopyAssessor {
   private readonly recent = new Map<string, { until: number; facts: Promise<StoredFileFacts> }>();
 
   constructor(
-    private readonly dataDir: string,
+    private readonly storeDir: string,
     private readonly validation: ValidationDeps | undefined,
     private readonly maxEntries = 1000,
     private readonly recheckMs = 5000,
@@ -90,7 +90,7 @@ export class CopyAssessor {
 
   async assess(view: PublicCopyView, fileKey: string): Promise<CopyAssessment> {
     const status = statusCheck(view);
-    const file = storedCopyPath(this.dataDir, fileKey);
+    const file = storedCopyPath(this.storeDir, fileKey);
     let facts: StoredFileFacts;
     try {
       if (!file) throw new Error('file key outside the copy store');

@@ -12,6 +12,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppState } from '../../middleware.ts';
@@ -50,8 +51,10 @@ export const DEFAULT_VERIFICATION_LIMITS: VerificationLimits = {
 };
 
 export interface VerificationOptions {
-  /** DATA_DIR: register file keys are relative to `<dataDir>/copies`. */
+  /** DATA_DIR: uploads are received under it. */
   dataDir: string;
+  /** The copy store register file keys are relative to (default `<dataDir>/copies`). */
+  copyStoreDir?: string;
   /** Validates the stored copy's signatures for the issuer and integrity checks; without it they are ERROR. */
   validation?: ValidationDeps;
   limits?: Partial<VerificationLimits>;
@@ -94,7 +97,8 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   };
   const ttl = opts.fileTokenTtlSeconds ?? 600;
   const tokens = new FileTokens(opts.fileTokenKey, ttl);
-  const assessor = new CopyAssessor(opts.dataDir, opts.validation);
+  const storeDir = opts.copyStoreDir ?? path.join(opts.dataDir, 'copies');
+  const assessor = new CopyAssessor(storeDir, opts.validation);
 
   const wantsJson = (ctx: Context) => ctx.accepts('html', 'json') === 'json';
 
@@ -230,7 +234,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     const code = normalizePublicCode(ctx.params.code ?? '');
     const t = typeof ctx.query.t === 'string' ? ctx.query.t : '';
     const record = code !== null && tokens.verify(code, t) ? deps.copies.getByPublicCode(code) : null;
-    const file = record ? storedCopyPath(opts.dataDir, record.fileKey) : null;
+    const file = record ? storedCopyPath(storeDir, record.fileKey) : null;
     const size = file ? await stat(file).then((s) => s.size, () => null) : null;
     ctx.state.log.info({ lookup: 'copy-file', served: size !== null }, 'public verification file');
     if (!record || !file || size === null) {
