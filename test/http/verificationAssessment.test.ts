@@ -21,7 +21,7 @@ function store(name: string, content: Buffer): void {
 describe('CopyAssessor', () => {
   it('notices a replaced file once the recheck interval has passed', async () => {
     store('a.pdf', bytes);
-    const assessor = new CopyAssessor(dir, undefined, 10, 0);
+    const assessor = new CopyAssessor(path.join(dir, 'copies'), undefined, 10, 0);
     // Hash matches; with no validation configured the signatures are "not validated".
     expect((await assessor.assess(view, 'T/a.pdf')).integrity).toEqual({ outcome: 'ERROR', reason: 'not-validated' });
     store('a.pdf', Buffer.concat([bytes, Buffer.from('appended\n')]));
@@ -30,7 +30,7 @@ describe('CopyAssessor', () => {
 
   it('trusts what it saw within the interval, and reports a missing file and a key outside the store', async () => {
     store('b.pdf', bytes);
-    const assessor = new CopyAssessor(dir, undefined, 10, 60_000);
+    const assessor = new CopyAssessor(path.join(dir, 'copies'), undefined, 10, 60_000);
     expect((await assessor.assess(view, 'T/b.pdf')).integrity.reason).toBe('not-validated');
     store('b.pdf', Buffer.from('tampered'));
     expect((await assessor.assess(view, 'T/b.pdf')).integrity.reason).toBe('not-validated');
