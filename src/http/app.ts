@@ -91,6 +91,10 @@ export function createApp(deps: AppDeps): ChungthucApp {
   const routers: Router<AppState>[] = [
     openApiRouter(deps.openApi),
     healthRouter(deps.readiness),
+    // The public pages early: every QR scan lands here, and each router before costs a match.
+    // The console before the verification router: its asset handler ends the chain for files it does not know.
+    consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation }),
+    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
     signaturesRouter({
       signing: deps.signing,
       dataDir: deps.dataDir,
@@ -118,9 +122,6 @@ export function createApp(deps: AppDeps): ChungthucApp {
       validation: deps.validation,
     }),
     validationsRouter({ validation: deps.validation, dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes }),
-    // Before the verification router: its asset handler ends the chain for files it does not know.
-    consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation }),
-    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
   ];
   for (const router of routers) {
     app.use(router.routes());
