@@ -87,6 +87,29 @@ export class OfficerSessions {
     return { ok: true, officer, ...this.login(officer, 'password', client) };
   }
 
+  /**
+   * An officer changes their own password. The current one must match — a wrong one counts toward
+   * the lockout like a failed sign-in. Every session of the officer ends (a stolen session or another
+   * device is signed out) and a fresh one is started for this client.
+   */
+  async changeOwnPassword(
+    officerId: string,
+    current: string,
+    next: string,
+    client: ClientInfo,
+  ): Promise<{ ok: true; officer: Officer; session: Session; secret: string } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'locked'; retryAfterSeconds: number }> {
+    const officer = this.deps.officers.get(officerId);
+    if (!officer || officer.disabledAt !== null) return { ok: false, reason: 'invalid' };
+    const stored = this.deps.officers.passwordHash(officer.id);
+    if (!(await verifyPassword(current, stored ?? DUMMY_PASSWORD_HASH)) || stored === null) {
+      const after = this.deps.officers.recordFailedLogin(officer.id, this.deps.lockout);
+      const locked = this.lockedFor(after);
+      return locked > 0 ? { ok: false, reason: 'locked', retryAfterSeconds: locked } : { ok: false, reason: 'invalid' };
+    }
+    const updated = await this.deps.officers.setPassword(officer.id, next);
+    return { ok: true, officer: updated, ...this.login(updated, 'password', client) };
+  }
+
   /** Step 2: starts a session for an officer already authenticated by `method`. */
   login(officer: Officer, method: AuthMethod, client: ClientInfo): { session: Session; secret: string } {
     return this.deps.sessions.create({ officerId: officer.id, authMethod: method, ip: client.ip, userAgent: client.userAgent });

@@ -95,6 +95,8 @@ export const SAMPLES: Record<string, Sample> = {
   'session.create': { request: (w) => ({ path: '/api/v1/session', ...jsonBody({ username: w.officers.target.username, password: w.officers.target.password }) }) },
   'session.read': { request: () => ({ path: '/api/v1/session' }), status: officerOnly(200) },
   'session.delete': { request: () => ({ path: '/api/v1/session' }), status: officerOnly(204), freshSession: true },
+  // A wrong current password: nothing changes (one failure counted; the matrix signs in anew often enough).
+  'session.changePassword': { request: () => ({ path: '/api/v1/session/password', ...jsonBody({ currentPassword: 'not-the-password', newPassword: 'a-new-password-1234' }) }), status: officerOnly(403) },
   'officers.list': { request: () => ({ path: '/api/v1/officers?limit=2' }) },
   'officers.create': {
     request: (w) => ({ path: '/api/v1/officers', ...jsonBody({ username: `m-${w.uniq()}`, displayName: 'Trần Thị B', title: 'Công chức Tư pháp - Hộ tịch', role: 'officer' }) }),

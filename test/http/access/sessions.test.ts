@@ -148,6 +148,32 @@ describe('revocation takes effect at once', () => {
     expect(self.status).toBe(409);
   });
 
+  it('an officer changes their own password: the current one is required, other sessions end, this client goes on', async () => {
+    const o = await createOfficer(svc, 'A', 'changer-a', { role: 'officer', key: 'officer1' });
+    const laptop = await loginOfficer(svc, o.username, o.password);
+    const phone = await loginOfficer(svc, o.username, o.password);
+    const change = (who: typeof laptop, body: unknown, extra: Record<string, string> = {}) =>
+      fetch(`${svc.url}/api/v1/session/password`, { method: 'POST', headers: { ...session(who), 'content-type': 'application/json', ...extra }, body: JSON.stringify(body) });
+    const code = async (r: Response) => [r.status, ((await r.json()) as { code: string }).code];
+    // A wrong current password changes nothing and counts as a failed sign-in; no CSRF token, no change.
+    expect(await code(await change(laptop, { currentPassword: 'wrong-password', newPassword: 'Mật-khẩu-mới-2026' }))).toEqual([403, 'current-password-wrong']);
+    expect(new OfficerRepository(svc.db.db).get(o.id)?.failedLogins).toBe(1);
+    const noCsrf = await fetch(`${svc.url}/api/v1/session/password`, { method: 'POST', headers: { cookie: laptop.cookie, 'content-type': 'application/json' }, body: JSON.stringify({ currentPassword: o.password, newPassword: 'Mật-khẩu-mới-2026' }) });
+    expect(noCsrf.status).toBe(403);
+    // Too short a new password is refused before anything changes (the laptop's session goes on below).
+    expect(await code(await change(laptop, { currentPassword: o.password, newPassword: 'short' }))).toEqual([422, 'password-too-weak']);
+    const ok = await change(laptop, { currentPassword: o.password, newPassword: 'Mật-khẩu-mới-2026' });
+    expect(ok.status).toBe(200);
+    const fresh = { cookie: /ct_session=[^;]+/.exec(ok.headers.get('set-cookie') ?? '')![0], csrfToken: ((await ok.json()) as { csrfToken: string }).csrfToken, body: {} } as typeof laptop;
+    const me = (cookie: string) => fetch(`${svc.url}/api/v1/session`, { headers: { cookie } }).then((r) => r.status);
+    expect([await me(laptop.cookie), await me(phone.cookie), await me(fresh.cookie)]).toEqual([401, 401, 200]);
+    expect((await login(o.username, o.password, '198.51.100.41')).status).toBe(401);
+    expect((await login(o.username, 'Mật-khẩu-mới-2026', '198.51.100.41')).status).toBe(200);
+    // API keys have no password of their own to change.
+    const key = await createKey(svc, 'A', 'certify');
+    expect((await fetch(`${svc.url}/api/v1/session/password`, { method: 'POST', headers: { ...bearer(key), 'content-type': 'application/json' }, body: '{"currentPassword":"x","newPassword":"y"}' })).status).toBe(401);
+  });
+
   it('a key revoked through the admin API stops working at the next request', async () => {
     const admin = await loginOfficer(svc, adminA.username, adminA.password);
     const created = await fetch(`${svc.url}/api/v1/api-keys`, { method: 'POST', headers: { ...session(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'gateway', scopes: ['validate'] }) });

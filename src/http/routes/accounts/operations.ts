@@ -1,7 +1,7 @@
 /** Catalogue entries of officer sessions, accounts, API keys and audit over HTTP (issue #6); src/http/operations.ts includes them. */
 import { z } from 'zod';
 import { json, type Content, type Operation } from '../../operationParts.ts';
-import { auditQuery, createApiKeyBody, createOfficerBody, idParam, loginBody, pageQuery, updateOfficerBody } from './schema.ts';
+import { auditQuery, changePasswordBody, createApiKeyBody, createOfficerBody, idParam, loginBody, pageQuery, updateOfficerBody } from './schema.ts';
 
 const tag = 'accounts';
 
@@ -39,6 +39,15 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     method: 'DELETE', path: '/api/v1/session', operationId: 'session.delete', tag, access: 'authenticated', audit: true,
     summary: 'sign out: ends the session and clears the cookie',
     responses: { '204': { description: 'signed out' } },
+  },
+  {
+    method: 'POST', path: '/api/v1/session/password', operationId: 'session.changePassword', tag, access: 'authenticated', audit: true,
+    summary: "the signed-in officer changes their own password",
+    description:
+      'Needs the current password (a wrong one → 403 `current-password-wrong`, counted toward the lockout → 423 `account-locked`). ' +
+      "Every session of the officer ends; this client gets a new one (new cookie, new CSRF token in the answer). API keys → 401.",
+    requestBody: jsonBody(changePasswordBody),
+    responses: { '200': { description: 'the new session', content: sessionJson } },
   },
   {
     method: 'GET', path: '/api/v1/officers', operationId: 'officers.list', tag, access: 'admin', audit: false,

@@ -26,7 +26,7 @@ import { actorOf, callerOf, clientAddress, tooManyFailures, type Caller } from '
 import type { FailureThrottle } from '../../access/FailureThrottle.ts';
 import { clearSessionCookie, setSessionCookie, type CookieOptions } from '../../access/sessionCookie.ts';
 import { apiKeyJson, auditJson, officerJson, pageOf, sessionJson } from './presenter.ts';
-import { auditQuery, createApiKeyBody, createOfficerBody, idParam, loginBody, pageQuery, parse, updateOfficerBody } from './schema.ts';
+import { auditQuery, changePasswordBody, createApiKeyBody, createOfficerBody, idParam, loginBody, pageQuery, parse, updateOfficerBody } from './schema.ts';
 
 export interface AccountsRouteDeps {
   sessions: OfficerSessions;
@@ -86,6 +86,25 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
     const who = deps.sessions.current(r.session.id)!;
     ctx.state.principal = { kind: 'officer', officerId: r.officer.id, tenantId: r.officer.tenantId, username: r.officer.username, role: r.officer.role, scopes: who.scopes, sessionId: r.session.id };
     ctx.body = sessionJson(who, deps.sessions.endsAt(r.session));
+  });
+
+  router.post('/session/password', async (ctx) => {
+    const who = sessionOf(ctx, deps);
+    const body = parse(changePasswordBody, await readJson(ctx, ctx.state.bodyLimit));
+    ctx.state.audit = { object: `officer:${who.officer.id}` };
+    const r = await deps.sessions.changeOwnPassword(who.officer.id, body.currentPassword, body.newPassword, { ip: clientAddress(ctx.ip), userAgent: ctx.get('user-agent') || null });
+    if (!r.ok) {
+      if (r.reason === 'locked') {
+        ctx.set('Retry-After', String(r.retryAfterSeconds));
+        throw new HttpError('account-locked', `too many wrong passwords: the account is locked for ${r.retryAfterSeconds} s`, { status: 423, details: { retryAfterSeconds: r.retryAfterSeconds } });
+      }
+      throw new HttpError('current-password-wrong', 'the current password is not right', { status: 403 });
+    }
+    // All the officer's sessions ended with the change; this client continues in a new one.
+    setSessionCookie(ctx, r.secret, deps.cookie);
+    const now = deps.sessions.current(r.session.id)!;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = sessionJson(now, deps.sessions.endsAt(r.session));
   });
 
   router.get('/session', (ctx) => {

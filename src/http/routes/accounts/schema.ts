@@ -3,6 +3,13 @@ import { z } from 'zod';
 import { API_SCOPES, OFFICER_ROLES, PASSWORD_MIN_LENGTH } from '../../../registry/index.ts';
 import { HttpError } from '../../problem.ts';
 
+export const changePasswordBody = z
+  .object({
+    currentPassword: z.string().min(1).max(256),
+    newPassword: z.string().min(1).max(256).describe('at least 10 characters'),
+  })
+  .strict();
+
 export const loginBody = z
   .object({
     username: z.string().min(1).max(200).describe('the officer username (case-insensitive)'),
