@@ -120,7 +120,11 @@ export interface OperationIndex {
   match(method: string, path: string): Operation | undefined;
 }
 
-/** Matches a request against the catalogue (HEAD as GET, as the routers do). */
+/**
+ * Matches a request against the catalogue (HEAD as GET, as the routers do). Case-sensitive, like
+ * every router (`sensitive: true`): a path in other letters must not reach a handler uncatalogued,
+ * i.e. without its scope check and audit row.
+ */
 export function operationIndex(ops: readonly Operation[] = OPERATIONS): OperationIndex {
   const compiled = ops.map((op) => ({
     op,

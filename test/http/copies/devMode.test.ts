@@ -1,11 +1,12 @@
 /**
  * With API_AUTH=off (the development default) the access middleware demands nothing, yet the
  * register still checks who calls: no tenant for anonymous callers, and a role's scopes are
- * enforced (an officer cannot annul, a supervisor can reach the annulment).
+ * enforced (an officer cannot annul, a supervisor can reach the annulment, nobody but a holder of
+ * "sign" signs). Paths are case-sensitive: /API/v1/… is no way around the catalogue's checks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../support/service.ts';
-import { createOfficer, createTenant, loginOfficer, session, type OfficerLogin } from '../access/helpers.ts';
+import { bearer, createKey, createOfficer, createTenant, loginOfficer, session, type OfficerLogin } from '../access/helpers.ts';
 
 let svc: TestService;
 const logins: Record<string, OfficerLogin> = {};
@@ -41,5 +42,22 @@ describe('the register with API_AUTH=off', () => {
     expect(await answer(await annul(session(logins.supervisor!)))).toEqual([404, 'copy-not-found']);
     const list = await fetch(`${svc.url}/api/v1/certified-copies`, { headers: session(logins.admin!) });
     expect(list.status).toBe(200);
+  });
+
+  it('an officer session cannot sign; a path in other letters reaches no handler; a bad date is a 400', async () => {
+    const sign = await fetch(`${svc.url}/api/v1/signatures?key=seal`, { method: 'POST', headers: { ...session(logins.supervisor!), 'content-type': 'application/pdf' }, body: '%PDF-1.7' });
+    expect(await answer(sign)).toEqual([403, 'forbidden-scope']);
+    const validateOnly = await createKey(svc, 'DEV', 'validate');
+    expect(await answer(await fetch(`${svc.url}/api/v1/certified-copies`, { headers: bearer(validateOnly) }))).toEqual([403, 'forbidden-scope']);
+    for (const p of ['/API/v1/certified-copies', '/Api/v1/certified-copies', '/api/V1/refusals']) {
+      expect(await answer(await fetch(`${svc.url}${p}`, { headers: bearer(validateOnly) }))).toEqual([404, 'not-found']);
+    }
+    const badDate = await fetch(`${svc.url}/api/v1/certified-copies/00000000-0000-4000-8000-000000000000/annul`, {
+      method: 'POST',
+      headers: { ...session(logins.supervisor!), 'content-type': 'application/json' },
+      body: JSON.stringify({ decisionNumber: '1/QĐ', decisionDate: '2025-13-01', reason: 'thử' }),
+    });
+    expect(badDate.status).toBe(400);
+    expect((await fetch(`${svc.url}/api/v1/certified-copies?from=2025-00-10`, { headers: session(logins.admin!) })).status).toBe(400);
   });
 });

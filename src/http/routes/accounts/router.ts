@@ -58,7 +58,7 @@ function ownOfficer(deps: AccountsRouteDeps, caller: Caller, id: string): Office
 }
 
 export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1' });
+  const router = new Router<AppState>({ prefix: '/api/v1', sensitive: true });
 
   router.post('/session', async (ctx) => {
     const ip = clientAddress(ctx.ip);

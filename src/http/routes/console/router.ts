@@ -85,7 +85,7 @@ function home(who: SignedIn): Section {
 }
 
 export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
-  const router = new Router<AppState>();
+  const router = new Router<AppState>({ sensitive: true });
   const assets = loadConsoleAssets();
   const reportBuckets = new TokenBuckets(opts.reportLimit ?? DEFAULT_REPORT_LIMIT);
   const frame = (ctx: Context, lang: Lang) => ({ lang, assets, path: pathOf(ctx) });

@@ -58,7 +58,7 @@ export interface CopyRouteLimits {
 export const DEFAULT_COPY_ROUTE_LIMITS: CopyRouteLimits = { maxFiles: 50, publicLookup: DEFAULT_VERIFICATION_LIMITS.lookup, previewPages: 20 };
 
 export interface CopiesRouteDeps {
-  /** signing, copies, storeDir (= DATA_DIR/copies), publicBaseUrl, fees, scan limits. */
+  /** signing, copies, storeDir (COPY_STORE_DIR), publicBaseUrl, fees, scan limits. */
   certify: CertifyDeps;
   tenants: TenantRepository;
   settings: TenantSettingsRepository;
@@ -110,7 +110,7 @@ function templateOf(settings: TenantSettings): StampTemplate | undefined {
 }
 
 export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1' });
+  const router = new Router<AppState>({ prefix: '/api/v1', sensitive: true });
   const limits = { ...DEFAULT_COPY_ROUTE_LIMITS, ...deps.limits };
   const copies: CopyRepository = deps.certify.copies;
   const publicBuckets = new TokenBuckets(limits.publicLookup);
@@ -121,7 +121,9 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
   // nothing, but a register is never read or changed without a caller holding the scope.
   const tenant = (ctx: Ctx) => {
     const needs = ctx.state.operation?.access;
-    callerOf(ctx, needs === undefined || needs === 'public' || needs === 'authenticated' ? undefined : needs);
+    // Fail closed: a request that matched no catalogued operation gets no register.
+    if (needs === undefined) throw new HttpError('not-found', `no resource at ${ctx.method} ${ctx.path}`, { status: 404 });
+    callerOf(ctx, needs === 'public' || needs === 'authenticated' ? undefined : needs);
     const t = deps.tenants.get(tenantOf(ctx.state.principal));
     if (!t) throw new HttpError('unauthenticated', "the caller's tenant no longer exists", { status: 401 });
     return t;

@@ -10,7 +10,14 @@ import { HttpError } from '../../problem.ts';
 const blankAsAbsent = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optional = (max: number) => z.preprocess(blankAsAbsent, text(max).optional());
-const ymd = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD').refine((s) => new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s, 'not a calendar date');
+/** A calendar date (2025-13-01 and 2025-02-30 are refused: 400, never a RangeError). */
+const ymd = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'not a calendar date');
 
 export const certifyFieldsSchema = z
   .object({

@@ -12,7 +12,7 @@ export interface ReadinessCheck {
 }
 
 export function healthRouter(checks: readonly ReadinessCheck[]): Router<AppState> {
-  const router = new Router<AppState>();
+  const router = new Router<AppState>({ sensitive: true });
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

@@ -34,7 +34,7 @@ ${rows}</main></body></html>`;
 }
 
 export function openApiRouter(document: Record<string, unknown>): Router<AppState> {
-  const router = new Router<AppState>();
+  const router = new Router<AppState>({ sensitive: true });
   const json = JSON.stringify(document);
   const page = renderPage(document, OPERATIONS);
   router.get('/openapi.json', (ctx) => {

@@ -7,6 +7,8 @@
  */
 import path from 'node:path';
 import Router from '@koa/router';
+import type { Context } from 'koa';
+import { callerOf } from '../../access/authenticate.ts';
 import type { AppState } from '../../middleware.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveDocument, type UploadedFile } from '../../upload.ts';
@@ -50,9 +52,18 @@ async function uploadHash(params: unknown, pdf: UploadedFile, image: UploadedFil
   return fingerprint({ params, pdf: await sha256File(pdf.path), image: image ? await sha256File(image.path) : null });
 }
 
+/**
+ * With API_AUTH=off (development) anonymous callers may sign; a signed-in officer or an API key is
+ * still held to its scope (officers' roles do not grant "sign").
+ */
+function signerScope(ctx: Context & { state: AppState }): void {
+  if (ctx.state.principal && ctx.state.principal.kind !== 'public') callerOf(ctx, 'sign');
+}
+
 export function signaturesRouter(deps: SignaturesRouteDeps): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1' });
+  const router = new Router<AppState>({ prefix: '/api/v1', sensitive: true });
   router.post('/signatures', async (ctx) => {
+    signerScope(ctx);
     const key = idempotencyKeyOf(ctx);
     const { dir, pdf, image: imageFile, rawParams } = await receiveDocument(ctx, deps);
     const params = parseSignatureParams(rawParams);
@@ -84,6 +95,7 @@ export function signaturesRouter(deps: SignaturesRouteDeps): Router<AppState> {
     });
   });
   router.post('/signatures/extend', async (ctx) => {
+    signerScope(ctx);
     const key = idempotencyKeyOf(ctx);
     const { dir, pdf, rawParams } = await receiveDocument(ctx, deps);
     const params = parseExtendParams(rawParams);

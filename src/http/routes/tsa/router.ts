@@ -9,7 +9,7 @@ import { readBody } from '../../body.ts';
 import { handleTimestampQuery, MAX_TIMESTAMP_QUERY_BYTES, type TimeStampAuthority } from '../../../tsa/index.ts';
 
 export function tsaRouter(deps: { getTsa: () => Promise<TimeStampAuthority> }): Router<AppState> {
-  const router = new Router<AppState>();
+  const router = new Router<AppState>({ sensitive: true });
   router.post('/tsa', async (ctx) => {
     const body = await readBody(ctx, MAX_TIMESTAMP_QUERY_BYTES);
     const tsa = await deps.getTsa();

@@ -11,7 +11,7 @@ import { renderReportHtml } from './presenter.ts';
 import { validationParamsSchema } from './schema.ts';
 
 export function validationsRouter(deps: { validation: ValidationDeps; dataDir: string; uploadBytes: number }): Router<AppState> {
-  const router = new Router<AppState>({ prefix: '/api/v1' });
+  const router = new Router<AppState>({ prefix: '/api/v1', sensitive: true });
   router.post('/validations', async (ctx) => {
     const { pdf, rawParams } = await receiveDocument(ctx, deps);
     const parsed = validationParamsSchema.safeParse({ format: rawParams.format });

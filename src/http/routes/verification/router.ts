@@ -85,7 +85,7 @@ async function readForm(ctx: Context): Promise<URLSearchParams> {
 }
 
 export function verificationRouter(deps: { copies: CopyRepository }, opts: VerificationOptions = { dataDir: 'data' }): Router<AppState> {
-  const router = new Router<AppState>();
+  const router = new Router<AppState>({ sensitive: true });
   const assets = loadWebAssets();
   const limits = { ...DEFAULT_VERIFICATION_LIMITS, ...opts.limits };
   const buckets = {
