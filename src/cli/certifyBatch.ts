@@ -159,11 +159,18 @@ export async function certifyBatch(
     lineShown = false;
   };
 
+  // Two rows writing one file would hand out the wrong copy: refused before anything is certified.
+  const outputs = rows.map((row, i) => {
+    const name = row.values.output ?? `${String(i + 1).padStart(Math.max(2, width), '0')}-${path.basename(row.files[0]!).replace(/\.[^.]*$/, '')}.pdf`;
+    return path.resolve(outDir, path.basename(name));
+  });
+  const dup = outputs.find((o, i) => outputs.indexOf(o) !== i);
+  if (dup !== undefined) throw new InputError('batch-manifest-invalid', `two rows write the same output file ${path.basename(dup)}`);
+
   for (const [i, row] of rows.entries()) {
     const n = i + 1;
     const tag = `[${String(n).padStart(width)}/${rows.length}]`;
-    const name = row.values.output ?? `${String(n).padStart(Math.max(2, width), '0')}-${path.basename(row.files[0]!).replace(/\.[^.]*$/, '')}.pdf`;
-    const output = path.resolve(outDir, path.basename(name));
+    const output = outputs[i]!;
     progress(`${tag} ${path.basename(row.files[0]!)} …`);
     const printed: string[] = [];
     const rowIo: CommandContext = { out: (t) => printed.push(t), err: (t) => printed.push(t) };
@@ -177,7 +184,8 @@ export async function certifyBatch(
     results.push({ row: n, ok, output: ok ? output : undefined, message });
     clear();
     // The access code is shown once: every row's own output is printed, not only the progress.
-    io.out(`${tag} ${ok ? 'ok' : 'FAILED'} row ${n}: ${ok ? message : message.split('\n')[0]}\n`);
+    // Whole, even for a failed row: a row certified before its output failed still shows its access code.
+    io.out(`${tag} ${ok ? 'ok' : 'FAILED'} row ${n}: ${message}\n`);
   }
 
   const failed = results.filter((r) => !r.ok);

@@ -2,7 +2,7 @@
  * Certified copies from the command line (a local officer's tool until accounts and the web console
  * exist): tenants, `certify`, `annul`, and `registry verify` for the event chain.
  */
-import { readFileSync, copyFileSync } from 'node:fs';
+import { readFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
@@ -224,16 +224,24 @@ export const certify: Command = {
           },
         ),
       );
-      copyFileSync(r.pdfPath, out);
+      // The copy is registered: its number and access code are printed whatever happens to -o.
+      let written: string | undefined;
+      try {
+        mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+        copyFileSync(r.pdfPath, out);
+      } catch (err) {
+        written = `  ${out} NOT written (${err instanceof Error ? err.message : String(err)}); the certified PDF is at ${r.pdfPath}`;
+      }
       io.out(
         [
           `${out}: số chứng thực ${r.record.number}, quyển số ${r.record.volumeLabel}${r.record.registerSuffix}, phí ${r.record.feeVnd} VND`,
           `  tra cứu (verify): ${r.verificationUrl}`,
           `  mã truy cập (access code, shown once): ${r.accessCode}`,
+          ...(written ? [written] : []),
           '',
         ].join('\n'),
       );
-      return 0;
+      return written ? 1 : 0;
     } finally {
       db.close();
     }

@@ -78,17 +78,24 @@ export async function idempotent(
   const r = await reserveOrReplay(ctx, deps, key, hash);
   if (r === undefined) return;
   let res: FileResponse;
-  let name: string;
   try {
     res = await run();
-    await mkdir(deps.storeDir, { recursive: true });
-    name = `${r.id}-${hash.slice(0, 16)}.bin`;
-    await copyFile(res.file, path.join(deps.storeDir, name));
   } catch (err) {
+    // Nothing was done: the key is given back, so a corrected retry runs.
     deps.repo.release(r.id);
     throw err;
   }
-  deps.repo.complete(r.id, { status: res.status, headers: res.headers, file: name });
+  // Done, whatever happens next: the key is never given back now (a retry must not do it twice).
+  // Should keeping the answer fail, the key stays pending until it expires (retries get 409) and
+  // this caller still gets the answer.
+  try {
+    await mkdir(deps.storeDir, { recursive: true });
+    const name = `${r.id}-${hash.slice(0, 16)}.bin`;
+    await copyFile(res.file, path.join(deps.storeDir, name));
+    deps.repo.complete(r.id, { status: res.status, headers: res.headers, file: name });
+  } catch (err) {
+    ctx.state.log.error({ err, idempotencyKey: key }, 'could not keep the answer of an idempotent request');
+  }
   send(ctx, res);
 }
 
@@ -167,6 +174,10 @@ export async function idempotentJson(
     throw err;
   }
   const headers = { 'Content-Type': 'application/json; charset=utf-8', ...res.headers };
-  deps.repo.complete(r.id, { status: res.status, headers, body: Buffer.from(JSON.stringify(res.replay ?? res.body)) });
+  try {
+    deps.repo.complete(r.id, { status: res.status, headers, body: Buffer.from(JSON.stringify(res.replay ?? res.body)) });
+  } catch (err) {
+    ctx.state.log.error({ err, idempotencyKey: key }, 'could not keep the answer of an idempotent request');
+  }
   answer(res.status, headers, res.body);
 }

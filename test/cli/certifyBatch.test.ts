@@ -80,6 +80,13 @@ describe('chungthuc certify --batch', () => {
     expect(r.stderr).toContain('manifest row 1');
     expect(r.stderr).toContain('[batch-manifest-invalid]');
     expect(r.stdout).toBe('');
+    // Two rows naming one output file would overwrite a certified copy with another.
+    const twice = path.join(world.tmp, 'twice.json');
+    const row = { files: ['one.pdf'], 'document-type': 'x', issuer: 'y', requester: 'z', 'original-pages': 1, output: 'same.pdf' };
+    writeFileSync(twice, JSON.stringify([row, { ...row, requester: 'w' }]));
+    const t = await cli(['certify', '--batch', twice, '--out-dir', path.join(world.tmp, 'o3'), '--tenant', 'TH']);
+    expect([t.code, t.stdout]).toEqual([1, '']);
+    expect(t.stderr).toContain('two rows write the same output file same.pdf');
   });
 });
 
