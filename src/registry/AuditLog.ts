@@ -68,7 +68,8 @@ export class AuditLog {
   ) {
     this.deferMs = options.deferMs ?? 100;
     this.deferMax = options.deferMax ?? 256;
-    this.onError = options.onError ?? ((err) => { throw err; });
+    // A batch is written from a timer: throwing there would end the process. Loud, not fatal.
+    this.onError = options.onError ?? ((err, lost) => process.stderr.write(`audit: ${lost} deferred row(s) lost: ${err instanceof Error ? err.message : String(err)}\n`));
   }
 
   append(entry: AuditEntry): number {

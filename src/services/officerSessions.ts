@@ -117,13 +117,15 @@ export class OfficerSessions {
 
   /**
    * The officer behind a cookie secret, or null: no such live session, or the account is now
-   * disabled or locked (checked on every request, so disabling takes effect at once).
+   * disabled (checked on every request, so disabling takes effect at once; a lock only stops sign-ins).
    */
   resume(secret: string): SignedInOfficer | null {
     const session = this.deps.sessions.resume(secret);
     if (!session) return null;
     const officer = this.deps.officers.get(session.officerId);
-    if (!officer || officer.disabledAt !== null || this.lockedFor(officer) > 0) return null;
+    // A lock stops password sign-ins, not sessions already open: otherwise anyone knowing a username
+    // could sign a working officer out with five wrong passwords.
+    if (!officer || officer.disabledAt !== null) return null;
     const tenant = this.deps.tenants.get(officer.tenantId);
     if (!tenant) return null;
     return { officer, tenant, scopes: ROLE_SCOPES[officer.role], session };

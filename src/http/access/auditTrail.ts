@@ -55,8 +55,10 @@ export function auditTrail(log: AuditLog): Middleware<AppState> {
             },
           };
           // Anonymous views of public pages (the QR lookups) are hot and low-stakes: written in
-          // batches. Failed authentications and everything else are written before the answer.
-          const pageView = actor.kind === 'public' && !failure && op?.access === 'public' && (ctx.method === 'GET' || ctx.method === 'HEAD');
+          // batches. Refusals, file downloads, failed authentications and everything else are
+          // written before the answer.
+          const pageView =
+            actor.kind === 'public' && !failure && ctx.status < 400 && op?.access === 'public' && op.operationId !== 'verification.file' && (ctx.method === 'GET' || ctx.method === 'HEAD');
           if (pageView) log.appendDeferred(row);
           else log.append(row);
         } catch (err) {

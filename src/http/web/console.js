@@ -76,7 +76,11 @@
 
   var logout = $('logout');
   if (logout) logout.addEventListener('click', function () {
-    api('DELETE', '/api/v1/session').catch(function () { /* signed out anyway */ }).then(function () { location.href = withLang('/console/login'); });
+    // After the CSRF token has arrived; a failed sign-out is shown, never taken for a success
+    // (on a shared counter computer the next person would find this session open).
+    Promise.resolve(ready)
+      .then(function () { return api('DELETE', '/api/v1/session'); })
+      .then(function () { location.href = withLang('/console/login'); }, function (err) { showError(err.message); });
   });
 
   /** A drop zone that hands dropped files to `take` (and keeps the file input usable by keyboard). */

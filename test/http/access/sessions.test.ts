@@ -95,6 +95,7 @@ describe('CSRF', () => {
 describe('sign-in failures', () => {
   it('answers an unknown user and a wrong password alike, and locks the account after 5 failures (423)', async () => {
     const victim = await createOfficer(svc, 'A', 'victim-a');
+    const atWork = await loginOfficer(svc, victim.username, victim.password);
     const unknown = await login('no-such-user', 'whatever-password', '198.51.100.20');
     const wrong = await login(victim.username, 'whatever-password', '198.51.100.20');
     expect(unknown.status).toBe(401);
@@ -108,6 +109,8 @@ describe('sign-in failures', () => {
     expect(locked.headers.get('retry-after')).toBe('900');
     // The right password from another address does not open it: the lock is the account's, in the database.
     expect((await login(victim.username, victim.password, '198.51.100.21')).status).toBe(423);
+    // But the session the officer already had goes on: failed guesses cannot sign them out.
+    expect((await fetch(`${svc.url}/api/v1/session`, { headers: { cookie: atWork.cookie } })).status).toBe(200);
     expect(new OfficerRepository(svc.db.db).getByUsername('victim-a')!.lockedUntil!.getTime()).toBeGreaterThan(Date.now() + 14 * 60_000);
     // An administrator's password reset lifts it.
     const reset = await cli(svc, ['officer', 'reset-password', 'victim-a']);

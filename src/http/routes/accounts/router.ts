@@ -5,7 +5,6 @@
  *   (another tenant's officer or key answers 404, as if it did not exist).
  * The access middleware has already authenticated the caller; handlers read the tenant from it.
  */
-import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import {
@@ -131,8 +130,9 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
   router.post('/officers', async (ctx) => {
     const caller = callerOf(ctx, 'admin');
     const body = parse(createOfficerBody, await readJson(ctx, ctx.state.bodyLimit));
-    // The request's identity never includes a chosen password in clear: its hash stands in.
-    const identity = { ...body, password: body.password === undefined ? undefined : createHash('sha256').update(body.password).digest('hex') };
+    // A chosen password is no part of the stored request identity (not even hashed: a fast hash
+    // would undo scrypt); the same key with another password replays the first answer.
+    const identity = { ...body, password: body.password === undefined ? undefined : '(chosen)' };
     await idempotentJson(ctx, deps.idempotency, identity, async () => {
       const password = body.password ?? generatePassword();
       const officer = await deps.officers.create({ ...body, tenantId: caller.tenantId, password, createdBy: actorOf(caller) });
