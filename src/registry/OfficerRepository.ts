@@ -97,7 +97,7 @@ export class OfficerRepository {
       if (this.db.prepare('SELECT 1 FROM tenants WHERE id = ?').get(row.tenant_id) === undefined) {
         throw new RegistryError('tenant-not-found', `no tenant ${row.tenant_id}`, { status: 404 });
       }
-      this.checkKey(row.tenant_id, row.signing_key_label);
+      this.checkKey(row.tenant_id, row.signing_key_label, null);
       if (this.db.prepare('SELECT 1 FROM officers WHERE username = ?').get(username) !== undefined) {
         throw new RegistryError('username-taken', `the username "${username}" is taken`, { status: 409 });
       }
@@ -113,12 +113,26 @@ export class OfficerRepository {
     return toOfficer(row);
   }
 
-  /** A personal key must be one the tenant may sign with (TenantRepository.allowSigningKey). */
-  private checkKey(tenantId: string, label: string | null): void {
+  /**
+   * A personal key must be one the tenant may sign with (TenantRepository.allowSigningKey), not the
+   * tenant's seal, and no other active officer's: the certifier signs with their OWN key (domain.md),
+   * so the name on the stamp and the certificate in the register are the same person's.
+   */
+  private checkKey(tenantId: string, label: string | null, officerId: string | null): void {
     if (label === null) return;
     text('signingKeyLabel', label, 128);
     if (this.db.prepare('SELECT 1 FROM tenant_signing_keys WHERE tenant_id = ? AND key_label = ?').get(tenantId, label) === undefined) {
       throw new InputError('signing-key-not-allowed', `the HSM key "${label}" is not one of the tenant's keys`, { details: { field: 'signingKeyLabel' } });
+    }
+    const seal = (this.db.prepare('SELECT seal_key_label FROM tenant_settings WHERE tenant_id = ?').get(tenantId) as { seal_key_label: string } | undefined)?.seal_key_label ?? 'seal';
+    if (label === seal) {
+      throw new InputError('signing-key-is-seal', `"${label}" is the agency seal's key, not a personal key`, { details: { field: 'signingKeyLabel' } });
+    }
+    const holder = this.db
+      .prepare('SELECT username FROM officers WHERE tenant_id = ? AND signing_key_label = ? AND disabled_at IS NULL AND id <> ?')
+      .get(tenantId, label, officerId ?? '') as { username: string } | undefined;
+    if (holder) {
+      throw new RegistryError('signing-key-taken', `the HSM key "${label}" is already the personal key of ${holder.username}`, { status: 409, details: { field: 'signingKeyLabel' } });
     }
   }
 
@@ -160,7 +174,7 @@ export class OfficerRepository {
       role: changes.role === undefined ? current.role : role(changes.role),
       signing_key_label: changes.signingKeyLabel === undefined ? current.signing_key_label : changes.signingKeyLabel,
     };
-    this.checkKey(current.tenant_id, next.signing_key_label);
+    if (next.signing_key_label !== current.signing_key_label) this.checkKey(current.tenant_id, next.signing_key_label, id);
     this.db
       .prepare('UPDATE officers SET display_name = @display_name, title = @title, role = @role, signing_key_label = @signing_key_label WHERE id = @id')
       .run({ ...next, id });
@@ -193,6 +207,9 @@ export class OfficerRepository {
 
   /** Enables a disabled account again (and lifts a lockout). */
   enable(id: string): Officer {
+    const current = this.row(id);
+    // Back at work only if nobody took their key meanwhile.
+    if (current && current.disabled_at !== null) this.checkKey(current.tenant_id, current.signing_key_label, id);
     if (this.db.prepare('UPDATE officers SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE id = ?').run(id).changes !== 1) {
       throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
     }

@@ -62,6 +62,25 @@ describe('OfficerRepository', () => {
     expect(JSON.stringify(db.db.prepare('SELECT * FROM officers').all())).not.toContain('a-long-password');
     expect(() => db.db.prepare('DELETE FROM officers').run()).toThrow(/never deleted/);
   });
+
+  it("gives each personal key to one active officer, never the tenant's seal", async () => {
+    const { a, officers, db } = setup();
+    const tenants = new TenantRepository(db.db);
+    for (const k of ['seal', 'officer2']) tenants.allowSigningKey(a.id, k);
+    const make = (username: string, signingKeyLabel?: string) =>
+      officers.create({ tenantId: a.id, username, displayName: username, title: 'Công chức', role: 'officer', signingKeyLabel, password: 'a-long-password', createdBy: 't' });
+    const first = await make('holder', 'officer1');
+    await expect(make('second', 'officer1')).rejects.toThrow(/already the personal key of holder/);
+    await expect(make('sealer', 'seal')).rejects.toThrow(/agency seal's key/);
+    const other = await make('other', 'officer2');
+    expect(() => officers.update(other.id, { signingKeyLabel: 'officer1' })).toThrow(/already the personal key/);
+    expect(officers.update(first.id, { title: 'Phó Chủ tịch' }).signingKeyLabel).toBe('officer1');
+    // A disabled officer frees the key; back at work only while nobody else holds it.
+    officers.disable(first.id);
+    const next = officers.update(other.id, { signingKeyLabel: 'officer1' });
+    expect(next.signingKeyLabel).toBe('officer1');
+    expect(() => officers.enable(first.id)).toThrow(/already the personal key of other/);
+  });
 });
 
 describe('sign-in and sessions', () => {

@@ -243,7 +243,7 @@ describe('officer console in Chromium', () => {
     await page.fill('#o-displayName', 'Phạm Văn Dũng');
     await page.fill('#o-title', 'Công chức Tư pháp – Hộ tịch');
     await page.selectOption('#o-role', 'officer');
-    await page.fill('#o-signingKeyLabel', 'officer1');
+    // No personal key: the demo officers hold the dev keys, and a key is one officer's only.
     await page.fill('#o-password', 'mat-khau-rat-dai-2026');
     await page.click('#officer-form button[type=submit]');
     await page.waitForSelector('#officers-table tr[data-username="canbo2.demo"]');

@@ -152,7 +152,7 @@ describe('revocation takes effect at once', () => {
   });
 
   it('an officer changes their own password: the current one is required, other sessions end, this client goes on', async () => {
-    const o = await createOfficer(svc, 'A', 'changer-a', { role: 'officer', key: 'officer1' });
+    const o = await createOfficer(svc, 'A', 'changer-a', { role: 'officer' });
     const laptop = await loginOfficer(svc, o.username, o.password);
     const phone = await loginOfficer(svc, o.username, o.password);
     const change = (who: typeof laptop, body: unknown, extra: Record<string, string> = {}) =>

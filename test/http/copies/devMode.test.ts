@@ -14,7 +14,7 @@ beforeAll(async () => {
   svc = await startTestService({ API_AUTH: 'off' });
   await createTenant(svc, 'DEV');
   for (const [username, role] of [['dev.officer', 'officer'], ['dev.supervisor', 'supervisor'], ['dev.admin', 'admin']] as const) {
-    const o = await createOfficer(svc, 'DEV', username, { role, key: role === 'admin' ? undefined : 'officer1' });
+    const o = await createOfficer(svc, 'DEV', username, { role, key: { officer: 'officer1', supervisor: 'officer2', admin: undefined }[role] });
     logins[role] = await loginOfficer(svc, o.username, o.password);
   }
 });

@@ -22,11 +22,12 @@ export interface TenantWorld {
 }
 
 /** A tenant with the dev keys, an all-scope API key and an officer certifying with `officer1`. */
-export async function tenantWorld(svc: TestService, code: string, officerKey = 'officer1'): Promise<TenantWorld> {
+/** A tenant, a key for its systems and an officer (with personal key `officerKey`; null: none, leaving the dev keys to the test). */
+export async function tenantWorld(svc: TestService, code: string, officerKey: string | null = 'officer1'): Promise<TenantWorld> {
   await createTenant(svc, code);
   const key = await createKey(svc, code, 'certify,read-registry,annul,validate');
   const displayName = `Cán bộ ${code}`;
-  const officer = { ...(await createOfficer(svc, code, `can-bo.${code.toLowerCase()}`, { key: officerKey, name: displayName, title: 'Phó Chủ tịch UBND' })), displayName };
+  const officer = { ...(await createOfficer(svc, code, `can-bo.${code.toLowerCase()}`, { key: officerKey ?? undefined, name: displayName, title: 'Phó Chủ tịch UBND' })), displayName };
   const tenantId = (svc.db.db.prepare('SELECT id FROM tenants WHERE code = ?').get(code) as { id: string }).id;
   return { code, tenantId, key, officer };
 }

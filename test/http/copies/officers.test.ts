@@ -28,7 +28,7 @@ const code = async (r: Response) => ((await r.json()) as { code: string }).code;
 beforeAll(async () => {
   world = await startPkiWorld('copies-officers', { API_AUTH: 'required' });
   svc = world.svc;
-  t = await tenantWorld(svc, 'OF');
+  t = await tenantWorld(svc, 'OF', null);
   scans = await jpegScans(1);
   officer = await createOfficer(svc, 'OF', 'nguyen.an', { key: 'officer1', name: 'Nguyễn Văn An', title: 'Công chức Tư pháp - Hộ tịch' });
   supervisor = await createOfficer(svc, 'OF', 'tran.binh', { role: 'supervisor', key: 'officer2', name: 'Trần Văn Bình', title: 'Chủ tịch UBND xã' });

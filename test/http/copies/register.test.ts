@@ -170,7 +170,7 @@ describe('Idempotency-Key', () => {
 describe('certifier resolution and input errors (nothing recorded)', () => {
   it('answers stable codes and records nothing', async () => {
     await createOfficer(svc, 'AA', 'khong-khoa');
-    await createOfficer(svc, 'AA', 'quan-tri', { role: 'admin', key: 'officer1' });
+    await createOfficer(svc, 'AA', 'quan-tri', { role: 'admin', key: 'officer2' });
     const before = copyRows();
     const cases: Array<[Record<string, string>, number, string]> = [
       [{ certifier: '' }, 422, 'certifier-required'],
