@@ -277,6 +277,28 @@ describe('officer console in Chromium', () => {
     expect(new URL(page.url()).searchParams.get('lang')).toBe('en');
   });
 
+  it('an officer changes their own password on the account page; the old one no longer signs in', async () => {
+    await login(accounts.officer, '/console/account');
+    expect(await page.textContent('h1')).toContain('Tài khoản');
+    await noSeriousAxe('console-account');
+    await page.fill('#currentPassword', 'not-my-password');
+    await page.fill('#newPassword', 'mat-khau-moi-cua-toi-2026');
+    await page.click('#password-form button[type=submit]');
+    await page.waitForSelector('#error:not([hidden])');
+    expect(await page.textContent('#error')).toContain('current password');
+    await page.fill('#currentPassword', accounts.officer.password);
+    await page.fill('#newPassword', 'mat-khau-moi-cua-toi-2026');
+    await page.click('#password-form button[type=submit]');
+    await expect.poll(() => page.textContent('#notice')).toContain('Đã đổi mật khẩu');
+    await shot('console-account');
+    // The session goes on (new cookie and CSRF token): signing out works, and only the new password signs in.
+    await logout();
+    const signIn = (password: string) =>
+      fetch(`${world.svc.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: accounts.officer.username, password }) }).then((r) => r.status);
+    expect(await signIn(accounts.officer.password)).toBe(401);
+    expect(await signIn('mat-khau-moi-cua-toi-2026')).toBe(200);
+  });
+
   it('made no third-party request and hit no CSP violation', () => {
     expect(requested.filter((u) => !u.startsWith(world.svc.url) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
     expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);

@@ -383,6 +383,24 @@
   }
 
   // ---------------------------------------------------------------- admin
+  if (page === 'account') {
+    var pwForm = $('password-form');
+    pwForm.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var button = pwForm.querySelector('button[type=submit]');
+      button.disabled = true;
+      ready
+        .then(function () { return api('POST', '/api/v1/session/password', { currentPassword: $('currentPassword').value, newPassword: $('newPassword').value }); })
+        .then(function (s) {
+          // The change ended every session; this one goes on with a new cookie and CSRF token.
+          if (s) csrf = s.csrfToken;
+          pwForm.reset();
+          notice(t('passwordChanged'));
+        }, function (err) { showError(err.message); })
+        .then(function () { button.disabled = false; });
+    });
+  }
+
   if (page === 'admin') {
     var officers = $('officers-table').querySelector('tbody');
     var keys = $('keys-table').querySelector('tbody');

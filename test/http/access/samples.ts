@@ -125,6 +125,8 @@ export const SAMPLES: Record<string, Sample> = {
       { request: () => ({ path: `/console/${section}` }), status: (c) => (c.kind !== 'officer' ? 303 : c.scopes.includes(scope) ? 200 : 403) },
     ]),
   ),
+  // Every officer's own account page; without a session → the login page.
+  'console.account': { request: () => ({ path: '/console/account' }), status: (c) => (c.kind !== 'officer' ? 303 : 200) },
   // Certified copies, refusals and the public lookup API (issue #7).
   'copies.certify': { request: () => ({ path: '/api/v1/certified-copies', ...noScan() }), status: 400 },
   'copies.preview': { request: () => ({ path: '/api/v1/certified-copies/preview', ...noScan() }), status: 400 },

@@ -13,7 +13,11 @@ export interface ConsoleMessages {
   switchLabel: string;
   switchLang: string;
   navLabel: string;
-  nav: { certify: string; today: string; search: string; admin: string; report: string; logout: string };
+  nav: { certify: string; today: string; search: string; admin: string; account: string; report: string; logout: string };
+  // account
+  accountLead: string;
+  currentPassword: string;
+  changePasswordButton: string;
   signedInAs: (name: string, role: string) => string;
   roles: { officer: string; supervisor: string; admin: string };
   noScript: string;
@@ -143,7 +147,10 @@ const vi: ConsoleMessages = {
   switchLabel: 'Ngôn ngữ',
   switchLang: 'English',
   navLabel: 'Chức năng',
-  nav: { certify: 'Chứng thực', today: 'Hôm nay', search: 'Tra cứu sổ', admin: 'Quản trị', report: 'Kiểm tra chữ ký', logout: 'Đăng xuất' },
+  nav: { certify: 'Chứng thực', today: 'Hôm nay', search: 'Tra cứu sổ', admin: 'Quản trị', account: 'Tài khoản', report: 'Kiểm tra chữ ký', logout: 'Đăng xuất' },
+  accountLead: 'Đổi mật khẩu của bạn. Mọi phiên đăng nhập khác của tài khoản sẽ kết thúc.',
+  currentPassword: 'Mật khẩu hiện tại',
+  changePasswordButton: 'Đổi mật khẩu',
   signedInAs: (name, role) => `${name} (${role})`,
   roles: { officer: 'cán bộ', supervisor: 'lãnh đạo', admin: 'quản trị' },
   noScript: 'Trang này cần JavaScript để gọi dịch vụ. Hãy bật JavaScript.',
@@ -306,6 +313,7 @@ const vi: ConsoleMessages = {
     disabled: 'Đã khóa',
     keyOnce: 'Khóa API chỉ hiển thị một lần — hãy lưu lại ngay:',
     saved: 'Đã lưu.',
+    passwordChanged: 'Đã đổi mật khẩu. Các phiên đăng nhập khác đã kết thúc.',
     confirmRevoke: 'Thu hồi khóa này? Các hệ thống dùng khóa sẽ ngừng hoạt động.',
     'st-valid': 'Còn hiệu lực',
     'st-annulled': 'Đã hủy bỏ',
@@ -323,7 +331,10 @@ const en: ConsoleMessages = {
   switchLabel: 'Language',
   switchLang: 'Tiếng Việt',
   navLabel: 'Sections',
-  nav: { certify: 'Certify', today: 'Today', search: 'Register', admin: 'Administration', report: 'Check a signature', logout: 'Sign out' },
+  nav: { certify: 'Certify', today: 'Today', search: 'Register', admin: 'Administration', account: 'Account', report: 'Check a signature', logout: 'Sign out' },
+  accountLead: 'Change your password. Every other session of your account ends.',
+  currentPassword: 'Current password',
+  changePasswordButton: 'Change password',
   signedInAs: (name, role) => `${name} (${role})`,
   roles: { officer: 'officer', supervisor: 'supervisor', admin: 'administrator' },
   noScript: 'This page needs JavaScript to call the service. Please enable JavaScript.',
@@ -486,6 +497,7 @@ const en: ConsoleMessages = {
     disabled: 'Disabled',
     keyOnce: 'The API key is shown only once — store it now:',
     saved: 'Saved.',
+    passwordChanged: 'Password changed. Your other sessions have ended.',
     confirmRevoke: 'Revoke this key? Systems using it will stop working.',
     'st-valid': 'Valid',
     'st-annulled': 'Annulled',

@@ -31,7 +31,7 @@ export interface SignedIn {
   readonly scopes: readonly string[];
 }
 
-export type ConsolePage = 'login' | 'certify' | 'today' | 'search' | 'admin' | 'report';
+export type ConsolePage = 'login' | 'certify' | 'today' | 'search' | 'admin' | 'account' | 'report';
 
 export interface Frame {
   readonly lang: Lang;
@@ -56,6 +56,7 @@ function nav(m: ConsoleMessages, f: Frame): string {
     s.includes('read-registry') ? link('today', '/console/today', m.nav.today) : '',
     s.includes('read-registry') ? link('search', '/console/search', m.nav.search) : '',
     s.includes('admin') ? link('admin', '/console/admin', m.nav.admin) : '',
+    link('account', '/console/account', m.nav.account),
   ].join('');
   return `<nav class="tabs" aria-label="${esc(m.navLabel)}"><ul>${items}</ul>
 <p class="who"><span>${esc(m.signedInAs(f.who.username, m.roles[f.who.role]))}</span> <button type="button" id="logout" class="link">${esc(m.nav.logout)}</button></p></nav>`;

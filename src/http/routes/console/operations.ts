@@ -23,6 +23,7 @@ export const CONSOLE_OPERATIONS: readonly Operation[] = [
   page('/console/today', 'console.today', "today's certified copies of the officer's tenant"),
   page('/console/search', 'console.search', 'search the register by number, code, dates, case code; supervisors annul from here'),
   page('/console/admin', 'console.admin', 'officer accounts and API keys of the tenant (needs `admin`)'),
+  page('/console/account', 'console.account', "the signed-in officer's own account: change the password"),
   {
     method: 'GET', path: '/report', operationId: 'report.form', tag, access: 'public', audit: false,
     summary: 'public page to check the signatures of any PDF',

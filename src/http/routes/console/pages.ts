@@ -101,6 +101,18 @@ ${annul}`;
   return layout({ ...f, page: 'search', title: m.searchHeading }, body);
 }
 
+/** Every officer's own account: change the password (POST /api/v1/session/password). */
+export function renderAccountPage(f: PageFrame): string {
+  const m = CONSOLE_MESSAGES[f.lang];
+  const body = `<h1>${esc(m.nav.account)}</h1><p>${esc(m.accountLead)}</p>${noScript(m)}
+<form id="password-form" class="card narrow" method="post">
+${field('currentPassword', m.currentPassword, { type: 'password', required: true, attrs: 'autocomplete="current-password" maxlength="256"' })}
+${field('newPassword', m.js.newPassword ?? m.currentPassword, { type: 'password', required: true, hint: m.passwordHint(PASSWORD_MIN_LENGTH), attrs: `autocomplete="new-password" minlength="${PASSWORD_MIN_LENGTH}" maxlength="256"` })}
+${messageRegions}
+<button type="submit">${esc(m.changePasswordButton)}</button></form>`;
+  return layout({ ...f, page: 'account', title: m.nav.account }, body);
+}
+
 export function renderAdminPage(f: PageFrame): string {
   const m = CONSOLE_MESSAGES[f.lang];
   const roles = OFFICER_ROLES.map((r) => `<option value="${r}">${esc(m.roles[r])}</option>`).join('');

@@ -30,7 +30,7 @@ import { langOf, type Lang } from '../verification/i18n.ts';
 import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
 import { CONSOLE_MESSAGES } from './i18n.ts';
 import { layout, loadConsoleAssets, withLang, esc, type SignedIn } from './layout.ts';
-import { renderAdminPage, renderCertifyPage, renderLoginPage, renderSearchPage, renderTodayPage } from './pages.ts';
+import { renderAccountPage, renderAdminPage, renderCertifyPage, renderLoginPage, renderSearchPage, renderTodayPage } from './pages.ts';
 import { renderReportForm, renderReportMessage, renderReportResult } from './reportPage.ts';
 
 export interface ConsoleOptions {
@@ -71,8 +71,9 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/console(\/[a-z]+)?$/.test(next) ? next : '/console';
 }
 
-type Section = 'certify' | 'today' | 'search' | 'admin';
-const SECTION_SCOPE: Record<Section, ApiScope> = { certify: 'certify', today: 'read-registry', search: 'read-registry', admin: 'admin' };
+type Section = 'certify' | 'today' | 'search' | 'admin' | 'account';
+/** The scope a section needs; null: any signed-in officer (their own account). */
+const SECTION_SCOPE: Record<Section, ApiScope | null> = { certify: 'certify', today: 'read-registry', search: 'read-registry', admin: 'admin', account: null };
 
 function signedIn(ctx: Context & { state: AppState }): SignedIn | null {
   const p = ctx.state.principal;
@@ -81,7 +82,7 @@ function signedIn(ctx: Context & { state: AppState }): SignedIn | null {
 
 /** Where an officer lands: administration for admins, else the first section their role may use. */
 function home(who: SignedIn): Section {
-  return (['admin', 'certify', 'today'] as const).find((s) => who.scopes.includes(SECTION_SCOPE[s])) ?? 'search';
+  return (['admin', 'certify', 'today'] as const).find((s) => who.scopes.includes(SECTION_SCOPE[s]!)) ?? 'search';
 }
 
 export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
@@ -124,6 +125,7 @@ export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
     today: renderTodayPage,
     search: renderSearchPage,
     admin: renderAdminPage,
+    account: renderAccountPage,
   };
   for (const section of Object.keys(renderers) as Section[]) {
     router.get(`/console/${section}`, (ctx) => {
@@ -135,12 +137,13 @@ export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
         return;
       }
       pageHeaders(ctx);
-      if (!who.scopes.includes(SECTION_SCOPE[section])) {
+      const needs = SECTION_SCOPE[section];
+      if (needs !== null && !who.scopes.includes(needs)) {
         const m = CONSOLE_MESSAGES[lang];
         ctx.status = 403;
         ctx.body = layout(
           { ...frame(ctx, lang), who, page: section, title: m.nav[section] },
-          `<h1>${esc(m.nav[section])}</h1><p class="error" role="alert">${esc(lang === 'vi' ? `Vai trò "${m.roles[who.role]}" không có quyền "${SECTION_SCOPE[section]}".` : `The "${m.roles[who.role]}" role lacks the "${SECTION_SCOPE[section]}" scope.`)}</p>`,
+          `<h1>${esc(m.nav[section])}</h1><p class="error" role="alert">${esc(lang === 'vi' ? `Vai trò "${m.roles[who.role]}" không có quyền "${needs}".` : `The "${m.roles[who.role]}" role lacks the "${needs}" scope.`)}</p>`,
         );
         return;
       }
