@@ -118,7 +118,7 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       schemas: { Problem: jsonSchema(problemSchema) },
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ck_<prefix>_<secret>', description: 'API key created with `chungthuc apikey create` or `POST /api/v1/api-keys`' },
-        session: { type: 'apiKey', in: 'cookie', name: 'ct_session', description: 'officer session from `POST /api/v1/session`; unsafe methods also need the `X-CSRF-Token` header' },
+        session: { type: 'apiKey', in: 'cookie', name: 'ct_session', description: 'officer session from `POST /api/v1/session` (named `__Host-ct_session` when the service is published over https); unsafe methods also need the `X-CSRF-Token` header' },
       },
     },
   };

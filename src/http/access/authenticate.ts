@@ -109,7 +109,7 @@ export function authenticate(deps: AccessDeps): Middleware<AppState> {
       ctx.state.principal = { kind: 'api-key', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes };
       deps.apiKeys.touch(key);
     } else {
-      const secret = readSessionCookie(ctx);
+      const secret = readSessionCookie(ctx, deps.cookie);
       // Unsafe requests to public operations are served as anonymous: they need no officer, and
       // their bodies belong to their handlers (no CSRF form read here).
       if (secret !== undefined && !(needs === 'public' && !SAFE_METHODS.has(ctx.method))) {

@@ -48,7 +48,14 @@ describe('session cookie', () => {
       await createTenant(s, 'S');
       const o = await createOfficer(s, 'S', 'secure-admin', { role: 'admin' });
       const res = await fetch(`${s.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: o.username, password: o.password }) });
-      expect(res.headers.get('set-cookie')).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+      const set = res.headers.get('set-cookie') ?? '';
+      // __Host-: only with Secure, Path=/ and no Domain, so a sibling subdomain cannot plant one.
+      expect(set).toMatch(/^__Host-ct_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+      const secret = /^__Host-ct_session=([^;]+)/.exec(set)![1]!;
+      const me = (cookie: string) => fetch(`${s.url}/api/v1/session`, { headers: { cookie } }).then((r) => r.status);
+      expect(await me(`__Host-ct_session=${secret}`)).toBe(200);
+      // The unprefixed name is not read over https (a planted or stale one counts for nothing).
+      expect(await me(`ct_session=${secret}`)).toBe(401);
     } finally {
       await s.stop();
     }
