@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { API_SCOPES, ROLE_SCOPES } from '../registry/index.ts';
+import { inputJsonSchema } from './operationParts.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import { PROBLEM_CONTENT_TYPE } from './problem.ts';
 
@@ -25,16 +26,11 @@ const problemSchema = z
 
 const problem = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } } });
 
-function jsonSchema(schema: z.ZodType): Json {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
-  return rest;
-}
-
 function parameters(op: Operation): Json[] {
   const out: Json[] = [];
   const add = (where: 'query' | 'path', schema: z.ZodObject | undefined) => {
     if (!schema) return;
-    const js = jsonSchema(schema) as { properties?: Record<string, Json>; required?: string[] };
+    const js = inputJsonSchema(schema) as { properties?: Record<string, Json>; required?: string[] };
     for (const [name, prop] of Object.entries(js.properties ?? {})) {
       const { description, ...s } = prop;
       out.push({
@@ -115,7 +111,7 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
     paths,
     components: {
-      schemas: { Problem: jsonSchema(problemSchema) },
+      schemas: { Problem: inputJsonSchema(problemSchema) },
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ck_<prefix>_<secret>', description: 'API key created with `chungthuc apikey create` or `POST /api/v1/api-keys`' },
         session: { type: 'apiKey', in: 'cookie', name: 'ct_session', description: 'officer session from `POST /api/v1/session` (named `__Host-ct_session` when the service is published over https); unsafe methods also need the `X-CSRF-Token` header' },

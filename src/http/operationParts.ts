@@ -8,6 +8,17 @@ export type Access = 'public' | 'authenticated' | ApiScope;
 /** A media type → JSON Schema (OpenAPI 3.1 Schema Object = JSON Schema 2020-12). */
 export type Content = Record<string, { schema: Record<string, unknown> }>;
 
+/** The JSON Schema of what a zod schema accepts (its input side), without the `$schema` keyword. */
+export function inputJsonSchema(schema: z.ZodType): { properties?: Record<string, unknown>; required?: string[]; [k: string]: unknown } {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+/** A required JSON request body validated by `schema`. */
+export function jsonBody(schema: z.ZodType): { required: true; content: Content } {
+  return { required: true, content: { 'application/json': { schema: inputJsonSchema(schema) } } };
+}
+
 export interface Operation {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** OpenAPI path template, e.g. `/v/{code}`. */
@@ -36,7 +47,7 @@ export const json = (description: string) => ({ 'application/json': { schema: { 
 
 /** Multipart variant of a parameters schema: the PDF, an optional image, the parameters as fields. */
 export function uploadBody(params: z.ZodObject, image: boolean): { required: true; content: Content } {
-  const fields = z.toJSONSchema(params, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown> };
+  const fields = inputJsonSchema(params);
   return {
     required: true,
     content: {

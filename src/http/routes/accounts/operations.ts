@@ -1,14 +1,8 @@
 /** Catalogue entries of officer sessions, accounts, API keys and audit over HTTP (issue #6); src/http/operations.ts includes them. */
-import { z } from 'zod';
-import { json, type Content, type Operation } from '../../operationParts.ts';
+import { json, jsonBody, type Operation } from '../../operationParts.ts';
 import { auditQuery, changePasswordBody, createApiKeyBody, createOfficerBody, idParam, loginBody, pageQuery, updateOfficerBody } from './schema.ts';
 
 const tag = 'accounts';
-
-function jsonBody(schema: z.ZodType): { required: true; content: Content } {
-  const { $schema: _drop, ...s } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { required: true, content: { 'application/json': { schema: s } } };
-}
 
 const sessionJson = json('{ officer: { id, username, displayName, title, role, scopes, signingKeyLabel, tenant: { id, code, name } }, csrfToken, expiresAt }');
 const page = (item: string) => json(`{ items: [${item}], nextCursor: string | null }`);

@@ -1,13 +1,13 @@
 /** Catalogue entries of certified copies, refusals and the public lookup API (issue #7); src/http/operations.ts includes them. */
 import { z } from 'zod';
-import { json, pdf, type Content, type Operation } from '../../operationParts.ts';
+import { inputJsonSchema, json, jsonBody, pdf, type Content, type Operation } from '../../operationParts.ts';
 import { annulSchema, certifyFieldsSchema, idParam, listQuerySchema, refusalListSchema, refusalSchema } from './schema.ts';
 
 const tag = 'certified copies';
 const scanFile = { type: 'string', contentMediaType: 'application/octet-stream', description: 'a scan (PDF, JPEG, PNG or TIFF); several parts in page order' };
 
 function scanUpload(fields: z.ZodObject | undefined): { required: true; content: Content } {
-  const props = fields ? ((z.toJSONSchema(fields, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] })) : {};
+  const props = fields ? inputJsonSchema(fields) : {};
   return {
     required: true,
     content: {
@@ -21,11 +21,6 @@ function scanUpload(fields: z.ZodObject | undefined): { required: true; content:
     },
   };
 }
-
-const jsonBody = (schema: z.ZodType): { required: true; content: Content } => ({
-  required: true,
-  content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown> } },
-});
 
 export const COPY_OPERATIONS: readonly Operation[] = [
   {
