@@ -22,6 +22,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { AppState } from '../../middleware.ts';
 import { AppError } from '../../../errors.ts';
+import { htmlPageHeaders } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveDocument } from '../../upload.ts';
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
@@ -50,13 +51,7 @@ export const DEFAULT_REPORT_LIMIT: BucketLimit = { capacity: 6, refillPerSecond:
  */
 const CSP = "default-src 'self'; img-src 'self' data: blob:; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'";
 
-function pageHeaders(ctx: Context): void {
-  ctx.set('Content-Security-Policy', CSP);
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'same-origin');
-  ctx.set('Cache-Control', 'no-store');
-  ctx.type = 'text/html; charset=utf-8';
-}
+const pageHeaders = (ctx: Context): void => htmlPageHeaders(ctx, CSP, 'same-origin');
 
 /** The page path with the query minus `lang`, so the language switch keeps the rest. */
 function pathOf(ctx: Context): string {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppState } from '../../middleware.ts';
+import { htmlPageHeaders } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { readBody } from '../../body.ts';
 import { normalizePublicCode, type CopyRepository } from '../../../registry/index.ts';
@@ -69,13 +70,8 @@ export interface VerificationOptions {
 const CSP = "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'";
 const FORM_BYTES = 4096;
 
-function pageHeaders(ctx: Context): void {
-  ctx.set('Content-Security-Policy', CSP);
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
-  ctx.set('Cache-Control', 'no-store');
-  ctx.type = 'text/html; charset=utf-8';
-}
+// No referrer: the page's URL holds the public code.
+const pageHeaders = (ctx: Context): void => htmlPageHeaders(ctx, CSP, 'no-referrer');
 
 async function readForm(ctx: Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) {
