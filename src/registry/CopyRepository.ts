@@ -19,9 +19,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { prepared, type Sqlite } from './Database.ts';
+import type BetterSqlite3 from 'better-sqlite3';
 import { RegistryError } from './errors.ts';
 import { accessCodeMatches, newPublicCode, normalizePublicCode, prepareAccessCodeSync, type PreparedAccessCode } from './codes.ts';
-import { DETAIL_COLUMNS, SELECT_COPY, detailParams, toEntry, toPublicView, type CopyRow } from './copyRows.ts';
+import { DETAIL_COLUMNS, SELECT_COPY, SELECT_PUBLIC, detailParams, toEntry, toPublicView, type CopyRow, type PublicRow } from './copyRows.ts';
 import { appendEvent, chainHead, entryDigest, verifyChain } from './eventChain.ts';
 import type {
   AnnulInput,
@@ -229,10 +230,15 @@ export class CopyRepository {
   findPublic(code: string): { view: PublicCopyView; publicCode: string; fileKey: string } | null {
     const c = normalizePublicCode(code);
     if (c === null) return null;
-    // Every public page view runs this: prepared once (Database.prepared).
-    const row = prepared(this.db, `${SELECT_COPY} WHERE c.public_code = ?`).get(c) as CopyRow | undefined;
-    const view = row ? toPublicView(row) : null;
-    return view && row?.file_key ? { view, publicCode: c, fileKey: row.file_key } : null;
+    const row = this.publicQuery().get(c) as PublicRow | undefined;
+    const fileKey = row?.[22];
+    return row && fileKey ? { view: toPublicView(row), publicCode: c, fileKey } : null;
+  }
+
+  private publicStatement: BetterSqlite3.Statement | undefined;
+  /** SELECT_PUBLIC in raw (array) mode, prepared once: its own statement, since raw() changes it. */
+  private publicQuery(): BetterSqlite3.Statement {
+    return (this.publicStatement ??= this.db.prepare(SELECT_PUBLIC).raw(true));
   }
 
   /**

@@ -175,24 +175,60 @@ export function toEntry(r: CopyRow): RegisterEntry {
   return record;
 }
 
-/** The public view: only the fields domain.md lists as safe to show without a second factor. */
-export function toPublicView(r: CopyRow): PublicCopyView | null {
-  const e = toEntry(r);
-  if (e.status !== 'valid' && e.status !== 'annulled') return null;
+/**
+ * The public view: only the fields domain.md lists as safe to show without a second factor. Every QR
+ * scan reads one, so it has its own narrow query (no requester, no access-code hash, no fee) and
+ * reads the row as an array: building a 45-property object per page view cost more than the query.
+ */
+export const SELECT_PUBLIC = `SELECT c.status, c.number, c.year, v.seq, v.register_suffix, c.certified_at, t.name, c.certifier_name,
+    c.certifier_title, c.document_type, c.original_pages, c.pdf_sha256, c.signer_cert_issuer, c.signer_cert_serial,
+    c.signer_cert_subject, c.agency_cert_issuer, c.agency_cert_serial, c.agency_cert_subject, c.timestamp_at,
+    c.annul_decision_number, c.annul_decision_date, c.annul_reason, c.file_key
+  FROM certified_copies c JOIN register_volumes v ON v.id = c.volume_id JOIN tenants t ON t.id = c.tenant_id
+  WHERE c.public_code = ? AND c.status IN ('valid', 'annulled')`;
+
+/** A SELECT_PUBLIC row read with `.raw()`, in its column order. */
+export type PublicRow = [
+  status: 'valid' | 'annulled',
+  number: number,
+  year: number,
+  volumeSeq: number,
+  volumeSuffix: string,
+  certifiedAt: string,
+  agency: string,
+  certifierName: string,
+  certifierTitle: string,
+  documentType: string,
+  originalPages: number,
+  pdfSha256: string,
+  signerIssuer: string,
+  signerSerial: string,
+  signerSubject: string | null,
+  agencyIssuer: string | null,
+  agencySerial: string | null,
+  agencySubject: string | null,
+  timestampAt: string | null,
+  annulDecisionNumber: string | null,
+  annulDecisionDate: string | null,
+  annulReason: string | null,
+  fileKey: string | null,
+];
+
+export function toPublicView(r: PublicRow): PublicCopyView {
   return {
-    status: e.status,
-    number: e.number,
-    volume: `${e.volumeLabel}${e.registerSuffix}`,
-    certifiedAt: e.certifiedAt,
-    agency: r.tenant_name,
-    certifierName: e.certifierName,
-    certifierTitle: e.certifierTitle,
-    documentType: e.documentType,
-    originalPages: e.originalPages,
-    pdfSha256: e.pdfSha256,
-    signerCertificate: e.signerCertificate,
-    agencyCertificate: e.agencyCertificate,
-    timestampAt: e.timestampAt,
-    annulment: e.annulment && { decisionNumber: e.annulment.decisionNumber, decisionDate: e.annulment.decisionDate, reason: e.annulment.reason },
+    status: r[0],
+    number: r[1],
+    volume: `${volumeLabel(r[3], r[2])}${r[4]}`,
+    certifiedAt: new Date(r[5]),
+    agency: r[6],
+    certifierName: r[7],
+    certifierTitle: r[8],
+    documentType: r[9],
+    originalPages: r[10],
+    pdfSha256: r[11],
+    signerCertificate: { issuer: r[12], serial: r[13], subject: r[14] },
+    agencyCertificate: cert(r[15], r[16], r[17]),
+    timestampAt: date(r[18]),
+    annulment: r[0] === 'annulled' ? { decisionNumber: r[19]!, decisionDate: r[20]!, reason: r[21]! } : null,
   };
 }

@@ -173,4 +173,21 @@ describe('trusted proxies', () => {
     expect(resolveClient('127.0.0.1', 'garbage', trusted)).toBe('127.0.0.1');
     expect(resolveClient('::1', '2001:db8::5', trusted)).toBe('2001:db8::5');
   });
+
+  it('matches IPv4 blocks bit by bit, single addresses and IPv6 blocks, and refuses malformed addresses', () => {
+    const trusted = trustedProxies(['172.16.0.0/12', '192.0.2.7', 'fd00::/8']);
+    expect(trusted('172.16.0.1')).toBe(true);
+    expect(trusted('172.31.255.255')).toBe(true);
+    expect(trusted('172.32.0.0')).toBe(false);
+    expect(trusted('172.15.255.255')).toBe(false);
+    expect(trusted('192.0.2.7')).toBe(true);
+    expect(trusted('::ffff:192.0.2.7')).toBe(true);
+    expect(trusted('192.0.2.8')).toBe(false);
+    expect(trusted('fd12:3456::1')).toBe(true);
+    expect(trusted('fe80::1')).toBe(false);
+    for (const bad of ['192.0.2.07', '192.0.2', '192.0.2.7.1', '192.0.2.256', '192.0.2.7 ', '', 'localhost']) expect(trusted(bad), bad).toBe(false);
+    expect(trustedProxies(['0.0.0.0/0'])('203.0.113.9')).toBe(true);
+    expect(trustedProxies(['loopback'])('127.255.0.1')).toBe(true);
+    expect(trustedProxies(['loopback'])('128.0.0.1')).toBe(false);
+  });
 });

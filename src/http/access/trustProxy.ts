@@ -12,27 +12,61 @@ import type { AppState } from '../middleware.ts';
 
 /** `::ffff:192.0.2.1` (an IPv4 client on a dual-stack socket) → `192.0.2.1`. */
 export function clientAddress(ip: string): string {
+  if (ip.length < 8 || ip.charCodeAt(0) !== 58) return ip; // not "::ffff:…": nothing to strip
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   return m ? m[1]! : ip;
 }
 
-/** A matcher for `loopback` and CIDR blocks (already checked by the configuration). */
+/** Dotted-quad IPv4 → 32-bit number, or undefined when `s` is not one (no leading zeros, as net.isIPv4). */
+function ipv4Value(s: string): number | undefined {
+  let value = 0;
+  let parts = 0;
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    if (i < s.length && s.charCodeAt(i) !== 46) continue;
+    const len = i - start;
+    if (len < 1 || len > 3 || parts === 4) return undefined;
+    let n = 0;
+    for (let j = start; j < i; j++) {
+      const d = s.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) return undefined;
+      n = n * 10 + d;
+    }
+    if (n > 255 || (len > 1 && s.charCodeAt(start) === 48)) return undefined;
+    value = value * 256 + n;
+    parts++;
+    start = i + 1;
+  }
+  return parts === 4 ? value : undefined;
+}
+
+/**
+ * A matcher for `loopback` and CIDR blocks (already checked by the configuration). Every request
+ * asks it about its peer and each X-Forwarded-For hop: IPv4 is matched on numbers, IPv6 through
+ * node's BlockList.
+ */
 export function trustedProxies(entries: readonly string[]): (ip: string) => boolean {
-  const list = new BlockList();
+  const v4: Array<{ net: number; mask: number }> = [];
+  const v6 = new BlockList();
+  const addV4 = (addr: string, bits: number) => {
+    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    v4.push({ net: (ipv4Value(addr)! & mask) >>> 0, mask });
+  };
   for (const e of entries) {
     if (e === 'loopback') {
-      list.addSubnet('127.0.0.0', 8, 'ipv4');
-      list.addAddress('::1', 'ipv6');
+      addV4('127.0.0.0', 8);
+      v6.addAddress('::1', 'ipv6');
       continue;
     }
     const [addr = '', bits] = e.split('/');
-    const family = isIPv4(addr) ? 'ipv4' : 'ipv6';
-    list.addSubnet(addr, bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits), family);
+    if (isIPv4(addr)) addV4(addr, bits === undefined ? 32 : Number(bits));
+    else v6.addSubnet(addr, bits === undefined ? 128 : Number(bits), 'ipv6');
   }
   return (ip) => {
     const a = clientAddress(ip);
-    const family = isIPv4(a) ? 'ipv4' : isIPv6(a) ? 'ipv6' : undefined;
-    return family !== undefined && list.check(a, family);
+    const n = ipv4Value(a);
+    if (n !== undefined) return v4.some((b) => ((n & b.mask) >>> 0) === b.net);
+    return isIPv6(a) && v6.check(a, 'ipv6');
   };
 }
 
@@ -40,9 +74,11 @@ export function trustedProxies(entries: readonly string[]): (ip: string) => bool
 export function resolveClient(peer: string, forwardedFor: string, trusted: (ip: string) => boolean): string {
   let client = clientAddress(peer);
   if (!trusted(client) || forwardedFor === '') return client;
-  const hops = forwardedFor.split(',').map((s) => clientAddress(s.trim())).filter((s) => isIPv4(s) || isIPv6(s));
+  const hops = forwardedFor.split(',');
   for (let i = hops.length - 1; i >= 0; i--) {
-    client = hops[i]!;
+    const hop = clientAddress(hops[i]!.trim());
+    if (ipv4Value(hop) === undefined && !isIPv6(hop)) continue; // not an address (e.g. "unknown")
+    client = hop;
     if (!trusted(client)) break;
   }
   return client;

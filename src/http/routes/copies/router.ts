@@ -28,7 +28,7 @@ import type { AppState } from '../../middleware.ts';
 import { collectParams } from '../../params.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveMultipart, requestTempDir, type UploadedFile } from '../../upload.ts';
-import { CopyAssessor, storedCopyPath } from '../verification/assessment.ts';
+import { CopyAssessor, publicCopyJson, storedCopyPath } from '../verification/assessment.ts';
 import { DEFAULT_VERIFICATION_LIMITS } from '../verification/router.ts';
 import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
 import { callerOf } from '../../access/authenticate.ts';
@@ -288,7 +288,8 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
     if (!view || !found) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
     const a = await assessor.assess(view, found.fileKey);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { ...view, checks: { integrity: a.integrity, status: a.status, issuer: a.issuer }, signatures: a.signatures };
+    ctx.type = 'application/json; charset=utf-8';
+    ctx.body = publicCopyJson(view, a);
   });
 
   return router;

@@ -54,9 +54,11 @@ export function statusCheck(view: PublicCopyView | null): Check<StatusReason> {
   return view.status === 'valid' ? { outcome: 'VALID', reason: 'valid' } : { outcome: 'INVALID', reason: 'annulled' };
 }
 
+/** What one stored file says, derived once per file version (the page views only compare with the register). */
 interface StoredFileFacts {
   readonly sha256: string;
-  readonly report: ValidationReport | null;
+  /** Null when the file could not be validated. */
+  readonly validated: { readonly cryptoIntact: boolean; readonly issuer: Check<IssuerReason>; readonly signatures: readonly SignatureSummary[] } | null;
 }
 
 /** Resolves a register file key under the copy store, refusing keys that climb out of it. */
@@ -98,15 +100,12 @@ export class CopyAssessor {
     } catch {
       return { status, integrity: { outcome: 'ERROR', reason: 'file-missing' }, issuer: { outcome: 'ERROR', reason: 'not-validated' }, signatures: [] };
     }
-    const report = facts.report;
-    const signatures = report ? summarise(report) : [];
+    const v = facts.validated;
     let integrity: Check<IntegrityReason>;
-    if (facts.sha256 !== view.pdfSha256) integrity = { outcome: 'INVALID', reason: 'hash-differs' };
-    else if (!report) integrity = { outcome: 'ERROR', reason: 'not-validated' };
-    else if (report.signatures.length === 0 || report.signatures.some((s) => s.checks.some((c) => CRYPTO_CHECKS.has(c.name) && c.status === 'failed')))
-      integrity = { outcome: 'INVALID', reason: 'signature-broken' };
-    else integrity = { outcome: 'VALID', reason: 'intact' };
-    return { status, integrity, issuer: issuerCheck(report), signatures };
+    if (facts.sha256 !== view.pdfSha256) integrity = HASH_DIFFERS;
+    else if (!v) integrity = NOT_VALIDATED;
+    else integrity = v.cryptoIntact ? INTACT : SIGNATURE_BROKEN;
+    return { status, integrity, issuer: v?.issuer ?? ISSUER_NOT_VALIDATED, signatures: v?.signatures ?? [] };
   }
 
   private facts(file: string): Promise<StoredFileFacts> {
@@ -144,8 +143,31 @@ export class CopyAssessor {
         report = null;
       }
     }
-    return { sha256, report };
+    if (!report) return { sha256, validated: null };
+    const cryptoIntact = report.signatures.length > 0 && !report.signatures.some((s) => s.checks.some((c) => CRYPTO_CHECKS.has(c.name) && c.status === 'failed'));
+    return { sha256, validated: { cryptoIntact, issuer: issuerCheck(report), signatures: summarise(report) } };
   }
+}
+
+const HASH_DIFFERS: Check<IntegrityReason> = { outcome: 'INVALID', reason: 'hash-differs' };
+const NOT_VALIDATED: Check<IntegrityReason> = { outcome: 'ERROR', reason: 'not-validated' };
+const SIGNATURE_BROKEN: Check<IntegrityReason> = { outcome: 'INVALID', reason: 'signature-broken' };
+const INTACT: Check<IntegrityReason> = { outcome: 'VALID', reason: 'intact' };
+const ISSUER_NOT_VALIDATED: Check<IssuerReason> = { outcome: 'ERROR', reason: 'not-validated' };
+
+/** The signature summary of a stored file as JSON, serialised once (the summary is kept with the file's facts). */
+const summaryJson = new WeakMap<readonly SignatureSummary[], string>();
+
+/**
+ * The JSON answer of a public lookup (GET /v/{code} for programs, GET /api/v1/public/copies/{code}):
+ * the public view, the three checks and the signature summary. Written as a string so the summary,
+ * the bulk of it, is not serialised again on every lookup.
+ */
+export function publicCopyJson(view: PublicCopyView, a: CopyAssessment): string {
+  let sigs = summaryJson.get(a.signatures);
+  if (sigs === undefined) summaryJson.set(a.signatures, (sigs = JSON.stringify(a.signatures)));
+  const checks = `{"integrity":${JSON.stringify(a.integrity)},"status":${JSON.stringify(a.status)},"issuer":${JSON.stringify(a.issuer)}}`;
+  return `${JSON.stringify(view).slice(0, -1)},"checks":${checks},"signatures":${sigs}}`;
 }
 
 function issuerCheck(report: ValidationReport | null): Check<IssuerReason> {

@@ -9,8 +9,13 @@ import type { CopyAssessment, SignatureSummary } from './assessment.ts';
 import type { WebAssets } from './assets.ts';
 import { MESSAGES, type Lang, type Messages } from './i18n.ts';
 
-export const esc = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const SPECIAL = /[&<>"']/;
+/** HTML-escapes text and attribute values; most strings have nothing to escape and are returned as they are. */
+export const esc = (value: unknown): string => {
+  const s = String(value ?? '');
+  return SPECIAL.test(s) ? s.replace(/[&<>"']/g, (c) => ENTITIES[c]!) : s;
+};
 
 /** Dates are shown in Vietnam's time zone (UTC+7, no daylight saving). */
 const VN_OFFSET_MS = 7 * 3600_000;
@@ -94,11 +99,17 @@ ${s.timestampTime ? `<li>${esc(m.sigTimestamp)}: ${esc(vnDateTime(s.timestampTim
   }</section>`;
 }
 
-/** The messages the script needs, as data attributes (no inline script under the CSP). */
+/** The messages the script needs, as data attributes (no inline script under the CSP); built once per language. */
+const jsMessagesOf = new Map<Messages, string>();
 function jsMessages(m: Messages): string {
-  return Object.entries(m.js)
-    .map(([k, v]) => `data-msg-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${esc(v)}"`)
-    .join(' ');
+  let attrs = jsMessagesOf.get(m);
+  if (attrs === undefined) {
+    attrs = Object.entries(m.js)
+      .map(([k, v]) => `data-msg-${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${esc(v)}"`)
+      .join(' ');
+    jsMessagesOf.set(m, attrs);
+  }
+  return attrs;
 }
 
 function fileSection(m: Messages, v: PublicCopyView, code: string): string {

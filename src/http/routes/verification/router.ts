@@ -23,7 +23,7 @@ import { normalizePublicCode, type CopyRepository } from '../../../registry/inde
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
 import { receiveDocument } from '../../upload.ts';
 import { renderReportHtml } from '../validations/presenter.ts';
-import { CopyAssessor, statusCheck, storedCopyPath } from './assessment.ts';
+import { CopyAssessor, publicCopyJson, statusCheck, storedCopyPath } from './assessment.ts';
 import { loadWebAssets } from './assets.ts';
 import { FileTokens } from './accessToken.ts';
 import { langOf, MESSAGES, type Lang } from './i18n.ts';
@@ -96,7 +96,13 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   const storeDir = opts.copyStoreDir ?? path.join(opts.dataDir, 'copies');
   const assessor = new CopyAssessor(storeDir, opts.validation);
 
-  const wantsJson = (ctx: Context) => ctx.accepts('html', 'json') === 'json';
+  // Content negotiation, HTML first; the usual exact headers are answered without parsing.
+  const wantsJson = (ctx: Context): boolean => {
+    const accept = ctx.get('accept');
+    if (accept === 'application/json') return true;
+    if (accept === '' || accept === '*/*' || accept === 'text/html') return false;
+    return ctx.accepts('html', 'json') === 'json';
+  };
 
   /** 429: problem+json for programs, a page for people (RFC 6585 §4, Retry-After). */
   function tooMany(ctx: Context & { state: AppState }, lang: Lang, which: string, retryAfterSeconds: number): void {
@@ -130,7 +136,8 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     const assessment = await assessor.assess(view, found.fileKey);
     if (wantsJson(ctx)) {
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { ...view, checks: { integrity: assessment.integrity, status: assessment.status, issuer: assessment.issuer }, signatures: assessment.signatures };
+      ctx.type = 'application/json; charset=utf-8';
+      ctx.body = publicCopyJson(view, assessment);
       return;
     }
     pageHeaders(ctx);
