@@ -153,6 +153,17 @@ function load(port: number, paths: string[], headers: Record<string, string>, se
   });
 }
 
+/**
+ * Runs a load phase and measures the main thread's busy time meanwhile (event-loop utilisation: the
+ * servers run here, the load generator in its worker), per answered request.
+ */
+async function serverTime(phase: () => Promise<Load>): Promise<Load & { microsPerAnswer: number }> {
+  const before = performance.eventLoopUtilization();
+  const result = await phase();
+  const elu = performance.eventLoopUtilization(before);
+  return { ...result, microsPerAnswer: (elu.active * 1000) / Math.max(1, result.ok) };
+}
+
 // --------------------------------------------------------------------------------------------
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-bench-certify-'));
@@ -265,9 +276,11 @@ async function main(): Promise<void> {
       if (probe.status !== 200 || body.status !== 'valid' || body.checks?.integrity?.outcome !== 'VALID') throw new Error(`lookup probe: ${probe.status} ${JSON.stringify(body)}`);
       await load(port, paths, json, 2, true);
       await load(barePort, ['/'], json, 2, true);
-      const real = await load(port, paths, json, LOOKUP_SECONDS, true);
-      const base = await load(barePort, ['/'], json, LOOKUP_SECONDS, true);
+      const real = await serverTime(() => load(port, paths, json, LOOKUP_SECONDS, true));
+      const base = await serverTime(() => load(barePort, ['/'], json, LOOKUP_SECONDS, true));
       if (real.bad > 0 || base.bad > 0) throw new Error(`non-200 answers: service ${real.bad}, bare ${base.bad}`);
+      // The servers' time per answer: robust to the load generator's speed and to other work on the machine.
+      note(`server event-loop time per answer: service ${real.microsPerAnswer.toFixed(0)} µs, bare Koa ${base.microsPerAnswer.toFixed(0)} µs`);
       rows.push(
         [`GET /v/{code} JSON, ${LOOKUP_ROWS.toLocaleString('en')} rows, c=${CONCURRENCY}`, `${real.perSecond.toFixed(0)}/s`, real.median.toFixed(1), real.p99.toFixed(1), `${((100 * real.perSecond) / base.perSecond).toFixed(0)} % of bare`, '≥ 50 %'],
         [`bare Koa constant route, c=${CONCURRENCY}`, `${base.perSecond.toFixed(0)}/s`, base.median.toFixed(1), base.p99.toFixed(1), '100 %', ''],

@@ -90,6 +90,22 @@ describe('AuditLog', () => {
     expect(log.list()).toHaveLength(6);
   });
 
+  it('writes a large deferred batch (several rows per INSERT and a remainder) whole, in order, each row with its own values', () => {
+    let t = new Date('2026-03-01T00:00:00Z').getTime();
+    const { db } = setup();
+    const log = new AuditLog(db.db, () => new Date(t), { deferMs: 60_000, deferMax: 1000 });
+    for (let i = 0; i < 70; i++) {
+      t += 1000;
+      log.appendDeferred({ actorKind: 'public', actorId: null, tenantId: null, action: 'verification.lookup', object: `CODE${i}`, outcome: 'success', status: 200, ip: `10.0.0.${i}`, requestId: `r${i}`, details: { i } });
+    }
+    const rows = log.list();
+    expect(rows).toHaveLength(70);
+    rows.forEach((r, i) => {
+      expect(r).toMatchObject({ object: `CODE${i}`, ip: `10.0.0.${i}`, requestId: `r${i}`, status: 200, details: { i } });
+      expect(r.at.toISOString()).toBe(new Date(new Date('2026-03-01T00:00:00Z').getTime() + (i + 1) * 1000).toISOString());
+    });
+  });
+
   it('reports a deferred batch it could not write instead of losing it silently', () => {
     const { db } = setup();
     const lost: number[] = [];

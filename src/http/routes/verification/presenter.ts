@@ -67,9 +67,10 @@ ${row('issuer', a.issuer.outcome, m.issuer[a.issuer.reason])}
 </ul></section>`;
 }
 
+const item = (dt: string, dd: string): string => `<dt>${esc(dt)}</dt><dd>${dd}</dd>`;
+
 function detailsSection(m: Messages, v: PublicCopyView): string {
   const f = m.fields;
-  const item = (dt: string, dd: string) => `<dt>${esc(dt)}</dt><dd>${dd}</dd>`;
   return `<section aria-labelledby="details-h"><h2 id="details-h">${esc(m.detailsHeading)}</h2><dl class="fields">
 ${item(f.number, esc(v.number))}${item(f.volume, esc(v.volume))}${item(f.date, esc(vnDate(v.certifiedAt)))}
 ${item(f.agency, esc(v.agency))}${item(f.certifier, `${esc(v.certifierName)} — ${esc(v.certifierTitle)}`)}
@@ -112,8 +113,8 @@ function jsMessages(m: Messages): string {
   return attrs;
 }
 
-function fileSection(m: Messages, v: PublicCopyView, code: string): string {
-  return `<section id="check-file" class="card" aria-labelledby="file-h" data-sha256="${esc(v.pdfSha256)}" ${jsMessages(m)}>
+function fileSection(m: Messages, sha256: string, code: string): string {
+  return `<section id="check-file" class="card" aria-labelledby="file-h" data-sha256="${esc(sha256)}" ${jsMessages(m)}>
 <h2 id="file-h">${esc(m.fileHeading)}</h2><p>${esc(m.fileLead)}</p>
 <form id="server-check" method="post" action="/v/${esc(code)}/validation" enctype="multipart/form-data">
 <input type="hidden" name="format" value="html">
@@ -158,26 +159,76 @@ ${wrong ? `<p id="access-error" class="error" role="alert">${esc(m.accessWrong)}
 <button type="submit">${esc(m.accessButton)}</button></form></section>`;
 }
 
+/**
+ * Marks where a per-copy value goes in the copy page's cached fixed text. Never part of page text: no
+ * message holds it, `esc` leaves it as it is, and values are escaped before they are put in.
+ */
+const SLOT = '\u0000';
+/** The copy page's fixed text per language, status and check results, as UTF-8 bytes cut at its slots. */
+const copyTemplates = new Map<string, Buffer[]>();
+/** The signature summary of a stored file, rendered once per language (the summary is kept with the file's facts). */
+const signatureHtml = new WeakMap<readonly SignatureSummary[], Partial<Record<Lang, Buffer>>>();
+
+/**
+ * The page for a registered copy, as UTF-8 bytes. Most of it is fixed text for its language, status
+ * and check results: that is rendered and encoded once (with SLOTs for the copy's values) and reused,
+ * so a page view only renders and encodes the details, the access form and a few codes.
+ */
 export function renderCopyPage(
   frame: Omit<PageFrame, 'title' | 'tone'>,
   code: string,
   v: PublicCopyView,
   a: CopyAssessment,
   access: AccessState,
-): string {
+): Buffer {
   const m = MESSAGES[frame.lang];
-  const valid = v.status === 'valid';
-  const annul = v.annulment
+  const key = [frame.lang, frame.assets.css.url, frame.assets.js.url, v.status, a.integrity.outcome, a.integrity.reason, a.status.outcome, a.status.reason, a.issuer.outcome, a.issuer.reason].join('|');
+  let template = copyTemplates.get(key);
+  if (!template) {
+    const html = copyPageHtml({ ...frame, path: SLOT }, v.status, a, { annulment: SLOT, details: SLOT, signatures: SLOT, sha256: SLOT, code: SLOT, access: SLOT });
+    template = html.split(SLOT).map((part) => Buffer.from(part, 'utf8'));
+    if (template.length !== 8) throw new Error(`copy page template has ${template.length - 1} slots, expected 7`);
+    copyTemplates.set(key, template);
+  }
+  let sigs = signatureHtml.get(a.signatures);
+  if (!sigs) signatureHtml.set(a.signatures, (sigs = {}));
+  const signatures = (sigs[frame.lang] ??= Buffer.from(signaturesSection(m, a.signatures), 'utf8'));
+  const annulment = v.annulment
     ? `<p class="annulment"><strong>${esc(m.decision(v.annulment.decisionNumber, calendarDate(v.annulment.decisionDate)))}</strong><br>${esc(m.reason)}: ${esc(v.annulment.reason)}</p>`
     : '';
+  // In the order the slots appear in the page.
+  const values: Array<string | Buffer> = [esc(frame.path), annulment, detailsSection(m, v), signatures, esc(v.pdfSha256), esc(code), accessSection(m, frame.lang, code, access)];
+  // One allocation: measure, then write the values between the template's parts.
+  let length = 0;
+  for (const part of template) length += part.length;
+  for (const value of values) length += typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+  const out = Buffer.allocUnsafe(length);
+  let at = template[0]!.copy(out, 0);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    at += typeof value === 'string' ? out.write(value, at, 'utf8') : value.copy(out, at);
+    at += template[i + 1]!.copy(out, at);
+  }
+  return out;
+}
+
+/** The copy page's HTML with the given (already escaped) pieces in place of the copy's values. */
+function copyPageHtml(
+  frame: Omit<PageFrame, 'title' | 'tone'>,
+  status: PublicCopyView['status'],
+  a: CopyAssessment,
+  piece: { annulment: string; details: string; signatures: string; sha256: string; code: string; access: string },
+): string {
+  const m = MESSAGES[frame.lang];
+  const valid = status === 'valid';
   const body = `<section class="verdict ${valid ? 'verdict-ok' : 'verdict-bad'}" aria-labelledby="verdict-h">
-<h1 id="verdict-h" data-status="${v.status}"><span aria-hidden="true">${valid ? '✓' : '✗'}</span> ${esc(valid ? m.valid : m.annulled)}</h1>
-<p>${esc(valid ? m.validLead : m.annulledLead)}</p>${annul}</section>
+<h1 id="verdict-h" data-status="${status}"><span aria-hidden="true">${valid ? '✓' : '✗'}</span> ${esc(valid ? m.valid : m.annulled)}</h1>
+<p>${esc(valid ? m.validLead : m.annulledLead)}</p>${piece.annulment}</section>
 ${checksSection(m, a)}
-${detailsSection(m, v)}
-${signaturesSection(m, a.signatures)}
-${fileSection(m, v, code)}
-${accessSection(m, frame.lang, code, access)}
+${piece.details}
+${piece.signatures}
+${fileSection(m, piece.sha256, piece.code)}
+${piece.access}
 <p class="more"><a href="${withLang('/v', frame.lang)}">${esc(m.entryLink)}</a></p>`;
   return layout({ ...frame, title: valid ? m.valid : m.annulled, tone: valid ? 'ok' : 'bad' }, body);
 }

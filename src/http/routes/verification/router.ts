@@ -142,6 +142,8 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     }
     pageHeaders(ctx);
     if (access.kind === 'wrong') ctx.status = 403;
+    // Bytes, not a string: a string body is UTF-8 encoded twice (Content-Length, then the write), which
+    // for a Vietnamese page cost more than rendering it.
     ctx.body = renderCopyPage({ ...frame, path: `/v/${found.publicCode}` }, found.publicCode, view, assessment, access);
   }
 
