@@ -22,7 +22,7 @@ import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../regi
 import { prepareAccessCode, registerYear } from '../registry/index.ts';
 import { buildScanDocument, checkStampTemplate, stampCopy, type ScanFile, type ScanLimits, type StampTemplate } from '../stamp/index.ts';
 import { certificationFee, type FeeSchedule } from './fee.ts';
-import { signDocument, type SigningDeps } from './signDocument.ts';
+import { nextInput, signDocument, type SigningDeps } from './signDocument.ts';
 
 export interface CertifyCopyInput {
   tenant: Tenant;
@@ -134,7 +134,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
         { text: `Thời gian: ${formatVietnameseDateTime(now)}` },
       ],
     });
-    const second = await signDocument(deps.signing, { bytes: first.bytes! }, { memory: true }, {
+    const second = await signDocument(deps.signing, nextInput(first), { memory: true }, {
       key: input.seal.keyLabel,
       level: 'B-T',
       reason,
@@ -146,10 +146,11 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       appearanceLines: input.seal.image ? [] : [{ text: 'Đã ký số', bold: true }, { text: input.tenant.name }],
       lock: { action: 'All', permissions: 1 },
     });
-    let done = await addValidationData({ bytes: second.bytes! }, { memory: true }, deps.signing.revocation!);
-    if (input.level === 'B-LTA') done = await addDocumentTimestamp({ bytes: done.bytes! }, { memory: true }, deps.signing.timestamps!);
+    let done = await addValidationData(nextInput(second), { memory: true }, deps.signing.revocation!);
+    if (input.level === 'B-LTA') done = await addDocumentTimestamp(nextInput(done), { memory: true }, deps.signing.timestamps!);
     const pdf = done.bytes!;
-    const pdfSha256 = createHash('sha256').update(pdf).digest('hex');
+    // The signatures hashed the document as it grew: finish that SHA-256 instead of reading 6 MB again.
+    const pdfSha256 = (done.digest?.algorithm === 'SHA-256' ? done.digest.hash.copy() : createHash('sha256').update(pdf)).digest('hex');
     await storeDurably(finalPath, `${work}.partial`, pdf);
 
     const cms = parseSignedData(first.cms);
