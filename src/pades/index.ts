@@ -16,6 +16,7 @@ export {
   type DocumentOutput,
   type PrepareOptions,
   type PreparedSignature,
+  type RunningDigest,
   type SignedOutput,
 } from './SigningSession.ts';
 export { signPdf, defaultScheme, type SignPdfOptions, type SignPdfResult } from './signPdf.ts';

@@ -3,24 +3,26 @@
  *   1. normalise the scan to one PDF at 100 % scale;
  *   2. reserve the certification number, public code and access code (they are printed on the
  *      stamp, so they exist before the signatures; a failure later voids them — no gap, no reuse);
- *   3. stamp the certification text, QR code and page footers;
+ *   3. stamp the certification text, QR code and page footers (on the same pdf-lib document as the
+ *      normalised scan: the images are parsed and serialised once);
  *   4. sign: the certifier (certification signature, DocMDP P=2, signature timestamp), then the
  *      agency seal (approval, timestamp, field lock P=1: no changes after it but LTV data);
  *   5. add validation data (DSS) for both signatures, and a document timestamp at B-LTA;
- *   6. store the PDF, then write the register entry in one transaction.
+ *   6. store the PDF (steps 3–5 run in memory; the file is written once, durably), then write the
+ *      register entry in one transaction.
  * The certified copy is handed out only after its record exists.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseSignedData, parseTimeStampToken } from '../cms/index.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../registry/index.ts';
 import { prepareAccessCode, registerYear } from '../registry/index.ts';
-import { checkStampTemplate, normalizeScan, stampCopy, type ScanFile, type ScanLimits, type StampTemplate } from '../stamp/index.ts';
+import { buildScanDocument, checkStampTemplate, stampCopy, type ScanFile, type ScanLimits, type StampTemplate } from '../stamp/index.ts';
 import { certificationFee, type FeeSchedule } from './fee.ts';
-import { signDocument, type SigningDeps } from './signDocument.ts';
+import { nextInput, signDocument, type SigningDeps } from './signDocument.ts';
 
 export interface CertifyCopyInput {
   tenant: Tenant;
@@ -85,7 +87,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   // of blocking the event loop inside reserveNumber.
   const accessCode = prepareAccessCode();
   accessCode.catch(() => {}); // awaited below; a failure there is the one reported
-  const scan = await normalizeScan(input.files, deps.scanLimits);
+  const scan = await buildScanDocument(input.files, deps.scanLimits);
   // A bad template is refused before a number is reserved (it would otherwise void one).
   if (input.template) checkStampTemplate(input.template);
   const certifierSigner = await deps.signing.getSigner(input.certifier.keyLabel);
@@ -101,7 +103,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   try {
     await mkdir(dir, { recursive: true });
     const t = vietnamTime(now);
-    const stamped = await stampCopy(scan.pdf, {
+    const stamped = await stampCopy(scan.doc, {
       certificationNumber: reservation.number,
       registerVolume: `${reservation.volumeLabel}${reservation.registerSuffix}`,
       date: t.date,
@@ -113,10 +115,10 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       verificationUrl,
       template: input.template,
     });
-    await writeFile(`${work}.0.pdf`, stamped.pdf);
     const { certifier: cRect, seal: sRect } = stamped.signatureRects;
     const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
-    const first = await signDocument(deps.signing, { path: `${work}.0.pdf` }, { path: `${work}.1.pdf` }, {
+    // Every stage stays in memory: the file is written once, when it is complete.
+    const first = await signDocument(deps.signing, { bytes: stamped.pdf }, { memory: true }, {
       key: input.certifier.keyLabel,
       level: 'B-T',
       certify: 2,
@@ -132,7 +134,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
         { text: `Thời gian: ${formatVietnameseDateTime(now)}` },
       ],
     });
-    await signDocument(deps.signing, { path: `${work}.1.pdf` }, { path: `${work}.2.pdf` }, {
+    const second = await signDocument(deps.signing, nextInput(first), { memory: true }, {
       key: input.seal.keyLabel,
       level: 'B-T',
       reason,
@@ -144,15 +146,12 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       appearanceLines: input.seal.image ? [] : [{ text: 'Đã ký số', bold: true }, { text: input.tenant.name }],
       lock: { action: 'All', permissions: 1 },
     });
-    await addValidationData({ path: `${work}.2.pdf` }, { path: `${work}.3.pdf` }, deps.signing.revocation!);
-    let last = `${work}.3.pdf`;
-    if (input.level === 'B-LTA') {
-      await addDocumentTimestamp({ path: last }, { path: `${work}.4.pdf` }, deps.signing.timestamps!);
-      last = `${work}.4.pdf`;
-    }
-    const pdf = await readFile(last);
-    const pdfSha256 = createHash('sha256').update(pdf).digest('hex');
-    await rename(last, finalPath);
+    let done = await addValidationData(nextInput(second), { memory: true }, deps.signing.revocation!);
+    if (input.level === 'B-LTA') done = await addDocumentTimestamp(nextInput(done), { memory: true }, deps.signing.timestamps!);
+    const pdf = done.bytes!;
+    // The signatures hashed the document as it grew: finish that SHA-256 instead of reading 6 MB again.
+    const pdfSha256 = (done.digest?.algorithm === 'SHA-256' ? done.digest.hash.copy() : createHash('sha256').update(pdf)).digest('hex');
+    await storeDurably(finalPath, `${work}.partial`, pdf);
 
     const cms = parseSignedData(first.cms);
     const token = cms.signatureTimeStampTokens?.[0];
@@ -190,6 +189,27 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     }
     throw err;
   } finally {
-    await Promise.all([0, 1, 2, 3, 4].map((i) => rm(`${work}.${i}.pdf`, { force: true })));
+    await rm(`${work}.partial`, { force: true });
+  }
+}
+
+/**
+ * Stores the certified file before its record is written: a temporary file made durable (fsync),
+ * renamed into place, and the rename itself made durable (fsync of the directory).
+ */
+async function storeDurably(finalPath: string, partialPath: string, bytes: Uint8Array): Promise<void> {
+  const file = await open(partialPath, 'w');
+  try {
+    await file.writeFile(bytes);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(partialPath, finalPath);
+  const dir = await open(path.dirname(finalPath), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

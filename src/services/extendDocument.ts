@@ -21,7 +21,7 @@ import {
   type PadesLevel,
   type SignedOutput,
 } from '../pades/index.ts';
-import type { SigningDeps } from './signDocument.ts';
+import { nextInput, type SigningDeps } from './signDocument.ts';
 
 export interface ExtendResult extends SignedOutput {
   level: PadesLevel;
@@ -100,7 +100,7 @@ export async function extendDocument(
         staged.push(out.path);
       }
       last = steps[i] === 'dss' ? await addValidationData(current, out, deps.revocation!) : await addDocumentTimestamp(current, out, deps.timestamps);
-      current = last.path ? { path: last.path } : { bytes: last.bytes! };
+      current = nextInput(last);
     }
     return { ...last, level, added: steps };
   } finally {

@@ -22,6 +22,7 @@ import {
   type DocumentOutput,
   type FieldLock,
   type SignPdfResult,
+  type SignedOutput,
 } from '../pades/index.ts';
 import type { DigestAlgorithm, SignatureScheme, Signer } from '../signers/Signer.ts';
 
@@ -99,6 +100,11 @@ async function precheckRevocation(deps: SigningDeps, certificate: Uint8Array, le
   }
 }
 
+/** The next stage's input: the file, or the bytes in memory with their digest state. */
+export function nextInput(out: SignedOutput): DocumentInput {
+  return out.path ? { path: out.path } : { bytes: out.bytes!, digest: out.digest };
+}
+
 export async function signDocument(
   deps: SigningDeps,
   input: DocumentInput,
@@ -161,16 +167,16 @@ export async function signDocument(
           : undefined,
       },
     });
-    let current: DocumentInput = signed.path ? { path: signed.path } : { bytes: signed.bytes! };
-    let last = { path: signed.path, bytes: signed.bytes, length: signed.length };
+    let current = nextInput(signed);
+    let last: SignedOutput = { path: signed.path, bytes: signed.bytes, digest: signed.digest, length: signed.length };
     if (lastStage >= 2) {
       const lt = await addValidationData(current, lastStage === 2 ? output : stageOut(2), deps.revocation!, { onlyLast: true });
-      current = lt.path ? { path: lt.path } : { bytes: lt.bytes! };
-      last = { path: lt.path, bytes: lt.bytes, length: lt.length };
+      current = nextInput(lt);
+      last = { path: lt.path, bytes: lt.bytes, digest: lt.digest, length: lt.length };
     }
     if (lastStage >= 3) {
       const lta = await addDocumentTimestamp(current, output, deps.timestamps!, digestAlgorithm);
-      last = { path: lta.path, bytes: lta.bytes, length: lta.length };
+      last = { path: lta.path, bytes: lta.bytes, digest: lta.digest, length: lta.length };
     }
     return { ...signed, ...last, level, key: params.key };
   } finally {

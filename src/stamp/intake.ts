@@ -18,6 +18,7 @@ import { orientationMatrix, swapsSides } from './exif.ts';
 import { readJpeg } from './jpeg.ts';
 import { readPng } from './png.ts';
 import type { Resolution } from './resolution.ts';
+import { savePdf } from './save.ts';
 import { sniffFormat } from './sniff.ts';
 import { decodeTiffPage, readTiffPages } from './tiff.ts';
 
@@ -51,10 +52,20 @@ export interface NormalizedScan {
   sourceSha256: string;
 }
 
+/** The normalised scan before it is saved: stampCopy draws on it in place (one pdf-lib document, no save and reload of the images). */
+export interface ScanDocument extends Omit<NormalizedScan, 'pdf'> {
+  doc: PDFDocument;
+}
+
 /** ISO 32000-1 Annex C.2: page sides are limited to 14 400 default user units (200 inches). */
 const MAX_PAGE_SIDE = 14_400;
 
 export async function normalizeScan(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<NormalizedScan> {
+  const { doc, ...scan } = await buildScanDocument(files, limits);
+  return { pdf: await savePdf(doc), ...scan };
+}
+
+export async function buildScanDocument(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<ScanDocument> {
   const lim: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...limits };
   if (files.length === 0) throw new StampError('scan-empty', 'no scan file was given');
   const total = files.reduce((sum, f) => sum + f.bytes.length, 0);
@@ -158,8 +169,7 @@ export async function normalizeScan(files: readonly ScanFile[], limits: Partial<
         });
     }
   }
-  const pdf = await out.save({ useObjectStreams: false, updateFieldAppearances: false });
-  return { pdf, pages, sourceSha256: hash.digest('hex') };
+  return { doc: out, pages, sourceSha256: hash.digest('hex') };
 }
 
 function ownBuffer(bytes: Uint8Array): Uint8Array {

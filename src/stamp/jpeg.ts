@@ -35,7 +35,9 @@ export function readJpeg(bytes: Uint8Array, fileLabel: string): JpegInfo {
     if (pos >= n) throw corrupt(sawScan ? 'ends before its EOI marker (truncated)' : 'ends before its first scan');
     if (bytes[pos] !== 0xff) {
       if (!sawScan) throw corrupt(`has no marker at offset ${pos}`);
-      pos++; // entropy-coded data
+      // Entropy-coded data: skip to the next 0xFF natively (a byte loop costs ~2 ms per MB of scan).
+      const next = bytes.indexOf(0xff, pos);
+      pos = next < 0 ? n : next;
       continue;
     }
     // T.81 §B.1.1.2: any number of 0xFF fill bytes may precede a marker.

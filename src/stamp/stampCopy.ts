@@ -14,6 +14,7 @@ import { StampError } from './errors.ts';
 import { StampLayout, STYLE, n, type StampFonts } from './layout.ts';
 import { extendPageWithBand, type PdfRect } from './pageBand.ts';
 import { qrMatrix } from './qr.ts';
+import { savePdf } from './save.ts';
 import { DEFAULT_STAMP_LAYOUT, DEFAULT_STAMP_TEMPLATE, renderStampText, type StampSpec } from './template.ts';
 
 export interface SignaturePlace {
@@ -28,13 +29,14 @@ export interface StampedCopy {
   signatureRects: { certifier: SignaturePlace; seal: SignaturePlace };
 }
 
-export async function stampCopy(pdf: Uint8Array, spec: StampSpec): Promise<StampedCopy> {
+/** Stamps a saved PDF, or a document still open in pdf-lib (buildScanDocument's; it is spent afterwards). */
+export async function stampCopy(pdf: Uint8Array | PDFDocument, spec: StampSpec): Promise<StampedCopy> {
   const text = renderStampText(spec);
   const qr = qrMatrix(spec.verificationUrl);
   const template = spec.template ?? DEFAULT_STAMP_TEMPLATE;
   let doc: PDFDocument;
   try {
-    doc = await PDFDocument.load(pdf, { updateMetadata: false });
+    doc = pdf instanceof PDFDocument ? pdf : await PDFDocument.load(pdf, { updateMetadata: false });
   } catch (cause) {
     throw new StampError('stamp-invalid-pdf', 'the document to stamp cannot be read', { cause });
   }
@@ -104,8 +106,7 @@ export async function stampCopy(pdf: Uint8Array, spec: StampSpec): Promise<Stamp
     );
     addStampContent(page, ref, { [names.regular]: regularRef, [names.bold]: boldRef });
   }
-  const out = await doc.save({ useObjectStreams: false, updateFieldAppearances: false });
-  return { pdf: out, signatureRects: places! };
+  return { pdf: await savePdf(doc), signatureRects: places! };
 }
 
 function loadSubset(path: string): FontSubset {

@@ -14,7 +14,7 @@ import { buildTrustServices, type TrustServices } from '../../src/main.ts';
 import { parseCrl, parseOcspResponse, parseSignedData } from '../../src/cms/index.ts';
 import { PdfDocument, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
 import { openDatabase, type OpenedDatabase } from '../../src/registry/index.ts';
-import { signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
+import { nextInput, signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
 import { extendDocument } from '../../src/services/extendDocument.ts';
 import { copyFileSync } from 'node:fs';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
@@ -153,6 +153,28 @@ describe('PAdES levels above B-B', () => {
     const v = tsVerify(ts.contents, ['-digest', digest]);
     expect(v.ok, v.out).toBe(true);
     expect(pdfsig(out)[0]?.signatureValid).toBe(true);
+  });
+
+  it('in memory, each stage continues the digest of the previous one: two B-LTA signatures stay valid and the digest is the file SHA-256', async () => {
+    const first = await signDocument(trust.signing, { bytes: readFileSync(fx.classic) }, { memory: true }, { key: 'officer1', level: 'B-LTA', reason: 'Kiểm thử' });
+    expect(first.digest?.hash.copy().digest('hex')).toBe(fp(first.bytes!));
+    const second = await signDocument(trust.signing, nextInput(first), { memory: true }, { key: 'officer2', level: 'B-LTA', reason: 'Kiểm thử' });
+    // The first result's digest is not consumed by continuing it.
+    expect(first.digest?.hash.copy().digest('hex')).toBe(fp(first.bytes!));
+    expect(second.digest?.hash.copy().digest('hex')).toBe(fp(second.bytes!));
+    const out = path.join(tmp, 'memory-chain.pdf');
+    writeFileSync(out, second.bytes!);
+    expect(qpdfCheck(out).ok).toBe(true);
+    // pdfsig checks the two signatures (it cannot validate document timestamps); openssl ts checks those over their ranges.
+    const sigs = pdfsig(out);
+    expect(sigs).toHaveLength(4);
+    expect([sigs[0]?.signatureValid, sigs[2]?.signatureValid]).toEqual([true, true]);
+    const data = readFileSync(out);
+    for (const ts of rawSignatures(out).filter((_, i) => i % 2 === 1)) {
+      const [a, b, c, d] = ts.byteRange as [number, number, number, number];
+      const v = tsVerify(ts.contents, ['-digest', createHash('sha256').update(data.subarray(a, a + b)).update(data.subarray(c, c + d)).digest('hex')]);
+      expect(v.ok, v.out).toBe(true);
+    }
   });
 
   it('refuses to sign with a revoked certificate', async () => {
