@@ -100,6 +100,38 @@ export async function prepareAccessCode(): Promise<PreparedAccessCode> {
   return { plain, hash: encodeHash(salt, key) };
 }
 
+/**
+ * Access codes hashed ahead of need: each certification takes one that is ready and a replacement is
+ * hashed on the thread pool while that certification stamps and signs, so the scrypt is off the
+ * certification's critical path. The codes exist only in this process's memory until taken, and each
+ * is taken once (a code that fails to hash is dropped and the taker hashes its own).
+ */
+export class AccessCodePool {
+  private readonly ready: Array<Promise<PreparedAccessCode>> = [];
+
+  constructor(
+    private readonly size = 2,
+    private readonly prepare: () => Promise<PreparedAccessCode> = prepareAccessCode,
+  ) {}
+
+  take(): Promise<PreparedAccessCode> {
+    while (this.ready.length < this.size + 1) this.ready.push(this.started());
+    return this.ready.shift()!;
+  }
+
+  private started(): Promise<PreparedAccessCode> {
+    const p = this.prepare();
+    p.catch(() => undefined); // reported to the taker
+    return p;
+  }
+}
+
+/** The process's pool (certifyCopy's default). */
+let sharedPool: AccessCodePool | undefined;
+export function nextAccessCode(): Promise<PreparedAccessCode> {
+  return (sharedPool ??= new AccessCodePool()).take();
+}
+
 const HASH_PATTERN = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
 export function isAccessCodeHash(stored: string): boolean {

@@ -9,6 +9,8 @@ export {
   newPublicCode,
   normalizePublicCode,
   prepareAccessCode,
+  nextAccessCode,
+  AccessCodePool,
   prepareAccessCodeSync,
   PUBLIC_CODE_LENGTH,
   type PreparedAccessCode,

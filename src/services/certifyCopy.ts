@@ -13,13 +13,13 @@
  * The certified copy is handed out only after its record exists.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { parseSignedData, parseTimeStampToken } from '../cms/index.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../registry/index.ts';
-import { prepareAccessCode, registerYear } from '../registry/index.ts';
+import { nextAccessCode, registerYear } from '../registry/index.ts';
 import { buildScanDocument, checkStampTemplate, stampCopy, type ScanFile, type ScanLimits, type StampTemplate } from '../stamp/index.ts';
 import { certificationFee, type FeeSchedule } from './fee.ts';
 import { nextInput, signDocument, type SigningDeps } from './signDocument.ts';
@@ -83,9 +83,9 @@ function vietnamTime(at: Date): { date: string; iso: string } {
 
 export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): Promise<CertifiedCopy> {
   const now = input.now ?? new Date();
-  // The access code's scrypt (~45 ms) runs on the thread pool while the scan is normalised, instead
-  // of blocking the event loop inside reserveNumber.
-  const accessCode = prepareAccessCode();
+  // The access code's scrypt (~45 ms) runs on the thread pool ahead of need (AccessCodePool), not on
+  // this certification's path nor on the event loop inside reserveNumber.
+  const accessCode = nextAccessCode();
   accessCode.catch(() => {}); // awaited below; a failure there is the one reported
   const scan = await buildScanDocument(input.files, deps.scanLimits);
   // A bad template is refused before a number is reserved (it would otherwise void one).
@@ -100,6 +100,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const finalPath = path.join(dir, `${reservation.publicCode}.pdf`);
   const work = path.join(dir, `.${reservation.publicCode}`);
   const verificationUrl = `${deps.publicBaseUrl.replace(/\/$/, '')}/v/${reservation.publicCode}`;
+  let store: DurableStore | undefined;
   try {
     await mkdir(dir, { recursive: true });
     const t = vietnamTime(now);
@@ -115,6 +116,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       verificationUrl,
       template: input.template,
     });
+    store = new DurableStore(`${work}.partial`, stamped.pdf);
     const { certifier: cRect, seal: sRect } = stamped.signatureRects;
     const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
     // Every stage stays in memory: the file is written once, when it is complete.
@@ -151,7 +153,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     const pdf = done.bytes!;
     // The signatures hashed the document as it grew: finish that SHA-256 instead of reading 6 MB again.
     const pdfSha256 = (done.digest?.algorithm === 'SHA-256' ? done.digest.hash.copy() : createHash('sha256').update(pdf)).digest('hex');
-    await storeDurably(finalPath, `${work}.partial`, pdf);
+    await store.finish(finalPath, pdf);
 
     const cms = parseSignedData(first.cms);
     const token = cms.signatureTimeStampTokens?.[0];
@@ -181,6 +183,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   } catch (err) {
     // No certified copy without its record: void the number (kept in the register with the reason)
     // and remove every file of this attempt.
+    await store?.abort();
     await rm(finalPath, { force: true });
     try {
       deps.copies.voidReservation(reservation.id, `certification failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 500), { actor: input.actor });
@@ -194,22 +197,59 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
 }
 
 /**
- * Stores the certified file before its record is written: a temporary file made durable (fsync),
- * renamed into place, and the rename itself made durable (fsync of the directory).
+ * Stores the certified file before its record is written, overlapping the disk with the signing: the
+ * first revision (the stamped scan: nearly all the bytes) is final once stamped — every later stage
+ * only appends an incremental update (ISO 32000-1 §7.5.6) — so it is written and made durable while
+ * the signatures are made. `finish` checks that the finished document extends those bytes, appends
+ * the rest, makes it durable (fsync), renames it into place and makes the rename durable (fsync of
+ * the directory).
  */
-async function storeDurably(finalPath: string, partialPath: string, bytes: Uint8Array): Promise<void> {
-  const file = await open(partialPath, 'w');
-  try {
-    await file.writeFile(bytes);
-    await file.sync();
-  } finally {
-    await file.close();
+class DurableStore {
+  private readonly prefixWritten: Promise<FileHandle>;
+
+  constructor(
+    private readonly partialPath: string,
+    private readonly prefix: Uint8Array,
+  ) {
+    this.prefixWritten = (async () => {
+      const file = await open(partialPath, 'w');
+      try {
+        await file.write(prefix, 0, prefix.length, 0);
+        await file.datasync();
+        return file;
+      } catch (err) {
+        await file.close();
+        throw err;
+      }
+    })();
+    this.prefixWritten.catch(() => undefined); // reported by finish or abort
   }
-  await rename(partialPath, finalPath);
-  const dir = await open(path.dirname(finalPath), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+
+  async finish(finalPath: string, whole: Uint8Array): Promise<void> {
+    const file = await this.prefixWritten;
+    try {
+      const n = this.prefix.length;
+      if (whole.length < n || Buffer.compare(whole.subarray(0, n), this.prefix) !== 0) {
+        throw new Error('internal: the signed document does not extend its first revision');
+      }
+      await file.write(whole, n, whole.length - n, n);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(this.partialPath, finalPath);
+    const dir = await open(path.dirname(finalPath), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /** Gives up: closes and removes the partial file (after the background write settled). */
+  async abort(): Promise<void> {
+    const file = await this.prefixWritten.catch(() => undefined);
+    await file?.close().catch(() => undefined);
+    await rm(this.partialPath, { force: true });
   }
 }

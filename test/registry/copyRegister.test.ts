@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
-import { PUBLIC_CODE_LENGTH, RegistryError, prepareAccessCode, type CopyRecord, type RegisterEntry } from '../../src/registry/index.ts';
+import { AccessCodePool, PUBLIC_CODE_LENGTH, RegistryError, prepareAccessCode, type CopyRecord, type RegisterEntry } from '../../src/registry/index.ts';
 import { sampleCompletion, sampleCopy } from './fixtures/sampleCopy.ts';
 import { tempRegistry, type TempRegistry } from './fixtures/tempRegistry.ts';
 
@@ -271,6 +271,36 @@ describe('public codes and lookups', () => {
     r.copies.completeCopy(res.id, sampleCompletion(2));
     expect(r.copies.verifyAccessCode(res.publicCode, res.accessCode)).toBe(true);
     expect(r.copies.verifyAccessCode(res.publicCode, prepared.plain)).toBe(false);
+  });
+
+  it('hands out access codes hashed ahead of need, each once, keeping the pool full and reporting a failed hash', async () => {
+    let started = 0;
+    let failNext = false;
+    const pool = new AccessCodePool(2, () => {
+      started++;
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new Error('scrypt failed'));
+      }
+      return prepareAccessCode();
+    });
+    const first = await pool.take();
+    expect(started).toBe(3); // the one taken and two ahead
+    const taken = [first, await pool.take(), await pool.take()];
+    expect(started).toBe(5); // one replacement per take
+    expect(new Set(taken.map((c) => c.plain)).size).toBe(3);
+    for (const c of taken) {
+      const res = r.copies.reserveNumber(r.tenant.id, 2026, 60_000, { accessCode: c });
+      r.copies.completeCopy(res.id, sampleCompletion(2));
+      expect(res.accessCode).toBe(c.plain);
+      expect(r.copies.verifyAccessCode(res.publicCode, c.plain)).toBe(true);
+    }
+    // The codes ahead were started before this failure: the failing one is the next replacement, taken third from now.
+    failNext = true;
+    await pool.take();
+    await pool.take();
+    await expect(pool.take()).rejects.toThrow('scrypt failed');
+    expect((await pool.take()).plain).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/);
   });
 
   it('lists the tenant register newest first with keyset pages and register filters', () => {
