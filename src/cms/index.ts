@@ -27,6 +27,7 @@ export {
 } from './signedAttributes.ts';
 export { assembleSignedData, type AssembleSignedDataOptions, type AttributeInput } from './signedData.ts';
 export { addSignatureTimestamp, addUnsignedAttribute, signatureValueOf } from './unsignedAttributes.ts';
+export { x509Certificate } from './certificateFields.ts';
 export { SIZE_MARGIN, estimateSignedDataSize, type SignedDataSizeOptions } from './sizeEstimate.ts';
 export {
   certificateMatchesSid,

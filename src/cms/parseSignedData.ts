@@ -7,6 +7,8 @@ import * as pkijs from 'pkijs';
 import * as asn1js from 'asn1js';
 import { CmsError } from './CmsError.ts';
 import {
+  CLASS_CONTEXT,
+  CLASS_UNIVERSAL,
   UNIVERSAL,
   children,
   decode,
@@ -21,7 +23,7 @@ import {
   type Block,
 } from './asn.ts';
 import { certificateFields, integerValue } from './certificateFields.ts';
-import { bytesEqual, childrenOf, contentOf, readTlv } from './der.ts';
+import { bytesEqual, childrenOf, contentOf, readTlv, type Tlv } from './der.ts';
 import { digest, hashAlgorithmFromOid, type HashAlgorithm } from './digest.ts';
 import * as oid from './oids.ts';
 
@@ -106,26 +108,99 @@ export interface ParsedSignedData extends ParsedSignerInfo {
 /**
  * Parses a ContentInfo(SignedData). Trailing zero octets are accepted (the /Contents placeholder is
  * zero-padded, ISO 32000-1 §12.8.1); any other trailing octet is refused as hidden data.
+ *
+ * Only the values interpreted here are decoded into asn1js blocks. Certificates, CRLs and unsigned
+ * attribute values (a signature's time-stamp token: half of a B-T CMS) are returned as exact octets
+ * and decoded where they are used (X509Certificate, parseTimeStampToken): asn1js decodes ~4 KB/ms, and
+ * decoding them here too cost 2–3 ms per CMS. The structure is first walked with the DER reader; a
+ * BER encoding it refuses (indefinite lengths) is walked from one asn1js decode of the whole, and any
+ * error is reported from that walk, so BER input and error messages are as before.
  */
 export function parseSignedData(der: Uint8Array): ParsedSignedData {
+  let root: ReturnType<typeof derNode> | undefined;
+  try {
+    root = derNode(der, readTlv(der, 0));
+  } catch {
+    root = undefined; // not definite-length DER at the top: the asn1js walk below decides
+  }
+  if (root) {
+    try {
+      return parseContentInfo(der, root, root.end);
+    } catch {
+      /* reported by the asn1js walk, which accepts BER the DER walk refuses */
+    }
+  }
   const { block, end } = decode(der, 'ContentInfo');
+  return parseContentInfo(der, blockNode(block), end);
+}
+
+/**
+ * One ASN.1 value as the parser walks it: from the DER reader (a slice, decoded on demand) or from an
+ * asn1js decode of the whole CMS (BER).
+ */
+interface Node {
+  /** Tag class and number (single-octet identifiers; the DER reader refuses others). */
+  readonly tagClass: number;
+  readonly tagNumber: number;
+  /** The encoded value (identifier, length, contents): a fresh copy. */
+  raw(): Uint8Array;
+  /** The directly contained values; throws cms-malformed on a primitive value. */
+  children(what: string): Node[];
+  /** The value decoded by asn1js, for the typed accessors of asn.ts. */
+  block(what: string): Block;
+}
+
+function derNode(buf: Uint8Array, tlv: Tlv): Node & { readonly end: number } {
+  return {
+    tagClass: (tlv.tag >> 6) + 1, // asn1js numbering: 1 universal, 2 application, 3 context, 4 private
+    tagNumber: tlv.tag & 0x1f,
+    end: tlv.end,
+    raw: () => buf.slice(tlv.start, tlv.end),
+    children(what) {
+      if ((tlv.tag & 0x20) === 0) throw new CmsError('cms-malformed', `${what}: expected a constructed value`);
+      return childrenOf(buf, tlv).map((child) => derNode(buf, child));
+    },
+    block: (what) => decode(buf.subarray(tlv.start, tlv.end), what).block,
+  };
+}
+
+function blockNode(block: Block): Node {
+  const { tagClass, tagNumber } = (block as asn1js.BaseBlock).idBlock;
+  return {
+    tagClass,
+    tagNumber,
+    raw: () => raw(block),
+    children: (what) => children(block, what).map(blockNode),
+    block: () => block,
+  };
+}
+
+const isUniversalNode = (node: Node | undefined, tagNumber: number) => node?.tagClass === CLASS_UNIVERSAL && node.tagNumber === tagNumber;
+const isContextNode = (node: Node | undefined, tagNumber: number) => node?.tagClass === CLASS_CONTEXT && node.tagNumber === tagNumber;
+
+function parseContentInfo(der: Uint8Array, contentInfo: Node, end: number): ParsedSignedData {
   for (let i = end; i < der.length; i++) {
     if (der[i] !== 0) throw new CmsError('cms-malformed', `non-zero data after the CMS structure at offset ${i}`);
   }
-  const [typeBlock, explicit] = children(block, 'ContentInfo');
-  const contentInfoType = oidOf(typeBlock, 'ContentInfo.contentType');
+  const [typeNode, explicit] = contentInfo.children('ContentInfo');
+  const contentInfoType = oidOf(typeNode?.block('ContentInfo.contentType'), 'ContentInfo.contentType');
   if (contentInfoType !== oid.OID_SIGNED_DATA) {
     throw new CmsError('cms-unsupported-content', `ContentInfo holds ${contentInfoType}, not SignedData`);
   }
-  if (!isContext(explicit, 0)) throw new CmsError('cms-malformed', 'ContentInfo.content is not [0]');
-  const fields = children(children(explicit, 'ContentInfo.content')[0], 'SignedData');
+  if (!isContextNode(explicit, 0)) throw new CmsError('cms-malformed', 'ContentInfo.content is not [0]');
+  const signedData = explicit!.children('ContentInfo.content')[0];
+  if (signedData === undefined) throw new CmsError('cms-malformed', 'SignedData: expected a constructed value');
+  const fields = signedData.children('SignedData');
 
   let i = 0;
-  const signedDataVersion = integerOf(fields[i++], 'SignedData.version');
-  const digestAlgorithms = children(fields[i++], 'SignedData.digestAlgorithms').map(
+  const signedDataVersion = integerOf(fields[i]?.block('SignedData.version'), 'SignedData.version');
+  i++;
+  const digestAlgorithms = children(fields[i]?.block('SignedData.digestAlgorithms'), 'SignedData.digestAlgorithms').map(
     (alg) => algorithmIdentifier(alg, 'digestAlgorithms').oid,
   );
-  const encap = children(fields[i++], 'EncapsulatedContentInfo');
+  i++;
+  const encap = children(fields[i]?.block('EncapsulatedContentInfo'), 'EncapsulatedContentInfo');
+  i++;
   const contentType = oidOf(encap[0], 'eContentType');
   const eContent = encap[1];
   let encapsulatedContent: Uint8Array | undefined;
@@ -134,20 +209,21 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
     encapsulatedContent = octetsOf(children(eContent, 'eContent')[0], 'eContent');
   }
   const certificates: Uint8Array[] = [];
-  if (isContext(fields[i], 0)) {
-    for (const choice of children(fields[i++], 'certificates')) {
+  if (isContextNode(fields[i], 0)) {
+    for (const choice of fields[i++]!.children('certificates')) {
       // CertificateChoices: only the untagged X.509 Certificate SEQUENCE is kept (RFC 5652 §10.2.2).
-      if (isUniversal(choice, UNIVERSAL.SEQUENCE)) certificates.push(raw(choice));
+      if (isUniversalNode(choice, UNIVERSAL.SEQUENCE)) certificates.push(choice.raw());
     }
   }
   const crls: Uint8Array[] = [];
-  if (isContext(fields[i], 1)) {
-    for (const choice of children(fields[i++], 'crls')) crls.push(raw(choice));
+  if (isContextNode(fields[i], 1)) {
+    for (const choice of fields[i++]!.children('crls')) crls.push(choice.raw());
   }
-  const signerInfoBlocks = children(fields[i++], 'SignedData.signerInfos');
+  if (fields[i] === undefined) throw new CmsError('cms-malformed', 'SignedData.signerInfos: expected a constructed value');
+  const signerInfoNodes = fields[i++]!.children('SignedData.signerInfos');
   if (i !== fields.length) throw new CmsError('cms-malformed', 'unexpected fields after signerInfos');
-  if (signerInfoBlocks.length === 0) throw new CmsError('cms-unsupported-content', 'SignedData has no SignerInfo');
-  const signerInfos = signerInfoBlocks.map((info) => parseSignerInfo(info, certificates));
+  if (signerInfoNodes.length === 0) throw new CmsError('cms-unsupported-content', 'SignedData has no SignerInfo');
+  const signerInfos = signerInfoNodes.map((info) => parseSignerInfo(info, certificates));
   const first = signerInfos[0]!;
   return {
     ...first,
@@ -161,18 +237,19 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
   };
 }
 
-function parseSignerInfo(block: Block, certificates: readonly Uint8Array[]): ParsedSignerInfo {
-  const fields = children(block, 'SignerInfo');
+function parseSignerInfo(node: Node, certificates: readonly Uint8Array[]): ParsedSignerInfo {
+  const fields = node.children('SignerInfo');
   let i = 0;
-  const version = integerOf(fields[i++], 'SignerInfo.version');
-  const sid = signerIdentifier(fields[i++]);
-  const digestAlgorithmId = algorithmIdentifier(fields[i++], 'SignerInfo.digestAlgorithm');
+  const block = (what: string) => fields[i++]?.block(what);
+  const version = integerOf(block('SignerInfo.version'), 'SignerInfo.version');
+  const sid = signerIdentifier(block('SignerInfo.sid'));
+  const digestAlgorithmId = algorithmIdentifier(block('SignerInfo.digestAlgorithm'), 'SignerInfo.digestAlgorithm');
   let signedAttributes: ParsedSignedAttributes | undefined;
-  if (isContext(fields[i], 0)) signedAttributes = parseSignedAttributes(fields[i++]!);
-  const signatureAlgorithm = algorithmIdentifier(fields[i++], 'SignerInfo.signatureAlgorithm');
-  const signatureValue = octetsOf(fields[i++], 'SignerInfo.signature');
+  if (isContextNode(fields[i], 0)) signedAttributes = parseSignedAttributes(block('signedAttrs')!);
+  const signatureAlgorithm = algorithmIdentifier(block('SignerInfo.signatureAlgorithm'), 'SignerInfo.signatureAlgorithm');
+  const signatureValue = octetsOf(block('SignerInfo.signature'), 'SignerInfo.signature');
   let unsignedAttributes: ParsedAttribute[] = [];
-  if (isContext(fields[i], 1)) unsignedAttributes = children(fields[i++], 'unsignedAttrs').map(parseAttribute);
+  if (isContextNode(fields[i], 1)) unsignedAttributes = fields[i++]!.children('unsignedAttrs').map(parseUnsignedAttribute);
   if (i !== fields.length) throw new CmsError('cms-malformed', 'unexpected fields in SignerInfo');
   return {
     version,
@@ -202,6 +279,13 @@ function signerIdentifier(block: Block | undefined): SignerIdentifier {
 function algorithmIdentifier(block: Block | undefined, what: string): AlgorithmIdentifierInfo {
   const [algorithm, parameters] = children(block, what);
   return { oid: oidOf(algorithm, what), parameters: parameters === undefined ? undefined : raw(parameters) };
+}
+
+/** An unsigned attribute: its values (a time-stamp token, validation data) are kept as octets, decoded where used. */
+function parseUnsignedAttribute(node: Node): ParsedAttribute {
+  const [type, values] = node.children('Attribute');
+  if (values === undefined) throw new CmsError('cms-malformed', 'Attribute.attrValues: expected a constructed value');
+  return { oid: oidOf(type?.block('Attribute.attrType'), 'Attribute.attrType'), values: values.children('Attribute.attrValues').map((v) => v.raw()) };
 }
 
 function parseAttribute(block: Block): ParsedAttribute {

@@ -13,7 +13,8 @@ import type { DigestAlgorithm, SignatureScheme } from '../signers/Signer.ts';
 import { CmsError } from './CmsError.ts';
 import { UNIVERSAL, children, decode, isContext, isUniversal, octetsOf, oidOf, raw, type Block } from './asn.ts';
 import { certificateFields, certificateKey } from './certificateFields.ts';
-import { bytesEqual, compareBytes, isSingleTlv, readTlv, setOf, tlv } from './der.ts';
+import { memoByContent } from './contentMemo.ts';
+import { bytesEqual, childrenOf, compareBytes, isSingleTlv, readTlv, setOf, tlv } from './der.ts';
 import { digest, digestLength, hashAlgorithmFromOid, hashAlgorithmOid, type HashAlgorithm } from './digest.ts';
 import {
   DER_NULL,
@@ -317,9 +318,8 @@ export function encodeTimeStampResp(input: TimeStampRespInput): Uint8Array {
 }
 
 export function parseTimeStampResp(der: Uint8Array): TimeStampRespInfo {
-  const block = decodeExactly(der, 'TimeStampResp');
-  const [statusBlock, tokenBlock, extra] = children(block, 'TimeStampResp');
-  if (extra !== undefined) throw new CmsError('cms-malformed', 'TimeStampResp: unexpected field');
+  const { statusBlock, token, extra } = timeStampRespFields(der);
+  if (extra) throw new CmsError('cms-malformed', 'TimeStampResp: unexpected field');
   const statusFields = children(statusBlock, 'PKIStatusInfo');
   let i = 0;
   const status = smallIntegerOf(statusFields[i++], 'PKIStatusInfo.status');
@@ -335,8 +335,32 @@ export function parseTimeStampResp(der: Uint8Array): TimeStampRespInfo {
   if (i !== statusFields.length) throw new CmsError('cms-malformed', 'PKIStatusInfo: unexpected field');
   return {
     status: { status, statusName: PKI_STATUSES[status], statusText, failInfo },
-    timeStampToken: tokenBlock === undefined ? undefined : raw(tokenBlock),
+    timeStampToken: token,
   };
+}
+
+/**
+ * TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken OPTIONAL }, the token as octets:
+ * whoever uses it decodes it (verifyTimeStampToken), and decoding it here as well doubled the asn1js
+ * work on every response (~2 ms). A DER walk finds the two fields; BER the DER reader refuses, and
+ * anything malformed, go through one asn1js decode of the whole, which reports the error as before.
+ */
+function timeStampRespFields(der: Uint8Array): { statusBlock: Block | undefined; token: Uint8Array | undefined; extra: boolean } {
+  try {
+    const outer = readTlv(der, 0);
+    const [status, token, extra] = outer.tag === TAG.SEQUENCE && outer.end === der.length ? childrenOf(der, outer) : [];
+    if (status !== undefined) {
+      return {
+        statusBlock: decodeExactly(der.subarray(status.start, status.end), 'PKIStatusInfo'),
+        token: token === undefined ? undefined : der.slice(token.start, token.end),
+        extra: extra !== undefined,
+      };
+    }
+  } catch {
+    /* reported by the decode below */
+  }
+  const [statusBlock, tokenBlock, extra] = children(decodeExactly(der, 'TimeStampResp'), 'TimeStampResp');
+  return { statusBlock, token: tokenBlock === undefined ? undefined : raw(tokenBlock), extra: extra !== undefined };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -455,8 +479,14 @@ export interface TimeStampingUsageCheck {
 /**
  * RFC 3161 §2.3: the TSA certificate "MUST contain only one instance of the extended key usage field
  * extension ... with KeyPurposeID having value id-kp-timeStamping. This extension MUST be critical."
+ * The answer depends on the certificate's octets alone and decoding one with pkijs costs ~0.8 ms on
+ * every token checked: memoised per certificate content.
  */
-export function checkTimeStampingCertificate(certificate: Uint8Array): TimeStampingUsageCheck {
+export const checkTimeStampingCertificate: (certificate: Uint8Array) => TimeStampingUsageCheck = memoByContent(256, (certificate) =>
+  checkTimeStampingUsage(certificate),
+);
+
+function checkTimeStampingUsage(certificate: Uint8Array): TimeStampingUsageCheck {
   let cert: pkijs.Certificate;
   try {
     cert = pkijs.Certificate.fromBER(Uint8Array.from(certificate));

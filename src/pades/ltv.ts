@@ -8,7 +8,7 @@
  * and CRLs plug in without this module knowing how.
  */
 import { X509Certificate } from 'node:crypto';
-import { digest as hashBytes, parseSignedData, signatureValueOf, addSignatureTimestamp } from '../cms/index.ts';
+import { digest as hashBytes, parseSignedData, signatureValueOf, addSignatureTimestamp, x509Certificate } from '../cms/index.ts';
 import { IncrementalUpdate, PdfDocument, PdfString } from '../pdf/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
@@ -90,7 +90,7 @@ export async function collectSignatureMaterial(cms: Uint8Array, rev: RevocationP
   const material = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
   const seen = new Set<string>();
   const add = async (leafDer: Uint8Array) => {
-    const m = await collectChainMaterial(new X509Certificate(leafDer), rev, seen);
+    const m = await collectChainMaterial(x509Certificate(leafDer), rev, seen);
     material.certs.push(...m.certs);
     material.ocsps.push(...m.ocsps);
     material.crls.push(...m.crls);

@@ -4,6 +4,7 @@
  * must verify the certificate's signature; AKI/SKI is left to node's checkIssued).
  */
 import { X509Certificate } from 'node:crypto';
+import { issuedBy } from './issuedBy.ts';
 
 export class CertificatePool {
   private readonly bySubject = new Map<string, X509Certificate[]>();
@@ -27,7 +28,7 @@ export class CertificatePool {
 
   /** Candidate issuers of `cert` whose key verifies its signature. */
   issuersOf(cert: X509Certificate): X509Certificate[] {
-    return (this.bySubject.get(cert.issuer) ?? []).filter((c) => cert.checkIssued(c) && cert.verify(c.publicKey));
+    return (this.bySubject.get(cert.issuer) ?? []).filter((c) => issuedBy(cert, c));
   }
 
   /**

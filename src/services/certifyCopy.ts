@@ -12,10 +12,10 @@
  *      register entry in one transaction.
  * The certified copy is handed out only after its record exists.
  */
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSignedData, parseTimeStampToken } from '../cms/index.ts';
+import { parseSignedData, parseTimeStampToken, x509Certificate } from '../cms/index.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../registry/index.ts';
@@ -67,12 +67,12 @@ export interface CertifiedCopy {
 }
 
 function certRef(der: Uint8Array): CertificateRef {
-  const c = new X509Certificate(der);
+  const c = x509Certificate(der);
   return { issuer: c.issuer.replace(/\n/g, ', '), serial: c.serialNumber, subject: c.subject.replace(/\n/g, ', ') };
 }
 
 function subjectCn(der: Uint8Array): string | undefined {
-  return /(?:^|\n)CN=([^\n]*)/.exec(new X509Certificate(der).subject)?.[1];
+  return /(?:^|\n)CN=([^\n]*)/.exec(x509Certificate(der).subject)?.[1];
 }
 
 /** Calendar date and ISO time in Việt Nam (UTC+07:00, no daylight saving). */

@@ -2,7 +2,7 @@
  * Use case: sign a PDF with a key of the HSM at a PAdES level. Plain inputs and outputs; the HTTP
  * route and the CLI both call this.
  */
-import { X509Certificate } from 'node:crypto';
+import { x509Certificate } from '../cms/index.ts';
 import type { CertificatePool } from '../pki/index.ts';
 import { rm } from 'node:fs/promises';
 import {
@@ -69,7 +69,7 @@ export interface SignDocumentResult extends SignPdfResult {
 
 /** Issuer certificates of `leaf` found in the pool, issuing CA first (the signer itself excluded). */
 export function chainFor(leaf: Uint8Array, pool: CertificatePool): Uint8Array[] {
-  return pool.buildChain(new X509Certificate(leaf)).slice(1).map((c) => new Uint8Array(c.raw));
+  return pool.buildChain(x509Certificate(leaf)).slice(1).map((c) => new Uint8Array(c.raw));
 }
 
 /**
@@ -86,7 +86,7 @@ async function precheckRevocation(deps: SigningDeps, certificate: Uint8Array, le
   }
   let m;
   try {
-    m = await collectChainMaterial(new X509Certificate(certificate), deps.revocation);
+    m = await collectChainMaterial(x509Certificate(certificate), deps.revocation);
   } catch (err) {
     if (LEVEL_ORDER[level] >= LEVEL_ORDER['B-LT']) throw err;
     return;
@@ -121,7 +121,7 @@ export async function signDocument(
   if (!certificate) {
     throw new PadesError('signer-certificate-missing', `the key "${params.key}" has no certificate next to it in the token`, { status: 409 });
   }
-  const x509 = new X509Certificate(certificate);
+  const x509 = x509Certificate(certificate);
   const signingTime = params.signingTime ?? new Date();
   const validTo = new Date(x509.validTo);
   if (validTo.getTime() < signingTime.getTime() || new Date(x509.validFrom).getTime() > signingTime.getTime()) {

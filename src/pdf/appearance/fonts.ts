@@ -60,16 +60,43 @@ export function missingCharacters(text: string, fontPath: string = DEFAULT_FONT_
   return [...missing];
 }
 
+/**
+ * Characters whose glyphs every subset includes first: the parts of appearance and stamp text that
+ * change from one document to the next (numbers, dates, times, public codes) are written with them.
+ * A subset's glyph order is then fixed by the text's constant parts, so the same wording, certifier
+ * and agency give the same subset, encoded once per process (see encodedSubsets).
+ */
+export const PREINCLUDED_CHARACTERS = '0123456789:/.-+ ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * Encoded subsets (TrueType file and its Flate stream) by font file and glyph list in inclusion
+ * order, which determine the bytes: fontkit's encoding of a subset costs ~1–2 ms and the deflate
+ * ~0.5 ms, for each font of each stamp and signature appearance. Bounded; oldest entry evicted first.
+ */
+const encodedSubsets = new Map<string, Promise<{ fontFile: Uint8Array; deflated: Uint8Array; tag: string }>>();
+const ENCODED_SUBSETS_MAX = 64;
+
 /** One font's subset being built for one appearance: encode text first, then embed once. */
 export class FontSubset {
   private readonly font: FontkitFont;
   private readonly subset: Subset;
   /** Subset glyph id → the text it stands for and its advance in font units. */
   private readonly used = new Map<number, { text: string; advance: number }>();
+  /** Font glyph ids in the order they entered the subset (after .notdef): what the subset encodes. */
+  private readonly glyphOrder = new Set<number>();
 
   constructor(readonly path: string) {
     this.font = loadFont(path);
     this.subset = this.font.createSubset();
+    for (const ch of PREINCLUDED_CHARACTERS) {
+      const codePoint = ch.codePointAt(0)!;
+      if (this.font.hasGlyphForCodePoint(codePoint)) this.include(this.font.glyphForCodePoint(codePoint).id);
+    }
+  }
+
+  private include(glyphId: number): number {
+    this.glyphOrder.add(glyphId);
+    return this.subset.includeGlyph(glyphId);
   }
 
   /** Ascent and descent in em, for placing baselines. */
@@ -101,7 +128,7 @@ export class FontSubset {
         );
       }
       const glyph = this.font.glyphForCodePoint(codePoint);
-      const cid = this.subset.includeGlyph(glyph.id);
+      const cid = this.include(glyph.id);
       if (!this.used.has(cid)) this.used.set(cid, { text: ch, advance: glyph.advanceWidth });
       hex += cid.toString(16).padStart(4, '0');
     }
@@ -110,16 +137,16 @@ export class FontSubset {
 
   /** Writes the Type0 font and its descendants into `context`; returns the Type0 font's reference. */
   async embed(context: PDFContext): Promise<PDFRef> {
-    const fontFile = await encodeSubset(this.subset);
+    const { fontFile, deflated, tag } = await this.encoded();
     // §9.6.4: a subset's name is a tag of six upper-case letters, '+', then the PostScript name.
     // Derived from the subset bytes so equal subsets get equal names and different ones differ.
-    const baseFont = `${subsetTag(fontFile)}+${(this.font.postscriptName ?? 'Font').replace(/[^!-~]|[/()<>[\]{}%#]/g, '')}`;
+    const baseFont = `${tag}+${(this.font.postscriptName ?? 'Font').replace(/[^!-~]|[/()<>[\]{}%#]/g, '')}`;
     const scale = 1000 / this.font.unitsPerEm; // glyph space is 1/1000 em (§9.2.4)
 
     const fontFileRef = context.register(
       PDFRawStream.of(
         context.obj({ Filter: 'FlateDecode', Length1: fontFile.length }),
-        deflateSync(fontFile),
+        deflated,
       ),
     );
     const bbox = this.font.bbox;
@@ -165,6 +192,20 @@ export class FontSubset {
         ToUnicode: toUnicodeRef,
       }),
     );
+  }
+
+  /** The encoded subset, from encodedSubsets when this font and glyph list were encoded before. */
+  private encoded(): Promise<{ fontFile: Uint8Array; deflated: Uint8Array; tag: string }> {
+    const key = `${this.path}\0${[...this.glyphOrder].join(',')}`;
+    let entry = encodedSubsets.get(key);
+    if (entry === undefined) {
+      entry = encodeSubset(this.subset).then((fontFile) => ({ fontFile, deflated: deflateSync(fontFile), tag: subsetTag(fontFile) }));
+      // A failure is not remembered: the next appearance tries again.
+      entry.catch(() => encodedSubsets.delete(key));
+      if (encodedSubsets.size >= ENCODED_SUBSETS_MAX) encodedSubsets.delete(encodedSubsets.keys().next().value!);
+      encodedSubsets.set(key, entry);
+    }
+    return entry;
   }
 
   private isBold(): boolean {

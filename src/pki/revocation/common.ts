@@ -1,5 +1,6 @@
 /** Small pieces shared by the OCSP client and the CRL fetcher. */
 import type { X509Certificate } from 'node:crypto';
+import { issuedBy } from '../issuedBy.ts';
 import { RevocationError } from './RevocationError.ts';
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -10,7 +11,7 @@ export const DEFAULT_MAX_CACHE_AGE_MS = 5 * 60_000;
 
 /** The pair under check must be certificate + its issuer, or every later comparison is meaningless. */
 export function assertIssuedBy(cert: X509Certificate, issuer: X509Certificate): void {
-  if (!cert.checkIssued(issuer) || !cert.verify(issuer.publicKey)) {
+  if (!issuedBy(cert, issuer)) {
     throw new RevocationError('revocation-invalid-input', `"${cert.subject.replace(/\n/g, ', ')}" was not issued by "${issuer.subject.replace(/\n/g, ', ')}"`, {
       details: { serialNumber: cert.serialNumber },
     });
