@@ -256,8 +256,7 @@ export async function placeSignature(
   const height = rect ? Math.abs(rect[3] - rect[1]) : 0;
   if (field.rect) widgetDict.set('Rect', field.rect);
   if (field.appearance && width > 0 && height > 0) {
-    // Loaded on demand: the font engine is only needed for visible signatures.
-    const { buildSignatureAppearance } = await import('../pdf/appearance/index.ts');
+    const { buildSignatureAppearance } = await appearanceModule();
     const ap = await buildSignatureAppearance({ ...field.appearance, width, height }, () => up.allocate());
     for (const o of ap.objects) up.setRawObject(o.num, o.body);
     widgetDict.set('AP', new PdfDict({ N: new PdfRef(ap.formXObject, 0) }));
@@ -267,6 +266,20 @@ export async function placeSignature(
   }
   up.setObject(sigNum, sigDict);
   return { signatureObject: sigNum, fieldName, pageIndex: widgetPage };
+}
+
+/**
+ * Loaded on demand, once: the font engine is only needed for visible signatures. The promise is kept
+ * because every import() call goes through the module loader again (under tsx, a round trip to its
+ * loader thread, ~1–2 ms per signature).
+ */
+let appearance: Promise<typeof import('../pdf/appearance/index.ts')> | undefined;
+function appearanceModule(): Promise<typeof import('../pdf/appearance/index.ts')> {
+  appearance ??= import('../pdf/appearance/index.ts');
+  appearance.catch(() => {
+    appearance = undefined; // a failed load is tried again next time
+  });
+  return appearance;
 }
 
 function rectOf(d: PdfDict): [number, number, number, number] | undefined {

@@ -119,8 +119,14 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     store = new DurableStore(`${work}.partial`, stamped.pdf);
     const { certifier: cRect, seal: sRect } = stamped.signatureRects;
     const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
+    // The two signers looked up above sign: one token lookup per key and certification.
+    const signing: SigningDeps = {
+      ...deps.signing,
+      getSigner: (label) =>
+        label === input.certifier.keyLabel ? Promise.resolve(certifierSigner) : label === input.seal.keyLabel ? Promise.resolve(sealSigner) : deps.signing.getSigner(label),
+    };
     // Every stage stays in memory: the file is written once, when it is complete.
-    const first = await signDocument(deps.signing, { bytes: stamped.pdf }, { memory: true }, {
+    const first = await signDocument(signing, { bytes: stamped.pdf }, { memory: true }, {
       key: input.certifier.keyLabel,
       level: 'B-T',
       certify: 2,
@@ -136,7 +142,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
         { text: `Thời gian: ${formatVietnameseDateTime(now)}` },
       ],
     });
-    const second = await signDocument(deps.signing, nextInput(first), { memory: true }, {
+    const second = await signDocument(signing, nextInput(first), { memory: true }, {
       key: input.seal.keyLabel,
       level: 'B-T',
       reason,
