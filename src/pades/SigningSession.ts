@@ -98,9 +98,11 @@ export async function prepareSignature(
   let out: FileHandle | undefined;
   let partialPath: string | undefined;
   if ('memory' in output) {
-    memory = new Uint8Array(built.totalLength);
-    if ('bytes' in input) memory.set(input.bytes, 0);
-    else await readInto(input.path, memory.subarray(0, originalLength));
+    if ('bytes' in input) memory = extendInPlace(input.bytes, built.bytes.length);
+    else {
+      memory = extendInPlace(new Uint8Array(0), built.totalLength);
+      await readInto(input.path, memory.subarray(0, originalLength));
+    }
     memory.set(built.bytes, originalLength);
     hash.update(continued ? head : memory.subarray(0, ph.contentsStart));
     // Kept to continue over the hole once it is filled: the output's own digest (RunningDigest).
@@ -160,6 +162,32 @@ export async function prepareSignature(
 const CHUNK = 1 << 20;
 
 /**
+ * In-memory stages append to one buffer: every revision is the previous one plus an incremental
+ * update, so instead of a new 6 MB array and a copy per stage (and the garbage collections the
+ * discarded ones cause), a document's buffer gets room to grow and each stage writes after the last.
+ * `committed` records how far a buffer's bytes belong to documents already handed out; a stage
+ * extends in place only when its input ends exactly there (it is the newest revision), so two stages
+ * started from the same input never write over each other: the second one copies. Views keep their
+ * own length, so nobody sees the bytes past their end.
+ */
+const committed = new WeakMap<ArrayBufferLike, number>();
+
+/** `bytes` followed by `extra` bytes to fill (their content is unspecified), in place when possible. */
+function extendInPlace(bytes: Uint8Array, extra: number): Uint8Array {
+  const end = bytes.byteOffset + bytes.length;
+  if (committed.get(bytes.buffer) === end && end + extra <= bytes.buffer.byteLength) {
+    committed.set(bytes.buffer, end + extra);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length + extra);
+  }
+  const length = bytes.length + extra;
+  // Room for the later stages' updates (signatures, DSS, document timestamp: tens of KB each).
+  const out = new Uint8Array(new ArrayBuffer(length + Math.max(256 * 1024, length >> 4)), 0, length);
+  out.set(bytes, 0);
+  committed.set(out.buffer, length);
+  return out;
+}
+
+/**
  * Copies the original into `out` while hashing it: one read and one write per chunk, the next read
  * overlapping the current write (double buffering) — the cost of a plain copy plus SHA-2.
  */
@@ -216,8 +244,7 @@ async function readInto(path: string, target: Uint8Array): Promise<void> {
 export async function appendUpdate(input: DocumentInput, output: DocumentOutput, update: Uint8Array): Promise<SignedOutput> {
   if ('memory' in output) {
     const src = 'bytes' in input ? input.bytes : new Uint8Array(await readFileAsync(input.path));
-    const out = new Uint8Array(src.length + update.length);
-    out.set(src, 0);
+    const out = extendInPlace(src, update.length);
     out.set(update, src.length);
     const digest = 'bytes' in input && input.digest ? { algorithm: input.digest.algorithm, hash: input.digest.hash.copy().update(update) } : undefined;
     return { bytes: out, digest, length: out.length };
