@@ -6,7 +6,8 @@
  *      against the same run's sign-only baseline of the same file: signDocument at B-T (signature
  *      timestamp from the built-in TSA, the same HSM key "officer1") of the normalised scan PDF.
  *      Iterations alternate certify / sign so both see the same machine state. Target: certified
- *      10-page scan ≤ 3 × sign-only (median latency).
+ *      10-page scan ≤ 3 × sign-only (median latency). For information, the same file is also signed
+ *      at B-LT (the certified copy's own level: signature, timestamp and DSS) and the ratio printed.
  *  (b) public lookups per second through the real HTTP service (startService: Koa, access control,
  *      audit row per lookup, rate limits) — GET /v/{code} with Accept: application/json — on a
  *      register of LOOKUP_ROWS (default 1 000 000) entries, against a bare Koa route returning a
@@ -217,16 +218,18 @@ async function main(): Promise<void> {
           });
           sample ??= { fileKey: r.record.fileKey, pdfSha256: r.record.pdfSha256 };
         };
-        const sign = async () => {
-          await signDocument(trust.signing, { path: normalised }, { path: path.join(work, `signed-${pages}p.pdf`) }, { key: KEY, level: 'B-T', reason: 'bench' });
+        const sign = async (level: 'B-T' | 'B-LT' = 'B-T') => {
+          await signDocument(trust.signing, { path: normalised }, { path: path.join(work, `signed-${pages}p.pdf`) }, { key: KEY, level, reason: 'bench' });
         };
         // Warm-up: JIT, font subsetting tables, TSA key, OCSP responder, caches.
         for (let i = 0; i < 2; i++) {
           await certify();
           await sign();
+          await sign('B-LT');
         }
         const c: Series = { ms: [] };
         const s: Series = { ms: [] };
+        const lt: Series = { ms: [] };
         for (let i = 0; i < ITERATIONS; i++) {
           let t = performance.now();
           await certify();
@@ -234,13 +237,19 @@ async function main(): Promise<void> {
           t = performance.now();
           await sign();
           s.ms.push(performance.now() - t);
+          t = performance.now();
+          await sign('B-LT');
+          lt.ms.push(performance.now() - t);
         }
         const cs = stats(c);
         const ss = stats(s);
+        const ls = stats(lt);
         note(`${pages}-page scan (${(scanBytes / 1024).toFixed(0)} KiB JPEG): certify median ${cs.median.toFixed(0)} ms, sign-only ${ss.median.toFixed(0)} ms`);
         rows.push(
           [`certify ${pages}-page scan (B-LT, 2 signatures)`, `${cs.perSecond.toFixed(2)}/s`, cs.median.toFixed(0), cs.p99.toFixed(0), `${(cs.median / ss.median).toFixed(2)}× sign-only`, pages === 10 ? '≤ 3×' : ''],
           [`sign-only ${pages}-page scan PDF (B-T, ${KEY})`, `${ss.perSecond.toFixed(2)}/s`, ss.median.toFixed(0), ss.p99.toFixed(0), '1.00×', ''],
+          // For information: signing at the copy's own level (B-LT: signature, timestamp, DSS). The target is judged against B-T above.
+          [`  info: sign-only at B-LT`, `${ls.perSecond.toFixed(2)}/s`, ls.median.toFixed(0), ls.p99.toFixed(0), `certify = ${(cs.median / ls.median).toFixed(2)}×`, ''],
         );
       }
       if (!sample) {
