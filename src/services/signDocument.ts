@@ -4,7 +4,7 @@
  */
 import { x509Certificate } from '../cms/index.ts';
 import type { CertificatePool } from '../pki/index.ts';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import {
   LEVEL_ORDER,
   PadesError,
@@ -68,6 +68,13 @@ export interface SignDocumentResult extends SignPdfResult {
 }
 
 /** Issuer certificates of `leaf` found in the pool, issuing CA first (the signer itself excluded). */
+/** Largest document whose intermediate signing stages are kept in memory (see signDocument). */
+export const IN_MEMORY_STAGES_MAX = 32 * 1024 * 1024;
+
+async function inputSize(input: DocumentInput): Promise<number> {
+  return 'bytes' in input ? input.bytes.length : (await stat(input.path)).size;
+}
+
 export function chainFor(leaf: Uint8Array, pool: CertificatePool): Uint8Array[] {
   return pool.buildChain(x509Certificate(leaf)).slice(1).map((c) => new Uint8Array(c.raw));
 }
@@ -129,15 +136,19 @@ export async function signDocument(
   }
   await precheckRevocation(deps, certificate, level);
 
-  // Each level builds on the previous one's output: stage files next to the final output.
+  // Each level builds on the previous one's output. Up to IN_MEMORY_STAGES_MAX the intermediate
+  // revisions stay in memory (one growing buffer, the digest carried along) and only the finished
+  // document is written; larger documents are staged in files next to the output, so a 200 MB scan
+  // is never held whole.
+  const lastStage = LEVEL_ORDER[level];
+  const inMemory = 'memory' in output || (lastStage >= 2 && (await inputSize(input)) <= IN_MEMORY_STAGES_MAX);
   const stages: string[] = [];
   const stageOut = (n: number): DocumentOutput => {
-    if ('memory' in output) return output;
+    if (inMemory) return { memory: true };
     const p = `${output.path}.stage${n}`;
     stages.push(p);
     return { path: p };
   };
-  const lastStage = LEVEL_ORDER[level];
   try {
     const digestAlgorithm = params.digestAlgorithm ?? 'SHA-256';
     const signed = await signPdf(input, lastStage <= 1 ? output : stageOut(1), {

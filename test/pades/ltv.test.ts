@@ -3,8 +3,9 @@
  * and CRLs served on loopback. Outputs proven by qpdf, pdfsig, openssl ts and by decoding the DSS.
  */
 import { spawnSync } from 'node:child_process';
-import { X509Certificate, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { PDFDocument } from 'pdf-lib';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { buildTrustServices, type TrustServices } from '../../src/main.ts';
 import { parseCrl, parseOcspResponse, parseSignedData } from '../../src/cms/index.ts';
 import { PdfDocument, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
 import { openDatabase, type OpenedDatabase } from '../../src/registry/index.ts';
-import { nextInput, signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
+import { IN_MEMORY_STAGES_MAX, nextInput, signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
 import { extendDocument } from '../../src/services/extendDocument.ts';
 import { copyFileSync } from 'node:fs';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
@@ -153,6 +154,25 @@ describe('PAdES levels above B-B', () => {
     const v = tsVerify(ts.contents, ['-digest', digest]);
     expect(v.ok, v.out).toBe(true);
     expect(pdfsig(out)[0]?.signatureValid).toBe(true);
+  });
+
+  it('signs a document above IN_MEMORY_STAGES_MAX (staged in files) and one below (staged in memory) at B-LTA, file to file: both valid, no stage file left', async () => {
+    // A one-page PDF carrying an incompressible stream just over the limit.
+    const big = await PDFDocument.create();
+    big.addPage([200, 200]);
+    big.context.register(big.context.stream(randomBytes(IN_MEMORY_STAGES_MAX + 1024)));
+    const bigIn = path.join(tmp, 'big-in.pdf');
+    writeFileSync(bigIn, await big.save({ useObjectStreams: false }));
+    const dir = mkdtempSync(path.join(tmp, 'stages-'));
+    for (const [input, name] of [[bigIn, 'big'], [fx.classic, 'small']] as const) {
+      const out = path.join(dir, `${name}.pdf`);
+      const r = await signDocument(trust.signing, { path: input }, { path: out }, { key: 'officer1', level: 'B-LTA', reason: 'Kiểm thử' });
+      expect(r.path).toBe(out);
+      expect(qpdfCheck(out).ok).toBe(true);
+      expect(pdfsig(out)[0]?.signatureValid).toBe(true);
+      expect(rawSignatures(out)).toHaveLength(2);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['big.pdf', 'small.pdf']);
   });
 
   it('in memory, each stage continues the digest of the previous one: two B-LTA signatures stay valid and the digest is the file SHA-256', async () => {
