@@ -8,8 +8,9 @@
  *   4. sign: the certifier (certification signature, DocMDP P=2, signature timestamp), then the
  *      agency seal (approval, timestamp, field lock P=1: no changes after it but LTV data);
  *   5. add validation data (DSS) for both signatures, and a document timestamp at B-LTA;
- *   6. store the PDF (steps 3–5 run in memory; the file is written once, durably), then write the
- *      register entry in one transaction.
+ *   6. store the PDF (steps 3–5 run in memory; the stamped first revision is written while 4–5 run,
+ *      the rest appended after, all made durable before), then write the register entry in one
+ *      transaction.
  * The certified copy is handed out only after its record exists.
  */
 import { createHash } from 'node:crypto';
@@ -125,7 +126,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       getSigner: (label) =>
         label === input.certifier.keyLabel ? Promise.resolve(certifierSigner) : label === input.seal.keyLabel ? Promise.resolve(sealSigner) : deps.signing.getSigner(label),
     };
-    // Every stage stays in memory: the file is written once, when it is complete.
+    // Every stage stays in memory; the store has the stamped first revision and gets the rest at the end.
     const first = await signDocument(signing, { bytes: stamped.pdf }, { memory: true }, {
       key: input.certifier.keyLabel,
       level: 'B-T',
