@@ -32,6 +32,7 @@ import {
   type OpenedDatabase,
   type Sqlite,
 } from './registry/index.ts';
+import { sweepExpiredReservations } from './services/certifyCopy.ts';
 import { demoBannerLines, seedDemoTenant } from './services/demoTenant.ts';
 import { OfficerSessions } from './services/officerSessions.ts';
 import type { SigningDeps } from './services/signDocument.ts';
@@ -231,16 +232,16 @@ export async function startService(config: Config, logger: Logger = createLogger
   const copies = new CopyRepository(db.db);
   // A certification that crashed or was abandoned leaves a reserved number: once expired it is voided,
   // with its reason, so the register shows no unexplained gap (domain.md: no gaps, no reuse).
-  const sweepReservations = () => {
+  const sweepReservations = async () => {
     try {
-      const voided = copies.voidExpiredReservations();
+      const voided = await sweepExpiredReservations(copies, config.copyStoreDir);
       if (voided.length > 0) logger.warn({ voided: voided.map((v) => ({ tenant: v.tenantId, year: v.year, number: v.number })) }, 'expired reservations voided');
     } catch (err) {
       logger.error({ err }, 'voiding expired reservations failed');
     }
   };
-  sweepReservations();
-  const sweepTimer = setInterval(sweepReservations, 60_000);
+  await sweepReservations();
+  const sweepTimer = setInterval(() => void sweepReservations(), 60_000);
   sweepTimer.unref();
   let server: RunningServer | undefined;
   const audit = new AuditLog(db.db, undefined, { onError: (err, lost) => logger.error({ err, lost }, 'audit batch write failed: page-view rows lost') });

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseSignedData, parseTimeStampToken, x509Certificate } from '../cms/index.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
-import type { CertificateRef, CopyRecord, CopyRepository, Tenant } from '../registry/index.ts';
+import type { CertificateRef, CopyRecord, CopyRepository, Tenant, VoidedEntry } from '../registry/index.ts';
 import { nextAccessCode, registerYear } from '../registry/index.ts';
 import { buildScanDocument, checkStampTemplate, stampCopy, type ScanFile, type ScanLimits, type StampTemplate } from '../stamp/index.ts';
 import { certificationFee, type FeeSchedule } from './fee.ts';
@@ -99,7 +99,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const year = registerYear(now);
   const dir = path.join(deps.storeDir, input.tenant.id, String(year));
   const finalPath = path.join(dir, `${reservation.publicCode}.pdf`);
-  const work = path.join(dir, `.${reservation.publicCode}`);
+  const partialPath = partialCopyPath(deps.storeDir, { tenantId: input.tenant.id, year, publicCode: reservation.publicCode });
   const verificationUrl = `${deps.publicBaseUrl.replace(/\/$/, '')}/v/${reservation.publicCode}`;
   let store: DurableStore | undefined;
   try {
@@ -117,7 +117,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       verificationUrl,
       template: input.template,
     });
-    store = new DurableStore(`${work}.partial`, stamped.pdf);
+    store = new DurableStore(partialPath, stamped.pdf);
     const { certifier: cRect, seal: sRect } = stamped.signatureRects;
     const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
     // The two signers looked up above sign: one token lookup per key and certification.
@@ -199,8 +199,24 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     }
     throw err;
   } finally {
-    await rm(`${work}.partial`, { force: true });
+    await rm(partialPath, { force: true });
   }
+}
+
+/** Where a certification in progress keeps the file it is writing (hidden; renamed once complete). */
+export function partialCopyPath(storeDir: string, entry: { tenantId: string; year: number; publicCode: string }): string {
+  return path.join(storeDir, entry.tenantId, String(entry.year), `.${entry.publicCode}.partial`);
+}
+
+/**
+ * Voids the reservations whose time ran out — certifications that crashed or were abandoned — and
+ * removes the partial file such a certification may have left in the store. The service runs it
+ * every minute.
+ */
+export async function sweepExpiredReservations(copies: CopyRepository, storeDir: string, now: Date = new Date()): Promise<VoidedEntry[]> {
+  const voided = copies.voidExpiredReservations(now);
+  await Promise.all(voided.map((v) => rm(partialCopyPath(storeDir, v), { force: true })));
+  return voided;
 }
 
 /**

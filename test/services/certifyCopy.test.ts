@@ -3,7 +3,7 @@
  * register entry; proven by pdfsig/qpdf/pdftotext/zbarimg, the validator and the registry.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, buildValidationDeps, type TrustServices } from '../../src/main.ts';
 import { CopyRepository, TenantRepository, openDatabase, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
-import { certifyCopy, type CertifyDeps } from '../../src/services/certifyCopy.ts';
+import { certifyCopy, partialCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
 import { validateDocument } from '../../src/services/validateDocument.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { openDevToken } from '../support/hsm.ts';
@@ -118,5 +118,18 @@ describe('certifyCopy', () => {
     expect(next.record.number).toBe(4);
     expect(existsSync(next.pdfPath)).toBe(true);
     expect(deps.copies.verifyChain().ok).toBe(true);
+  });
+
+  it('sweeps an expired reservation: the number is voided and the partial file a crash left is removed', async () => {
+    const r = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
+    const partial = partialCopyPath(deps.storeDir, { tenantId: tenant.id, year: r.year, publicCode: r.publicCode });
+    mkdirSync(path.dirname(partial), { recursive: true });
+    writeFileSync(partial, '%PDF-1.7 half written');
+    expect(await sweepExpiredReservations(deps.copies, deps.storeDir)).toEqual([]);
+    expect(existsSync(partial)).toBe(true);
+    const swept = await sweepExpiredReservations(deps.copies, deps.storeDir, new Date(Date.now() + 2 * 60_000));
+    expect(swept.map((v) => v.number)).toEqual([r.number]);
+    expect(existsSync(partial)).toBe(false);
+    expect(deps.copies.getCopy(tenant.id, r.id)?.status).toBe('voided');
   });
 });

@@ -11,11 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CopyRepository, openDatabase, TenantRepository } from '../../../src/registry/index.ts';
+import { sweepExpiredReservations } from '../../../src/services/certifyCopy.ts';
 import { DEV_PATHS } from '../../support/hsm.ts';
 import { startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
 import { startRepoServer, type RepoServer } from '../../support/repoServer.ts';
@@ -171,7 +172,10 @@ describe('a service killed with SIGKILL in the middle of certifications', () => 
       // The sweeper (run by the service every minute) voids the in-flight numbers once expired (15 min).
       const copies = new CopyRepository(after.db);
       expect(copies.voidExpiredReservations(new Date())).toEqual([]);
-      const swept = copies.voidExpiredReservations(new Date(Date.now() + 16 * 60_000));
+      const swept = await sweepExpiredReservations(copies, path.join(dataDir, 'copies'), new Date(Date.now() + 16 * 60_000));
+      // Nothing half-written is left in the store: finished copies only (a crash may leave a partial file; the sweep removes it).
+      const hidden = readdirSync(path.join(dataDir, 'copies'), { recursive: true }).map(String).filter((f) => path.basename(f).startsWith('.'));
+      expect(hidden).toEqual([]);
       expect(swept.map((v) => v.number).sort((x, y) => x - y)).toEqual(before.filter((r) => r.status === 'reserved').map((r) => r.number));
       const final = rows();
       expect(final.map((r) => r.number)).toEqual(before.map((r) => r.number));
