@@ -89,12 +89,12 @@ export function createApp(deps: AppDeps): ChungthucApp {
   app.use(rateLimit(deps.access.rateLimit));
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
   const routers: Router<AppState>[] = [
+    // The public pages first: every QR scan lands here, and each router before costs a match. Its
+    // asset handler passes files it does not know on to the console's.
+    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
     openApiRouter(deps.openApi),
     healthRouter(deps.readiness),
-    // The public pages early: every QR scan lands here, and each router before costs a match.
-    // The console before the verification router: its asset handler ends the chain for files it does not know.
     consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation }),
-    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
     signaturesRouter({
       signing: deps.signing,
       dataDir: deps.dataDir,

@@ -26,6 +26,28 @@ async function cookieOf(who: DemoCredentials): Promise<string> {
 
 const get = (p: string, cookie?: string) => fetch(`${svc.url}${p}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 
+describe('page assets', () => {
+  it('serves the public pages\' and the console\'s own CSS and JS (one route, two routers), cached for a year, and 404 for others', async () => {
+    const urls = new Set<string>();
+    for (const page of ['/v', '/console/login']) {
+      const html = await (await get(page)).text();
+      for (const m of html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)) urls.add(m[1]!);
+    }
+    expect([...urls].some((u) => u.startsWith('/assets/verify.'))).toBe(true);
+    expect([...urls].some((u) => u.startsWith('/assets/console.'))).toBe(true);
+    for (const u of urls) {
+      const r = await get(u);
+      expect(r.status, u).toBe(200);
+      expect(r.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(r.headers.get('content-type')).toMatch(u.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+      expect((await r.text()).length).toBeGreaterThan(100);
+    }
+    const missing = await get('/assets/console.000000000000.css');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+});
+
 describe('console pages', () => {
   it('sends visitors without a session to the login page, keeping the section and the language', async () => {
     for (const section of ['certify', 'today', 'search', 'admin']) {

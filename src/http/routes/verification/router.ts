@@ -147,9 +147,9 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     ctx.body = renderCopyPage({ ...frame, path: `/v/${found.publicCode}` }, found.publicCode, view, assessment, access);
   }
 
-  router.get('/assets/:file', (ctx) => {
+  router.get('/assets/:file', (ctx, next) => {
     const asset = assets.byUrl(ctx.path);
-    if (!asset) return; // falls through to the edge's 404
+    if (!asset) return next(); // the console's assets, or the edge's 404
     ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.type = asset.type;
