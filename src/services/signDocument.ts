@@ -67,7 +67,6 @@ export interface SignDocumentResult extends SignPdfResult {
   key: string;
 }
 
-/** Issuer certificates of `leaf` found in the pool, issuing CA first (the signer itself excluded). */
 /** Largest document whose intermediate signing stages are kept in memory (see signDocument). */
 export const IN_MEMORY_STAGES_MAX = 32 * 1024 * 1024;
 
@@ -75,6 +74,7 @@ async function inputSize(input: DocumentInput): Promise<number> {
   return 'bytes' in input ? input.bytes.length : (await stat(input.path)).size;
 }
 
+/** Issuer certificates of `leaf` found in the pool, issuing CA first (the signer itself excluded). */
 export function chainFor(leaf: Uint8Array, pool: CertificatePool): Uint8Array[] {
   return pool.buildChain(x509Certificate(leaf)).slice(1).map((c) => new Uint8Array(c.raw));
 }
