@@ -45,24 +45,23 @@ export const pdf = { 'application/pdf': { schema: { type: 'string', contentMedia
 export const html = { 'text/html': { schema: { type: 'string' } } };
 export const json = (description: string) => ({ 'application/json': { schema: { type: 'object', description } } });
 
+/** A multipart/form-data body of these parts (`required` names the mandatory ones). */
+export function multipart(required: string[], properties: Record<string, unknown>): Content {
+  return { 'multipart/form-data': { schema: { type: 'object', required, properties } } };
+}
+
 /** Multipart variant of a parameters schema: the PDF, an optional image, the parameters as fields. */
 export function uploadBody(params: z.ZodObject, image: boolean): { required: true; content: Content } {
   const fields = inputJsonSchema(params);
   return {
     required: true,
     content: {
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          required: ['file'],
-          properties: {
-            file: { ...binary, contentMediaType: 'application/pdf', description: 'the PDF' },
-            ...(image ? { image: { ...binary, description: 'PNG or JPEG drawn in a visible signature (at most 2 MB)' } } : {}),
-            parameters: { type: 'string', description: 'the parameters as one JSON object (individual fields win)' },
-            ...fields.properties,
-          },
-        },
-      },
+      ...multipart(['file'], {
+        file: { ...binary, contentMediaType: 'application/pdf', description: 'the PDF' },
+        ...(image ? { image: { ...binary, description: 'PNG or JPEG drawn in a visible signature (at most 2 MB)' } } : {}),
+        parameters: { type: 'string', description: 'the parameters as one JSON object (individual fields win)' },
+        ...fields.properties,
+      }),
       'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf', description: 'the PDF as the body; parameters in the query string' } },
     },
   };

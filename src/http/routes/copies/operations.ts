@@ -1,25 +1,14 @@
 /** Catalogue entries of certified copies, refusals and the public lookup API (issue #7); src/http/operations.ts includes them. */
 import { z } from 'zod';
-import { inputJsonSchema, json, jsonBody, pdf, type Content, type Operation } from '../../operationParts.ts';
+import { binary, inputJsonSchema, json, jsonBody, multipart, pdf, type Content, type Operation } from '../../operationParts.ts';
 import { annulSchema, certifyFieldsSchema, idParam, listQuerySchema, refusalListSchema, refusalSchema } from './schema.ts';
 
 const tag = 'certified copies';
-const scanFile = { type: 'string', contentMediaType: 'application/octet-stream', description: 'a scan (PDF, JPEG, PNG or TIFF); several parts in page order' };
+const scanFile = { ...binary, description: 'a scan (PDF, JPEG, PNG or TIFF); several parts in page order' };
 
 function scanUpload(fields: z.ZodObject | undefined): { required: true; content: Content } {
   const props = fields ? inputJsonSchema(fields) : {};
-  return {
-    required: true,
-    content: {
-      'multipart/form-data': {
-        schema: {
-          type: 'object',
-          required: ['file', ...(props.required ?? [])],
-          properties: { file: { type: 'array', items: scanFile }, ...props.properties },
-        },
-      },
-    },
-  };
+  return { required: true, content: multipart(['file', ...(props.required ?? [])], { file: { type: 'array', items: scanFile }, ...props.properties }) };
 }
 
 export const COPY_OPERATIONS: readonly Operation[] = [
