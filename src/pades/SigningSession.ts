@@ -12,7 +12,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, readFile as readFileAsync, rename, rm, stat as statAsync, type FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { IncrementalUpdate, contentsHexFor, type PdfDocument, type SignaturePlaceholder } from '../pdf/index.ts';
+import { IncrementalUpdate, contentsHexFor, extendInPlace, type PdfDocument, type SignaturePlaceholder } from '../pdf/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
 import { placeSignature, type SignatureDictionaryOptions, type SignatureFieldOptions } from './signatureField.ts';
@@ -160,32 +160,6 @@ export async function prepareSignature(
 }
 
 const CHUNK = 1 << 20;
-
-/**
- * In-memory stages append to one buffer: every revision is the previous one plus an incremental
- * update, so instead of a new 6 MB array and a copy per stage (and the garbage collections the
- * discarded ones cause), a document's buffer gets room to grow and each stage writes after the last.
- * `committed` records how far a buffer's bytes belong to documents already handed out; a stage
- * extends in place only when its input ends exactly there (it is the newest revision), so two stages
- * started from the same input never write over each other: the second one copies. Views keep their
- * own length, so nobody sees the bytes past their end.
- */
-const committed = new WeakMap<ArrayBufferLike, number>();
-
-/** `bytes` followed by `extra` bytes to fill (their content is unspecified), in place when possible. */
-function extendInPlace(bytes: Uint8Array, extra: number): Uint8Array {
-  const end = bytes.byteOffset + bytes.length;
-  if (committed.get(bytes.buffer) === end && end + extra <= bytes.buffer.byteLength) {
-    committed.set(bytes.buffer, end + extra);
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length + extra);
-  }
-  const length = bytes.length + extra;
-  // Room for the later stages' updates (signatures, DSS, document timestamp: tens of KB each).
-  const out = new Uint8Array(new ArrayBuffer(length + Math.max(256 * 1024, length >> 4)), 0, length);
-  out.set(bytes, 0);
-  committed.set(out.buffer, length);
-  return out;
-}
 
 /**
  * Copies the original into `out` while hashing it: one read and one write per chunk, the next read

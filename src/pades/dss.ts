@@ -30,10 +30,25 @@ function fingerprint(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** A stream holding one DER item, Flate-compressed (DSS streams are plain streams, §12.8.4.3). */
-function derStream(der: Uint8Array): PdfStream {
-  const data = deflateSync(der);
-  return new PdfStream(new PdfDict({ Filter: name('FlateDecode'), Length: data.length }), new Uint8Array(data));
+/**
+ * Compressed DSS items by fingerprint: the same CA certificates, CRLs and (until their nextUpdate)
+ * OCSP answers go into every document a service signs. Small items only, a bounded number.
+ */
+const compressed = new Map<string, Uint8Array>();
+const COMPRESSED_MAX_ENTRIES = 256;
+const COMPRESSED_MAX_ITEM = 64 * 1024;
+
+/** A stream holding one DER item (fingerprint `h`), Flate-compressed (DSS streams are plain streams, §12.8.4.3). */
+function derStream(der: Uint8Array, h: string): PdfStream {
+  let data = compressed.get(h);
+  if (data === undefined) {
+    data = new Uint8Array(deflateSync(der));
+    if (der.length <= COMPRESSED_MAX_ITEM) {
+      if (compressed.size >= COMPRESSED_MAX_ENTRIES) compressed.delete(compressed.keys().next().value!);
+      compressed.set(h, data);
+    }
+  }
+  return new PdfStream(new PdfDict({ Filter: name('FlateDecode'), Length: data.length }), data);
 }
 
 /**
@@ -70,7 +85,7 @@ export function addToDss(up: IncrementalUpdate, doc: PdfDocument, material: Vali
     const h = fingerprint(der);
     const found = pools[key].byHash.get(h);
     if (found) return found;
-    const ref = up.add(derStream(der));
+    const ref = up.add(derStream(der, h));
     pools[key].byHash.set(h, ref);
     pools[key].refs.push(ref);
     return ref;

@@ -146,6 +146,8 @@ export class Lexer {
 
   private hexString(): Token {
     const start = this.pos;
+    const run = this.hexRun(start + 1);
+    if (run) return run;
     this.pos++; // '<'
     const out = new Growable();
     let hi = -1;
@@ -166,6 +168,27 @@ export class Lexer {
     }
     if (hi >= 0) out.push(hi * 16); // §7.3.4.3: a missing final digit is 0
     return { kind: 'string', bytes: out.bytes(), hex: true };
+  }
+
+  /**
+   * The common hex string — digits only, an even count, then '>' (signature /Contents: tens of KB) —
+   * decoded natively; null sends anything else (white space, bad digits, no end in sight) to the
+   * byte-by-byte path, which also reports the errors.
+   */
+  private hexRun(from: number): Token | null {
+    const offset = from - this.bufStart;
+    let bytes = offset >= 0 && offset < this.buf.length ? this.buf.subarray(offset) : new Uint8Array(0);
+    let close = bytes.indexOf(0x3e);
+    for (const span of [64 * 1024, 1024 * 1024]) {
+      if (close >= 0 || bytes.length >= this.src.length - from) break;
+      bytes = this.src.read(from, Math.min(span, this.src.length - from));
+      close = bytes.indexOf(0x3e);
+    }
+    if (close < 0 || close % 2 !== 0 || close / 2 > this.limits.maxStringBytes) return null;
+    const decoded = Buffer.from(Buffer.from(bytes.buffer, bytes.byteOffset, close).toString('latin1'), 'hex'); // stops at a non-hex character
+    if (decoded.length * 2 !== close) return null;
+    this.pos = from + close + 1;
+    return { kind: 'string', bytes: new Uint8Array(decoded), hex: true };
   }
 
   private literalString(): Token {

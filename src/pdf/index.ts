@@ -38,3 +38,4 @@ export {
   contentsHexFor,
   writeContents,
 } from './IncrementalUpdate.ts';
+export { allowGrowth, extendInPlace, growthRoom } from './growable.ts';

@@ -64,6 +64,8 @@ function notFound(what: string, id: string): RegistryError {
   return new RegistryError(`${what}-not-found`, `no ${what.replace('-', ' ')} ${id}`, { status: 404 });
 }
 
+
+const COMPLETE_RESERVATION = `UPDATE certified_copies SET status = 'valid', ${DETAIL_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`;
 export class CopyRepository {
   readonly volumes: VolumeRepository;
 
@@ -124,13 +126,12 @@ export class CopyRepository {
     const id = randomUUID();
     const entry = immediate(this.db, (): RegisterEntry => {
       const { volume, number } = this.volumes.allocateNumber(tenantId, year, at);
-      this.db
-        .prepare(
-          `INSERT INTO certified_copies (id, tenant_id, volume_id, year, number, status, public_code, access_code_hash,
-             registered_at, reservation_expires_at)
-           VALUES (?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`,
-        )
-        .run(id, tenantId, volume.id, volume.year, number, newPublicCode(), access.hash, at.toISOString(), new Date(at.getTime() + ttl).toISOString());
+      prepared(
+        this.db,
+        `INSERT INTO certified_copies (id, tenant_id, volume_id, year, number, status, public_code, access_code_hash,
+           registered_at, reservation_expires_at)
+         VALUES (?, ?, ?, ?, ?, 'reserved', ?, ?, ?, ?)`,
+      ).run(id, tenantId, volume.id, volume.year, number, newPublicCode(), access.hash, at.toISOString(), new Date(at.getTime() + ttl).toISOString());
       return this.entryById(id)!;
     });
     if (entry.status !== 'reserved') throw new Error('unreachable: a new reservation is reserved');
@@ -158,9 +159,7 @@ export class CopyRepository {
         throw new RegistryError('registry-year-mismatch', `the certification date is not in the register year ${row.year}`, { status: 422 });
       }
       const params = detailParams(details);
-      this.db
-        .prepare(`UPDATE certified_copies SET status = 'valid', ${DETAIL_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`)
-        .run({ ...params, id: reservationId });
+      prepared(this.db, COMPLETE_RESERVATION).run({ ...params, id: reservationId });
       return this.recordIssued(reservationId, details.actor, at);
     });
   }
@@ -314,7 +313,7 @@ export class CopyRepository {
   }
 
   private rowById(id: string): CopyRow | undefined {
-    return this.db.prepare(`${SELECT_COPY} WHERE c.id = ?`).get(id) as CopyRow | undefined;
+    return prepared(this.db, `${SELECT_COPY} WHERE c.id = ?`).get(id) as CopyRow | undefined;
   }
 
   private entryById(id: string): RegisterEntry | null {

@@ -7,7 +7,7 @@
  * 01/2020/TT-BTP on certification registers — verify). A new year always starts again at 1.
  */
 import { randomUUID } from 'node:crypto';
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import type { RegisterVolume } from './types.ts';
 import { instant, positiveInt, text } from './validateEntry.ts';
@@ -79,7 +79,7 @@ export class VolumeRepository {
   ) {}
 
   getVolume(volumeId: string): RegisterVolume | null {
-    const r = this.db.prepare('SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow | undefined;
     return r ? toVolume(r) : null;
   }
 
@@ -209,15 +209,17 @@ export class VolumeRepository {
     text('tenantId', tenantId, 200);
     const volume = this.currentVolume(tenantId, forYear, at);
     const number = volume.lastNumber + 1;
-    const changed = this.db
-      .prepare('UPDATE register_volumes SET last_number = ? WHERE id = ? AND last_number = ? AND closed_at IS NULL')
-      .run(number, volume.id, volume.lastNumber).changes;
+    const changed = prepared(this.db, 'UPDATE register_volumes SET last_number = ? WHERE id = ? AND last_number = ? AND closed_at IS NULL').run(
+      number,
+      volume.id,
+      volume.lastNumber,
+    ).changes;
     if (changed !== 1) throw new RegistryError('number-allocation-conflict', 'the volume changed during allocation', { retryable: true });
     return { volume: { ...volume, lastNumber: number }, number };
   }
 
   private openRow(tenantId: string, y: number): VolumeRow | undefined {
-    return this.db.prepare('SELECT * FROM register_volumes WHERE tenant_id = ? AND year = ? AND closed_at IS NULL').get(tenantId, y) as
+    return prepared(this.db, 'SELECT * FROM register_volumes WHERE tenant_id = ? AND year = ? AND closed_at IS NULL').get(tenantId, y) as
       | VolumeRow
       | undefined;
   }

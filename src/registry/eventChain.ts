@@ -15,7 +15,7 @@
  * 'annulled'/'voided' event the decision/reason, so that an edited copy row is detected too.
  */
 import { createHash } from 'node:crypto';
-import type { Sqlite } from './Database.ts';
+import { prepared, type Sqlite } from './Database.ts';
 import type { ChainProblem, ChainReport } from './types.ts';
 
 export type EventType = 'issued' | 'annulled' | 'voided';
@@ -94,7 +94,7 @@ export interface NewEvent {
  */
 export function appendEvent(db: Sqlite, e: NewEvent): { id: number; hash: string } {
   if (!db.inTransaction) throw new Error('appendEvent must run inside a write transaction');
-  const head = db.prepare('SELECT id, hash FROM copy_events ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
+  const head = prepared(db, 'SELECT id, hash FROM copy_events ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string } | undefined;
   const row = {
     id: (head?.id ?? 0) + 1,
     tenant_id: e.tenantId,
@@ -106,7 +106,8 @@ export function appendEvent(db: Sqlite, e: NewEvent): { id: number; hash: string
     prev_hash: head?.hash ?? GENESIS_HASH,
   };
   const hash = eventHash(row);
-  db.prepare(
+  prepared(
+    db,
     `INSERT INTO copy_events (id, tenant_id, copy_id, type, at, actor, payload, prev_hash, hash)
      VALUES (@id, @tenant_id, @copy_id, @type, @at, @actor, @payload, @prev_hash, @hash)`,
   ).run({ ...row, hash });

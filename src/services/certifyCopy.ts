@@ -91,8 +91,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const scan = await buildScanDocument(input.files, deps.scanLimits);
   // A bad template is refused before a number is reserved (it would otherwise void one).
   if (input.template) checkStampTemplate(input.template);
-  const certifierSigner = await deps.signing.getSigner(input.certifier.keyLabel);
-  const sealSigner = await deps.signing.getSigner(input.seal.keyLabel);
+  const [certifierSigner, sealSigner] = await Promise.all([deps.signing.getSigner(input.certifier.keyLabel), deps.signing.getSigner(input.seal.keyLabel)]);
   const certifierName = input.certifier.name ?? (certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined) ?? input.certifier.keyLabel;
 
   const reservation = deps.copies.reserveNumber(input.tenant.id, registerYear(now), deps.reservationTtlMs ?? 15 * 60_000, { at: now, accessCode: await accessCode });
@@ -103,7 +102,9 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const verificationUrl = `${deps.publicBaseUrl.replace(/\/$/, '')}/v/${reservation.publicCode}`;
   let store: DurableStore | undefined;
   try {
-    await mkdir(dir, { recursive: true });
+    // Made while the stamp is drawn; the store waits for it.
+    const dirMade = mkdir(dir, { recursive: true });
+    dirMade.catch(() => undefined); // reported by the store
     const t = vietnamTime(now);
     const stamped = await stampCopy(scan.doc, {
       certificationNumber: reservation.number,
@@ -117,7 +118,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       verificationUrl,
       template: input.template,
     });
-    store = new DurableStore(partialPath, stamped.pdf);
+    store = new DurableStore(partialPath, stamped.pdf, dirMade);
     const { certifier: cRect, seal: sRect } = stamped.signatureRects;
     const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
     // The two signers looked up above sign: one token lookup per key and certification.
@@ -162,6 +163,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     const pdfSha256 = (done.digest?.algorithm === 'SHA-256' ? done.digest.hash.copy() : createHash('sha256').update(pdf)).digest('hex');
     await store.finish(finalPath, pdf);
 
+    const scanSha256 = await scan.sourceSha256;
     const cms = parseSignedData(first.cms);
     const token = cms.signatureTimeStampTokens?.[0];
     const record = deps.copies.completeCopy(reservation.id, {
@@ -178,7 +180,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       notes: input.notes ?? null,
       caseCode: input.caseCode ?? null,
       receivingSite: input.receivingSite ?? null,
-      scanSha256: scan.sourceSha256,
+      scanSha256,
       pdfSha256,
       signerCertificate: certRef(certifierSigner.certificate!),
       agencyCertificate: sealSigner.certificate ? certRef(sealSigner.certificate) : null,
@@ -233,8 +235,10 @@ class DurableStore {
   constructor(
     private readonly partialPath: string,
     private readonly prefix: Uint8Array,
+    dirMade: Promise<unknown>,
   ) {
     this.prefixWritten = (async () => {
+      await dirMade;
       const file = await open(partialPath, 'w');
       try {
         await file.write(prefix, 0, prefix.length, 0);

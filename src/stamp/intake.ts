@@ -53,16 +53,18 @@ export interface NormalizedScan {
 }
 
 /** The normalised scan before it is saved: stampCopy draws on it in place (one pdf-lib document, no save and reload of the images). */
-export interface ScanDocument extends Omit<NormalizedScan, 'pdf'> {
+export interface ScanDocument extends Omit<NormalizedScan, 'pdf' | 'sourceSha256'> {
   doc: PDFDocument;
+  /** Being computed between the caller's later steps (`sha256Between`); never rejects. */
+  sourceSha256: Promise<string>;
 }
 
 /** ISO 32000-1 Annex C.2: page sides are limited to 14 400 default user units (200 inches). */
 const MAX_PAGE_SIDE = 14_400;
 
 export async function normalizeScan(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<NormalizedScan> {
-  const { doc, ...scan } = await buildScanDocument(files, limits);
-  return { pdf: await savePdf(doc), ...scan };
+  const { doc, sourceSha256, pages } = await buildScanDocument(files, limits);
+  return { pdf: await savePdf(doc), pages, sourceSha256: await sourceSha256 };
 }
 
 export async function buildScanDocument(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<ScanDocument> {
@@ -74,8 +76,6 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
       details: { bytes: total, limit: lim.maxTotalBytes },
     });
   }
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(f.bytes);
 
   const out = await PDFDocument.create({ updateMetadata: false });
   let pages = 0;
@@ -169,7 +169,36 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         });
     }
   }
-  return { doc: out, pages, sourceSha256: hash.digest('hex') };
+  return { doc: out, pages, sourceSha256: sha256Between(files.map((f) => f.bytes)) };
+}
+
+/**
+ * SHA-256 (hex) of `parts` in order, a slice per turn of the event loop: the hash fills the time the
+ * loop would otherwise spend waiting (for the HSM, the disk) instead of delaying the next step. The
+ * parts must not change until it resolves.
+ */
+export function sha256Between(parts: readonly Uint8Array[], sliceBytes = 256 * 1024): Promise<string> {
+  const hash = createHash('sha256');
+  let index = 0;
+  let offset = 0;
+  return new Promise((resolve) => {
+    const step = () => {
+      for (let budget = sliceBytes; budget > 0 && index < parts.length; ) {
+        const part = parts[index]!;
+        const n = Math.min(budget, part.length - offset);
+        hash.update(part.subarray(offset, offset + n));
+        budget -= n;
+        offset += n;
+        if (offset >= part.length) {
+          index++;
+          offset = 0;
+        }
+      }
+      if (index < parts.length) setImmediate(step);
+      else resolve(hash.digest('hex'));
+    };
+    setImmediate(step);
+  });
 }
 
 function ownBuffer(bytes: Uint8Array): Uint8Array {

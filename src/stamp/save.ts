@@ -4,7 +4,8 @@
  * the raw streams (the embedded images, above all) are swapped for one that copies in a single call.
  * The bytes written are the same.
  */
-import { PDFRawStream, PDFStream, arrayAsString, copyStringIntoBuffer, type PDFDict, type PDFDocument } from 'pdf-lib';
+import { PDFRawStream, PDFStream, PDFWriter, arrayAsString, copyStringIntoBuffer, type PDFContext, type PDFDict, type PDFDocument } from 'pdf-lib';
+import { allowGrowth, growthRoom } from '../pdf/index.ts';
 
 class BulkStream extends PDFStream {
   constructor(
@@ -37,12 +38,37 @@ class BulkStream extends PDFStream {
   }
 }
 
-/** Saves `doc` without object streams (the layout every later incremental update appends to); `doc` is spent afterwards. */
+/**
+ * pdf-lib's writer (no object streams), asked for a buffer with room after the file: the signatures
+ * and validation data then append in place (src/pdf/growable.ts) instead of copying the scan again.
+ */
+class RoomyWriter extends PDFWriter {
+  /** The file's own length (the buffer is longer). */
+  fileSize = 0;
+
+  constructor(context: PDFContext) {
+    super(context, 50);
+  }
+
+  protected override async computeBufferSize(): ReturnType<PDFWriter['computeBufferSize']> {
+    const info = await super.computeBufferSize();
+    this.fileSize = info.size;
+    return { ...info, size: info.size + growthRoom(info.size) };
+  }
+}
+
+/**
+ * Saves `doc` without object streams (the layout every later incremental update appends to), as
+ * `doc.save({ useObjectStreams: false })` would; `doc` is spent afterwards.
+ */
 export async function savePdf(doc: PDFDocument): Promise<Uint8Array> {
+  if (doc.getPageCount() === 0) doc.addPage(); // as save() does
   // Images and fonts become raw streams when flushed; swap them after that.
   await doc.flush();
   for (const [ref, obj] of doc.context.enumerateIndirectObjects()) {
     if (obj instanceof PDFRawStream) doc.context.assign(ref, new BulkStream(obj.dict, obj.contents));
   }
-  return doc.save({ useObjectStreams: false, updateFieldAppearances: false });
+  const writer = new RoomyWriter(doc.context);
+  const buffer = await writer.serializeToBuffer();
+  return allowGrowth(buffer.subarray(0, writer.fileSize));
 }

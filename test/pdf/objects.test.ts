@@ -53,6 +53,20 @@ describe('parser (ISO 32000-1 §7.2–7.3)', () => {
     expect(text(s)).toBe('<48656C6C6F70>');
   });
 
+  it('reads long hex strings (signature /Contents) past the read window, in either case, and refuses bad digits', () => {
+    const bytes = Uint8Array.from({ length: 50_000 }, (_, i) => (i * 7919) % 256);
+    const hex = Buffer.from(bytes).toString('hex');
+    for (const digits of [hex, hex.toUpperCase()]) {
+      const s = (parse(`[<${digits}> 7]`) as PdfValue[])[0] as PdfString;
+      expect(Buffer.from(s.bytes).equals(Buffer.from(bytes))).toBe(true);
+    }
+    // White space anywhere in it takes the byte-by-byte path, with the same result.
+    const spaced = (parse(`<${hex.slice(0, 40_000)}\n${hex.slice(40_000)}>`) as PdfString).bytes;
+    expect(Buffer.from(spaced).equals(Buffer.from(bytes))).toBe(true);
+    expect(() => parse(`<${hex.slice(0, 30_000)}G0${hex.slice(30_002)}>`)).toThrow(/bad character in hex string/);
+    expect(() => parse(`<${hex}`)).toThrow(/unterminated hex string/);
+  });
+
   it('decodes UTF-16BE text strings', () => {
     expect(PdfString.fromText('Chứng thực').toText()).toBe('Chứng thực');
     expect(PdfString.fromText('plain').bytes.length).toBe(5);

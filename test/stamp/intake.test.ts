@@ -84,6 +84,11 @@ describe('JPEG scans', () => {
     const err = await expectStampError(normalizeScan([{ bytes: jpeg.subarray(0, Math.floor(jpeg.length * 0.7)), name: 'cut.jpg' }]), 'scan-corrupt');
     expect(err.message).toMatch(/cut\.jpg/);
     await expectStampError(normalizeScan([{ bytes: jpeg.subarray(0, 40) }]), 'scan-corrupt');
+    // Cut just before the end: the file no longer ends with EOI, so it is walked and refused.
+    await expectStampError(normalizeScan([{ bytes: jpeg.subarray(0, jpeg.length - 1) }]), 'scan-corrupt');
+    // Bytes after EOI (some cameras append data): the walk finds the EOI and the image is accepted.
+    const trailing = await normalizeScan([{ bytes: new Uint8Array([...jpeg, ...Buffer.from('trailer')]) }]);
+    expect(trailing.pages).toBe(1);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { extendInPlace } from '../../src/pdf/index.ts';
 import { savePdf } from '../../src/stamp/save.ts';
 import { fixturePdf } from './helpers.ts';
 
@@ -19,5 +20,17 @@ describe('savePdf', () => {
     const plain = await (await build()).save({ useObjectStreams: false, updateFieldAppearances: false });
     const fast = await savePdf(await build());
     expect(Buffer.from(fast).equals(Buffer.from(plain))).toBe(true);
+  });
+
+  it('leaves room after the file, so the next revision is appended without copying it', async () => {
+    const saved = await savePdf(await build());
+    const copy = Buffer.from(saved);
+    const next = extendInPlace(saved, 1000);
+    expect(next.buffer).toBe(saved.buffer);
+    expect(Buffer.from(next.subarray(0, saved.length)).equals(copy)).toBe(true);
+    // A second stage from the same (now older) revision must not write over the first one's bytes.
+    const other = extendInPlace(saved, 10);
+    expect(other.buffer).not.toBe(saved.buffer);
+    expect(Buffer.from(other.subarray(0, saved.length)).equals(copy)).toBe(true);
   });
 });

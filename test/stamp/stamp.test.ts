@@ -98,6 +98,21 @@ describe('the certification stamp', () => {
     expect(fonts).toMatch(/[A-Z]{6}\+DejaVuSans-Bold\s+CID TrueType\s+Identity-H\s+yes yes yes/);
   });
 
+  it('embeds the same font subsets whatever the number, date and public code (encoded once per process)', async () => {
+    const fontNames = (file: string) => [...pdffonts(file).matchAll(/([A-Z]{6})\+(DejaVuSans\S*)/g)].map((m) => `${m[1]}+${m[2]}`).sort();
+    const other = await stamp([{ size: A4, label: 'Trang mot' }, { size: [419.5, 595.2], label: 'Trang hai' }, { size: A4, label: 'Trang ba' }], {
+      ...spec,
+      certificationNumber: 98_765,
+      date: '2027-12-31',
+      conversion: { ...spec.conversion, at: '2027-12-31T23:59:58+07:00' },
+      // I, L, O and U are in base32 (RFC 4648) but not in Crockford's alphabet.
+      publicCode: 'ILOUILOUABCDEFGHIJKLMNOPQRSTUVWX',
+      verificationUrl: 'https://tracuu.example.gov.vn/c/ILOUILOUABCDEFGHIJKLMNOPQRSTUVWX',
+    });
+    expect(fontNames(other.file)).toHaveLength(2);
+    expect(fontNames(other.file)).toEqual(fontNames(result.file));
+  });
+
   it('puts the certification text on the last page, diacritics exact', () => {
     const text = pdftotext(result.file, 3);
     expectCertificationText(text, EXPECTED_LINES, [EXPECTED_LINES[6]!]);

@@ -66,7 +66,7 @@ export function missingCharacters(text: string, fontPath: string = DEFAULT_FONT_
  * A subset's glyph order is then fixed by the text's constant parts, so the same wording, certifier
  * and agency give the same subset, encoded once per process (see encodedSubsets).
  */
-export const PREINCLUDED_CHARACTERS = '0123456789:/.-+ ABCDEFGHJKMNPQRSTVWXYZ';
+export const PREINCLUDED_CHARACTERS = '0123456789:/.-+ ABCDEFGHIJKLMNOPQRSTUVWXYZ'; // all of A–Z: public codes are RFC 4648 base32
 
 /**
  * Encoded subsets (TrueType file and its Flate stream) by font file and glyph list in inclusion
