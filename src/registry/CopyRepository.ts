@@ -22,7 +22,7 @@ import { prepared, type Sqlite } from './Database.ts';
 import type BetterSqlite3 from 'better-sqlite3';
 import { RegistryError } from './errors.ts';
 import { accessCodeMatches, newPublicCode, normalizePublicCode, prepareAccessCodeSync, type PreparedAccessCode } from './codes.ts';
-import { DETAIL_COLUMNS, SELECT_COPY, SELECT_PUBLIC, detailParams, toEntry, toPublicView, type CopyRow, type PublicRow } from './copyRows.ts';
+import { DETAIL_COLUMNS, SELECT_COPY, SELECT_PUBLIC, detailParams, publicViewJson, toEntry, toPublicView, type CopyRow, type PublicRow } from './copyRows.ts';
 import { appendEvent, chainHead, entryDigest, verifyChain } from './eventChain.ts';
 import type {
   AnnulInput,
@@ -225,13 +225,16 @@ export class CopyRepository {
     return this.findPublic(code)?.view ?? null;
   }
 
-  /** The public view of a code, its normalised form and stored file (register file key), in one read: the QR page's hot path. */
-  findPublic(code: string): { view: PublicCopyView; publicCode: string; fileKey: string } | null {
+  /**
+   * The public view of a code, its normalised form and stored file (register file key), in one read:
+   * the QR page's hot path. `viewJson()` is `JSON.stringify(view)`, written from the row.
+   */
+  findPublic(code: string): { view: PublicCopyView; publicCode: string; fileKey: string; viewJson(): string } | null {
     const c = normalizePublicCode(code);
     if (c === null) return null;
     const row = this.publicQuery().get(c) as PublicRow | undefined;
     const fileKey = row?.[22];
-    return row && fileKey ? { view: toPublicView(row), publicCode: c, fileKey } : null;
+    return row && fileKey ? { view: toPublicView(row), publicCode: c, fileKey, viewJson: () => publicViewJson(row) } : null;
   }
 
   private publicStatement: BetterSqlite3.Statement | undefined;

@@ -37,4 +37,18 @@ describe('CopyAssessor', () => {
     expect((await assessor.assess(view, 'T/none.pdf')).integrity).toEqual({ outcome: 'ERROR', reason: 'file-missing' });
     expect((await assessor.assess(view, '../../etc/passwd')).integrity).toEqual({ outcome: 'ERROR', reason: 'file-missing' });
   });
+
+  it('answers without waiting once the facts are in and fresh, never from a failed look', async () => {
+    store('c.pdf', bytes);
+    const fresh = new CopyAssessor(path.join(dir, 'copies'), undefined, 10, 60_000);
+    expect(fresh.assessKnown(view, 'T/c.pdf')).toBeUndefined();
+    const waited = await fresh.assess(view, 'T/c.pdf');
+    expect(fresh.assessKnown(view, 'T/c.pdf')).toEqual(waited);
+    expect(fresh.assessKnown({ ...view, status: 'annulled' }, 'T/c.pdf')?.status).toEqual({ outcome: 'INVALID', reason: 'annulled' });
+    await fresh.assess(view, 'T/none.pdf');
+    expect(fresh.assessKnown(view, 'T/none.pdf')).toBeUndefined();
+    const stale = new CopyAssessor(path.join(dir, 'copies'), undefined, 10, 0);
+    await stale.assess(view, 'T/c.pdf');
+    expect(stale.assessKnown(view, 'T/c.pdf')).toBeUndefined(); // past the recheck interval: look again
+  });
 });

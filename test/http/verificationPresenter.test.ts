@@ -80,7 +80,7 @@ describe('the copy page', () => {
 
   it('answers programs with the same facts as JSON', () => {
     const v = view({ number: 7 });
-    const json = JSON.parse(publicCopyJson(v, passed)) as Record<string, unknown>;
+    const json = JSON.parse(publicCopyJson(v, passed).toString('utf8')) as Record<string, unknown>;
     expect(json).toEqual(JSON.parse(JSON.stringify({ ...v, checks: { integrity: passed.integrity, status: passed.status, issuer: passed.issuer }, signatures: passed.signatures })));
   });
 });

@@ -248,6 +248,21 @@ describe('public codes and lookups', () => {
     expect(r.copies.findByPublicCode('not a code')).toBeNull();
   });
 
+  it('writes the public view as JSON from the row exactly as JSON.stringify of the view (valid, annulled, with and without optional parts)', () => {
+    const plain = r.copies.issueCopy({ ...sampleCopy(r.tenant.id, 1), agencyCertificate: null, timestampAt: null });
+    const full = r.copies.issueCopy({
+      ...sampleCopy(r.tenant.id, 2),
+      agencyCertificate: { issuer: 'CN=Dev Issuing CA, O=Bộ "Nội vụ"', serial: '0a1b', subject: 'CN=Ủy ban nhân dân <phường>' },
+      timestampAt: new Date('2026-03-05T02:12:00.5Z'),
+    });
+    r.copies.annulCopy(full.id, { decisionNumber: '15/QĐ-UBND', decisionDate: '2026-04-02', reason: 'Bản chính "giả"\n', actor: 'chairman', tenantId: r.tenant.id });
+    for (const c of [plain, full]) {
+      const found = r.copies.findPublic(c.publicCode)!;
+      expect(found.viewJson()).toBe(JSON.stringify(found.view));
+    }
+    expect(JSON.parse(r.copies.findPublic(full.publicCode)!.viewJson())).toMatchObject({ status: 'annulled', timestampAt: '2026-03-05T02:12:00.500Z' });
+  });
+
   it('checks the access code (second factor) against its scrypt hash only', () => {
     const c = r.copies.issueCopy(sampleCopy(r.tenant.id, 1));
     expect(c.accessCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);

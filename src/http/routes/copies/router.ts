@@ -286,10 +286,10 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
     const view = found?.view ?? null;
     ctx.state.log.info({ lookup: 'public-api', found: view !== null, status: view?.status }, 'public verification lookup');
     if (!view || !found) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
-    const a = await assessor.assess(view, found.fileKey);
+    const a = assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey));
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'application/json; charset=utf-8';
-    ctx.body = publicCopyJson(view, a);
+    ctx.body = publicCopyJson(found.viewJson(), a);
   });
 
   return router;

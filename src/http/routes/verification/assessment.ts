@@ -80,8 +80,8 @@ const ISSUER_SUBINDICATIONS = new Set(['NO_CERTIFICATE_CHAIN_FOUND', 'CHAIN_CONS
 export class CopyAssessor {
   /** Keyed by file path + size + mtime: a replaced file is looked at again. */
   private readonly cache = new Map<string, Promise<StoredFileFacts>>();
-  /** The facts of a file path, trusted without a stat until `until` (ms since the epoch). */
-  private readonly recent = new Map<string, { until: number; facts: Promise<StoredFileFacts> }>();
+  /** The facts of a register file key, trusted without a stat until `until` (ms since the epoch); `known` once they are in. */
+  private readonly recent = new Map<string, { until: number; facts: Promise<StoredFileFacts>; known?: StoredFileFacts }>();
 
   constructor(
     private readonly storeDir: string,
@@ -91,31 +91,36 @@ export class CopyAssessor {
   ) {}
 
   async assess(view: PublicCopyView, fileKey: string): Promise<CopyAssessment> {
-    const status = statusCheck(view);
-    const file = storedCopyPath(this.storeDir, fileKey);
+    const known = this.assessKnown(view, fileKey);
+    if (known) return known;
     let facts: StoredFileFacts;
     try {
-      if (!file) throw new Error('file key outside the copy store');
-      facts = await this.facts(file);
+      facts = await this.facts(fileKey);
     } catch {
-      return { status, integrity: { outcome: 'ERROR', reason: 'file-missing' }, issuer: { outcome: 'ERROR', reason: 'not-validated' }, signatures: [] };
+      return { status: statusCheck(view), integrity: { outcome: 'ERROR', reason: 'file-missing' }, issuer: { outcome: 'ERROR', reason: 'not-validated' }, signatures: [] };
     }
-    const v = facts.validated;
-    let integrity: Check<IntegrityReason>;
-    if (facts.sha256 !== view.pdfSha256) integrity = HASH_DIFFERS;
-    else if (!v) integrity = NOT_VALIDATED;
-    else integrity = v.cryptoIntact ? INTACT : SIGNATURE_BROKEN;
-    return { status, integrity, issuer: v?.issuer ?? ISSUER_NOT_VALIDATED, signatures: v?.signatures ?? [] };
+    return combine(view, facts);
   }
 
-  private facts(file: string): Promise<StoredFileFacts> {
+  /** The assessment when the file's facts are in and fresh, without waiting (most page views); else undefined: use `assess`. */
+  assessKnown(view: PublicCopyView, fileKey: string): CopyAssessment | undefined {
+    const hit = this.recent.get(fileKey);
+    return hit?.known && hit.until > Date.now() ? combine(view, hit.known) : undefined;
+  }
+
+  private facts(fileKey: string): Promise<StoredFileFacts> {
     const now = Date.now();
-    const hit = this.recent.get(file);
+    const hit = this.recent.get(fileKey);
     if (hit && hit.until > now) return hit.facts;
-    const facts = this.statFacts(file);
+    const file = storedCopyPath(this.storeDir, fileKey);
+    const facts = file ? this.statFacts(file) : Promise.reject(new Error('file key outside the copy store'));
+    const entry: { until: number; facts: Promise<StoredFileFacts>; known?: StoredFileFacts } = { until: now + this.recheckMs, facts };
     if (this.recent.size >= this.maxEntries) this.recent.delete(this.recent.keys().next().value!);
-    this.recent.set(file, { until: now + this.recheckMs, facts });
-    facts.catch(() => this.recent.delete(file));
+    this.recent.set(fileKey, entry);
+    facts.then(
+      (f) => (entry.known = f),
+      () => this.recent.get(fileKey) === entry && this.recent.delete(fileKey),
+    );
     return facts;
   }
 
@@ -149,6 +154,16 @@ export class CopyAssessor {
   }
 }
 
+/** The three checks from the register's view and what the stored file says. */
+function combine(view: PublicCopyView, facts: StoredFileFacts): CopyAssessment {
+  const v = facts.validated;
+  let integrity: Check<IntegrityReason>;
+  if (facts.sha256 !== view.pdfSha256) integrity = HASH_DIFFERS;
+  else if (!v) integrity = NOT_VALIDATED;
+  else integrity = v.cryptoIntact ? INTACT : SIGNATURE_BROKEN;
+  return { status: statusCheck(view), integrity, issuer: v?.issuer ?? ISSUER_NOT_VALIDATED, signatures: v?.signatures ?? [] };
+}
+
 const HASH_DIFFERS: Check<IntegrityReason> = { outcome: 'INVALID', reason: 'hash-differs' };
 const NOT_VALIDATED: Check<IntegrityReason> = { outcome: 'ERROR', reason: 'not-validated' };
 const SIGNATURE_BROKEN: Check<IntegrityReason> = { outcome: 'INVALID', reason: 'signature-broken' };
@@ -160,14 +175,17 @@ const summaryJson = new WeakMap<readonly SignatureSummary[], string>();
 
 /**
  * The JSON answer of a public lookup (GET /v/{code} for programs, GET /api/v1/public/copies/{code}):
- * the public view, the three checks and the signature summary. Written as a string so the summary,
- * the bulk of it, is not serialised again on every lookup.
+ * the public view (or its JSON, e.g. from `findPublic().viewJson()`), the three checks and the
+ * signature summary. Written as text so the summary, the
+ * bulk of it, is not serialised again on every lookup, and answered as UTF-8 bytes: a string body
+ * would be encoded twice (for Content-Length, then for the socket).
  */
-export function publicCopyJson(view: PublicCopyView, a: CopyAssessment): string {
+export function publicCopyJson(view: PublicCopyView | string, a: CopyAssessment): Buffer {
   let sigs = summaryJson.get(a.signatures);
   if (sigs === undefined) summaryJson.set(a.signatures, (sigs = JSON.stringify(a.signatures)));
   const checks = `{"integrity":${JSON.stringify(a.integrity)},"status":${JSON.stringify(a.status)},"issuer":${JSON.stringify(a.issuer)}}`;
-  return `${JSON.stringify(view).slice(0, -1)},"checks":${checks},"signatures":${sigs}}`;
+  const viewJson = typeof view === 'string' ? view : JSON.stringify(view);
+  return Buffer.from(`${viewJson.slice(0, -1)},"checks":${checks},"signatures":${sigs}}`);
 }
 
 function issuerCheck(report: ValidationReport | null): Check<IssuerReason> {

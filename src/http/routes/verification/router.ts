@@ -133,11 +133,11 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
       ctx.body = renderNotFoundPage(frame);
       return;
     }
-    const assessment = await assessor.assess(view, found.fileKey);
+    const assessment = assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey));
     if (wantsJson(ctx)) {
       ctx.set('Cache-Control', 'no-store');
       ctx.type = 'application/json; charset=utf-8';
-      ctx.body = publicCopyJson(view, assessment);
+      ctx.body = publicCopyJson(found.viewJson(), assessment);
       return;
     }
     pageHeaders(ctx);
