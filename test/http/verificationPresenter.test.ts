@@ -60,6 +60,17 @@ describe('the copy page', () => {
     expect(b).not.toContain('\u0000');
   });
 
+  it('gives every page its own bytes: pages kept while many more are rendered stay intact', () => {
+    const code = (i: number) => String(i).padStart(4, '0').replace(/\d/g, (d) => 'ABCDEFGHIJ'[Number(d)]!).repeat(8);
+    const pages = Array.from({ length: 120 }, (_, i) => renderCopyPage({ lang: 'vi', assets, path: `/v/${code(i)}` }, code(i), view({ number: 1000 + i }), passed, { kind: 'locked' }));
+    pages.forEach((bytes, i) => {
+      const html = bytes.toString('utf8');
+      expect(html).toContain(`<dd>${1000 + i}</dd>`);
+      expect(html).toContain(`action="/v/${code(i)}/access"`);
+      expect(html.endsWith('</html>')).toBe(true);
+    });
+  });
+
   it('escapes the copy values put into the reused text, in both languages and every state', () => {
     const hostile = '<script>alert(1)</script>';
     const annulled = view({ status: 'annulled', agency: hostile, annulment: { decisionNumber: '12/QĐ', decisionDate: '2026-04-01', reason: `lý do ${hostile}` } });

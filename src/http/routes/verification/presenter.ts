@@ -29,9 +29,17 @@ const calendarDate = (ymd: string): string => (/^\d{4}-\d{2}-\d{2}$/.test(ymd) ?
 /** The CN of an RFC 4514-style subject, for display; the whole subject when there is none. */
 function commonName(subject: string | null): string {
   if (!subject) return '—';
-  const m = /(?:^|,)\s*CN=((?:\\.|[^,\\])+)/.exec(subject);
-  return m ? m[1]!.replace(/\\(.)/g, '$1') : subject;
+  let cn = commonNames.get(subject);
+  if (cn === undefined) {
+    const m = /(?:^|,)\s*CN=((?:\\.|[^,\\])+)/.exec(subject);
+    cn = m ? m[1]!.replace(/\\(.)/g, '$1') : subject;
+    if (commonNames.size >= 1024) commonNames.clear();
+    commonNames.set(subject, cn);
+  }
+  return cn;
 }
+/** Subjects repeat (the same officers, seals and CAs sign every copy): their CNs, bounded. */
+const commonNames = new Map<string, string>();
 
 const withLang = (path: string, lang: Lang): string => (lang === 'en' ? `${path}?lang=en` : path);
 
@@ -164,8 +172,27 @@ ${wrong ? `<p id="access-error" class="error" role="alert">${esc(m.accessWrong)}
  * message holds it, `esc` leaves it as it is, and values are escaped before they are put in.
  */
 const SLOT = '\u0000';
-/** The copy page's fixed text per language, status and check results, as UTF-8 bytes cut at its slots. */
-const copyTemplates = new Map<string, Buffer[]>();
+/** The copy page's fixed text per assets, language, status and check results, as UTF-8 bytes cut at its slots. */
+const copyTemplates = new WeakMap<WebAssets, Map<string, Buffer[]>>();
+
+/**
+ * Page bodies are cut from shared slabs, as Buffer.allocUnsafe does for small buffers: a page (~7 KB)
+ * is above its pool's limit, and an ArrayBuffer of its own per page view costs more than rendering
+ * the page's values. A slab is freed once no page cut from it is referenced.
+ */
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafe(0);
+let slabUsed = 0;
+function pageBuffer(length: number): Buffer {
+  if (length > SLAB_BYTES / 4) return Buffer.allocUnsafe(length);
+  if (slabUsed + length > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + length);
+  slabUsed += (length + 7) & ~7;
+  return out;
+}
 /** The signature summary of a stored file, rendered once per language (the summary is kept with the file's facts). */
 const signatureHtml = new WeakMap<readonly SignatureSummary[], Partial<Record<Lang, Buffer>>>();
 
@@ -182,13 +209,15 @@ export function renderCopyPage(
   access: AccessState,
 ): Buffer {
   const m = MESSAGES[frame.lang];
-  const key = [frame.lang, frame.assets.css.url, frame.assets.js.url, v.status, a.integrity.outcome, a.integrity.reason, a.status.outcome, a.status.reason, a.issuer.outcome, a.issuer.reason].join('|');
-  let template = copyTemplates.get(key);
+  const key = `${frame.lang}|${v.status}|${a.integrity.outcome}|${a.integrity.reason}|${a.status.outcome}|${a.status.reason}|${a.issuer.outcome}|${a.issuer.reason}`;
+  let templates = copyTemplates.get(frame.assets);
+  if (!templates) copyTemplates.set(frame.assets, (templates = new Map()));
+  let template = templates.get(key);
   if (!template) {
     const html = copyPageHtml({ ...frame, path: SLOT }, v.status, a, { annulment: SLOT, details: SLOT, signatures: SLOT, sha256: SLOT, code: SLOT, access: SLOT });
     template = html.split(SLOT).map((part) => Buffer.from(part, 'utf8'));
     if (template.length !== 8) throw new Error(`copy page template has ${template.length - 1} slots, expected 7`);
-    copyTemplates.set(key, template);
+    templates.set(key, template);
   }
   let sigs = signatureHtml.get(a.signatures);
   if (!sigs) signatureHtml.set(a.signatures, (sigs = {}));
@@ -202,7 +231,7 @@ export function renderCopyPage(
   let length = 0;
   for (const part of template) length += part.length;
   for (const value of values) length += typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
-  const out = Buffer.allocUnsafe(length);
+  const out = pageBuffer(length);
   let at = template[0]!.copy(out, 0);
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;
