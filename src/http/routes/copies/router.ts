@@ -28,7 +28,7 @@ import type { AppState } from '../../middleware.ts';
 import { collectParams } from '../../params.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveMultipart, requestTempDir, type UploadedFile } from '../../upload.ts';
-import { CopyAssessor, publicCopyJson, storedCopyPath } from '../verification/assessment.ts';
+import { CopyAssessor, sendPublicCopyJson, storedCopyPath } from '../verification/assessment.ts';
 import { DEFAULT_VERIFICATION_LIMITS } from '../verification/router.ts';
 import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
 import { callerOf } from '../../access/authenticate.ts';
@@ -286,10 +286,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
     const view = found?.view ?? null;
     ctx.state.log.info({ lookup: 'public-api', found: view !== null, status: view?.status }, 'public verification lookup');
     if (!view || !found) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
-    const a = assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey));
-    ctx.set('Cache-Control', 'no-store');
-    ctx.type = 'application/json; charset=utf-8';
-    ctx.body = publicCopyJson(found.viewJson(), a);
+    sendPublicCopyJson(ctx, found.viewJson(), assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey)));
   });
 
   return router;

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Context } from 'koa';
 import type { PublicCopyView } from '../../../registry/index.ts';
 import type { ValidationReport } from '../../../pades/validation/index.ts';
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
@@ -186,6 +187,13 @@ export function publicCopyJson(view: PublicCopyView | string, a: CopyAssessment)
   const checks = `{"integrity":${JSON.stringify(a.integrity)},"status":${JSON.stringify(a.status)},"issuer":${JSON.stringify(a.issuer)}}`;
   const viewJson = typeof view === 'string' ? view : JSON.stringify(view);
   return Buffer.from(`${viewJson.slice(0, -1)},"checks":${checks},"signatures":${sigs}}`);
+}
+
+/** Answers a public lookup with `publicCopyJson` (GET /v/{code} for programs and the public API): not for caches. */
+export function sendPublicCopyJson(ctx: Pick<Context, 'set' | 'type' | 'body'>, viewJson: string, a: CopyAssessment): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'application/json; charset=utf-8';
+  ctx.body = publicCopyJson(viewJson, a);
 }
 
 function issuerCheck(report: ValidationReport | null): Check<IssuerReason> {

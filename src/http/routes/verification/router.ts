@@ -23,7 +23,7 @@ import { normalizePublicCode, type CopyRepository } from '../../../registry/inde
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
 import { receiveDocument } from '../../upload.ts';
 import { renderReportHtml } from '../validations/presenter.ts';
-import { CopyAssessor, publicCopyJson, statusCheck, storedCopyPath } from './assessment.ts';
+import { CopyAssessor, sendPublicCopyJson, statusCheck, storedCopyPath } from './assessment.ts';
 import { loadWebAssets } from './assets.ts';
 import { FileTokens } from './accessToken.ts';
 import { langOf, MESSAGES, type Lang } from './i18n.ts';
@@ -134,12 +134,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
       return;
     }
     const assessment = assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey));
-    if (wantsJson(ctx)) {
-      ctx.set('Cache-Control', 'no-store');
-      ctx.type = 'application/json; charset=utf-8';
-      ctx.body = publicCopyJson(found.viewJson(), assessment);
-      return;
-    }
+    if (wantsJson(ctx)) return sendPublicCopyJson(ctx, found.viewJson(), assessment);
     pageHeaders(ctx);
     if (access.kind === 'wrong') ctx.status = 403;
     // Bytes, not a string: a string body is UTF-8 encoded twice (Content-Length, then the write), which
