@@ -19,10 +19,14 @@ export const esc = (value: unknown): string => {
 
 /** Dates are shown in Vietnam's time zone (UTC+7, no daylight saving). */
 const VN_OFFSET_MS = 7 * 3600_000;
-const vnDate = (d: Date): string => new Date(d.getTime() + VN_OFFSET_MS).toISOString().slice(0, 10).split('-').reverse().join('/');
+const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
+const vnDate = (d: Date): string => {
+  const t = new Date(d.getTime() + VN_OFFSET_MS);
+  return `${two(t.getUTCDate())}/${two(t.getUTCMonth() + 1)}/${t.getUTCFullYear()}`;
+};
 const vnDateTime = (iso: string | Date): string => {
-  const d = new Date(new Date(iso).getTime() + VN_OFFSET_MS).toISOString();
-  return `${d.slice(11, 19)} ${d.slice(0, 10).split('-').reverse().join('/')} (UTC+7)`;
+  const t = new Date(new Date(iso).getTime() + VN_OFFSET_MS);
+  return `${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())} ${vnDate(new Date(t.getTime() - VN_OFFSET_MS))} (UTC+7)`;
 };
 const calendarDate = (ymd: string): string => (/^\d{4}-\d{2}-\d{2}$/.test(ymd) ? ymd.split('-').reverse().join('/') : ymd);
 
@@ -77,16 +81,38 @@ ${row('issuer', a.issuer.outcome, m.issuer[a.issuer.reason])}
 
 const item = (dt: string, dd: string): string => `<dt>${esc(dt)}</dt><dd>${dd}</dd>`;
 
-function detailsSection(m: Messages, v: PublicCopyView): string {
+/** The details' values, escaped, in the order `detailsSection` shows them (the seal and time only when present). */
+function detailValues(v: PublicCopyView): string[] {
+  const values = [
+    esc(v.number),
+    esc(v.volume),
+    esc(vnDate(v.certifiedAt)),
+    esc(v.agency),
+    esc(v.certifierName),
+    esc(v.certifierTitle),
+    esc(v.documentType),
+    esc(v.originalPages),
+    esc(v.pdfSha256),
+    esc(commonName(v.signerCertificate.subject)),
+  ];
+  if (v.agencyCertificate) values.push(esc(commonName(v.agencyCertificate.subject)));
+  if (v.timestampAt) values.push(esc(vnDateTime(v.timestampAt)));
+  return values;
+}
+
+/** The details list around `values` (escaped, see `detailValues`; SLOTs in the cached text). */
+function detailsSection(m: Messages, values: readonly string[], seal: boolean, time: boolean): string {
   const f = m.fields;
+  let i = 0;
+  const next = (): string => values[i++]!;
   return `<section aria-labelledby="details-h"><h2 id="details-h">${esc(m.detailsHeading)}</h2><dl class="fields">
-${item(f.number, esc(v.number))}${item(f.volume, esc(v.volume))}${item(f.date, esc(vnDate(v.certifiedAt)))}
-${item(f.agency, esc(v.agency))}${item(f.certifier, `${esc(v.certifierName)} — ${esc(v.certifierTitle)}`)}
-${item(f.documentType, esc(v.documentType))}${item(f.pages, esc(v.originalPages))}
-${item(f.sha256, `<code class="hash">${esc(v.pdfSha256)}</code>`)}
-${item(f.signerCert, esc(commonName(v.signerCertificate.subject)))}
-${v.agencyCertificate ? item(f.sealCert, esc(commonName(v.agencyCertificate.subject))) : ''}
-${v.timestampAt ? item(f.timestamp, esc(vnDateTime(v.timestampAt))) : ''}
+${item(f.number, next())}${item(f.volume, next())}${item(f.date, next())}
+${item(f.agency, next())}${item(f.certifier, `${next()} — ${next()}`)}
+${item(f.documentType, next())}${item(f.pages, next())}
+${item(f.sha256, `<code class="hash">${next()}</code>`)}
+${item(f.signerCert, next())}
+${seal ? item(f.sealCert, next()) : ''}
+${time ? item(f.timestamp, next()) : ''}
 </dl></section>`;
 }
 
@@ -209,14 +235,25 @@ export function renderCopyPage(
   access: AccessState,
 ): Buffer {
   const m = MESSAGES[frame.lang];
-  const key = `${frame.lang}|${v.status}|${a.integrity.outcome}|${a.integrity.reason}|${a.status.outcome}|${a.status.reason}|${a.issuer.outcome}|${a.issuer.reason}`;
+  const seal = v.agencyCertificate !== null;
+  const time = v.timestampAt !== null;
+  // The access form (locked or after a wrong code) is fixed text around the code; the unlocked section is rendered per view.
+  const formAccess = access.kind !== 'unlocked';
+  const key = `${frame.lang}|${v.status}|${a.integrity.outcome}|${a.integrity.reason}|${a.status.outcome}|${a.status.reason}|${a.issuer.outcome}|${a.issuer.reason}|${seal}|${time}|${access.kind}`;
   let templates = copyTemplates.get(frame.assets);
   if (!templates) copyTemplates.set(frame.assets, (templates = new Map()));
   let template = templates.get(key);
   if (!template) {
-    const html = copyPageHtml({ ...frame, path: SLOT }, v.status, a, { annulment: SLOT, details: SLOT, signatures: SLOT, sha256: SLOT, code: SLOT, access: SLOT });
+    const details = detailsSection(m, new Array<string>(10 + Number(seal) + Number(time)).fill(SLOT), seal, time);
+    const html = copyPageHtml({ ...frame, path: SLOT }, v.status, a, {
+      annulment: SLOT,
+      details,
+      signatures: SLOT,
+      sha256: SLOT,
+      code: SLOT,
+      access: formAccess ? accessSection(m, frame.lang, SLOT, access) : SLOT,
+    });
     template = html.split(SLOT).map((part) => Buffer.from(part, 'utf8'));
-    if (template.length !== 8) throw new Error(`copy page template has ${template.length - 1} slots, expected 7`);
     templates.set(key, template);
   }
   let sigs = signatureHtml.get(a.signatures);
@@ -225,8 +262,10 @@ export function renderCopyPage(
   const annulment = v.annulment
     ? `<p class="annulment"><strong>${esc(m.decision(v.annulment.decisionNumber, calendarDate(v.annulment.decisionDate)))}</strong><br>${esc(m.reason)}: ${esc(v.annulment.reason)}</p>`
     : '';
+  const escapedCode = esc(code);
   // In the order the slots appear in the page.
-  const values: Array<string | Buffer> = [esc(frame.path), annulment, detailsSection(m, v), signatures, esc(v.pdfSha256), esc(code), accessSection(m, frame.lang, code, access)];
+  const values: Array<string | Buffer> = [esc(frame.path), annulment, ...detailValues(v), signatures, esc(v.pdfSha256), escapedCode, formAccess ? escapedCode : accessSection(m, frame.lang, code, access)];
+  if (template.length !== values.length + 1) throw new Error(`copy page template has ${template.length - 1} slots for ${values.length} values`);
   // One allocation: measure, then write the values between the template's parts.
   let length = 0;
   for (const part of template) length += part.length;
