@@ -1,8 +1,8 @@
 /**
  * Reads what intake needs from a JPEG without decoding it: frame size, components and density, and
- * checks the marker structure up to the first scan and that the file reaches its EOI marker, so that a
- * truncated upload is refused instead of being embedded as a half-grey page. The bytes themselves go into the PDF unchanged (DCTDecode,
- * ISO 32000-1 §7.4.8), so there is no recompression.
+ * checks the marker structure up to the first scan and that the file reaches its EOI marker, so
+ * that a truncated upload is refused instead of being embedded as a half-grey page. The bytes
+ * themselves go into the PDF unchanged (DCTDecode, ISO 32000-1 §7.4.8), so there is no recompression.
  */
 import { StampError } from './errors.ts';
 import { readExif, type Orientation } from './exif.ts';

@@ -177,9 +177,9 @@ const summaryJson = new WeakMap<readonly SignatureSummary[], string>();
 /**
  * The JSON answer of a public lookup (GET /v/{code} for programs, GET /api/v1/public/copies/{code}):
  * the public view (or its JSON, e.g. from `findPublic().viewJson()`), the three checks and the
- * signature summary. Written as text so the summary, the
- * bulk of it, is not serialised again on every lookup, and answered as UTF-8 bytes: a string body
- * would be encoded twice (for Content-Length, then for the socket).
+ * signature summary. Written as text so that the summary, the bulk of it, is not serialised again
+ * on every lookup; returned as UTF-8 bytes, since a string body would be encoded twice (for
+ * Content-Length, then for the socket).
  */
 export function publicCopyJson(view: PublicCopyView | string, a: CopyAssessment): Buffer {
   let sigs = summaryJson.get(a.signatures);
