@@ -222,44 +222,34 @@ function isoInstant(s: string): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString(); // as toJSON
 }
 
+/** The public view's fields from a row, its instants made by `instant` (Dates for the view, ISO strings for JSON). */
+function publicFields<T>(r: PublicRow, instant: (s: string) => T) {
+  return {
+    status: r[0],
+    number: r[1],
+    volume: `${volumeLabel(r[3], r[2])}${r[4]}`,
+    certifiedAt: instant(r[5]),
+    agency: r[6],
+    certifierName: r[7],
+    certifierTitle: r[8],
+    documentType: r[9],
+    originalPages: r[10],
+    pdfSha256: r[11],
+    signerCertificate: { issuer: r[12], serial: r[13], subject: r[14] },
+    agencyCertificate: cert(r[15], r[16], r[17]),
+    timestampAt: r[18] === null ? null : instant(r[18]),
+    annulment: r[0] === 'annulled' ? { decisionNumber: r[19]!, decisionDate: r[20]!, reason: r[21]! } : null,
+  };
+}
+
 /**
  * `JSON.stringify(toPublicView(r))`, written from the row's own instants: serialising a Date (its
  * toJSON) costs more than the rest of the view, and every public lookup answered as JSON pays it.
  */
 export function publicViewJson(r: PublicRow): string {
-  return JSON.stringify({
-    status: r[0],
-    number: r[1],
-    volume: `${volumeLabel(r[3], r[2])}${r[4]}`,
-    certifiedAt: isoInstant(r[5]),
-    agency: r[6],
-    certifierName: r[7],
-    certifierTitle: r[8],
-    documentType: r[9],
-    originalPages: r[10],
-    pdfSha256: r[11],
-    signerCertificate: { issuer: r[12], serial: r[13], subject: r[14] },
-    agencyCertificate: cert(r[15], r[16], r[17]),
-    timestampAt: r[18] === null ? null : isoInstant(r[18]),
-    annulment: r[0] === 'annulled' ? { decisionNumber: r[19]!, decisionDate: r[20]!, reason: r[21]! } : null,
-  });
+  return JSON.stringify(publicFields(r, isoInstant));
 }
 
 export function toPublicView(r: PublicRow): PublicCopyView {
-  return {
-    status: r[0],
-    number: r[1],
-    volume: `${volumeLabel(r[3], r[2])}${r[4]}`,
-    certifiedAt: new Date(r[5]),
-    agency: r[6],
-    certifierName: r[7],
-    certifierTitle: r[8],
-    documentType: r[9],
-    originalPages: r[10],
-    pdfSha256: r[11],
-    signerCertificate: { issuer: r[12], serial: r[13], subject: r[14] },
-    agencyCertificate: cert(r[15], r[16], r[17]),
-    timestampAt: date(r[18]),
-    annulment: r[0] === 'annulled' ? { decisionNumber: r[19]!, decisionDate: r[20]!, reason: r[21]! } : null,
-  };
+  return publicFields(r, (s) => new Date(s));
 }
