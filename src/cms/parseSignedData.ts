@@ -249,7 +249,7 @@ function parseSignerInfo(node: Node, certificates: readonly Uint8Array[]): Parse
   const signatureAlgorithm = algorithmIdentifier(block('SignerInfo.signatureAlgorithm'), 'SignerInfo.signatureAlgorithm');
   const signatureValue = octetsOf(block('SignerInfo.signature'), 'SignerInfo.signature');
   let unsignedAttributes: ParsedAttribute[] = [];
-  if (isContextNode(fields[i], 1)) unsignedAttributes = fields[i++]!.children('unsignedAttrs').map(parseUnsignedAttribute);
+  if (isContextNode(fields[i], 1)) unsignedAttributes = fields[i++]!.children('unsignedAttrs').map(parseAttribute);
   if (i !== fields.length) throw new CmsError('cms-malformed', 'unexpected fields in SignerInfo');
   return {
     version,
@@ -281,23 +281,18 @@ function algorithmIdentifier(block: Block | undefined, what: string): AlgorithmI
   return { oid: oidOf(algorithm, what), parameters: parameters === undefined ? undefined : raw(parameters) };
 }
 
-/** An unsigned attribute: its values (a time-stamp token, validation data) are kept as octets, decoded where used. */
-function parseUnsignedAttribute(node: Node): ParsedAttribute {
+/** An attribute: its values (a time-stamp token, validation data, a signed attribute's value) are kept as octets, decoded where used. */
+function parseAttribute(node: Node): ParsedAttribute {
   const [type, values] = node.children('Attribute');
   if (values === undefined) throw new CmsError('cms-malformed', 'Attribute.attrValues: expected a constructed value');
   return { oid: oidOf(type?.block('Attribute.attrType'), 'Attribute.attrType'), values: values.children('Attribute.attrValues').map((v) => v.raw()) };
-}
-
-function parseAttribute(block: Block): ParsedAttribute {
-  const [type, values] = children(block, 'Attribute');
-  return { oid: oidOf(type, 'Attribute.attrType'), values: children(values, 'Attribute.attrValues').map(raw) };
 }
 
 function parseSignedAttributes(block: Block): ParsedSignedAttributes {
   const der = raw(block);
   der[0] = 0x31; // RFC 5652 §5.4: the signature covers the SET OF encoding, not the [0] IMPLICIT one.
   const blocks = children(block, 'signedAttrs');
-  const all = blocks.map(parseAttribute);
+  const all = blocks.map((b) => parseAttribute(blockNode(b)));
   const firstValue = (type: string): Block | undefined => {
     const index = all.findIndex((a) => a.oid === type);
     return index === -1 ? undefined : children(children(blocks[index], 'Attribute')[1], 'attrValues')[0];

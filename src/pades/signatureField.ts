@@ -275,10 +275,12 @@ export async function placeSignature(
  */
 let appearance: Promise<typeof import('../pdf/appearance/index.ts')> | undefined;
 function appearanceModule(): Promise<typeof import('../pdf/appearance/index.ts')> {
-  appearance ??= import('../pdf/appearance/index.ts');
-  appearance.catch(() => {
-    appearance = undefined; // a failed load is tried again next time
-  });
+  if (!appearance) {
+    appearance = import('../pdf/appearance/index.ts');
+    appearance.catch(() => {
+      appearance = undefined; // a failed load is tried again next time
+    });
+  }
   return appearance;
 }
 

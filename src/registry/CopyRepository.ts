@@ -64,8 +64,8 @@ function notFound(what: string, id: string): RegistryError {
   return new RegistryError(`${what}-not-found`, `no ${what.replace('-', ' ')} ${id}`, { status: 404 });
 }
 
-
 const COMPLETE_RESERVATION = `UPDATE certified_copies SET status = 'valid', ${DETAIL_COLUMNS.map((c) => `${c} = @${c}`).join(', ')} WHERE id = @id`;
+
 export class CopyRepository {
   readonly volumes: VolumeRepository;
 

@@ -104,7 +104,8 @@ export async function prepareAccessCode(): Promise<PreparedAccessCode> {
  * Access codes hashed ahead of need: each certification takes one that is ready and a replacement is
  * hashed on the thread pool while that certification stamps and signs, so the scrypt is off the
  * certification's critical path. The codes exist only in this process's memory until taken, and each
- * is taken once (a code that fails to hash is dropped and the taker hashes its own).
+ * is taken once (a code that fails to hash is dropped: its failure goes to the certification that
+ * takes it, which then fails before reserving a number).
  */
 export class AccessCodePool {
   private readonly ready: Array<Promise<PreparedAccessCode>> = [];

@@ -94,8 +94,8 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const [certifierSigner, sealSigner] = await Promise.all([deps.signing.getSigner(input.certifier.keyLabel), deps.signing.getSigner(input.seal.keyLabel)]);
   const certifierName = input.certifier.name ?? (certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined) ?? input.certifier.keyLabel;
 
-  const reservation = deps.copies.reserveNumber(input.tenant.id, registerYear(now), deps.reservationTtlMs ?? 15 * 60_000, { at: now, accessCode: await accessCode });
   const year = registerYear(now);
+  const reservation = deps.copies.reserveNumber(input.tenant.id, year, deps.reservationTtlMs ?? 15 * 60_000, { at: now, accessCode: await accessCode });
   const dir = path.join(deps.storeDir, input.tenant.id, String(year));
   const finalPath = path.join(dir, `${reservation.publicCode}.pdf`);
   const partialPath = partialCopyPath(deps.storeDir, { tenantId: input.tenant.id, year, publicCode: reservation.publicCode });

@@ -1,5 +1,5 @@
 /**
- * In-memory stages append to one growing buffer (SigningSession's extendInPlace): the newest revision
+ * In-memory stages append to one growing buffer (extendInPlace, src/pdf/growable.ts): the newest revision
  * is extended in place, and a second stage started from the same input copies instead of writing over
  * the first one's bytes.
  */

@@ -107,7 +107,7 @@ export function renderAccountPage(f: PageFrame): string {
   const body = `<h1>${esc(m.nav.account)}</h1><p>${esc(m.accountLead)}</p>${noScript(m)}
 <form id="password-form" class="card narrow" method="post">
 ${field('currentPassword', m.currentPassword, { type: 'password', required: true, attrs: 'autocomplete="current-password" maxlength="256"' })}
-${field('newPassword', m.js.newPassword ?? m.currentPassword, { type: 'password', required: true, hint: m.passwordHint(PASSWORD_MIN_LENGTH), attrs: `autocomplete="new-password" minlength="${PASSWORD_MIN_LENGTH}" maxlength="256"` })}
+${field('newPassword', m.js.newPassword!, { type: 'password', required: true, hint: m.passwordHint(PASSWORD_MIN_LENGTH), attrs: `autocomplete="new-password" minlength="${PASSWORD_MIN_LENGTH}" maxlength="256"` })}
 ${messageRegions}
 <button type="submit">${esc(m.changePasswordButton)}</button></form>`;
   return layout({ ...f, page: 'account', title: m.nav.account }, body);
