@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import { prepared, type Sqlite } from './Database.ts';
+import { durably, prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import { InputError } from '../errors.ts';
 import { API_SCOPES, type ApiKey, type ApiScope, type NewApiKey } from './accessTypes.ts';
@@ -161,7 +161,10 @@ export class ApiKeyRepository {
   /** Revokes at once; revoking a revoked key is refused (409) so the first revocation stays on record. */
   revoke(id: string, by: string): ApiKey {
     const revokedBy = text('revokedBy', by, 200);
-    const res = this.db.prepare('UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL').run(this.now().toISOString(), revokedBy, id);
+    // On disk before it returns (`durably`): a revocation lost to a power cut would let the key back in.
+    const res = durably(this.db, () =>
+      this.db.prepare('UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL').run(this.now().toISOString(), revokedBy, id),
+    );
     if (res.changes !== 1) {
       if (this.get(id) === null) throw new RegistryError('api-key-not-found', `no API key ${id}`, { status: 404 });
       throw new RegistryError('api-key-revoked', `the API key ${id} is already revoked`, { status: 409 });

@@ -18,7 +18,7 @@
  *   reservations of crashed or abandoned requests.
  */
 import { randomUUID } from 'node:crypto';
-import { prepared, type Sqlite } from './Database.ts';
+import { durably, prepared, type Sqlite } from './Database.ts';
 import type BetterSqlite3 from 'better-sqlite3';
 import { RegistryError } from './errors.ts';
 import { accessCodeMatches, newPublicCode, normalizePublicCode, prepareAccessCodeSync, type PreparedAccessCode } from './codes.ts';
@@ -47,10 +47,13 @@ const MAX_RESERVATION_MS = 24 * 3600_000;
 /**
  * Runs a write transaction with BEGIN IMMEDIATE. SQLITE_BUSY (another process held the write lock
  * longer than busy_timeout) becomes a retryable RegistryError; the transaction left nothing behind.
+ * `durable`: the commit is on disk before this returns (`durably`), for the acts someone is told about
+ * at once — an issued copy and an annulment. A reservation or a voided number needs no fsync of its
+ * own: nothing is handed out on it, and the next durable commit carries it to disk.
  */
-function immediate<T>(db: Sqlite, fn: () => T): T {
+function immediate<T>(db: Sqlite, fn: () => T, durable = false): T {
   try {
-    return db.transaction(fn).immediate();
+    return durable ? durably(db, () => db.transaction(fn).immediate()) : db.transaction(fn).immediate();
   } catch (cause) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) {
@@ -109,7 +112,7 @@ export class CopyRepository {
           ...detailParams(details),
         });
       return this.recordIssued(id, details.actor, at);
-    });
+    }, true);
     return { ...entry, accessCode: access.plain };
   }
 
@@ -161,7 +164,7 @@ export class CopyRepository {
       const params = detailParams(details);
       prepared(this.db, COMPLETE_RESERVATION).run({ ...params, id: reservationId });
       return this.recordIssued(reservationId, details.actor, at);
-    });
+    }, true);
   }
 
   /** Voids a reserved number (signing failed or was abandoned); it stays in the register as void. */
@@ -217,7 +220,7 @@ export class CopyRepository {
         payload: { number: row.number, year: row.year, decisionNumber: a.decisionNumber, decisionDate: a.decisionDate, reason: a.reason },
       });
       return this.entryById(copyId) as CopyRecord;
-    });
+    }, true);
   }
 
   /** The public page's view of a code: null for unknown codes and for numbers never issued. */

@@ -26,6 +26,28 @@ export function prepared(db: Sqlite, sql: string): BetterSqlite3.Statement {
   return stmt;
 }
 
+/**
+ * Runs `fn`, which commits a write, with `PRAGMA synchronous = FULL`: the WAL is fsynced at its commit,
+ * so the write is on disk before `fn` returns. The connection otherwise runs at NORMAL, which in WAL
+ * mode survives a crash of the process but may lose the last commits when the machine loses power or
+ * the OS crashes. Acts that someone is told about at once must not be lost that way: a certified copy
+ * handed out with its number (the number would be allocated again: reuse), an annulment, a year
+ * closing, a revoked API key. The fsync also covers every earlier commit (the WAL is written in order).
+ * Inside a transaction `fn` just runs: SQLite refuses to change the setting there, and the outer
+ * commit decides (make that one durable).
+ */
+export function durably<T>(db: Sqlite, fn: () => T): T {
+  if (db.inTransaction) return fn();
+  const before = db.pragma('synchronous', { simple: true }) as number;
+  if (before >= 2) return fn();
+  db.pragma('synchronous = FULL');
+  try {
+    return fn();
+  } finally {
+    db.pragma(`synchronous = ${before}`);
+  }
+}
+
 export interface OpenedDatabase {
   readonly db: Sqlite;
   readonly file: string;
@@ -42,7 +64,8 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     db = new BetterSqlite3(file);
-    // WAL: readers never block the writer; NORMAL sync is durable across process crashes in WAL mode.
+    // WAL: readers never block the writer. NORMAL sync survives a crash of the process; register acts
+    // that must also survive a power loss commit through `durably` (FULL).
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

@@ -5,7 +5,7 @@
  * the same transaction: a stolen cookie dies with the old password.
  */
 import { randomUUID } from 'node:crypto';
-import { prepared, type Sqlite } from './Database.ts';
+import { durably, prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import { InputError } from '../errors.ts';
 import { OFFICER_ROLES, type OfficerRole } from './accessTypes.ts';
@@ -181,27 +181,31 @@ export class OfficerRepository {
     return this.get(id)!;
   }
 
-  /** Sets a new password, clears any lockout, and ends every session of the officer. */
+  /** Sets a new password, clears any lockout, and ends every session of the officer; on disk when it returns (`durably`). */
   async setPassword(id: string, password: string): Promise<Officer> {
     const hash = await hashPassword(checkPasswordPolicy(password));
     const now = this.now().toISOString();
-    this.db.transaction(() => {
-      const res = this.db.prepare('UPDATE officers SET password = ?, password_changed_at = ?, failed_logins = 0, locked_until = NULL WHERE id = ?').run(hash, now, id);
-      if (res.changes !== 1) throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
-      this.revokeSessions(id, now, 'password-changed');
-    })();
+    durably(this.db, () =>
+      this.db.transaction(() => {
+        const res = this.db.prepare('UPDATE officers SET password = ?, password_changed_at = ?, failed_logins = 0, locked_until = NULL WHERE id = ?').run(hash, now, id);
+        if (res.changes !== 1) throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
+        this.revokeSessions(id, now, 'password-changed');
+      })(),
+    );
     return this.get(id)!;
   }
 
-  /** Disables the account and ends its sessions at once; disabling twice keeps the first date. */
+  /** Disables the account and ends its sessions at once (on disk when it returns); disabling twice keeps the first date. */
   disable(id: string): Officer {
     const now = this.now().toISOString();
-    this.db.transaction(() => {
-      if (this.db.prepare('UPDATE officers SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?').run(now, id).changes !== 1) {
-        throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
-      }
-      this.revokeSessions(id, now, 'account-disabled');
-    })();
+    durably(this.db, () =>
+      this.db.transaction(() => {
+        if (this.db.prepare('UPDATE officers SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?').run(now, id).changes !== 1) {
+          throw new RegistryError('officer-not-found', `no officer ${id}`, { status: 404 });
+        }
+        this.revokeSessions(id, now, 'account-disabled');
+      })(),
+    );
     return this.get(id)!;
   }
 

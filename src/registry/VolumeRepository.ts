@@ -7,7 +7,7 @@
  * 01/2020/TT-BTP on certification registers — verify). A new year always starts again at 1.
  */
 import { randomUUID } from 'node:crypto';
-import { prepared, type Sqlite } from './Database.ts';
+import { durably, prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import type { RegisterVolume } from './types.ts';
 import { instant, positiveInt, text } from './validateEntry.ts';
@@ -156,26 +156,29 @@ export class VolumeRepository {
 
   /**
    * Closes a volume, storing its totals (domain.md: "closed at year end with the year's total").
-   * Refused while numbers are reserved in it: void or complete them first.
+   * Refused while numbers are reserved in it: void or complete them first. On disk when it returns
+   * (`durably`), as the year closing.
    */
   closeVolume(volumeId: string, at: Date = this.now()): RegisterVolume {
     const closedAt = instant('at', at).toISOString();
-    return this.db.transaction((): RegisterVolume => {
-      const v = this.db.prepare('SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow | undefined;
-      if (!v) throw new RegistryError('volume-not-found', `no register volume ${volumeId}`, { status: 404 });
-      if (v.closed_at !== null) throw new RegistryError('volume-closed', `volume ${volumeLabel(v.seq, v.year)} is already closed`, { status: 409 });
-      const counts = this.volumeCounts(volumeId);
-      if (counts.reserved > 0) {
-        throw new RegistryError('volume-has-reservations', `${counts.reserved} numbers are still reserved in volume ${volumeLabel(v.seq, v.year)}`, {
-          status: 409,
-          details: { reserved: counts.reserved },
-        });
-      }
-      this.db
-        .prepare('UPDATE register_volumes SET closed_at = ?, total_certified = ?, total_voided = ? WHERE id = ?')
-        .run(closedAt, counts.certified, counts.voided, volumeId);
-      return toVolume(this.db.prepare('SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow);
-    }).immediate();
+    return durably(this.db, () =>
+      this.db.transaction((): RegisterVolume => {
+        const v = this.db.prepare('SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow | undefined;
+        if (!v) throw new RegistryError('volume-not-found', `no register volume ${volumeId}`, { status: 404 });
+        if (v.closed_at !== null) throw new RegistryError('volume-closed', `volume ${volumeLabel(v.seq, v.year)} is already closed`, { status: 409 });
+        const counts = this.volumeCounts(volumeId);
+        if (counts.reserved > 0) {
+          throw new RegistryError('volume-has-reservations', `${counts.reserved} numbers are still reserved in volume ${volumeLabel(v.seq, v.year)}`, {
+            status: 409,
+            details: { reserved: counts.reserved },
+          });
+        }
+        this.db
+          .prepare('UPDATE register_volumes SET closed_at = ?, total_certified = ?, total_voided = ? WHERE id = ?')
+          .run(closedAt, counts.certified, counts.voided, volumeId);
+        return toVolume(this.db.prepare('SELECT * FROM register_volumes WHERE id = ?').get(volumeId) as VolumeRow);
+      }).immediate(),
+    );
   }
 
   /**
@@ -185,18 +188,20 @@ export class VolumeRepository {
    */
   closeYear(tenantId: string, forYear: number, at: Date = this.now()): YearClosing {
     const y = year(forYear);
-    return this.db.transaction((): YearClosing => {
-      const open = this.listVolumes(tenantId, y).filter((v) => v.closedAt === null);
-      const closed = open.map((v) => this.closeVolume(v.id, at));
-      const volumes = this.listVolumes(tenantId, y);
-      return {
-        year: y,
-        closed: closed.map((v) => v.id),
-        volumes,
-        totalCertified: volumes.reduce((n, v) => n + (v.totalCertified ?? 0), 0),
-        totalVoided: volumes.reduce((n, v) => n + (v.totalVoided ?? 0), 0),
-      };
-    }).immediate();
+    return durably(this.db, () =>
+      this.db.transaction((): YearClosing => {
+        const open = this.listVolumes(tenantId, y).filter((v) => v.closedAt === null);
+        const closed = open.map((v) => this.closeVolume(v.id, at));
+        const volumes = this.listVolumes(tenantId, y);
+        return {
+          year: y,
+          closed: closed.map((v) => v.id),
+          volumes,
+          totalCertified: volumes.reduce((n, v) => n + (v.totalCertified ?? 0), 0),
+          totalVoided: volumes.reduce((n, v) => n + (v.totalVoided ?? 0), 0),
+        };
+      }).immediate(),
+    );
   }
 
   /**

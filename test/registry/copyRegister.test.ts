@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.ts';
-import { AccessCodePool, PUBLIC_CODE_LENGTH, RegistryError, prepareAccessCode, type CopyRecord, type RegisterEntry } from '../../src/registry/index.ts';
+import { AccessCodePool, ApiKeyRepository, OfficerRepository, PUBLIC_CODE_LENGTH, RegistryError, prepareAccessCode, type CopyRecord, type RegisterEntry } from '../../src/registry/index.ts';
 import { sampleCompletion, sampleCopy } from './fixtures/sampleCopy.ts';
 import { tempRegistry, type TempRegistry } from './fixtures/tempRegistry.ts';
 
@@ -211,6 +211,53 @@ describe('annulment', () => {
     const res = r.copies.reserveNumber(r.tenant.id, 2026, 60_000);
     expect(codeOf(() => r.copies.annulCopy(res.id, decision))).toBe('copy-not-issued');
     expect(r.copies.verifyChain().ok).toBe(true);
+  });
+});
+
+describe('durability of register acts', () => {
+  it('commits an issued copy, a completion, an annulment, a year closing and access revocations with synchronous FULL; reservations and voids at NORMAL', async () => {
+    // What each write ran at: the connection's setting is switched around the act and read back here.
+    const db = r.opened.db;
+    const switched: string[] = [];
+    const pragma = db.pragma.bind(db);
+    vi.spyOn(db, 'pragma').mockImplementation(((source: string, options?: { simple?: boolean }) => {
+      if (/^synchronous\s*=/.test(source)) switched.push(source.replace(/\s+/g, ' '));
+      return pragma(source, options);
+    }) as typeof db.pragma);
+    const acts: Array<[string, () => unknown, boolean]> = [];
+    const issued = () => r.copies.issueCopy(sampleCopy(r.tenant.id, 1));
+    const c = issued();
+    acts.push(['issue', issued, true]);
+    const res = r.copies.reserveNumber(r.tenant.id, 2026, 60_000);
+    const res2 = r.copies.reserveNumber(r.tenant.id, 2026, 60_000);
+    acts.push(
+      ['reserve', () => r.copies.reserveNumber(r.tenant.id, 2026, 60_000), false],
+      ['complete', () => r.copies.completeCopy(res.id, sampleCompletion(2)), true],
+      ['void', () => r.copies.voidReservation(res2.id, 'test'), false],
+      ['annul', () => r.copies.annulCopy(c.id, { decisionNumber: '1/QĐ', decisionDate: '2026-04-02', reason: 'thử', actor: 'chairman', tenantId: r.tenant.id }), true],
+    );
+    for (const [name, act, durable] of acts) {
+      switched.length = 0;
+      act();
+      expect({ name, switched }).toEqual({ name, switched: durable ? ['synchronous = FULL', 'synchronous = 1'] : [] });
+    }
+    // The open reservation is voided first (closing refuses pending numbers), then the year closes.
+    for (const e of r.copies.listCopies(r.tenant.id, { status: 'reserved' }).items) r.copies.voidReservation(e.id, 'test');
+    switched.length = 0;
+    r.copies.volumes.closeYear(r.tenant.id, 2026);
+    expect(switched).toEqual(['synchronous = FULL', 'synchronous = 1']);
+    const keys = new ApiKeyRepository(db, () => r.clock);
+    const { key } = keys.create({ tenantId: r.tenant.id, name: 'k', scopes: ['sign'], createdBy: 'admin' });
+    switched.length = 0;
+    keys.revoke(key.id, 'admin');
+    expect(switched).toEqual(['synchronous = FULL', 'synchronous = 1']);
+    const officers = new OfficerRepository(db, () => r.clock);
+    const o = await officers.create({ tenantId: r.tenant.id, username: 'canbo', displayName: 'Cán bộ', title: 'Công chức', role: 'officer', password: 'a-long-password', createdBy: 'admin' });
+    switched.length = 0;
+    await officers.setPassword(o.id, 'another-long-password');
+    officers.disable(o.id);
+    expect(switched).toEqual(['synchronous = FULL', 'synchronous = 1', 'synchronous = FULL', 'synchronous = 1']);
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
   });
 });
 

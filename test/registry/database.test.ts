@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, MIGRATIONS, RegistryError, type Migration } from '../../src/registry/index.ts';
+import { durably, openDatabase, MIGRATIONS, RegistryError, type Migration } from '../../src/registry/index.ts';
 
 const dirs: string[] = [];
 function tmpFile(): string {
@@ -62,5 +62,25 @@ describe('registry database', () => {
     }
     expect(err).toBeInstanceOf(RegistryError);
     expect((err as RegistryError).code).toBe('db-schema-too-new');
+  });
+
+  it('commits durably (synchronous FULL) only inside durably(), and restores NORMAL even when the write fails', () => {
+    const { db, close } = openDatabase(tmpFile());
+    const level = () => db.pragma('synchronous', { simple: true });
+    expect(level()).toBe(1); // NORMAL: the connection's default
+    db.exec('CREATE TABLE t (x INTEGER NOT NULL) STRICT');
+    const seen = durably(db, () => {
+      db.prepare('INSERT INTO t VALUES (1)').run();
+      return level();
+    });
+    expect(seen).toBe(2); // FULL while the act commits
+    expect(level()).toBe(1);
+    expect(() => durably(db, () => db.prepare('INSERT INTO t VALUES (NULL)').run())).toThrow(/NOT NULL/);
+    expect(level()).toBe(1);
+    // Inside a transaction the setting cannot change: the act runs and the outer commit decides.
+    db.transaction(() => durably(db, () => db.prepare('INSERT INTO t VALUES (2)').run()))();
+    expect(level()).toBe(1);
+    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(2);
+    close();
   });
 });
