@@ -7,6 +7,7 @@ import { API_SCOPES, ROLE_SCOPES } from '../registry/index.ts';
 import { inputJsonSchema } from './operationParts.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import { PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { SESSION_COOKIE, sessionCookieName } from './access/sessionCookie.ts';
 
 type Json = Record<string, unknown>;
 
@@ -103,7 +104,7 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       summary: 'PAdES signing, validation and certified electronic copies',
       description:
         'Systems authenticate with `Authorization: Bearer ck_<prefix>_<secret>` (an API key bound to a tenant, with scopes); ' +
-        'officers with the `ct_session` cookie from `POST /api/v1/session`, sending `X-CSRF-Token` on every unsafe method. ' +
+        `officers with the \`${SESSION_COOKIE}\` cookie from \`POST /api/v1/session\`, sending \`X-CSRF-Token\` on every unsafe method. ` +
         `Scopes: ${API_SCOPES.join(', ')}. Roles grant: ${Object.entries(ROLE_SCOPES).map(([r, s]) => `${r} → ${s.join(', ')}`).join('; ')}. ` +
         'Errors are RFC 9457 problem documents with a stable `code`.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
@@ -114,7 +115,12 @@ export function buildOpenApiDocument(opts: { version: string; serverUrl?: string
       schemas: { Problem: inputJsonSchema(problemSchema) },
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ck_<prefix>_<secret>', description: 'API key created with `chungthuc apikey create` or `POST /api/v1/api-keys`' },
-        session: { type: 'apiKey', in: 'cookie', name: 'ct_session', description: 'officer session from `POST /api/v1/session` (named `__Host-ct_session` when the service is published over https); unsafe methods also need the `X-CSRF-Token` header' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: `officer session from \`POST /api/v1/session\` (named \`${sessionCookieName({ secure: true })}\` when the service is published over https); unsafe methods also need the \`X-CSRF-Token\` header`,
+        },
       },
     },
   };
