@@ -5,6 +5,7 @@
  *   chungthuc_http_request_duration_seconds{method,route}      (histogram)
  *   chungthuc_hsm_sign_duration_seconds{key}                   (histogram)
  *   chungthuc_hsm_sign_errors_total{key,code}
+ *   chungthuc_certify_step_duration_seconds{step}              (histogram, successful certifications)
  *   chungthuc_registry_copies{status}, chungthuc_registry_tenants, chungthuc_api_keys_active,
  *   chungthuc_audit_entries                                    (gauges, read at scrape time)
  * The route label is the catalogued path template (`/v/{code}`), or `unmatched`, so label
@@ -25,6 +26,7 @@ export class ServiceMetrics {
   private readonly latency: Histogram<'method' | 'route'>;
   private readonly signLatency: Histogram<'key'>;
   private readonly signErrors: Counter<'key' | 'code'>;
+  private readonly certifySteps: Histogram<'step'>;
 
   constructor(registrySize: () => RegistrySize) {
     const registers = [this.registry];
@@ -39,6 +41,13 @@ export class ServiceMetrics {
     });
     this.signLatency = new Histogram({ name: 'chungthuc_hsm_sign_duration_seconds', help: 'HSM signature operations', labelNames: ['key'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers });
     this.signErrors = new Counter({ name: 'chungthuc_hsm_sign_errors_total', help: 'failed HSM signature operations', labelNames: ['key', 'code'], registers });
+    this.certifySteps = new Histogram({
+      name: 'chungthuc_certify_step_duration_seconds',
+      help: 'time of each step of a successful certification (intake, reserve, stamp, certifier-signature, seal-signature, validation-data, store, register)',
+      labelNames: ['step'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    });
     // Gauges read the database at scrape time (cheap counts), so they are never stale.
     new Gauge({
       name: 'chungthuc_registry_copies',
@@ -68,6 +77,11 @@ export class ServiceMetrics {
         this.latency.observe({ method, route }, Number(process.hrtime.bigint() - end) / 1e9);
       }
     };
+  }
+
+  /** certifyCopy's `onStep`: where certifications spend their time, step by step. */
+  observeCertifyStep(step: string, seconds: number): void {
+    this.certifySteps.observe({ step }, seconds);
   }
 
   /** Wraps a signer lookup so every HSM signature is timed and its failures counted. */

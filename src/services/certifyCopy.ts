@@ -57,7 +57,13 @@ export interface CertifyDeps {
   fees?: FeeSchedule;
   scanLimits?: Partial<ScanLimits>;
   reservationTtlMs?: number;
+  /** Told how long each step of a successful certification took (metrics, the bench). */
+  onStep?: (step: CertifyStep, seconds: number) => void;
 }
+
+/** The steps of a certification, in order (`onStep`). `reserve` includes any wait for a hashed access code. */
+export const CERTIFY_STEPS = ['intake', 'reserve', 'stamp', 'certifier-signature', 'seal-signature', 'validation-data', 'store', 'register'] as const;
+export type CertifyStep = (typeof CERTIFY_STEPS)[number];
 
 export interface CertifiedCopy {
   record: CopyRecord;
@@ -84,6 +90,18 @@ function vietnamTime(at: Date): { date: string; iso: string } {
 
 export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): Promise<CertifiedCopy> {
   const now = input.now ?? new Date();
+  let lap = performance.now();
+  // An observer's failure must not fail (or, after the register write, undo) a certification.
+  const step = (name: CertifyStep): void => {
+    if (!deps.onStep) return;
+    const t = performance.now();
+    try {
+      deps.onStep(name, (t - lap) / 1000);
+    } catch {
+      /* metrics only */
+    }
+    lap = t;
+  };
   // The access code's scrypt (~45 ms) runs on the thread pool ahead of need (AccessCodePool), not on
   // this certification's path nor on the event loop inside reserveNumber.
   const accessCode = nextAccessCode();
@@ -94,8 +112,10 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const [certifierSigner, sealSigner] = await Promise.all([deps.signing.getSigner(input.certifier.keyLabel), deps.signing.getSigner(input.seal.keyLabel)]);
   const certifierName = input.certifier.name ?? (certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined) ?? input.certifier.keyLabel;
 
+  step('intake');
   const year = registerYear(now);
   const reservation = deps.copies.reserveNumber(input.tenant.id, year, deps.reservationTtlMs ?? 15 * 60_000, { at: now, accessCode: await accessCode });
+  step('reserve');
   const dir = path.join(deps.storeDir, input.tenant.id, String(year));
   const finalPath = path.join(dir, `${reservation.publicCode}.pdf`);
   const partialPath = partialCopyPath(deps.storeDir, { tenantId: input.tenant.id, year, publicCode: reservation.publicCode });
@@ -118,6 +138,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       verificationUrl,
       template: input.template,
     });
+    step('stamp');
     store = new DurableStore(partialPath, stamped.pdf, dirMade);
     const { certifier: cRect, seal: sRect } = stamped.signatureRects;
     const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
@@ -144,6 +165,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
         { text: `Thời gian: ${formatVietnameseDateTime(now)}` },
       ],
     });
+    step('certifier-signature');
     const second = await signDocument(signing, nextInput(first), { memory: true }, {
       key: input.seal.keyLabel,
       level: 'B-T',
@@ -156,12 +178,15 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       appearanceLines: input.seal.image ? [] : [{ text: 'Đã ký số', bold: true }, { text: input.tenant.name }],
       lock: { action: 'All', permissions: 1 },
     });
+    step('seal-signature');
     let done = await addValidationData(nextInput(second), { memory: true }, deps.signing.revocation!);
     if (input.level === 'B-LTA') done = await addDocumentTimestamp(nextInput(done), { memory: true }, deps.signing.timestamps!);
+    step('validation-data');
     const pdf = done.bytes!;
     // The signatures hashed the document as it grew: finish that SHA-256 instead of reading 6 MB again.
     const pdfSha256 = (done.digest?.algorithm === 'SHA-256' ? done.digest.hash.copy() : createHash('sha256').update(pdf)).digest('hex');
     await store.finish(finalPath, pdf);
+    step('store');
 
     const scanSha256 = await scan.sourceSha256;
     const cms = parseSignedData(first.cms);
@@ -188,6 +213,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       fileKey: path.relative(deps.storeDir, finalPath),
       actor: input.actor,
     });
+    step('register');
     return { record, accessCode: reservation.accessCode, pdfPath: finalPath, verificationUrl };
   } catch (err) {
     // No certified copy without its record: void the number (kept in the register with the reason)

@@ -12,7 +12,7 @@ import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, buildValidationDeps, type TrustServices } from '../../src/main.ts';
 import { CopyRepository, TenantRepository, openDatabase, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
-import { certifyCopy, partialCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
+import { CERTIFY_STEPS, certifyCopy, partialCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
 import { validateDocument } from '../../src/services/validateDocument.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { openDevToken } from '../support/hsm.ts';
@@ -98,9 +98,16 @@ describe('certifyCopy', () => {
     expect(deps.copies.verifyChain().ok).toBe(true);
   });
 
-  it('is locked after the seal: another signature is refused, LTV data is still allowed', async () => {
-    const r = await certifyCopy(deps, { ...base(), level: 'B-LTA' });
+  it('is locked after the seal: another signature is refused, LTV data is still allowed (and reports its steps)', async () => {
+    const steps: Array<[string, number]> = [];
+    const t0 = performance.now();
+    const r = await certifyCopy({ ...deps, onStep: (s, seconds) => steps.push([s, seconds]) }, { ...base(), level: 'B-LTA' });
+    const elapsed = (performance.now() - t0) / 1000;
     expect(r.record.number).toBe(2);
+    // Every step once, in order, each a share of the whole.
+    expect(steps.map(([s]) => s)).toEqual([...CERTIFY_STEPS]);
+    expect(steps.every(([, seconds]) => seconds >= 0)).toBe(true);
+    expect(steps.reduce((sum, [, seconds]) => sum + seconds, 0)).toBeLessThanOrEqual(elapsed);
     const out = path.join(tmp, 'another.pdf');
     const { signDocument } = await import('../../src/services/signDocument.ts');
     await expect(signDocument(trust.signing, { path: r.pdfPath }, { path: out }, { key: 'officer2', level: 'B-B' })).rejects.toMatchObject({ code: 'document-locked' });
@@ -114,7 +121,16 @@ describe('certifyCopy', () => {
     const voided = list.items.find((e) => e.status === 'voided');
     expect(voided?.number).toBe(3);
     expect(readdirSync(path.join(deps.storeDir, tenant.id), { recursive: true }).length).toBe(before);
-    const next = await certifyCopy(deps, base());
+    // A failing step observer (metrics) neither fails nor undoes a certification.
+    const next = await certifyCopy(
+      {
+        ...deps,
+        onStep: () => {
+          throw new Error('observer failed');
+        },
+      },
+      base(),
+    );
     expect(next.record.number).toBe(4);
     expect(existsSync(next.pdfPath)).toBe(true);
     expect(deps.copies.verifyChain().ok).toBe(true);

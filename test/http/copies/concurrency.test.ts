@@ -16,9 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CopyRepository, openDatabase, TenantRepository } from '../../../src/registry/index.ts';
-import { sweepExpiredReservations } from '../../../src/services/certifyCopy.ts';
+import { CERTIFY_STEPS, sweepExpiredReservations } from '../../../src/services/certifyCopy.ts';
 import { DEV_PATHS } from '../../support/hsm.ts';
-import { startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
+import { freePort, startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
 import { startRepoServer, type RepoServer } from '../../support/repoServer.ts';
 import { startTestService, type TestService } from '../../support/service.ts';
 import { bearer, createOfficer, FIELDS, jpegScans, post, scanForm, tenantWorld, type CertifiedJson } from './helpers.ts';
@@ -64,7 +64,7 @@ describe('concurrent certifications', () => {
   });
 
   it(`${N} certifications at once through the API get the numbers 1..${N}, each once, each with its PDF`, { timeout: 180_000 }, async () => {
-    svc = await startTestService({ API_AUTH: 'required', PKCS11_POOL_SIZE: '4' });
+    svc = await startTestService({ API_AUTH: 'required', PKCS11_POOL_SIZE: '4', METRICS_PORT: String(await freePort()) });
     const t = await tenantWorld(svc, 'CONC');
     const started = Date.now();
     const answers = await Promise.all(
@@ -82,6 +82,9 @@ describe('concurrent certifications', () => {
     expect(rows.map((r) => [r.number, r.status])).toEqual(answers.map((_, i) => [i + 1, 'valid']));
     expectFilesMatch(svc.dataDir, rows);
     expect(new CopyRepository(svc.db.db).verifyChain()).toMatchObject({ ok: true, checked: N, entries: N });
+    // Every certification timed step by step on the metrics port.
+    const metrics = await (await fetch(`${svc.metricsUrl}/metrics`)).text();
+    for (const step of CERTIFY_STEPS) expect(metrics).toMatch(new RegExp(`^chungthuc_certify_step_duration_seconds_count\\{step="${step}"\\} ${N}$`, 'm'));
   });
 });
 
