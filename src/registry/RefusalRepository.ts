@@ -4,7 +4,7 @@
  * newest first, keyset-paginated; never searchable across tenants.
  */
 import { randomUUID } from 'node:crypto';
-import type { Sqlite } from './Database.ts';
+import { durably, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import { REFUSAL_GROUNDS } from './schema/copiesApi.ts';
 import type { Page } from './types.ts';
@@ -100,12 +100,15 @@ export class RefusalRepository {
       officer_id: input.officerId ?? null,
       at: (input.at === undefined ? this.now() : instant('at', input.at)).toISOString(),
     };
-    this.db
-      .prepare(
-        `INSERT INTO refusals (id, tenant_id, ground, reason, document_type, requester_name, case_code, actor, officer_id, at)
-         VALUES (@id, @tenant_id, @ground, @reason, @document_type, @requester_name, @case_code, @actor, @officer_id, @at)`,
-      )
-      .run(row);
+    // On disk when it returns (`durably`): the requester is told of the refusal at once.
+    durably(this.db, () =>
+      this.db
+        .prepare(
+          `INSERT INTO refusals (id, tenant_id, ground, reason, document_type, requester_name, case_code, actor, officer_id, at)
+           VALUES (@id, @tenant_id, @ground, @reason, @document_type, @requester_name, @case_code, @actor, @officer_id, @at)`,
+        )
+        .run(row),
+    );
     return toRefusal(row);
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.ts';
-import { AccessCodePool, ApiKeyRepository, OfficerRepository, PUBLIC_CODE_LENGTH, RegistryError, prepareAccessCode, type CopyRecord, type RegisterEntry } from '../../src/registry/index.ts';
+import { AccessCodePool, ApiKeyRepository, OfficerRepository, PUBLIC_CODE_LENGTH, RefusalRepository, RegistryError, prepareAccessCode, type CopyRecord, type RegisterEntry } from '../../src/registry/index.ts';
 import { sampleCompletion, sampleCopy } from './fixtures/sampleCopy.ts';
 import { tempRegistry, type TempRegistry } from './fixtures/tempRegistry.ts';
 
@@ -215,7 +215,7 @@ describe('annulment', () => {
 });
 
 describe('durability of register acts', () => {
-  it('commits an issued copy, a completion, an annulment, a year closing and access revocations with synchronous FULL; reservations and voids at NORMAL', async () => {
+  it('commits an issued copy, a completion, an annulment, a refusal, a year closing and access revocations with synchronous FULL; reservations and voids at NORMAL', async () => {
     // What each write ran at: the connection's setting is switched around the act and read back here.
     const db = r.opened.db;
     const switched: string[] = [];
@@ -257,6 +257,9 @@ describe('durability of register acts', () => {
     await officers.setPassword(o.id, 'another-long-password');
     officers.disable(o.id);
     expect(switched).toEqual(['synchronous = FULL', 'synchronous = 1', 'synchronous = FULL', 'synchronous = 1']);
+    switched.length = 0;
+    new RefusalRepository(db, () => r.clock).record({ tenantId: r.tenant.id, ground: 'other', reason: 'thử', documentType: 'Giấy khai sinh', actor: 'officer:canbo' });
+    expect(switched).toEqual(['synchronous = FULL', 'synchronous = 1']);
     expect(db.pragma('synchronous', { simple: true })).toBe(1);
   });
 });
