@@ -135,6 +135,8 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       originalPages: input.originalPages,
       conversion: { at: t.iso, by: input.tenant.name },
       publicCode: reservation.publicCode,
+      // Printed on the copy: its holder may see the requester's name and fetch the registered file.
+      accessCode: reservation.accessCode,
       verificationUrl,
       template: input.template,
     });

@@ -52,7 +52,7 @@ export interface CopyPreview {
 }
 
 /** Sample values printed in the preview instead of the register's (nothing is reserved for a preview). */
-export const PREVIEW_SAMPLE = { number: 'MẪU', publicCode: 'X'.repeat(32) } as const;
+export const PREVIEW_SAMPLE = { number: 'MẪU', publicCode: 'X'.repeat(32), accessCode: 'XXXXX-XXXXX' } as const;
 
 function visualSize(page: PDFPage): { width: number; height: number } {
   const crop = page.getCropBox();
@@ -94,6 +94,7 @@ export async function previewCopy(input: PreviewInput, opts: PreviewOptions): Pr
     originalPages: input.originalPages ?? scan.pages,
     conversion: { at: `${local.slice(0, 19)}+07:00`, by: input.agency },
     publicCode: PREVIEW_SAMPLE.publicCode,
+    accessCode: PREVIEW_SAMPLE.accessCode,
     verificationUrl: `${input.publicBaseUrl.replace(/\/$/, '')}/v/${PREVIEW_SAMPLE.publicCode}`,
     template: input.template,
   });

@@ -90,6 +90,7 @@ export class StampLayout {
       text(lines.conversion, STYLE.conversion, leftWidth),
       { kind: 'gap', height: 6 },
       text(lines.publicCode, STYLE.code, leftWidth),
+      ...(lines.accessCode === '' ? [] : [text(lines.accessCode, STYLE.code, leftWidth)]),
       { kind: 'gap', height: 2 },
       { kind: 'qr', side: qrSide, module },
     ];

@@ -25,6 +25,12 @@ export interface StampSpec {
   conversion: { at: string; by: string };
   /** Opaque public code printed on the copy ("Mã tra cứu"). */
   publicCode: string;
+  /**
+   * The access code printed on the copy ("Mã truy cập"): whoever holds the copy may see the
+   * requester's name and fetch the registered file with it (domain.md, "Verification page").
+   * Absent: the line is not drawn.
+   */
+  accessCode?: string;
   /** HTTPS URL of the public verification page; the QR code holds this and nothing else. */
   verificationUrl: string;
   template?: StampTemplate;
@@ -41,6 +47,8 @@ export interface StampTemplate {
     certifierName: string;
     conversion: string;
     publicCode: string;
+    /** Drawn only with an access code; the only line that may use {accessCode}; "" leaves it out. */
+    accessCode: string;
   };
   /** Footer on every page; may use {page} and {pageCount}. */
   footer: string;
@@ -76,6 +84,7 @@ export const PLACEHOLDERS = [
   'convertedAt',
   'converter',
   'code',
+  'accessCode',
 ] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 
@@ -83,9 +92,9 @@ type Placeholder = (typeof PLACEHOLDERS)[number];
  * What no template may leave out (domain.md; Decree 137/2024 art. 4 for the conversion marker): every
  * value but the page count — number, volume, date, certifier, agency, conversion time and converter,
  * public code. The QR code is
- * drawn by the layout and cannot be templated away.
+ * drawn by the layout and cannot be templated away. The access code is optional (its own line).
  */
-export const MANDATORY_PLACEHOLDERS: readonly Placeholder[] = PLACEHOLDERS.filter((p) => p !== 'pages');
+export const MANDATORY_PLACEHOLDERS: readonly Placeholder[] = PLACEHOLDERS.filter((p) => p !== 'pages' && p !== 'accessCode');
 /** The footer stands in for the paper seal across page edges: it names the number and the page. */
 export const MANDATORY_FOOTER_PLACEHOLDERS = ['number', 'page', 'pageCount'] as const;
 
@@ -99,6 +108,7 @@ export const DEFAULT_STAMP_TEMPLATE: StampTemplate = {
     certifierName: '{certifierName}',
     conversion: 'Bản sao điện tử được chứng thực từ bản chính, gồm {pages} trang; chuyển đổi lúc {convertedAt} bởi {converter}.',
     publicCode: 'Mã tra cứu: {code}',
+    accessCode: 'Mã truy cập: {accessCode}',
   },
   footer: 'Số chứng thực {number}, trang {page}/{pageCount}',
   fonts: {
@@ -165,8 +175,13 @@ export function checkStampTemplate(template: StampTemplate): StampTemplate {
   for (const key of LINE_KEYS) {
     for (const p of placeholdersIn(template.lines[key])) {
       if (!known.has(p)) throw invalidTemplate(`lines.${key}: unknown placeholder {${p}}`);
+      // Its line is left out when a copy has no access code; elsewhere it could not be filled.
+      if (p === 'accessCode' && key !== 'accessCode') throw invalidTemplate(`lines.${key}: {accessCode} belongs in lines.accessCode only`);
       used.add(p);
     }
+  }
+  if (template.lines.accessCode !== '' && !placeholdersIn(template.lines.accessCode).includes('accessCode')) {
+    throw invalidTemplate('lines.accessCode must contain {accessCode}, or be "" to leave the access code off the copy');
   }
   const missing = MANDATORY_PLACEHOLDERS.filter((p) => !used.has(p));
   if (missing.length > 0) {
@@ -175,6 +190,7 @@ export function checkStampTemplate(template: StampTemplate): StampTemplate {
   const footer = placeholdersIn(template.footer);
   for (const p of footer) {
     if (!known.has(p) && p !== 'page' && p !== 'pageCount') throw invalidTemplate(`footer: unknown placeholder {${p}}`);
+    if (p === 'accessCode') throw invalidTemplate('footer: {accessCode} belongs in lines.accessCode only');
   }
   const footerMissing = MANDATORY_FOOTER_PLACEHOLDERS.filter((p) => !footer.includes(p));
   if (footerMissing.length > 0) {
@@ -244,6 +260,7 @@ export function renderStampText(spec: StampSpec, template: StampTemplate = spec.
     agency: spec.agency,
     converter: spec.conversion.by,
     publicCode: spec.publicCode,
+    ...(spec.accessCode === undefined ? {} : { accessCode: spec.accessCode }),
   })) {
     // Control characters would break the one-line layout and the extracted text.
     if (value.trim() === '' || /[\p{Cc}\p{Cf}]/u.test(value)) throw invalid(`${field} is empty or has control characters`);
@@ -261,10 +278,11 @@ export function renderStampText(spec: StampSpec, template: StampTemplate = spec.
     convertedAt: spec.conversion.at,
     converter: spec.conversion.by,
     code: spec.publicCode,
+    accessCode: spec.accessCode ?? '',
   };
   const lines = {} as StampLines;
   for (const key of Object.keys(template.lines) as (keyof StampLines)[]) {
-    lines[key] = fill(template.lines[key], values, `lines.${key}`, []);
+    lines[key] = key === 'accessCode' && spec.accessCode === undefined ? '' : fill(template.lines[key], values, `lines.${key}`, []);
   }
   fill(template.footer, values, 'footer', ['page', 'pageCount']); // validate once, up front
   return {

@@ -35,6 +35,7 @@ const spec: StampSpec = {
   originalPages: 3,
   conversion: { at: '2026-03-05T09:12:00+07:00', by: 'Trung tâm Phục vụ hành chính công thành phố Hà Nội' },
   publicCode: 'K7Q2M9XW4TBD8RZC3NPV6HJY5E',
+  accessCode: 'AB3CD-EF7GH',
   verificationUrl: URL_,
 };
 
@@ -48,6 +49,7 @@ const EXPECTED_LINES = [
   'Nguyễn Thị Đào',
   'Bản sao điện tử được chứng thực từ bản chính, gồm 3 trang; chuyển đổi lúc 2026-03-05T09:12:00+07:00 bởi Trung tâm Phục vụ hành chính công thành phố Hà Nội.',
   'Mã tra cứu: K7Q2M9XW4TBD8RZC3NPV6HJY5E',
+  'Mã truy cập: AB3CD-EF7GH',
 ];
 
 const collapse = (s: string) => s.normalize('NFC').replace(/\s+/g, ' ').trim();
@@ -107,6 +109,7 @@ describe('the certification stamp', () => {
       conversion: { ...spec.conversion, at: '2027-12-31T23:59:58+07:00' },
       // I, L, O and U are in base32 (RFC 4648) but not in Crockford's alphabet.
       publicCode: 'ILOUILOUABCDEFGHIJKLMNOPQRSTUVWX',
+      accessCode: 'ZZ9Z8-Y7X6W',
       verificationUrl: 'https://tracuu.example.gov.vn/c/ILOUILOUABCDEFGHIJKLMNOPQRSTUVWX',
     });
     expect(fontNames(other.file)).toHaveLength(2);
@@ -117,6 +120,15 @@ describe('the certification stamp', () => {
     const text = pdftotext(result.file, 3);
     expectCertificationText(text, EXPECTED_LINES, [EXPECTED_LINES[6]!]);
     for (const p of [1, 2]) expect(collapse(pdftotext(result.file, p))).not.toContain('Chứng thực bản sao');
+  });
+
+  it('leaves the access code line out when the copy has none', async () => {
+    const { accessCode: _none, ...withoutCode } = spec;
+    expect(renderStampText(withoutCode).lines.accessCode).toBe('');
+    const bare = await stamp([{ size: A4, label: 'Trang mot' }], withoutCode);
+    const text = collapse(pdftotext(bare.file, 1));
+    expect(text).toContain('Mã tra cứu: K7Q2M9XW4TBD8RZC3NPV6HJY5E');
+    expect(text).not.toContain('Mã truy cập');
   });
 
   it('puts the footer "Số chứng thực …, trang x/y" on every page', () => {

@@ -63,6 +63,19 @@ describe('parseStampTemplate', () => {
     expect(refused(JSON.stringify({ lines: { certifierName: '' } })).message).toContain('{certifierName}');
   });
 
+  it('prints the access code on its own line, which a tenant may leave out but not misuse', () => {
+    const withCode = { ...spec, accessCode: 'AB3CD-EF7GH' };
+    expect(renderStampText(withCode).lines.accessCode).toBe('Mã truy cập: AB3CD-EF7GH');
+    expect(renderStampText(spec).lines.accessCode).toBe(''); // no access code: no line
+    const off = parseStampTemplate(JSON.stringify({ lines: { accessCode: '' } }));
+    expect(renderStampText({ ...withCode, template: off }).lines.accessCode).toBe('');
+    const own = parseStampTemplate(JSON.stringify({ lines: { accessCode: 'Mã để mở bản sao: {accessCode}' } }));
+    expect(renderStampText({ ...withCode, template: own }).lines.accessCode).toBe('Mã để mở bản sao: AB3CD-EF7GH');
+    expect(refused(JSON.stringify({ lines: { accessCode: 'Mã truy cập: xem giấy hẹn' } })).message).toContain('{accessCode}');
+    expect(refused(JSON.stringify({ lines: { publicCode: 'Mã tra cứu: {code}, mã truy cập: {accessCode}' } })).message).toContain('lines.publicCode');
+    expect(refused(JSON.stringify({ footer: 'Số {number}, trang {page}/{pageCount}, {accessCode}' })).message).toContain('footer');
+  });
+
   it('lets a value move to another line', () => {
     const t = parseStampTemplate(JSON.stringify({ lines: { numberAndVolume: 'Số: {number}', date: 'Quyển số {volume}, ngày {dd}/{mm}/{yyyy}' } }));
     expect(renderStampText({ ...spec, template: t }).lines.date).toBe('Quyển số 02/2026-SCTĐT/BS, ngày 20/11/2026');

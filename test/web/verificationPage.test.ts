@@ -50,7 +50,10 @@ beforeAll(async () => {
   execFileSync('pdftoppm', ['-png', '-r', '100', '-singlefile', fx.classic, path.join(tmp, 'scan')]);
   copyPath = path.join(tmp, 'copy.pdf');
   const r = await cli(['certify', path.join(tmp, 'scan.png'), '-o', copyPath, '--tenant', 'HN', '--document-type', 'Giấy khai sinh', '--issuer', 'UBND phường Hoàn Kiếm', '--requester', 'Nguyễn Thị Hoa', '--original-pages', '1', '--certifier-title', 'Phó Chủ tịch UBND']);
-  accessCode = /mã truy cập[^:]*: (\S+)/.exec(r.stdout)![1]!;
+  const told = /mã truy cập[^:]*: (\S+)/.exec(r.stdout)![1]!;
+  // The holder reads the access code off the copy itself (printed under the public code).
+  accessCode = /Mã truy cập: (\S+)/.exec(execFileSync('pdftotext', [copyPath, '-'], { encoding: 'utf8' }).normalize('NFC'))![1]!;
+  expect(accessCode).toBe(told);
   // The QR code, as a phone would read it off the rendered last page.
   execFileSync('pdftoppm', ['-png', '-r', '150', '-singlefile', copyPath, path.join(tmp, 'page')]);
   url = execFileSync('zbarimg', ['--raw', '-q', path.join(tmp, 'page.png')], { encoding: 'utf8' }).trim();
