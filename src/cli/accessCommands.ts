@@ -117,7 +117,7 @@ export const apikeyRevoke: Command = {
     }
     const key = withDb((db) => {
       const k = new ApiKeyRepository(db.db).revoke(id, `cli:${cliUser()}`);
-      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: k.tenantId, action: 'apikey.revoke', object: `apikey:${k.id}`, outcome: 'success', details: { prefix: k.prefix } });
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: k.tenantId, action: 'apikey.revoke', object: `apikey:${k.id}`, outcome: 'success', details: { prefix: k.prefix } }, { durable: true });
       return k;
     });
     io.out(`API key ${key.id} (ck_${key.prefix}_…) revoked\n`);
@@ -250,7 +250,7 @@ export const officerDisable: Command = {
     }
     const o = withDb((db) => {
       const officer = new OfficerRepository(db.db).disable(officerByUsername(db, positionals[0]).id);
-      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.disable', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } });
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.disable', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } }, { durable: true });
       return officer;
     });
     io.out(`officer ${o.username} disabled\n`);
@@ -271,7 +271,7 @@ export const officerResetPassword: Command = {
     const { password, generated } = passwordFrom(values);
     const o = await withDbAsync(async (db) => {
       const officer = await new OfficerRepository(db.db).setPassword(officerByUsername(db, positionals[0]).id, password);
-      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.reset-password', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } });
+      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.reset-password', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } }, { durable: true });
       return officer;
     });
     io.out(`password of ${o.username} changed; their sessions have ended\n`);

@@ -119,15 +119,18 @@ export const registryCloseYear: Command = {
       }
       const closedLabels = closing.volumes.filter((v) => closing.closed.includes(v.id)).map((v) => `${v.label}${v.registerSuffix}`);
       if (closing.closed.length > 0) {
-        audit.append({
-          actorKind: 'cli',
-          actorId: actor,
-          tenantId: tenant.id,
-          action: 'registry.close-year',
-          object: `register:${tenant.code}/${year}`,
-          outcome: 'success',
-          details: { closed: closedLabels, totalCertified: closing.totalCertified, totalVoided: closing.totalVoided },
-        });
+        audit.append(
+          {
+            actorKind: 'cli',
+            actorId: actor,
+            tenantId: tenant.id,
+            action: 'registry.close-year',
+            object: `register:${tenant.code}/${year}`,
+            outcome: 'success',
+            details: { closed: closedLabels, totalCertified: closing.totalCertified, totalVoided: closing.totalVoided },
+          },
+          { durable: true }, // on disk, as the closing itself
+        );
       }
       return { closing, swept, lines: closing.volumes.map((v) => describe(copies, v)), closedLabels };
     });

@@ -30,6 +30,11 @@ export interface Operation {
   readonly access: Access;
   /** Write an audit row for every call. */
   readonly audit: boolean;
+  /**
+   * The call commits an act someone is told about at once, on disk before it returns (registry
+   * `durably`): its audit row, when the call succeeds, is made durable the same way.
+   */
+  readonly durableAct?: boolean;
   /** Accepts `Idempotency-Key` (POSTs that create something). */
   readonly idempotent?: boolean;
   /** Query parameters (for uploads sent as a raw body, also the multipart fields). */

@@ -9,7 +9,7 @@
  * commit. A crash can lose at most that window of page-view rows; every authenticated, denied or
  * writing request is still recorded synchronously with `append`.
  */
-import { prepared, type Sqlite } from './Database.ts';
+import { durably, prepared, type Sqlite } from './Database.ts';
 import type { AuditEntry, AuditQuery, AuditRecord } from './accessTypes.ts';
 import { text } from './validateEntry.ts';
 
@@ -95,8 +95,10 @@ export class AuditLog {
     this.onError = options.onError ?? ((err, lost) => process.stderr.write(`audit: ${lost} deferred row(s) lost: ${err instanceof Error ? err.message : String(err)}\n`));
   }
 
-  append(entry: AuditEntry): number {
-    return this.insert(this.now(), entry);
+  /** Writes the row now; `durable`: on disk before it returns (`durably`), for the row of a durable act. */
+  append(entry: AuditEntry, options: { durable?: boolean } = {}): number {
+    const at = this.now();
+    return options.durable ? durably(this.db, () => this.insert(at, entry)) : this.insert(at, entry);
   }
 
   /** Queues a row (see the header): written within `deferMs`, in one transaction with its neighbours. */

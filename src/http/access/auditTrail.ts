@@ -60,7 +60,8 @@ export function auditTrail(log: AuditLog): Middleware<AppState> {
           const pageView =
             actor.kind === 'public' && !failure && ctx.status < 400 && op?.access === 'public' && op.operationId !== 'verification.file' && (ctx.method === 'GET' || ctx.method === 'HEAD');
           if (pageView) log.appendDeferred(row);
-          else log.append(row);
+          // The row of an act that is already on disk (a certified copy, an annulment…) goes there too.
+          else log.append(row, { durable: op?.durableAct === true && ctx.status < 400 });
         } catch (err) {
           // The answer is already decided; losing an audit row must be loud in the log, not hide the answer.
           ctx.state.log.error({ err }, 'audit write failed');

@@ -149,6 +149,35 @@ describe('POST/GET /api/v1/refusals', () => {
   });
 });
 
+describe('durable acts through the API', () => {
+  it('a refusal and its audit row are each committed with synchronous FULL; a read or a refused request switches nothing', async () => {
+    const db = svc.db.db;
+    const switched: string[] = [];
+    const pragma = db.pragma.bind(db);
+    const spy = vi.spyOn(db, 'pragma').mockImplementation(((source: string, options?: { simple?: boolean }) => {
+      if (/^synchronous\s*=/.test(source)) switched.push(source.replace(/\s+/g, ' '));
+      return pragma(source, options);
+    }) as typeof db.pragma);
+    try {
+      const made = await post(svc, '/api/v1/refusals', bearer(a.key), { ground: 'illegible', documentType: 'Giấy khai sinh' });
+      expect(made.status).toBe(201);
+      // The act (RefusalRepository) and then its audit row (auditTrail).
+      expect(switched).toEqual(['synchronous = FULL', 'synchronous = 1', 'synchronous = FULL', 'synchronous = 1']);
+      const { id } = (await made.json()) as { id: string };
+      const row = db.prepare("SELECT outcome, object FROM audit_log WHERE action = 'refusals.create' ORDER BY id DESC LIMIT 1").get() as { outcome: string; object: string | null };
+      expect(row.outcome).toBe('success');
+      expect(row.object).toContain(id);
+      switched.length = 0;
+      expect((await get(svc, '/api/v1/refusals', bearer(a.key))).status).toBe(200);
+      const refused = await post(svc, '/api/v1/refusals', bearer(a.key), { ground: 'other', documentType: 'Giấy tờ' });
+      expect(refused.status).toBe(400);
+      expect(switched).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('a retried certification returns the same copy and takes no second number; another request with the key is refused', async () => {
     const before = copyRows();

@@ -35,7 +35,7 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     responses: { '204': { description: 'signed out' } },
   },
   {
-    method: 'POST', path: '/api/v1/session/password', operationId: 'session.changePassword', tag, access: 'authenticated', audit: true,
+    method: 'POST', path: '/api/v1/session/password', operationId: 'session.changePassword', tag, access: 'authenticated', audit: true, durableAct: true,
     summary: "the signed-in officer changes their own password",
     description:
       'Needs the current password (a wrong one → 403 `current-password-wrong`, counted toward the lockout → 423 `account-locked`). ' +
@@ -61,7 +61,7 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     },
   },
   {
-    method: 'PATCH', path: '/api/v1/officers/{id}', operationId: 'officers.update', tag, access: 'admin', audit: true,
+    method: 'PATCH', path: '/api/v1/officers/{id}', operationId: 'officers.update', tag, access: 'admin', audit: true, durableAct: true,
     summary: 'change, disable/enable an officer, or reset their password',
     pathParams: idParam,
     requestBody: jsonBody(updateOfficerBody),
@@ -84,7 +84,7 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     responses: { '201': { description: 'created', content: json(`{ apiKey: ${apiKeyJson}, key: "ck_<prefix>_<secret>" }`) } },
   },
   {
-    method: 'DELETE', path: '/api/v1/api-keys/{id}', operationId: 'apikeys.revoke', tag, access: 'admin', audit: true,
+    method: 'DELETE', path: '/api/v1/api-keys/{id}', operationId: 'apikeys.revoke', tag, access: 'admin', audit: true, durableAct: true,
     summary: 'revoke an API key (effective at the next request)',
     pathParams: idParam,
     responses: {

@@ -13,7 +13,7 @@ function scanUpload(fields: z.ZodObject | undefined): { required: true; content:
 
 export const COPY_OPERATIONS: readonly Operation[] = [
   {
-    method: 'POST', path: '/api/v1/certified-copies', operationId: 'copies.certify', tag, access: 'certify', audit: true, idempotent: true,
+    method: 'POST', path: '/api/v1/certified-copies', operationId: 'copies.certify', tag, access: 'certify', audit: true, durableAct: true, idempotent: true,
     summary: 'certify an electronic copy from scans: stamp, QR code, certifier and seal signatures, register entry',
     description:
       'An officer certifies as themselves (their title, name and personal key); an API-key caller names the officer in `certifier`. The seal key, seal image, default level and stamp template are the tenant\'s (`chungthuc tenant configure`). The copy is answered only once its register entry exists; on failure the number is voided and nothing else is kept. `accessCode` is shown once.',
@@ -48,13 +48,13 @@ export const COPY_OPERATIONS: readonly Operation[] = [
     responses: { '200': { description: 'the PDF', content: pdf }, '404': { description: 'no such entry in this tenant' }, '409': { description: 'void or reserved number' } },
   },
   {
-    method: 'POST', path: '/api/v1/certified-copies/{id}/annul', operationId: 'copies.annul', tag, access: 'annul', audit: true,
+    method: 'POST', path: '/api/v1/certified-copies/{id}/annul', operationId: 'copies.annul', tag, access: 'annul', audit: true, durableAct: true,
     summary: 'annul a certified copy by decision (nothing is deleted; the public page shows it)', pathParams: idParam,
     requestBody: jsonBody(annulSchema),
     responses: { '200': { description: 'the annulled entry', content: json('RegisterEntry') }, '409': { description: 'copy-already-annulled, copy-not-issued' } },
   },
   {
-    method: 'POST', path: '/api/v1/refusals', operationId: 'refusals.create', tag, access: 'certify', audit: true, idempotent: true,
+    method: 'POST', path: '/api/v1/refusals', operationId: 'refusals.create', tag, access: 'certify', audit: true, durableAct: true, idempotent: true,
     summary: 'record a refusal to certify, with its ground (append-only)',
     requestBody: jsonBody(refusalSchema),
     responses: { '201': { description: 'recorded', content: json('Refusal') } },
