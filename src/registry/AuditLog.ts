@@ -7,7 +7,8 @@
  * pages: they are queued and written together in one transaction at most `deferMs` later (or when
  * `deferMax` are waiting, or on `flush()` / `list()`), so a page view does not pay for its own WAL
  * commit. A crash can lose at most that window of page-view rows; every authenticated, denied or
- * writing request is still recorded synchronously with `append`.
+ * writing request is still recorded synchronously with `append` (made durable, with `durable`, for
+ * the row of an act that is itself durable: see `durably`).
  */
 import { durably, prepared, type Sqlite } from './Database.ts';
 import type { AuditEntry, AuditQuery, AuditRecord } from './accessTypes.ts';

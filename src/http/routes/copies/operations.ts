@@ -16,7 +16,7 @@ export const COPY_OPERATIONS: readonly Operation[] = [
     method: 'POST', path: '/api/v1/certified-copies', operationId: 'copies.certify', tag, access: 'certify', audit: true, durableAct: true, idempotent: true,
     summary: 'certify an electronic copy from scans: stamp, QR code, certifier and seal signatures, register entry',
     description:
-      'An officer certifies as themselves (their title, name and personal key); an API-key caller names the officer in `certifier`. The seal key, seal image, default level and stamp template are the tenant\'s (`chungthuc tenant configure`). The copy is answered only once its register entry exists; on failure the number is voided and nothing else is kept. `accessCode` is shown once.',
+      'An officer certifies as themselves (their title, name and personal key); an API-key caller names the officer in `certifier`. The seal key, seal image, default level and stamp template are the tenant\'s (`chungthuc tenant configure`). The copy is answered only once its register entry exists; on failure the number is voided and nothing else is kept. `accessCode` is printed on the copy (unless the tenant\'s stamp template leaves it out) and given in this answer only.',
     requestBody: scanUpload(certifyFieldsSchema),
     responses: {
       '201': { description: 'certified', content: json('{ copy: RegisterEntry, accessCode, verificationUrl, pdfUrl }') },
