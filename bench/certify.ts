@@ -320,33 +320,30 @@ async function main(): Promise<void> {
 }
 
 function printTable(rows: string[][], stepsByPages: ReadonlyMap<number, ReadonlyMap<CertifyStep, number[]>>): void {
-  const head = ['measure', 'throughput', 'median ms', 'p99 ms', 'ratio', 'target'];
-  const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   process.stdout.write(
     [
       `certified copies — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${ITERATIONS} iterations, lookups ${LOOKUP_SECONDS} s`,
-      line(head),
-      `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
-      ...rows.map(line),
-      '',
+      ...tableLines(['measure', 'throughput', 'median ms', 'p99 ms', 'ratio', 'target'], rows, false),
       ...stepTable(stepsByPages),
     ].join('\n'),
   );
+}
+
+/** A Markdown table with padded columns (`numbers`: every column but the first aligned right), then an empty line. */
+function tableLines(head: string[], rows: string[][], numbers: boolean): string[] {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (numbers && i > 0 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line), ''];
 }
 
 /** Median milliseconds of each certification step (the same runs as the table), one column per scan size. */
 function stepTable(stepsByPages: ReadonlyMap<number, ReadonlyMap<CertifyStep, number[]>>): string[] {
   if (stepsByPages.size === 0) return [];
   const sizes = [...stepsByPages.keys()];
-  const head = ['certify step (median ms)', ...sizes.map((p) => `${p}-page`)];
   const body = CERTIFY_STEPS.map((step) => [step, ...sizes.map((p) => median(stepsByPages.get(p)!.get(step)!).toFixed(1))]);
   const sum = ['sum of medians', ...sizes.map((p) => CERTIFY_STEPS.reduce((n, step) => n + median(stepsByPages.get(p)!.get(step)!), 0).toFixed(1))];
-  const all = [head, ...body, sum];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...[...body, sum].map(line), ''];
+  return tableLines(['certify step (median ms)', ...sizes.map((p) => `${p}-page`)], [...body, sum], true);
 }
 
 /**

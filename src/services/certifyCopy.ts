@@ -284,7 +284,10 @@ class DurableStore {
     const file = await this.prefixWritten;
     try {
       const n = this.prefix.length;
-      if (whole.length < n || Buffer.compare(whole.subarray(0, n), this.prefix) !== 0) {
+      // The stages usually grew the stamped revision's own buffer in place (src/pdf/growable.ts): the
+      // same bytes then need no comparing.
+      const samePrefix = whole.buffer === this.prefix.buffer && whole.byteOffset === this.prefix.byteOffset;
+      if (whole.length < n || (!samePrefix && Buffer.compare(whole.subarray(0, n), this.prefix) !== 0)) {
         throw new Error('internal: the signed document does not extend its first revision');
       }
       await file.write(whole, n, whole.length - n, n);

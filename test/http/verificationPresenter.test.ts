@@ -44,6 +44,12 @@ const page = (code: string, v: PublicCopyView, a: CopyAssessment, lang: 'vi' | '
   renderCopyPage({ lang, assets, path: `/v/${code}` }, code, v, a, access).toString('utf8');
 
 describe('the copy page', () => {
+  it('shows the certification date and the timestamp in Việt Nam time (UTC+7), across a day boundary', () => {
+    const p = page('DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD', view({ certifiedAt: new Date('2026-12-31T17:30:00Z'), timestampAt: new Date('2026-12-31T17:30:05Z') }), passed);
+    expect(p).toContain('<dd>01/01/2027</dd>');
+    expect(p).toContain('<dd>00:30:05 01/01/2027 (UTC+7)</dd>');
+  });
+
   it('carries each copy its own values when the fixed text is reused', () => {
     const a = page('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', view({ number: 11, agency: 'UBND xã A', pdfSha256: 'a'.repeat(64) }), passed);
     const b = page('BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB', view({ number: 22, agency: 'UBND phường B', pdfSha256: 'b'.repeat(64), certifierName: 'Lê Thị B' }), passed);

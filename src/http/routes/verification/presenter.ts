@@ -20,13 +20,13 @@ export const esc = (value: unknown): string => {
 /** Dates are shown in Vietnam's time zone (UTC+7, no daylight saving). */
 const VN_OFFSET_MS = 7 * 3600_000;
 const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
-const vnDate = (d: Date): string => {
-  const t = new Date(d.getTime() + VN_OFFSET_MS);
-  return `${two(t.getUTCDate())}/${two(t.getUTCMonth() + 1)}/${t.getUTCFullYear()}`;
-};
+/** The instant moved to UTC+7, read back with the getUTC… methods. */
+const inVietnam = (d: Date): Date => new Date(d.getTime() + VN_OFFSET_MS);
+const dayMonthYear = (t: Date): string => `${two(t.getUTCDate())}/${two(t.getUTCMonth() + 1)}/${t.getUTCFullYear()}`;
+const vnDate = (d: Date): string => dayMonthYear(inVietnam(d));
 const vnDateTime = (iso: string | Date): string => {
-  const t = new Date(new Date(iso).getTime() + VN_OFFSET_MS);
-  return `${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())} ${vnDate(new Date(t.getTime() - VN_OFFSET_MS))} (UTC+7)`;
+  const t = inVietnam(new Date(iso));
+  return `${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())} ${dayMonthYear(t)} (UTC+7)`;
 };
 const calendarDate = (ymd: string): string => (/^\d{4}-\d{2}-\d{2}$/.test(ymd) ? ymd.split('-').reverse().join('/') : ymd);
 
