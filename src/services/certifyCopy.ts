@@ -102,7 +102,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     }
     lap = t;
   };
-  // The access code's scrypt (~45 ms) runs on the thread pool ahead of need (AccessCodePool), not on
+  // The access code's scrypt (~9 ms) runs on the thread pool ahead of need (AccessCodePool), not on
   // this certification's path nor on the event loop inside reserveNumber.
   const accessCode = nextAccessCode();
   accessCode.catch(() => {}); // awaited below; a failure there is the one reported

@@ -52,7 +52,7 @@ export interface CopyPreview {
 }
 
 /** Sample values printed in the preview instead of the register's (nothing is reserved for a preview). */
-export const PREVIEW_SAMPLE = { number: 'MẪU', publicCode: 'X'.repeat(32), accessCode: 'XXXXX-XXXXX' } as const;
+export const PREVIEW_SAMPLE = { number: 'MẪU', publicCode: 'X'.repeat(32), accessCode: 'XXXX-XXXX-XXXX' } as const;
 
 function visualSize(page: PDFPage): { width: number; height: number } {
   const crop = page.getCropBox();

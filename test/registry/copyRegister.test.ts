@@ -1,3 +1,4 @@
+import { scryptSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { AccessCodePool, ApiKeyRepository, OfficerRepository, PUBLIC_CODE_LENGTH, RefusalRepository, RegistryError, prepareAccessCode, type CopyRecord, type RegisterEntry } from '../../src/registry/index.ts';
@@ -315,16 +316,26 @@ describe('public codes and lookups', () => {
 
   it('checks the access code (second factor) against its scrypt hash only', () => {
     const c = r.copies.issueCopy(sampleCopy(r.tenant.id, 1));
-    expect(c.accessCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/);
+    // 12 Crockford symbols (60 bits) in three groups of four.
+    expect(c.accessCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
     const stored = r.opened.db.prepare('SELECT access_code_hash AS h FROM certified_copies WHERE id = ?').get(c.id) as { h: string };
-    expect(stored.h).toMatch(/^scrypt\$16384\$8\$1\$/);
-    expect(stored.h).not.toContain(c.accessCode.replace('-', ''));
+    expect(stored.h).toMatch(/^scrypt\$4096\$8\$1\$/);
+    expect(stored.h).not.toContain(c.accessCode.replaceAll('-', ''));
     expect(r.copies.verifyAccessCode(c.publicCode, c.accessCode)).toBe(true);
-    expect(r.copies.verifyAccessCode(c.publicCode, c.accessCode.toLowerCase().replace('-', ' '))).toBe(true);
+    expect(r.copies.verifyAccessCode(c.publicCode, c.accessCode.toLowerCase().replaceAll('-', ' '))).toBe(true);
     const wrong = c.accessCode.startsWith('Z') ? `Y${c.accessCode.slice(1)}` : `Z${c.accessCode.slice(1)}`;
     expect(r.copies.verifyAccessCode(c.publicCode, wrong)).toBe(false);
     expect(r.copies.verifyAccessCode('A'.repeat(32), c.accessCode)).toBe(false);
     expect(r.copies.getByPublicCode(c.publicCode)?.requesterName).toBe(c.requesterName);
+  });
+
+  it('still accepts an access code printed in the earlier form (10 symbols, scrypt N = 2^14): the stored hash names its parameters', () => {
+    const salt = Buffer.from('0123456789abcdef');
+    const key = scryptSync('AB3CD0F71H', salt, 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const earlier = { plain: 'AB3CD-0F71H', hash: `scrypt$16384$8$1$${salt.toString('base64url')}$${key.toString('base64url')}` };
+    const c = r.copies.issueCopy({ ...sampleCopy(r.tenant.id, 1), accessCode: earlier });
+    expect(r.copies.verifyAccessCode(c.publicCode, 'ab3cd-of7ih')).toBe(true); // Crockford: O is 0, I and L are 1
+    expect(r.copies.verifyAccessCode(c.publicCode, 'AB3CD-0F71J')).toBe(false);
   });
 
   it('accepts an access code hashed off the event loop before the write', async () => {
@@ -365,7 +376,7 @@ describe('public codes and lookups', () => {
     await pool.take();
     await pool.take();
     await expect(pool.take()).rejects.toThrow('scrypt failed');
-    expect((await pool.take()).plain).toMatch(/^[0-9A-Z]{5}-[0-9A-Z]{5}$/);
+    expect((await pool.take()).plain).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   });
 
   it('lists the tenant register newest first with keyset pages and register filters', () => {

@@ -84,7 +84,7 @@ describe('certifyCopy', () => {
     expect(last).toContain(`Số chứng thực: 1`);
     expect(last).toContain('trang 2/2');
     // The access code is printed on the copy: its holder unlocks the requester's name and the file with it.
-    const printed = /Mã truy cập: ([0-9A-Z]{5}-[0-9A-Z]{5})/.exec(last)?.[1];
+    const printed = /Mã truy cập: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})/.exec(last)?.[1];
     expect(printed).toBe(r.accessCode);
     expect(deps.copies.verifyAccessCode(r.record.publicCode, printed!)).toBe(true);
     execFileSync('pdftoppm', ['-png', '-r', '150', '-f', '2', '-l', '2', '-singlefile', r.pdfPath, path.join(tmp, 'last')]);

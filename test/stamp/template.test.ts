@@ -64,13 +64,13 @@ describe('parseStampTemplate', () => {
   });
 
   it('prints the access code on its own line, which a tenant may leave out but not misuse', () => {
-    const withCode = { ...spec, accessCode: 'AB3CD-EF7GH' };
-    expect(renderStampText(withCode).lines.accessCode).toBe('Mã truy cập: AB3CD-EF7GH');
+    const withCode = { ...spec, accessCode: 'AB3C-DEF7-GHJK' };
+    expect(renderStampText(withCode).lines.accessCode).toBe('Mã truy cập: AB3C-DEF7-GHJK');
     expect(renderStampText(spec).lines.accessCode).toBe(''); // no access code: no line
     const off = parseStampTemplate(JSON.stringify({ lines: { accessCode: '' } }));
     expect(renderStampText({ ...withCode, template: off }).lines.accessCode).toBe('');
     const own = parseStampTemplate(JSON.stringify({ lines: { accessCode: 'Mã để mở bản sao: {accessCode}' } }));
-    expect(renderStampText({ ...withCode, template: own }).lines.accessCode).toBe('Mã để mở bản sao: AB3CD-EF7GH');
+    expect(renderStampText({ ...withCode, template: own }).lines.accessCode).toBe('Mã để mở bản sao: AB3C-DEF7-GHJK');
     expect(refused(JSON.stringify({ lines: { accessCode: 'Mã truy cập: xem giấy hẹn' } })).message).toContain('{accessCode}');
     expect(refused(JSON.stringify({ lines: { publicCode: 'Mã tra cứu: {code}, mã truy cập: {accessCode}' } })).message).toContain('lines.publicCode');
     expect(refused(JSON.stringify({ footer: 'Số {number}, trang {page}/{pageCount}, {accessCode}' })).message).toContain('footer');
