@@ -31,6 +31,8 @@ export {
   collectSignatureMaterial,
   derLength,
   signatureTimestamper,
+  type IssuedTimestamp,
+  type KnownSigners,
   type PadesLevel,
   type RevocationMaterial,
   type RevocationProvider,

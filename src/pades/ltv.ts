@@ -19,9 +19,18 @@ export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
 export const LEVEL_ORDER: Record<PadesLevel, number> = { 'B-B': 0, 'B-T': 1, 'B-LT': 2, 'B-LTA': 3 };
 
-/** Gets RFC 3161 tokens (DER ContentInfo) for a message imprint. */
+/** A token as a TimestampSource hands it over: already checked against the imprint, with what the check read from it. */
+export interface IssuedTimestamp {
+  /** DER ContentInfo (SignedData). */
+  token: Uint8Array;
+  genTime: Date;
+  /** DER certificate of the TSA that signed the token (carried in it). */
+  tsaCertificate: Uint8Array;
+}
+
+/** Gets RFC 3161 tokens for a message imprint. */
 export interface TimestampSource {
-  timestamp(imprint: Uint8Array, digestAlgorithm: DigestAlgorithm): Promise<Uint8Array>;
+  timestamp(imprint: Uint8Array, digestAlgorithm: DigestAlgorithm): Promise<IssuedTimestamp>;
   /** Bytes to reserve in /Contents for one token (with its certificates). */
   readonly tokenSizeEstimate: number;
 }
@@ -41,11 +50,27 @@ export interface RevocationProvider {
   chain(leaf: X509Certificate): X509Certificate[];
 }
 
-/** The B-T step: a signature-time-stamp over the SignerInfo signature value (EN 319 122-1 §5.3). */
-export function signatureTimestamper(ts: TimestampSource, digestAlgorithm: DigestAlgorithm = 'SHA-256') {
+/**
+ * The certificates a signature's validation material starts from, known to whoever just made it: the
+ * DSS step then does not parse the CMS (and its tokens) again to find them.
+ */
+export interface KnownSigners {
+  /** The CMS exactly as embedded (DER, without the /Contents padding): the key they are matched by. */
+  cms: Uint8Array;
+  signerCertificate: Uint8Array;
+  /** The TSAs of its signature-time-stamp tokens. */
+  timestampSigners: readonly Uint8Array[];
+}
+
+/**
+ * The B-T step: a signature-time-stamp over the SignerInfo signature value (EN 319 122-1 §5.3).
+ * `onIssued` is told of the token (its time and TSA) before it is added.
+ */
+export function signatureTimestamper(ts: TimestampSource, digestAlgorithm: DigestAlgorithm = 'SHA-256', onIssued?: (issued: IssuedTimestamp) => void) {
   return async (cms: Uint8Array): Promise<Uint8Array> => {
-    const token = await ts.timestamp(hashBytes(digestAlgorithm, signatureValueOf(cms)), digestAlgorithm);
-    return addSignatureTimestamp(cms, token);
+    const issued = await ts.timestamp(hashBytes(digestAlgorithm, signatureValueOf(cms)), digestAlgorithm);
+    onIssued?.(issued);
+    return addSignatureTimestamp(cms, issued.token);
   };
 }
 
@@ -84,9 +109,28 @@ export async function collectChainMaterial(
   return out;
 }
 
-/** Material for a signature or document timestamp CMS: signer chain + timestamp tokens' TSA chains. */
-export async function collectSignatureMaterial(cms: Uint8Array, rev: RevocationProvider): Promise<VriEntry & { revoked?: { subject: string; time?: Date } }> {
+/** The signer and the signature-time-stamp TSAs of a CMS, read from it. */
+function signersOf(cms: Uint8Array): Omit<KnownSigners, 'cms'> {
   const parsed = parseSignedData(cms);
+  if (!parsed.signerCertificate) throw new PadesError('signer-certificate-missing', 'the CMS does not carry its signer certificate', { status: 422 });
+  const timestampSigners: Uint8Array[] = [];
+  for (const token of parsed.signatureTimeStampTokens ?? []) {
+    const tsa = parseSignedData(token).signerCertificate;
+    if (tsa) timestampSigners.push(tsa);
+  }
+  return { signerCertificate: parsed.signerCertificate, timestampSigners };
+}
+
+/**
+ * Material for a signature or document timestamp CMS: signer chain + timestamp tokens' TSA chains.
+ * `known`: the certificates, when the caller already has them for this very CMS (not parsed again).
+ */
+export async function collectSignatureMaterial(
+  cms: Uint8Array,
+  rev: RevocationProvider,
+  known?: Omit<KnownSigners, 'cms'>,
+): Promise<VriEntry & { revoked?: { subject: string; time?: Date } }> {
+  const signers = known ?? signersOf(cms);
   const material = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
   const seen = new Set<string>();
   const add = async (leafDer: Uint8Array) => {
@@ -96,24 +140,21 @@ export async function collectSignatureMaterial(cms: Uint8Array, rev: RevocationP
     material.crls.push(...m.crls);
     return m.revoked;
   };
-  if (!parsed.signerCertificate) throw new PadesError('signer-certificate-missing', 'the CMS does not carry its signer certificate', { status: 422 });
-  const revoked = await add(parsed.signerCertificate);
-  for (const token of parsed.signatureTimeStampTokens ?? []) {
-    const tsParsed = parseSignedData(token);
-    if (tsParsed.signerCertificate) await add(tsParsed.signerCertificate);
-  }
+  const revoked = await add(signers.signerCertificate);
+  for (const tsa of signers.timestampSigners) await add(tsa);
   return { ...material, contents: new Uint8Array(0), revoked };
 }
 
 /**
  * B-LT: one incremental update adding a DSS (and VRI entries) for every signature and document
- * timestamp of the document whose CMS is given.
+ * timestamp of the document whose CMS is given. `known`: signers the caller just made (matched by
+ * their exact CMS bytes; any other signature is read from its CMS).
  */
 export async function addValidationData(
   input: DocumentInput,
   output: DocumentOutput,
   rev: RevocationProvider,
-  opts: { onlyLast?: boolean; now?: Date } = {},
+  opts: { onlyLast?: boolean; now?: Date; known?: readonly KnownSigners[] } = {},
 ): Promise<SignedOutput> {
   const doc = PdfDocument.open('path' in input ? input.path : input.bytes);
   try {
@@ -127,7 +168,7 @@ export async function addValidationData(
       const bytes = contents instanceof PdfString ? contents.bytes : undefined;
       if (!bytes) throw new PadesError('signature-malformed', `the signature of "${f.name}" has no /Contents`, { status: 422 });
       const der = bytes.subarray(0, derLength(bytes));
-      const m = await collectSignatureMaterial(der, rev);
+      const m = await collectSignatureMaterial(der, rev, opts.known?.find((k) => equalBytes(k.cms, der)));
       if (m.revoked) {
         throw new PadesError('certificate-revoked', `the certificate "${m.revoked.subject.replace(/\n/g, ', ')}" is revoked${m.revoked.time ? ` since ${m.revoked.time.toISOString()}` : ''}`, { status: 409 });
       }
@@ -159,7 +200,7 @@ export async function addDocumentTimestamp(
       signature: { subFilter: 'ETSI.RFC3161', reservedBytes: ts.tokenSizeEstimate },
     });
     try {
-      const token = await ts.timestamp(prepared.digest, digestAlgorithm);
+      const { token } = await ts.timestamp(prepared.digest, digestAlgorithm);
       const out = await prepared.embed(token);
       return { ...out, token };
     } catch (err) {
@@ -169,6 +210,10 @@ export async function addDocumentTimestamp(
   } finally {
     doc.close();
   }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** DER length of the TLV at the start of `der` (the /Contents string is zero-padded). */

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSignedData, parseTimeStampToken, x509Certificate } from '../cms/index.ts';
+import { x509Certificate } from '../cms/index.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant, VoidedEntry } from '../registry/index.ts';
@@ -181,7 +181,8 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       lock: { action: 'All', permissions: 1 },
     });
     step('seal-signature');
-    let done = await addValidationData(nextInput(second), { memory: true }, deps.signing.revocation!);
+    // Both signatures were just made here: their certificates come along instead of being parsed again.
+    let done = await addValidationData(nextInput(second), { memory: true }, deps.signing.revocation!, { known: [first.signers, second.signers] });
     if (input.level === 'B-LTA') done = await addDocumentTimestamp(nextInput(done), { memory: true }, deps.signing.timestamps!);
     step('validation-data');
     const pdf = done.bytes!;
@@ -191,8 +192,6 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     step('store');
 
     const scanSha256 = await scan.sourceSha256;
-    const cms = parseSignedData(first.cms);
-    const token = cms.signatureTimeStampTokens?.[0];
     const record = deps.copies.completeCopy(reservation.id, {
       certifiedAt: now,
       requesterName: input.requesterName,
@@ -211,7 +210,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       pdfSha256,
       signerCertificate: certRef(certifierSigner.certificate!),
       agencyCertificate: sealSigner.certificate ? certRef(sealSigner.certificate) : null,
-      timestampAt: token ? parseTimeStampToken(token).tstInfo.genTime : null,
+      timestampAt: first.signatureTimestampAt ?? null,
       fileKey: path.relative(deps.storeDir, finalPath),
       actor: input.actor,
     });

@@ -13,6 +13,8 @@ import {
   collectChainMaterial,
   signPdf,
   signatureTimestamper,
+  type IssuedTimestamp,
+  type KnownSigners,
   type PadesLevel,
   type RevocationProvider,
   type TimestampSource,
@@ -65,6 +67,10 @@ export interface SigningDeps {
 export interface SignDocumentResult extends SignPdfResult {
   level: PadesLevel;
   key: string;
+  /** The signature's signer and TSA certificates (a later DSS step need not parse its CMS for them). */
+  signers: KnownSigners;
+  /** The time of its signature-time-stamp token (B-T and above). */
+  signatureTimestampAt?: Date;
 }
 
 /** Largest document whose intermediate signing stages are kept in memory (see signDocument). */
@@ -151,6 +157,7 @@ export async function signDocument(
   };
   try {
     const digestAlgorithm = params.digestAlgorithm ?? 'SHA-256';
+    let issued: IssuedTimestamp | undefined;
     const signed = await signPdf(input, lastStage <= 1 ? output : stageOut(1), {
       signer,
       chain: chainFor(certificate, deps.caPool),
@@ -163,7 +170,7 @@ export async function signDocument(
       contactInfo: params.contactInfo,
       certify: params.certify,
       extraReservedBytes: needsTs ? deps.timestamps!.tokenSizeEstimate : 0,
-      beforeEmbed: needsTs ? signatureTimestamper(deps.timestamps!, digestAlgorithm) : undefined,
+      beforeEmbed: needsTs ? signatureTimestamper(deps.timestamps!, digestAlgorithm, (t) => (issued = t)) : undefined,
       field: {
         fieldName: params.fieldName,
         page: params.page,
@@ -178,10 +185,11 @@ export async function signDocument(
           : undefined,
       },
     });
+    const signers: KnownSigners = { cms: signed.cms, signerCertificate: certificate, timestampSigners: issued ? [issued.tsaCertificate] : [] };
     let current = nextInput(signed);
     let last: SignedOutput = { path: signed.path, bytes: signed.bytes, digest: signed.digest, length: signed.length };
     if (lastStage >= 2) {
-      const lt = await addValidationData(current, lastStage === 2 ? output : stageOut(2), deps.revocation!, { onlyLast: true });
+      const lt = await addValidationData(current, lastStage === 2 ? output : stageOut(2), deps.revocation!, { onlyLast: true, known: [signers] });
       current = nextInput(lt);
       last = { path: lt.path, bytes: lt.bytes, digest: lt.digest, length: lt.length };
     }
@@ -189,7 +197,7 @@ export async function signDocument(
       const lta = await addDocumentTimestamp(current, output, deps.timestamps!, digestAlgorithm);
       last = { path: lta.path, bytes: lta.bytes, digest: lta.digest, length: lta.length };
     }
-    return { ...signed, ...last, level, key: params.key };
+    return { ...signed, ...last, level, key: params.key, signers, ...(issued ? { signatureTimestampAt: issued.genTime } : {}) };
   } finally {
     await Promise.all(stages.map((p) => rm(p, { force: true })));
   }

@@ -28,4 +28,4 @@ export {
   handleTimestampQuery,
   type TimestampHttpResult,
 } from './handleTimestampQuery.ts';
-export { httpTimestampSource, localTimestampSource, type TokenSource } from './timestampSources.ts';
+export { httpTimestampSource, localTimestampSource, type IssuedToken, type TokenSource } from './timestampSources.ts';

@@ -9,8 +9,15 @@ import type { TimeStampAuthority } from './TimeStampAuthority.ts';
 import { randomNonce, requestTimestamp, type TsaClientOptions } from './TsaClient.ts';
 import { TsaError } from './TsaError.ts';
 
+/** A token, checked against the imprint, with its time and the TSA certificate that signed it. */
+export interface IssuedToken {
+  token: Uint8Array;
+  genTime: Date;
+  tsaCertificate: Uint8Array;
+}
+
 export interface TokenSource {
-  timestamp(imprint: Uint8Array, digestAlgorithm: DigestAlgorithm): Promise<Uint8Array>;
+  timestamp(imprint: Uint8Array, digestAlgorithm: DigestAlgorithm): Promise<IssuedToken>;
   /** Bytes to reserve for one token, certificates included. */
   readonly tokenSizeEstimate: number;
 }
@@ -20,7 +27,8 @@ export function httpTimestampSource(options: TsaClientOptions, tokenSizeEstimate
   return {
     tokenSizeEstimate,
     async timestamp(imprint, digestAlgorithm) {
-      return (await requestTimestamp({ ...options, digest: imprint, digestAlgorithm })).token;
+      const r = await requestTimestamp({ ...options, digest: imprint, digestAlgorithm });
+      return { token: r.token, genTime: r.tstInfo.genTime, tsaCertificate: r.tsaCertificate };
     },
   };
 }
@@ -46,10 +54,10 @@ export function localTimestampSource(tsa: TimeStampAuthority): TokenSource {
         throw new TsaError(code, `the built-in TSA refused: ${resp.status.statusText.join('; ')}`, { details: { failInfo } });
       }
       const v = verifyTimeStampToken(resp.timeStampToken, { messageImprint: { hashAlgorithm: digestAlgorithm, hashedMessage: imprint } });
-      if (!v.valid || v.tstInfo.nonce !== nonce) {
-        throw new TsaError('tsa-misconfigured', `the built-in TSA made an invalid token: ${v.problems.join('; ') || 'nonce'}`);
+      if (!v.valid || v.tstInfo.nonce !== nonce || v.tsaCertificate === undefined) {
+        throw new TsaError('tsa-misconfigured', `the built-in TSA made an invalid token: ${v.problems.join('; ') || 'nonce or certificate'}`);
       }
-      return resp.timeStampToken;
+      return { token: resp.timeStampToken, genTime: v.tstInfo.genTime, tsaCertificate: v.tsaCertificate };
     },
   };
 }

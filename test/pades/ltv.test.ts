@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, type TrustServices } from '../../src/main.ts';
-import { parseCrl, parseOcspResponse, parseSignedData } from '../../src/cms/index.ts';
+import { parseCrl, parseOcspResponse, parseSignedData, parseTimeStampToken } from '../../src/cms/index.ts';
+import { addValidationData } from '../../src/pades/index.ts';
 import { PdfDocument, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
 import { openDatabase, type OpenedDatabase } from '../../src/registry/index.ts';
 import { IN_MEMORY_STAGES_MAX, nextInput, signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
@@ -132,6 +133,32 @@ describe('PAdES levels above B-B', () => {
     const br = rawSignatures(out)[0]!.byteRange;
     const fullContents = Buffer.from(contentsHex.slice(br[1]! + 1, br[2]! - 1), 'hex');
     expect(dss.vriKeys).toContain(createHash('sha1').update(fullContents).digest('hex').toUpperCase());
+  });
+
+  it('B-LT from the signers a signing hands over: the same bytes as reading them from the CMS; a hand-over for another CMS is not used', async () => {
+    const bt = await signDocument(trust.signing, { bytes: readFileSync(fx.classic) }, { memory: true }, { key: 'officer1', level: 'B-T', reason: 'Kiểm thử' });
+    const cms = parseSignedData(bt.cms);
+    expect(bt.signatureTimestampAt).toEqual(parseTimeStampToken(cms.signatureTimeStampTokens![0]!).tstInfo.genTime);
+    expect(fp(bt.signers.signerCertificate)).toBe(fp(cms.signerCertificate!));
+    expect(bt.signers.timestampSigners.map(fp)).toEqual([fp(der(path.join(DEV_PATHS.certsDir, 'tsa.pem')))]);
+    const other = await signDocument(trust.signing, { bytes: readFileSync(fx.classic) }, { memory: true }, { key: 'officer2', level: 'B-T', reason: 'Kiểm thử' });
+    const now = new Date();
+    const rev = trust.signing.revocation!;
+    // Each call appends in place to the same buffer: keep a copy of each result before the next.
+    const read = Buffer.from((await addValidationData(nextInput(bt), { memory: true }, rev, { now })).bytes!);
+    const handed = Buffer.from((await addValidationData(nextInput(bt), { memory: true }, rev, { now, known: [bt.signers] })).bytes!);
+    // Another signature's signers, offered under its own CMS, must not stand in for this one's.
+    const mismatched = Buffer.from((await addValidationData(nextInput(bt), { memory: true }, rev, { now, known: [other.signers] })).bytes!);
+    // Every update gets a random second /ID; everything else must be the same bytes.
+    const sansId = (b: Buffer) => b.toString('latin1').replace(/\/ID \[<[0-9A-F]{32}> <[0-9A-F]{32}>\]/g, '/ID');
+    expect(sansId(handed)).toBe(sansId(read));
+    expect(sansId(mismatched)).toBe(sansId(read));
+    // The officer2 chain (EC key, same CAs) is not what officer1's DSS holds: a wrong hand-over would show.
+    expect(fp(other.signers.signerCertificate)).not.toBe(fp(bt.signers.signerCertificate));
+    const file = path.join(tmp, 'blt-handed.pdf');
+    writeFileSync(file, handed);
+    expect(dssOf(file).certs.map(fp)).toContain(fp(bt.signers.signerCertificate));
+    expect(dssOf(file).certs.map(fp)).not.toContain(fp(other.signers.signerCertificate));
   });
 
   it('B-LTA: a document timestamp after the DSS, verified by openssl ts over the signed ranges', async () => {

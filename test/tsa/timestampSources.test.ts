@@ -28,11 +28,15 @@ function opensslVerifiesDigest(token: Uint8Array, imprint: Uint8Array): string {
 }
 
 describe('timestamp sources', () => {
-  it('local: a token for the imprint that openssl verifies, within the size estimate', async () => {
-    const source: TimestampSource = localTimestampSource(kit.newTsa().tsa);
+  it('local: a token for the imprint that openssl verifies, within the size estimate, with its time and TSA', async () => {
+    const tsa = kit.newTsa().tsa;
+    const source: TimestampSource = localTimestampSource(tsa);
     const imprint = new Uint8Array(createHash('sha384').update('signature value').digest());
-    const token = await source.timestamp(imprint, 'SHA-384');
-    expect(parseTimeStampToken(token).tstInfo.messageImprint.hashAlgorithm).toBe('SHA-384');
+    const { token, genTime, tsaCertificate } = await source.timestamp(imprint, 'SHA-384');
+    const parsed = parseTimeStampToken(token);
+    expect(parsed.tstInfo.messageImprint.hashAlgorithm).toBe('SHA-384');
+    expect(genTime).toEqual(parsed.tstInfo.genTime);
+    expect(Buffer.from(tsaCertificate).equals(Buffer.from(tsa.certificate))).toBe(true);
     expect(token.length).toBeLessThanOrEqual(source.tokenSizeEstimate);
     expect(opensslVerifiesDigest(token, imprint)).toContain('Verification: OK');
   });
@@ -48,8 +52,11 @@ describe('timestamp sources', () => {
   it('http: the same through requestTimestamp', async () => {
     const source: TimestampSource = httpTimestampSource({ url: server.url, retries: 0 });
     const imprint = new Uint8Array(createHash('sha256').update('x').digest());
-    const token = await source.timestamp(imprint, 'SHA-256');
+    const { token, genTime, tsaCertificate } = await source.timestamp(imprint, 'SHA-256');
     expect(opensslVerifiesDigest(token, imprint)).toContain('Verification: OK');
     expect(token.length).toBeLessThanOrEqual(source.tokenSizeEstimate);
+    const parsed = parseTimeStampToken(token);
+    expect(genTime).toEqual(parsed.tstInfo.genTime);
+    expect(Buffer.from(tsaCertificate).equals(Buffer.from(parsed.signedData.signerCertificate!))).toBe(true);
   });
 });
