@@ -27,6 +27,7 @@ import { appendEvent, chainHead, entryDigest, verifyChain } from './eventChain.t
 import type {
   AnnulInput,
   ChainReport,
+  StoredFile,
   CopyCompletion,
   CopyRecord,
   IssuedCopy,
@@ -316,6 +317,16 @@ export class CopyRepository {
 
   chainHead(): { id: number; hash: string } | null {
     return chainHead(this.db);
+  }
+
+  /** Every issued entry (valid or annulled) with its stored file, oldest first: what a backup must hold. */
+  storedFiles(): StoredFile[] {
+    return (
+      this.db
+        .prepare(`SELECT id, public_code, file_key, pdf_sha256 FROM certified_copies WHERE status IN ('valid', 'annulled') AND file_key IS NOT NULL ORDER BY rowid`)
+        .raw(true)
+        .all() as Array<[string, string, string, string]>
+    ).map(([id, publicCode, fileKey, pdfSha256]) => ({ id, publicCode, fileKey, pdfSha256 }));
   }
 
   private rowById(id: string): CopyRow | undefined {

@@ -48,6 +48,28 @@ export function durably<T>(db: Sqlite, fn: () => T): T {
   }
 }
 
+/**
+ * Copies the database, as of one instant, into `file` (SQLite's online backup: the service keeps
+ * reading and writing meanwhile; a write during the copy restarts it). The copy is complete and
+ * committed when the promise resolves.
+ */
+export async function snapshotDatabase(db: Sqlite, file: string): Promise<void> {
+  try {
+    await db.backup(file);
+  } catch (cause) {
+    throw new RegistryError('db-backup-failed', `cannot copy the database to ${file}`, { cause });
+  }
+}
+
+/** A snapshot (or any register file) opened read-only, as it is: no migration, no setting changed. */
+export function openSnapshot(file: string): Sqlite {
+  try {
+    return new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  } catch (cause) {
+    throw new RegistryError('db-open-failed', `cannot open the database ${file}`, { cause });
+  }
+}
+
 export interface OpenedDatabase {
   readonly db: Sqlite;
   readonly file: string;

@@ -1,4 +1,4 @@
-export { durably, openDatabase, type OpenedDatabase, type Sqlite } from './Database.ts';
+export { durably, openDatabase, openSnapshot, snapshotDatabase, type OpenedDatabase, type Sqlite } from './Database.ts';
 export { MIGRATIONS, type Migration } from './migrations.ts';
 export { RegistryError } from './errors.ts';
 export { TenantRepository, DEFAULT_REGISTER_SUFFIX } from './TenantRepository.ts';

@@ -216,6 +216,14 @@ export interface ChainProblem {
   readonly reason: string;
 }
 
+/** An issued entry's stored PDF: where it is under the copy store and the SHA-256 the register holds for it. */
+export interface StoredFile {
+  readonly id: string;
+  readonly publicCode: string;
+  readonly fileKey: string;
+  readonly pdfSha256: string;
+}
+
 export interface ChainReport {
   readonly ok: boolean;
   /** Events whose hash and link were checked. */

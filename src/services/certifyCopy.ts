@@ -116,8 +116,8 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const year = registerYear(now);
   const reservation = deps.copies.reserveNumber(input.tenant.id, year, deps.reservationTtlMs ?? 15 * 60_000, { at: now, accessCode: await accessCode });
   step('reserve');
-  const dir = path.join(deps.storeDir, input.tenant.id, String(year));
-  const finalPath = path.join(dir, `${reservation.publicCode}.pdf`);
+  const finalPath = storedCopyPath(deps.storeDir, { tenantId: input.tenant.id, year, publicCode: reservation.publicCode });
+  const dir = path.dirname(finalPath);
   const partialPath = partialCopyPath(deps.storeDir, { tenantId: input.tenant.id, year, publicCode: reservation.publicCode });
   const verificationUrl = `${deps.publicBaseUrl.replace(/\/$/, '')}/v/${reservation.publicCode}`;
   let store: DurableStore | undefined;
@@ -232,6 +232,11 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   }
 }
 
+/** Where an issued copy's PDF is kept: `<store>/<tenant>/<year>/<public code>.pdf` (its register file key, relative to the store). */
+export function storedCopyPath(storeDir: string, entry: { tenantId: string; year: number; publicCode: string }): string {
+  return path.join(storeDir, entry.tenantId, String(entry.year), `${entry.publicCode}.pdf`);
+}
+
 /** Where a certification in progress keeps the file it is writing (hidden; renamed once complete). */
 export function partialCopyPath(storeDir: string, entry: { tenantId: string; year: number; publicCode: string }): string {
   return path.join(storeDir, entry.tenantId, String(entry.year), `.${entry.publicCode}.partial`);
@@ -239,12 +244,13 @@ export function partialCopyPath(storeDir: string, entry: { tenantId: string; yea
 
 /**
  * Voids the reservations whose time ran out — certifications that crashed or were abandoned — and
- * removes the partial file such a certification may have left in the store. The service runs it
- * every minute.
+ * removes any file such a certification left in the store: its partial file, or the finished one when
+ * the crash came between the rename and the register write (a voided number never has a copy). The
+ * service runs it every minute.
  */
 export async function sweepExpiredReservations(copies: CopyRepository, storeDir: string, now: Date = new Date()): Promise<VoidedEntry[]> {
   const voided = copies.voidExpiredReservations(now);
-  await Promise.all(voided.map((v) => rm(partialCopyPath(storeDir, v), { force: true })));
+  await Promise.all(voided.flatMap((v) => [rm(partialCopyPath(storeDir, v), { force: true }), rm(storedCopyPath(storeDir, v), { force: true })]));
   return voided;
 }
 

@@ -12,7 +12,7 @@ import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, buildValidationDeps, type TrustServices } from '../../src/main.ts';
 import { CopyRepository, TenantRepository, openDatabase, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
-import { CERTIFY_STEPS, certifyCopy, partialCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
+import { CERTIFY_STEPS, certifyCopy, partialCopyPath, storedCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
 import { validateDocument } from '../../src/services/validateDocument.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { openDevToken } from '../support/hsm.ts';
@@ -140,16 +140,24 @@ describe('certifyCopy', () => {
     expect(deps.copies.verifyChain().ok).toBe(true);
   });
 
-  it('sweeps an expired reservation: the number is voided and the partial file a crash left is removed', async () => {
+  it('sweeps an expired reservation: the number is voided and the file a crash left (partial, or renamed before the register write) is removed', async () => {
     const r = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
+    const crashedBeforeRename = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
     const partial = partialCopyPath(deps.storeDir, { tenantId: tenant.id, year: r.year, publicCode: r.publicCode });
+    const renamed = storedCopyPath(deps.storeDir, { tenantId: tenant.id, year: crashedBeforeRename.year, publicCode: crashedBeforeRename.publicCode });
     mkdirSync(path.dirname(partial), { recursive: true });
     writeFileSync(partial, '%PDF-1.7 half written');
+    writeFileSync(renamed, '%PDF-1.7 finished, never registered');
+    // An issued copy's file in the same directory stays.
+    const issued = readdirSync(path.dirname(partial)).filter((f) => f.endsWith('.pdf') && f !== path.basename(renamed));
     expect(await sweepExpiredReservations(deps.copies, deps.storeDir)).toEqual([]);
     expect(existsSync(partial)).toBe(true);
+    expect(existsSync(renamed)).toBe(true);
     const swept = await sweepExpiredReservations(deps.copies, deps.storeDir, new Date(Date.now() + 2 * 60_000));
-    expect(swept.map((v) => v.number)).toEqual([r.number]);
+    expect(swept.map((v) => v.number)).toEqual([r.number, crashedBeforeRename.number]);
     expect(existsSync(partial)).toBe(false);
+    expect(existsSync(renamed)).toBe(false);
+    expect(readdirSync(path.dirname(partial)).filter((f) => f.endsWith('.pdf'))).toEqual(issued);
     expect(deps.copies.getCopy(tenant.id, r.id)?.status).toBe('voided');
   });
 });
