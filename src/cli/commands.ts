@@ -5,7 +5,7 @@ import type { Command } from './command.ts';
 import { signCommand } from './signCommand.ts';
 import { extendCommand } from './extendCommand.ts';
 import { verifyCommand } from './verifyCommand.ts';
-import { annul, certify, registryVerify, tenantAllowKey, tenantConfigure, tenantCreate } from './registryCommands.ts';
+import { annul, certify, registryBackup, registryVerify, tenantAllowKey, tenantConfigure, tenantCreate } from './registryCommands.ts';
 import { apikeyCreate, apikeyList, apikeyRevoke, auditList, officerCreate, officerDisable, officerList, officerResetPassword } from './accessCommands.ts';
 import { registryCloseYear, registryVolumes } from './volumeCommands.ts';
 
@@ -54,4 +54,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, tenantAllowKey, tenantConfigure, certify, annul, registryVerify, registryVolumes, registryCloseYear, apikeyCreate, apikeyList, apikeyRevoke, auditList, officerCreate, officerList, officerDisable, officerResetPassword];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, tenantAllowKey, tenantConfigure, certify, annul, registryVerify, registryBackup, registryVolumes, registryCloseYear, apikeyCreate, apikeyList, apikeyRevoke, auditList, officerCreate, officerList, officerDisable, officerResetPassword];

@@ -6,9 +6,10 @@ import { readFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { AuditLog, CopyRepository, TenantRepository, TenantSettingsRepository, openDatabase, sealImageKind, type Tenant, type TenantSettingsChanges } from '../registry/index.ts';
+import { AuditLog, CopyRepository, TenantRepository, TenantSettingsRepository, openDatabase, sealImageKind, type ChainReport, type Tenant, type TenantSettingsChanges } from '../registry/index.ts';
 import { parseStampTemplate } from '../stamp/index.ts';
 import { certifyCopy } from '../services/certifyCopy.ts';
+import { backupRegistry, checkCopyStore, type BackupReport, type StoreCheck } from '../services/registryBackup.ts';
 import type { Command } from './command.ts';
 import { withTrustServices } from './signingContext.ts';
 import { BATCH_OPTIONS, certifyBatch } from './certifyBatch.ts';
@@ -277,12 +278,78 @@ export const annul: Command = {
 export const registryVerify: Command = {
   path: ['registry', 'verify'],
   summary: 'check the hash chain of register events, every entry against its events and every volume for gaps',
-  usage: '[--json]',
-  options: { json: [{ type: 'boolean' }, 'print the full report as JSON'] },
+  usage: '[--files] [--json]',
+  options: {
+    files: [{ type: 'boolean' }, "also hash every issued copy's stored PDF against its entry, and list stored PDFs no entry names"],
+    json: [{ type: 'boolean' }, 'print the full report as JSON'],
+  },
   async run(values, _p, io) {
-    const report = withDb((db) => new CopyRepository(db.db).verifyChain());
+    const config = loadConfig();
+    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+    let report: ChainReport;
+    let store: StoreCheck | undefined;
+    try {
+      report = new CopyRepository(db.db).verifyChain();
+      if (values.files === true) store = await checkCopyStore(db.db, config.copyStoreDir);
+    } finally {
+      db.close();
+    }
+    const ok = report.ok && (store?.problems.length ?? 0) === 0;
+    if (values.json === true) io.out(JSON.stringify(store ? { ...report, store } : report, null, 2) + '\n');
+    else {
+      io.out(report.ok ? `registry chain OK: ${report.checked} events checked\n` : `registry chain BROKEN: ${JSON.stringify(report.firstBad)}\n`);
+      if (store) {
+        io.out(`stored copies: ${store.checked} checked, ${store.problems.length} missing or altered\n`);
+        for (const p of store.problems) io.out(`  ${p.problem.toUpperCase()} ${p.fileKey} (entry ${p.id}, code ${p.publicCode})\n`);
+        if (store.unregistered.length > 0) {
+          io.out(`stored PDFs no issued entry names (look at them; the sweeper removes those of voided numbers): ${store.unregistered.length}\n`);
+          for (const f of store.unregistered) io.out(`  ${f}\n`);
+        }
+      }
+    }
+    return ok ? 0 : 1;
+  },
+};
+
+export const registryBackup: Command = {
+  path: ['registry', 'backup'],
+  summary: 'copy the register (an online snapshot) and every issued copy into a backup directory, verified',
+  usage: '--to DIR [--json]',
+  options: {
+    to: [{ type: 'string' }, 'backup directory; repeated backups into it copy only the new copies'],
+    json: [{ type: 'boolean' }, 'print the report as JSON'],
+  },
+  async run(values, _p, io) {
+    const to = path.resolve(required(values, 'to'));
+    const config = loadConfig();
+    if (to === path.resolve(config.dataDir) || to === path.resolve(config.copyStoreDir)) {
+      throw new InputError('invalid-parameters', '--to must not be the data directory or the copy store');
+    }
+    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+    let report: BackupReport;
+    try {
+      report = await backupRegistry(db.db, config.copyStoreDir, to);
+      new AuditLog(db.db).append({
+        actorKind: 'cli',
+        actorId: process.env.USER ?? 'local',
+        tenantId: null,
+        action: 'registry.backup',
+        object: path.basename(report.snapshot),
+        outcome: report.ok ? 'success' : 'error',
+        details: { dir: to, entries: report.files.entries, copied: report.files.copied, problems: report.problems.length, chainOk: report.chain.ok },
+      });
+    } finally {
+      db.close();
+    }
     if (values.json === true) io.out(JSON.stringify(report, null, 2) + '\n');
-    else io.out(report.ok ? `registry chain OK: ${report.checked} events checked\n` : `registry chain BROKEN: ${JSON.stringify(report.firstBad)}\n`);
+    else {
+      const f = report.files;
+      io.out(`snapshot ${report.snapshot} (${report.database.bytes} bytes, sha256 ${report.database.sha256})\n`);
+      io.out(report.chain.ok ? `chain OK: ${report.chain.checked} events, head ${report.chain.head?.hash ?? '-'}\n` : `chain BROKEN in the snapshot: ${JSON.stringify(report.chain.firstBad)}\n`);
+      io.out(`copies: ${f.entries} issued, ${f.copied} copied (${f.bytesCopied} bytes), ${f.alreadyPresent} already in the backup\n`);
+      for (const p of report.problems) io.out(`  ${p.problem.toUpperCase()} in the store, not backed up: ${p.fileKey} (entry ${p.id})\n`);
+      io.out(`manifest ${report.manifest}\n${report.ok ? 'backup OK' : 'backup INCOMPLETE: see above'}\n`);
+    }
     return report.ok ? 0 : 1;
   },
 };

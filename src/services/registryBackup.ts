@@ -1,0 +1,204 @@
+/**
+ * Backups of the register and its copy store, and a check of the store against the register.
+ *
+ * A backup is taken while the service runs. First a snapshot of the database (SQLite's online
+ * backup: one consistent instant). Then the stored PDF of every issued entry in that snapshot: each
+ * certified PDF is on disk before its entry is written (certifyCopy), so every file the snapshot names
+ * exists already. Each file is hashed as it is copied and must have the SHA-256 its entry holds; a
+ * file already in the backup with that SHA-256 is not copied again, so later backups into the same
+ * directory copy only the new copies. The snapshot's event chain is verified, and a manifest names
+ * the snapshot, its SHA-256, its chain head and whatever was wrong.
+ *
+ * Layout of the backup directory:
+ *   chungthuc-<UTC time>.sqlite          the snapshot
+ *   chungthuc-<UTC time>.manifest.json   what it holds, and the problems found
+ *   copies/<file key>                     the stored PDFs (shared by every snapshot there)
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InputError } from '../errors.ts';
+import { CopyRepository, openSnapshot, snapshotDatabase, type ChainReport, type Sqlite, type StoredFile } from '../registry/index.ts';
+
+export interface StoreProblem {
+  /** Register entry id and public code. */
+  id: string;
+  publicCode: string;
+  fileKey: string;
+  problem: 'missing' | 'altered';
+}
+
+export interface StoreCheck {
+  /** Issued entries whose file was looked at. */
+  checked: number;
+  problems: StoreProblem[];
+  /** PDFs in the store that no issued entry names (relative to the store), for a person to look at. */
+  unregistered: string[];
+}
+
+/** SHA-256 (hex) of a file, read as a stream; null when there is no such file. */
+async function sha256OfFile(file: string): Promise<string | null> {
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return hash.digest('hex');
+}
+
+/** A file key from the register, refused if it would leave the directory it is relative to. */
+function under(dir: string, fileKey: string): string {
+  const file = path.resolve(dir, fileKey);
+  if (!file.startsWith(path.resolve(dir) + path.sep)) throw new InputError('invalid-file-key', `the register names a file outside the copy store: ${fileKey}`);
+  return file;
+}
+
+/**
+ * Every issued entry's stored PDF against the SHA-256 the register holds (missing or altered files),
+ * and the finished PDFs in the store that no issued entry names. Hidden files (certifications in
+ * progress) are not listed.
+ */
+export async function checkCopyStore(db: Sqlite, storeDir: string): Promise<StoreCheck> {
+  const files = new CopyRepository(db).storedFiles();
+  const problems: StoreProblem[] = [];
+  for (const f of files) {
+    const actual = await sha256OfFile(under(storeDir, f.fileKey));
+    if (actual !== f.pdfSha256) problems.push({ id: f.id, publicCode: f.publicCode, fileKey: f.fileKey, problem: actual === null ? 'missing' : 'altered' });
+  }
+  const named = new Set(files.map((f) => path.normalize(f.fileKey)));
+  let present: string[] = [];
+  try {
+    present = (await readdir(storeDir, { recursive: true })).map(String);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const unregistered = present.filter((f) => f.endsWith('.pdf') && !path.basename(f).startsWith('.') && !named.has(path.normalize(f))).sort();
+  return { checked: files.length, problems, unregistered };
+}
+
+export interface BackupReport {
+  ok: boolean;
+  /** The snapshot file and its manifest. */
+  snapshot: string;
+  manifest: string;
+  database: { sha256: string; bytes: number };
+  /** The snapshot's own chain check. */
+  chain: ChainReport;
+  files: { entries: number; copied: number; alreadyPresent: number; bytesCopied: number };
+  problems: StoreProblem[];
+}
+
+/** fsync of a file, or of a directory (which makes the names in it durable). */
+async function fsyncPath(file: string): Promise<void> {
+  const h = await open(file, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+const fsyncFile = fsyncPath;
+const fsyncDir = fsyncPath;
+
+/**
+ * Copies one stored file into the backup, hashing it on the way; kept only when it has the expected
+ * SHA-256. Returns the bytes copied, 0 when the backup already held it, or the problem.
+ */
+async function backUpFile(storeDir: string, copiesDir: string, f: StoredFile): Promise<number | 'missing' | 'altered'> {
+  const target = under(copiesDir, f.fileKey);
+  if ((await sha256OfFile(target)) === f.pdfSha256) return 0;
+  const source = under(storeDir, f.fileKey);
+  const partial = path.join(path.dirname(target), `.${path.basename(target)}.partial`);
+  await mkdir(path.dirname(target), { recursive: true });
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(source), tap, createWriteStream(partial));
+  } catch (err) {
+    await rm(partial, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+  if (hash.digest('hex') !== f.pdfSha256) {
+    await rm(partial, { force: true });
+    return 'altered';
+  }
+  await fsyncFile(partial);
+  await rename(partial, target);
+  await fsyncDir(path.dirname(target));
+  return bytes;
+}
+
+/** `2026-11-30T02:34:20.123Z` → `20261130T023420Z`. */
+const compactUtc = (at: Date) => at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Backs up the register `db` and the copies in `storeDir` into `targetDir` (see the header). A
+ * snapshot whose chain does not verify, or a copy missing or altered in the store, makes the report
+ * not ok; the snapshot and every good file are kept all the same (a partial backup beats none), and
+ * the manifest says what is wrong.
+ */
+export async function backupRegistry(db: Sqlite, storeDir: string, targetDir: string, now: Date = new Date()): Promise<BackupReport> {
+  await mkdir(targetDir, { recursive: true });
+  const base = `chungthuc-${compactUtc(now)}`;
+  const snapshot = path.join(targetDir, `${base}.sqlite`);
+  const manifest = path.join(targetDir, `${base}.manifest.json`);
+  if (await stat(snapshot).then(() => true, () => false)) throw new InputError('backup-exists', `${snapshot} exists already`);
+  const partialSnapshot = path.join(targetDir, `.${base}.sqlite.partial`);
+  await rm(partialSnapshot, { force: true });
+  await snapshotDatabase(db, partialSnapshot);
+  await fsyncFile(partialSnapshot);
+  await rename(partialSnapshot, snapshot);
+  await fsyncDir(targetDir);
+
+  const copy = openSnapshot(snapshot);
+  let chain: ChainReport;
+  let stored: StoredFile[];
+  try {
+    const copies = new CopyRepository(copy);
+    chain = copies.verifyChain();
+    stored = copies.storedFiles();
+  } finally {
+    copy.close();
+  }
+
+  const copiesDir = path.join(targetDir, 'copies');
+  const files = { entries: stored.length, copied: 0, alreadyPresent: 0, bytesCopied: 0 };
+  const problems: StoreProblem[] = [];
+  for (const f of stored) {
+    const r = await backUpFile(storeDir, copiesDir, f);
+    if (typeof r === 'string') problems.push({ id: f.id, publicCode: f.publicCode, fileKey: f.fileKey, problem: r });
+    else if (r === 0) files.alreadyPresent += 1;
+    else {
+      files.copied += 1;
+      files.bytesCopied += r;
+    }
+  }
+
+  const database = { sha256: (await sha256OfFile(snapshot))!, bytes: (await stat(snapshot)).size };
+  const report: BackupReport = { ok: chain.ok && problems.length === 0, snapshot, manifest, database, chain, files, problems };
+  const body = {
+    createdAt: now.toISOString(),
+    snapshot: path.basename(snapshot),
+    database,
+    chain: { ok: chain.ok, events: chain.checked, entries: chain.entries, head: chain.head, ...(chain.firstBad ? { firstBad: chain.firstBad } : {}) },
+    files,
+    problems,
+  };
+  await writeFile(manifest, `${JSON.stringify(body, null, 2)}\n`);
+  await fsyncFile(manifest);
+  await fsyncDir(targetDir);
+  return report;
+}
