@@ -9,7 +9,8 @@ import { durably, prepared, type Sqlite } from './Database.ts';
 import { RegistryError } from './errors.ts';
 import { InputError } from '../errors.ts';
 import { OFFICER_ROLES, type OfficerRole } from './accessTypes.ts';
-import type { NewOfficer, Officer, OfficerChanges } from './officerTypes.ts';
+import type { NewOfficer, Officer, OfficerChanges, TenantSigningKey } from './officerTypes.ts';
+import { DEFAULT_SEAL_KEY_LABEL } from './TenantSettingsRepository.ts';
 import { checkPasswordPolicy, hashPassword } from './passwords.ts';
 import { text } from './validateEntry.ts';
 
@@ -124,8 +125,7 @@ export class OfficerRepository {
     if (this.db.prepare('SELECT 1 FROM tenant_signing_keys WHERE tenant_id = ? AND key_label = ?').get(tenantId, label) === undefined) {
       throw new InputError('signing-key-not-allowed', `the HSM key "${label}" is not one of the tenant's keys`, { details: { field: 'signingKeyLabel' } });
     }
-    const seal = (this.db.prepare('SELECT seal_key_label FROM tenant_settings WHERE tenant_id = ?').get(tenantId) as { seal_key_label: string } | undefined)?.seal_key_label ?? 'seal';
-    if (label === seal) {
+    if (label === this.sealKeyOf(tenantId)) {
       throw new InputError('signing-key-is-seal', `"${label}" is the agency seal's key, not a personal key`, { details: { field: 'signingKeyLabel' } });
     }
     const holder = this.db
@@ -134,6 +134,32 @@ export class OfficerRepository {
     if (holder) {
       throw new RegistryError('signing-key-taken', `the HSM key "${label}" is already the personal key of ${holder.username}`, { status: 409, details: { field: 'signingKeyLabel' } });
     }
+  }
+
+  private sealKeyOf(tenantId: string): string {
+    const row = this.db.prepare('SELECT seal_key_label FROM tenant_settings WHERE tenant_id = ?').get(tenantId) as { seal_key_label: string } | undefined;
+    return row?.seal_key_label ?? DEFAULT_SEAL_KEY_LABEL;
+  }
+
+  /**
+   * The tenant's HSM keys by label, each with what it is for: the seal's, an active officer's
+   * personal key (with the officer), or free to assign (the rules of `checkKey`).
+   */
+  signingKeys(tenantId: string): TenantSigningKey[] {
+    const seal = this.sealKeyOf(tenantId);
+    const rows = this.db
+      .prepare(
+        `SELECT k.key_label AS label, o.id AS holder_id, o.username AS holder_username
+         FROM tenant_signing_keys k
+         LEFT JOIN officers o ON o.tenant_id = k.tenant_id AND o.signing_key_label = k.key_label AND o.disabled_at IS NULL
+         WHERE k.tenant_id = ? ORDER BY k.key_label`,
+      )
+      .all(tenantId) as Array<{ label: string; holder_id: string | null; holder_username: string | null }>;
+    return rows.map((r) => ({
+      label: r.label,
+      use: r.label === seal ? 'seal' : r.holder_id !== null ? 'personal' : 'free',
+      holder: r.holder_id !== null && r.holder_username !== null ? { id: r.holder_id, username: r.holder_username } : null,
+    }));
   }
 
   private row(id: string): OfficerRow | undefined {

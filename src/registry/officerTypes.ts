@@ -65,3 +65,12 @@ export interface SessionTimeouts {
   /** A session ends this long after login however busy it is. */
   readonly absoluteMs: number;
 }
+
+/** One of a tenant's HSM keys as an administrator assigns them (OfficerRepository.signingKeys). */
+export interface TenantSigningKey {
+  readonly label: string;
+  /** The agency seal's key; a key held by an active officer; or a key no one holds. */
+  readonly use: 'seal' | 'personal' | 'free';
+  /** The active officer whose personal key it is. */
+  readonly holder: { readonly id: string; readonly username: string } | null;
+}

@@ -69,14 +69,26 @@ describe('OfficerRepository', () => {
     for (const k of ['seal', 'officer2']) tenants.allowSigningKey(a.id, k);
     const make = (username: string, signingKeyLabel?: string) =>
       officers.create({ tenantId: a.id, username, displayName: username, title: 'Công chức', role: 'officer', signingKeyLabel, password: 'a-long-password', createdBy: 't' });
+    // What each key is for, as the console offers them: the seal's, held, or free.
+    expect(officers.signingKeys(a.id)).toEqual([
+      { label: 'officer1', use: 'free', holder: null },
+      { label: 'officer2', use: 'free', holder: null },
+      { label: 'seal', use: 'seal', holder: null },
+    ]);
     const first = await make('holder', 'officer1');
     await expect(make('second', 'officer1')).rejects.toThrow(/already the personal key of holder/);
     await expect(make('sealer', 'seal')).rejects.toThrow(/agency seal's key/);
     const other = await make('other', 'officer2');
+    expect(officers.signingKeys(a.id).map((k) => [k.label, k.use, k.holder?.username ?? null])).toEqual([
+      ['officer1', 'personal', 'holder'],
+      ['officer2', 'personal', 'other'],
+      ['seal', 'seal', null],
+    ]);
     expect(() => officers.update(other.id, { signingKeyLabel: 'officer1' })).toThrow(/already the personal key/);
     expect(officers.update(first.id, { title: 'Phó Chủ tịch' }).signingKeyLabel).toBe('officer1');
     // A disabled officer frees the key; back at work only while nobody else holds it.
     officers.disable(first.id);
+    expect(officers.signingKeys(a.id)[0]).toEqual({ label: 'officer1', use: 'free', holder: null });
     const next = officers.update(other.id, { signingKeyLabel: 'officer1' });
     expect(next.signingKeyLabel).toBe('officer1');
     expect(() => officers.enable(first.id)).toThrow(/already the personal key of other/);

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TenantRepository } from '../../src/registry/index.ts';
 import { DEMO_TENANT, seedDemoTenant, type DemoCredentials } from '../../src/services/demoTenant.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
 import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
@@ -27,6 +28,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let accounts: Record<'officer' | 'supervisor' | 'admin', DemoCredentials>;
+let demoTenantId: string;
 let downloaded: string;
 let verifyUrl: string;
 let copyNumber: string;
@@ -37,6 +39,7 @@ const consoleErrors: string[] = [];
 beforeAll(async () => {
   world = await startPkiWorld('console', { API_AUTH: 'required' });
   const seed = await seedDemoTenant(world.svc.db.db);
+  demoTenantId = seed.tenant.id;
   accounts = Object.fromEntries(seed.created.map((c) => [c.role, c])) as typeof accounts;
   browser = await launchBrowser();
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
@@ -233,20 +236,28 @@ describe('officer console in Chromium', () => {
     await logout();
   });
 
-  it('the administrator lists accounts, creates an officer, creates an API key shown once and revokes it', async () => {
+  it('the administrator lists accounts, creates an officer with a free key, creates an API key shown once and revokes it', async () => {
+    // One more key for the office: the demo officers hold officer1 and officer2, and seal is the seal's.
+    new TenantRepository(world.svc.db.db).allowSigningKey(demoTenantId, 'officer-spare');
     await login(accounts.admin);
     expect(new URL(page.url()).pathname).toBe('/console/admin');
     await page.waitForSelector(`#officers-table tr[data-username="${accounts.supervisor.username}"]`);
     expect(await page.$$eval('#officers-table tbody tr', (l) => l.length)).toBe(3);
     await page.click('#officer-form >> xpath=..//summary');
+    // The personal key is chosen among the keys no one holds: neither the seal's nor the officers'.
+    const offered = () => page.$$eval('#o-signingKeyLabel option', (l) => l.map((o) => (o as HTMLOptionElement).value));
+    await expect.poll(offered).toEqual(['', 'officer-spare']);
     await page.fill('#o-username', 'canbo2.demo');
     await page.fill('#o-displayName', 'Phạm Văn Dũng');
     await page.fill('#o-title', 'Công chức Tư pháp – Hộ tịch');
     await page.selectOption('#o-role', 'officer');
-    // No personal key: the demo officers hold the dev keys, and a key is one officer's only.
+    await page.selectOption('#o-signingKeyLabel', 'officer-spare');
     await page.fill('#o-password', 'mat-khau-rat-dai-2026');
     await page.click('#officer-form button[type=submit]');
     await page.waitForSelector('#officers-table tr[data-username="canbo2.demo"]');
+    expect(await page.textContent('#officers-table tr[data-username="canbo2.demo"]')).toContain('officer-spare');
+    // Now held: no longer offered.
+    await expect.poll(offered).toEqual(['']);
     await page.click('#key-form >> xpath=..//summary');
     await page.fill('#k-name', 'Phần mềm một cửa');
     await page.check('#key-form input[value="read-registry"]');

@@ -426,6 +426,16 @@
         });
       }).catch(function (err) { showError(err.message); });
     }
+    // The personal key of a new officer: one of the tenant's keys that is neither the seal's nor held.
+    var keyChoice = $('o-signingKeyLabel');
+    function loadSigningKeys() {
+      return api('GET', '/api/v1/signing-keys').then(function (r) {
+        while (keyChoice.options.length > 1) keyChoice.remove(1);
+        r.items.forEach(function (k) {
+          if (k.use === 'free') keyChoice.appendChild(el('option', { value: k.label, text: k.label }));
+        });
+      }).catch(function (err) { showError(err.message); });
+    }
     function loadKeys() {
       return api('GET', '/api/v1/api-keys?limit=200').then(function (r) {
         keys.textContent = '';
@@ -450,7 +460,7 @@
       e.preventDefault();
       var data = { username: formValue('o-username'), displayName: formValue('o-displayName'), title: formValue('o-title'), role: formValue('o-role'), password: $('o-password').value };
       if (formValue('o-signingKeyLabel')) data.signingKeyLabel = formValue('o-signingKeyLabel');
-      api('POST', '/api/v1/officers', data).then(function () { e.target.reset(); notice(t('saved')); return loadOfficers(); }).catch(function (err) { showError(err.message); });
+      api('POST', '/api/v1/officers', data).then(function () { e.target.reset(); notice(t('saved')); return Promise.all([loadOfficers(), loadSigningKeys()]); }).catch(function (err) { showError(err.message); });
     });
     $('key-form').addEventListener('submit', function (e) {
       e.preventDefault();
@@ -469,6 +479,6 @@
         return loadKeys();
       }).catch(function (err) { showError(err.message); });
     });
-    ready.then(function () { loadOfficers(); loadKeys(); });
+    ready.then(function () { loadOfficers(); loadSigningKeys(); loadKeys(); });
   }
 })();

@@ -98,6 +98,7 @@ export const SAMPLES: Record<string, Sample> = {
   // A wrong current password: nothing changes (one failure counted; the matrix signs in anew often enough).
   'session.changePassword': { request: () => ({ path: '/api/v1/session/password', ...jsonBody({ currentPassword: 'not-the-password', newPassword: 'a-new-password-1234' }) }), status: officerOnly(403) },
   'officers.list': { request: () => ({ path: '/api/v1/officers?limit=2' }) },
+  'signingKeys.list': { request: () => ({ path: '/api/v1/signing-keys' }) },
   'officers.create': {
     request: (w) => ({ path: '/api/v1/officers', ...jsonBody({ username: `m-${w.uniq()}`, displayName: 'Trần Thị B', title: 'Công chức Tư pháp - Hộ tịch', role: 'officer' }) }),
     status: 201,

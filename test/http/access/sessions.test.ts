@@ -222,6 +222,18 @@ describe('tenant isolation of administration', () => {
     expect((await fetch(`${svc.url}/api/v1/officers/${clerk.id}`, { method: 'PATCH', headers: { ...bearer(bKey), 'content-type': 'application/json' }, body: JSON.stringify({ title: 'x' }) })).status).toBe(404);
   });
 
+  it("lists the tenant's own signing keys with what each is for, to its admins only", async () => {
+    type Keys = { items: Array<{ label: string; use: string; holder: { id: string; username: string } | null }> };
+    const a = await loginOfficer(svc, adminA.username, adminA.password);
+    const listA = (await (await fetch(`${svc.url}/api/v1/signing-keys`, { headers: { cookie: a.cookie } })).json()) as Keys;
+    expect(listA.items.find((k) => k.label === 'officer1')).toEqual({ label: 'officer1', use: 'personal', holder: { id: clerk.id, username: 'clerk-a' } });
+    const b = await loginOfficer(svc, adminB.username, adminB.password);
+    const listB = (await (await fetch(`${svc.url}/api/v1/signing-keys`, { headers: { cookie: b.cookie } })).json()) as Keys;
+    expect(listB.items.some((k) => k.holder?.username === 'clerk-a')).toBe(false);
+    const c = await loginOfficer(svc, clerk.username, clerk.password);
+    expect((await fetch(`${svc.url}/api/v1/signing-keys`, { headers: { cookie: c.cookie } })).status).toBe(403);
+  });
+
   it("refuses an officer's personal key that is not one of the tenant's keys", async () => {
     const b = await loginOfficer(svc, adminB.username, adminB.password);
     const r = await fetch(`${svc.url}/api/v1/officers`, { method: 'POST', headers: { ...session(b), 'content-type': 'application/json' }, body: JSON.stringify({ username: 'b-clerk', displayName: 'B', title: 'T', role: 'officer', signingKeyLabel: 'no-such-key' }) });

@@ -50,6 +50,13 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     responses: { '200': { description: 'a page of officers', content: page(officerJson) } },
   },
   {
+    method: 'GET', path: '/api/v1/signing-keys', operationId: 'signingKeys.list', tag, access: 'admin', audit: false,
+    summary: "the caller's tenant's HSM keys, each with what it is for: the seal's, an officer's personal key, or free",
+    description:
+      'The keys the tenant may sign with (`chungthuc tenant allow-key`), by label. `use`: `seal` (the tenant\'s seal key: never a personal key), `personal` (the key of the active officer in `holder`), `free` (can be given to an officer as `signingKeyLabel`).',
+    responses: { '200': { description: 'the keys', content: json("{ items: [{ label, use: 'seal' | 'personal' | 'free', holder: { id, username } | null }] }") } },
+  },
+  {
     method: 'POST', path: '/api/v1/officers', operationId: 'officers.create', tag, access: 'admin', audit: true, idempotent: true,
     summary: 'create an officer account in the caller’s tenant',
     description: 'Without `password`, a strong one is generated and returned once in `password`.',

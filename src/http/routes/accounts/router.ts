@@ -1,7 +1,7 @@
 /**
  * Officer sessions and the tenant administration API (issue #6):
  *   POST/GET/DELETE /api/v1/session — sign in (password), who am I, sign out;
- *   /api/v1/officers, /api/v1/api-keys, /api/v1/audit — admin scope, the caller's own tenant only
+ *   /api/v1/officers, /api/v1/signing-keys, /api/v1/api-keys, /api/v1/audit — admin scope, the caller's own tenant only
  *   (another tenant's officer or key answers 404, as if it did not exist).
  * The access middleware has already authenticated the caller; handlers read the tenant from it.
  */
@@ -125,6 +125,11 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
     const q = parse(pageQuery, ctx.query);
     const rows = deps.officers.list(caller.tenantId, { after: q.cursor, limit: q.limit + 1 });
     ctx.body = pageOf(rows, q.limit, (o) => o.username, (o) => officerJson(o));
+  });
+
+  router.get('/signing-keys', (ctx) => {
+    const caller = callerOf(ctx, 'admin');
+    ctx.body = { items: deps.officers.signingKeys(caller.tenantId) };
   });
 
   router.post('/officers', async (ctx) => {

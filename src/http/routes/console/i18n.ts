@@ -88,6 +88,8 @@ export interface ConsoleMessages {
   title: string;
   role: string;
   signingKey: string;
+  noSigningKey: string;
+  signingKeyHint: string;
   initialPassword: string;
   passwordHint: (min: number) => string;
   createButton: string;
@@ -225,6 +227,8 @@ const vi: ConsoleMessages = {
   title: 'Chức danh',
   role: 'Vai trò',
   signingKey: 'Khóa ký (nhãn HSM)',
+  noSigningKey: '— Không gán —',
+  signingKeyHint: 'Các khóa của cơ quan chưa gán cho cán bộ nào (chungthuc tenant allow-key). Khóa dấu của cơ quan không là khóa cá nhân.',
   initialPassword: 'Mật khẩu ban đầu',
   passwordHint: (min) => `Ít nhất ${min} ký tự.`,
   createButton: 'Tạo',
@@ -409,6 +413,8 @@ const en: ConsoleMessages = {
   title: 'Title',
   role: 'Role',
   signingKey: 'Signing key (HSM label)',
+  noSigningKey: '— None —',
+  signingKeyHint: "The agency's keys no officer holds yet (chungthuc tenant allow-key). The seal's key is never a personal key.",
   initialPassword: 'Initial password',
   passwordHint: (min) => `At least ${min} characters.`,
   createButton: 'Create',

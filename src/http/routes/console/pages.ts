@@ -128,7 +128,8 @@ ${field('o-username', m.username, { required: true, requiredWord: m.required, at
 ${field('o-displayName', m.displayName, { required: true, requiredWord: m.required, attrs: 'maxlength="200"' })}
 ${field('o-title', m.title, { required: true, requiredWord: m.required, attrs: 'maxlength="200"' })}
 <div class="field"><label for="o-role">${esc(m.role)}</label><select id="o-role" name="o-role">${roles}</select></div>
-${field('o-signingKeyLabel', m.signingKey, { optional: m.optional, attrs: 'maxlength="64"' })}
+<div class="field"><label for="o-signingKeyLabel">${esc(m.signingKey)} <span class="opt">(${esc(m.optional)})</span></label><span class="hint" id="o-signingKeyLabel-hint">${esc(m.signingKeyHint)}</span>
+<select id="o-signingKeyLabel" name="o-signingKeyLabel" aria-describedby="o-signingKeyLabel-hint"><option value="">${esc(m.noSigningKey)}</option></select></div>
 ${field('o-password', m.initialPassword, { type: 'password', required: true, requiredWord: m.required, hint: m.passwordHint(PASSWORD_MIN_LENGTH), attrs: `minlength="${PASSWORD_MIN_LENGTH}" autocomplete="new-password"` })}
 </div><button type="submit">${esc(m.createButton)}</button></form></details></section>
 <section aria-labelledby="keys-h"><h2 id="keys-h">${esc(m.keysHeading)}</h2>
