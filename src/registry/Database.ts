@@ -51,11 +51,18 @@ export function durably<T>(db: Sqlite, fn: () => T): T {
 /**
  * Copies the database, as of one instant, into `file` (SQLite's online backup: the service keeps
  * reading and writing meanwhile; a write during the copy restarts it). The copy is complete and
- * committed when the promise resolves.
+ * committed when the promise resolves, and is one self-contained file: it is taken out of WAL mode,
+ * so opening it later leaves no -wal or -shm file beside it.
  */
 export async function snapshotDatabase(db: Sqlite, file: string): Promise<void> {
   try {
     await db.backup(file);
+    const copy = new BetterSqlite3(file);
+    try {
+      copy.pragma('journal_mode = DELETE');
+    } finally {
+      copy.close();
+    }
   } catch (cause) {
     throw new RegistryError('db-backup-failed', `cannot copy the database to ${file}`, { cause });
   }

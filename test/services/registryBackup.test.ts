@@ -94,7 +94,14 @@ describe('registry backup', () => {
     }
     // Nothing half-written is left behind.
     expect(filesUnder(target).filter((f) => path.basename(f).startsWith('.'))).toEqual([]);
-    expect(filesUnder(target).filter((f) => f.endsWith('.sqlite'))).toEqual(['chungthuc-20261130T020000Z.sqlite', 'chungthuc-20261201T020000Z.sqlite']);
+    // Two self-contained snapshots (no -wal or -shm beside them, even after being opened), their manifests, the copies.
+    expect(readdirSync(target).sort()).toEqual([
+      'chungthuc-20261130T020000Z.manifest.json',
+      'chungthuc-20261130T020000Z.sqlite',
+      'chungthuc-20261201T020000Z.manifest.json',
+      'chungthuc-20261201T020000Z.sqlite',
+      'copies',
+    ]);
   });
 
   it('names a missing or altered stored copy, keeps its bad bytes out of the backup, and still backs up the rest', async () => {
