@@ -215,7 +215,7 @@ async function main(): Promise<void> {
             requesterName: 'Nguyễn Văn Bench',
             originalPages: pages,
             copies: 1,
-            certifier: { keyLabel: KEY, title: 'Phó Chủ tịch', name: 'Trần Văn Bình' },
+            certifier: { keyLabel: KEY, title: 'Phó Chủ tịch', name: 'Nguyễn Văn An' },
             seal: { keyLabel: 'seal' },
             level: 'B-LT',
             actor: 'bench',

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { x509Certificate } from '../cms/index.ts';
+import { AppError } from '../errors.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant, VoidedEntry } from '../registry/index.ts';
@@ -82,6 +83,12 @@ function subjectCn(der: Uint8Array): string | undefined {
   return /(?:^|\n)CN=([^\n]*)/.exec(x509Certificate(der).subject)?.[1];
 }
 
+/** Two spellings of one person's name: Unicode NFC, spaces collapsed, case ignored ("NGUYỄN VĂN AN" = "Nguyễn Văn An"). */
+export function sameName(a: string, b: string): boolean {
+  const norm = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase('vi');
+  return norm(a) === norm(b);
+}
+
 /** Calendar date and ISO time in Việt Nam (UTC+07:00, no daylight saving). */
 function vietnamTime(at: Date): { date: string; iso: string } {
   const local = new Date(at.getTime() + 7 * 3600_000).toISOString();
@@ -110,7 +117,17 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   // A bad template is refused before a number is reserved (it would otherwise void one).
   if (input.template) checkStampTemplate(input.template);
   const [certifierSigner, sealSigner] = await Promise.all([deps.signing.getSigner(input.certifier.keyLabel), deps.signing.getSigner(input.seal.keyLabel)]);
-  const certifierName = input.certifier.name ?? (certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined) ?? input.certifier.keyLabel;
+  const certificateName = certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined;
+  // The stamp names the certifier and the certifier signs with their own key (domain.md): a key whose
+  // certificate names someone else is refused before a number is reserved.
+  if (input.certifier.name !== undefined && certificateName !== undefined && !sameName(input.certifier.name, certificateName)) {
+    throw new AppError(
+      'certifier-name-mismatch',
+      `the stamp would name "${input.certifier.name}" as the certifier, but the certificate of key "${input.certifier.keyLabel}" names "${certificateName}"`,
+      { status: 409, details: { stampName: input.certifier.name, certificateName, key: input.certifier.keyLabel } },
+    );
+  }
+  const certifierName = input.certifier.name ?? certificateName ?? input.certifier.keyLabel;
 
   step('intake');
   const year = registerYear(now);

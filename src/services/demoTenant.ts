@@ -22,7 +22,7 @@ export interface DemoAccountSpec {
 
 export const DEMO_ACCOUNTS: readonly DemoAccountSpec[] = [
   { username: 'canbo.demo', displayName: 'Nguyễn Văn An', title: 'Công chức Tư pháp – Hộ tịch', role: 'officer', signingKeyLabel: 'officer1' },
-  { username: 'lanhdao.demo', displayName: 'Trần Thị Bình', title: 'Phó Chủ tịch UBND phường', role: 'supervisor', signingKeyLabel: 'officer2' },
+  { username: 'lanhdao.demo', displayName: 'Lê Thị Bình', title: 'Phó Chủ tịch UBND phường', role: 'supervisor', signingKeyLabel: 'officer2' },
   { username: 'quantri.demo', displayName: 'Lê Minh Châu', title: 'Quản trị hệ thống', role: 'admin', signingKeyLabel: null },
 ];
 

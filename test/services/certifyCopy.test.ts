@@ -12,7 +12,7 @@ import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, buildValidationDeps, type TrustServices } from '../../src/main.ts';
 import { CopyRepository, TenantRepository, openDatabase, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
-import { CERTIFY_STEPS, certifyCopy, partialCopyPath, storedCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
+import { CERTIFY_STEPS, certifyCopy, partialCopyPath, sameName, storedCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
 import { validateDocument } from '../../src/services/validateDocument.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { openDevToken } from '../support/hsm.ts';
@@ -159,5 +159,15 @@ describe('certifyCopy', () => {
     expect(existsSync(renamed)).toBe(false);
     expect(readdirSync(path.dirname(partial)).filter((f) => f.endsWith('.pdf'))).toEqual(issued);
     expect(deps.copies.getCopy(tenant.id, r.id)?.status).toBe('voided');
+  });
+});
+
+describe('the certifier named on the stamp and in the certificate', () => {
+  it('takes two spellings of one name as the same person, and two people as two', () => {
+    expect(sameName('Nguyễn Văn An', 'NGUYỄN VĂN AN')).toBe(true);
+    expect(sameName(' Nguyễn  Văn An ', 'Nguyễn Văn An')).toBe(true);
+    expect(sameName('Nguyễn Văn An'.normalize('NFD'), 'Nguyễn Văn An'.normalize('NFC'))).toBe(true);
+    expect(sameName('Nguyễn Văn An', 'Nguyễn Văn Ân')).toBe(false);
+    expect(sameName('Trần Thị Bình', 'Lê Thị Bình')).toBe(false);
   });
 });

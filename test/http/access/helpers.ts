@@ -1,5 +1,9 @@
 /** Test factories for API access: tenants and keys made through the real CLI against a running service's database. */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { main } from '../../../src/cli/main.ts';
+import { DEV_PATHS } from '../../support/hsm.ts';
 import type { TestService } from '../../support/service.ts';
 
 export async function cli(svc: TestService, argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -46,6 +50,12 @@ export interface CreatedOfficer {
   password: string;
 }
 
+/** The name in the dev certificate of an HSM key (`certs/<label>.pem`): an officer holding that key must bear it. */
+export function holderOf(keyLabel: string): string {
+  const subject = new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, `${keyLabel}.pem`))).subject;
+  return /(?:^|\n)CN=([^\n]*)/.exec(subject)![1]!;
+}
+
 /**
  * An officer made through the real CLI (`officer create`); the password is the generated one unless
  * given. Role defaults to `officer`; `key` is the personal HSM key label (one of the tenant's keys).
@@ -58,7 +68,7 @@ export async function createOfficer(
 ): Promise<CreatedOfficer> {
   const r = await cli(svc, [
     'officer', 'create', '--tenant', tenant, '--username', username,
-    '--name', opts.name ?? `Nguyễn Văn ${username}`, '--title', opts.title ?? 'Phó Chủ tịch UBND xã',
+    '--name', opts.name ?? (opts.key ? holderOf(opts.key) : `Nguyễn Văn ${username}`), '--title', opts.title ?? 'Phó Chủ tịch UBND xã',
     '--role', opts.role ?? 'officer', ...(opts.key ? ['--key', opts.key] : []), '--json',
   ]);
   if (r.code !== 0) throw new Error(r.err);

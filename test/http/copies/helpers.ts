@@ -1,6 +1,6 @@
 /** Shared set-up of the certified-copy API tests: tenants, keys and officers, scans, multipart requests. */
 import { fixturePdf, rasterize, Workdir } from '../../stamp/helpers.ts';
-import { bearer, cli, createKey, createOfficer, createTenant, type CreatedKey, type CreatedOfficer } from '../access/helpers.ts';
+import { bearer, cli, createKey, createOfficer, createTenant, holderOf, type CreatedKey, type CreatedOfficer } from '../access/helpers.ts';
 import type { TestService } from '../../support/service.ts';
 
 /** `n` A4 pages rendered to JPEG at 100 dpi, each with its own label ("Trang k"). */
@@ -21,12 +21,12 @@ export interface TenantWorld {
   officer: CreatedOfficer & { displayName: string };
 }
 
-/** A tenant with the dev keys, an all-scope API key and an officer certifying with `officer1`. */
 /** A tenant, a key for its systems and an officer (with personal key `officerKey`; null: none, leaving the dev keys to the test). */
 export async function tenantWorld(svc: TestService, code: string, officerKey: string | null = 'officer1'): Promise<TenantWorld> {
   await createTenant(svc, code);
   const key = await createKey(svc, code, 'certify,read-registry,annul,validate');
-  const displayName = `Cán bộ ${code}`;
+  // An officer with a personal key bears the name in its certificate (the stamp and the signature name one person).
+  const displayName = officerKey ? holderOf(officerKey) : `Cán bộ ${code}`;
   const officer = { ...(await createOfficer(svc, code, `can-bo.${code.toLowerCase()}`, { key: officerKey ?? undefined, name: displayName, title: 'Phó Chủ tịch UBND' })), displayName };
   const tenantId = (svc.db.db.prepare('SELECT id FROM tenants WHERE code = ?').get(code) as { id: string }).id;
   return { code, tenantId, key, officer };

@@ -70,6 +70,16 @@ describe('an officer signed in', () => {
     expect(countRows(svc, 'SELECT COUNT(*) AS n FROM certified_copies')).toBe(before);
   });
 
+  it("is refused, before a number is reserved, when the account's name is not the one in its key's certificate", async () => {
+    // The supervisor's account says Trần Văn Bình, the certificate of officer2 says Lê Thị Bình: the
+    // stamp and the signature would name two people.
+    const before = countRows(svc, 'SELECT COUNT(*) AS n FROM certified_copies');
+    const res = await post(svc, '/api/v1/certified-copies', session(logins[supervisor.username]!), scanForm(scans, fields));
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: 'certifier-name-mismatch', stampName: 'Trần Văn Bình', certificateName: 'Lê Thị Bình', key: 'officer2' });
+    expect(countRows(svc, 'SELECT COUNT(*) AS n FROM certified_copies')).toBe(before);
+  });
+
   it('an officer (no annul scope) gets 403; a supervisor annuls', async () => {
     const body = { decisionNumber: '7/QĐ-UBND', decisionDate: '2026-11-29', reason: 'Bản chính giả mạo' };
     const denied = await post(svc, `/api/v1/certified-copies/${made.copy.id}/annul`, session(logins[officer.username]!), body);
