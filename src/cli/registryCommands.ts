@@ -302,9 +302,10 @@ export const registryVerify: Command = {
         io.out(`stored copies: ${store.checked} checked, ${store.problems.length} missing or altered\n`);
         for (const p of store.problems) io.out(`  ${p.problem.toUpperCase()} ${p.fileKey} (entry ${p.id}, code ${p.publicCode})\n`);
         if (store.unregistered.length > 0) {
-          io.out(`stored PDFs no issued entry names (look at them; the sweeper removes those of voided numbers): ${store.unregistered.length}\n`);
+          io.out(`stored PDFs no issued entry names (look at them; the sweeper sets aside those of voided numbers): ${store.unregistered.length}\n`);
           for (const f of store.unregistered) io.out(`  ${f}\n`);
         }
+        if (store.setAside.length > 0) io.out(`finished PDFs set aside with their voided numbers: ${store.setAside.length} (under .voided/)\n`);
       }
     }
     return ok ? 0 : 1;
@@ -322,8 +323,14 @@ export const registryBackup: Command = {
   async run(values, _p, io) {
     const to = path.resolve(required(values, 'to'));
     const config = loadConfig();
-    if (to === path.resolve(config.dataDir) || to === path.resolve(config.copyStoreDir)) {
-      throw new InputError('invalid-parameters', '--to must not be the data directory or the copy store');
+    // Neither inside the other: a backup in the store would list itself as unregistered copies, and a
+    // store inside the backup would count every copy as already backed up.
+    const overlaps = (a: string, b: string) => {
+      const rel = path.relative(path.resolve(a), path.resolve(b));
+      return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+    };
+    for (const dir of [config.dataDir, config.copyStoreDir]) {
+      if (overlaps(to, dir) || overlaps(dir, to)) throw new InputError('invalid-parameters', `--to must be outside ${dir}, and not contain it`);
     }
     const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
     let report: BackupReport;

@@ -49,14 +49,15 @@ export function durably<T>(db: Sqlite, fn: () => T): T {
 }
 
 /**
- * Copies the database, as of one instant, into `file` (SQLite's online backup: the service keeps
- * reading and writing meanwhile; a write during the copy restarts it). The copy is complete and
- * committed when the promise resolves, and is one self-contained file: it is taken out of WAL mode,
- * so opening it later leaves no -wal or -shm file beside it.
+ * Copies the database, as of one instant, into `file` (SQLite's online backup, in one step: one read
+ * transaction, which in WAL mode does not hold up the service's writes; copied step by step instead,
+ * every write of another connection would restart it, maybe forever on a busy register). The copy is
+ * complete and committed when the promise resolves, and is one self-contained file: it is taken out
+ * of WAL mode, so opening it later leaves no -wal or -shm file beside it.
  */
 export async function snapshotDatabase(db: Sqlite, file: string): Promise<void> {
   try {
-    await db.backup(file);
+    await db.backup(file, { progress: () => 0x7fffffff });
     const copy = new BetterSqlite3(file);
     try {
       copy.pragma('journal_mode = DELETE');

@@ -151,7 +151,9 @@ export function isAccessCodeHash(stored: string): boolean {
 
 /**
  * Checks a typed access code against its stored hash in constant time. A null `stored` (unknown public
- * code) still costs one scrypt, so timing does not tell which public codes exist.
+ * code) still costs one scrypt at today's cost, so timing does not tell which public codes exist
+ * among those issued since 2026-11-30; a code hashed earlier (N = 2^14) takes longer, which tells
+ * only that its 160-bit public code, already known to the caller, is an old one.
  */
 export function accessCodeMatches(stored: string | null, typed: string): boolean {
   const m = stored === null ? null : HASH_PATTERN.exec(stored);

@@ -260,15 +260,38 @@ export function partialCopyPath(storeDir: string, entry: { tenantId: string; yea
 }
 
 /**
+ * Where the sweeper puts a finished PDF whose number it voids: `<store>/.voided/<tenant>/<year>/<code>.pdf`,
+ * out of the store's namespace but kept (after a restore from an older snapshot such a file may be a
+ * copy someone holds).
+ */
+export function voidedCopyPath(storeDir: string, entry: { tenantId: string; year: number; publicCode: string }): string {
+  return path.join(storeDir, '.voided', entry.tenantId, String(entry.year), `${entry.publicCode}.pdf`);
+}
+
+/**
  * Voids the reservations whose time ran out — certifications that crashed or were abandoned — and
- * removes any file such a certification left in the store: its partial file, or the finished one when
- * the crash came between the rename and the register write (a voided number never has a copy). The
- * service runs it every minute.
+ * clears what such a certification left in the store: its partial file is removed; a finished one
+ * (the crash came between the rename and the register write) is moved to `voidedCopyPath`, since no
+ * register entry will name it. The service runs it every minute.
  */
 export async function sweepExpiredReservations(copies: CopyRepository, storeDir: string, now: Date = new Date()): Promise<VoidedEntry[]> {
   const voided = copies.voidExpiredReservations(now);
-  await Promise.all(voided.flatMap((v) => [rm(partialCopyPath(storeDir, v), { force: true }), rm(storedCopyPath(storeDir, v), { force: true })]));
+  await Promise.all(
+    voided.flatMap((v) => [
+      rm(partialCopyPath(storeDir, v), { force: true }),
+      setAside(storedCopyPath(storeDir, v), voidedCopyPath(storeDir, v)),
+    ]),
+  );
   return voided;
+}
+
+async function setAside(file: string, to: string): Promise<void> {
+  try {
+    await mkdir(path.dirname(to), { recursive: true });
+    await rename(file, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 /**

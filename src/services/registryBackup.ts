@@ -37,6 +37,8 @@ export interface StoreCheck {
   problems: StoreProblem[];
   /** PDFs in the store that no issued entry names (relative to the store), for a person to look at. */
   unregistered: string[];
+  /** Finished PDFs the sweeper set aside with their voided numbers (`.voided/`, relative to the store). */
+  setAside: string[];
 }
 
 /** SHA-256 (hex) of a file, read as a stream; null when there is no such file. */
@@ -60,10 +62,18 @@ function under(dir: string, fileKey: string): string {
 
 /**
  * Every issued entry's stored PDF against the SHA-256 the register holds (missing or altered files),
- * and the finished PDFs in the store that no issued entry names. Hidden files (certifications in
- * progress) are not listed.
+ * the finished PDFs in the store that no issued entry names, and those the sweeper set aside. Hidden
+ * files (certifications in progress) are not listed.
  */
 export async function checkCopyStore(db: Sqlite, storeDir: string): Promise<StoreCheck> {
+  // The directory first: a copy registered after it was read is then simply not listed, never
+  // listed as unregistered.
+  let present: string[] = [];
+  try {
+    present = (await readdir(storeDir, { recursive: true })).map(String).filter((f) => f.endsWith('.pdf') && !path.basename(f).startsWith('.'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   const files = new CopyRepository(db).storedFiles();
   const problems: StoreProblem[] = [];
   for (const f of files) {
@@ -71,14 +81,10 @@ export async function checkCopyStore(db: Sqlite, storeDir: string): Promise<Stor
     if (actual !== f.pdfSha256) problems.push({ id: f.id, publicCode: f.publicCode, fileKey: f.fileKey, problem: actual === null ? 'missing' : 'altered' });
   }
   const named = new Set(files.map((f) => path.normalize(f.fileKey)));
-  let present: string[] = [];
-  try {
-    present = (await readdir(storeDir, { recursive: true })).map(String);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const unregistered = present.filter((f) => f.endsWith('.pdf') && !path.basename(f).startsWith('.') && !named.has(path.normalize(f))).sort();
-  return { checked: files.length, problems, unregistered };
+  const hidden = (f: string) => f.split(path.sep).some((part) => part.startsWith('.'));
+  const unregistered = present.filter((f) => !hidden(f) && !named.has(path.normalize(f))).sort();
+  const setAside = present.filter((f) => f.startsWith(`.voided${path.sep}`)).sort();
+  return { checked: files.length, problems, unregistered, setAside };
 }
 
 export interface BackupReport {
@@ -91,6 +97,16 @@ export interface BackupReport {
   chain: ChainReport;
   files: { entries: number; copied: number; alreadyPresent: number; bytesCopied: number };
   problems: StoreProblem[];
+}
+
+/** `mkdir -p` whose new directories are durable: each one's parent is fsynced once it exists. */
+async function mkdirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    await fsyncPath(path.dirname(d));
+    if (d === path.resolve(first)) break;
+  }
 }
 
 /** fsync of a file, or of a directory (which makes the names in it durable). */
@@ -114,7 +130,7 @@ async function backUpFile(storeDir: string, copiesDir: string, f: StoredFile): P
   if ((await sha256OfFile(target)) === f.pdfSha256) return 0;
   const source = under(storeDir, f.fileKey);
   const partial = path.join(path.dirname(target), `.${path.basename(target)}.partial`);
-  await mkdir(path.dirname(target), { recursive: true });
+  await mkdirDurable(path.dirname(target));
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
@@ -151,7 +167,7 @@ const compactUtc = (at: Date) => at.toISOString().replace(/[-:]/g, '').replace(/
  * the manifest says what is wrong.
  */
 export async function backupRegistry(db: Sqlite, storeDir: string, targetDir: string, now: Date = new Date()): Promise<BackupReport> {
-  await mkdir(targetDir, { recursive: true });
+  await mkdirDurable(targetDir);
   const base = `chungthuc-${compactUtc(now)}`;
   const snapshot = path.join(targetDir, `${base}.sqlite`);
   const manifest = path.join(targetDir, `${base}.manifest.json`);
@@ -197,8 +213,10 @@ export async function backupRegistry(db: Sqlite, storeDir: string, targetDir: st
     files,
     problems,
   };
-  await writeFile(manifest, `${JSON.stringify(body, null, 2)}\n`);
-  await fsyncFile(manifest);
+  const partialManifest = path.join(targetDir, `.${base}.manifest.json.partial`);
+  await writeFile(partialManifest, `${JSON.stringify(body, null, 2)}\n`);
+  await fsyncFile(partialManifest);
+  await rename(partialManifest, manifest);
   await fsyncDir(targetDir);
   return report;
 }

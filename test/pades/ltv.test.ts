@@ -153,6 +153,12 @@ describe('PAdES levels above B-B', () => {
     const sansId = (b: Buffer) => b.toString('latin1').replace(/\/ID \[<[0-9A-F]{32}> <[0-9A-F]{32}>\]/g, '/ID');
     expect(sansId(handed)).toBe(sansId(read));
     expect(sansId(mismatched)).toBe(sansId(read));
+    // The hand-over is what is used for its CMS: signers given under bt's own CMS (here officer2's,
+    // wrongly) go into the DSS in place of those the CMS names.
+    const trusted = Buffer.from((await addValidationData(nextInput(bt), { memory: true }, rev, { now, known: [{ ...other.signers, cms: bt.signers.cms }] })).bytes!);
+    const trustedFile = path.join(tmp, 'blt-trusted.pdf');
+    writeFileSync(trustedFile, trusted);
+    expect(dssOf(trustedFile).certs.map(fp)).toContain(fp(other.signers.signerCertificate));
     // The officer2 chain (EC key, same CAs) is not what officer1's DSS holds: a wrong hand-over would show.
     expect(fp(other.signers.signerCertificate)).not.toBe(fp(bt.signers.signerCertificate));
     const file = path.join(tmp, 'blt-handed.pdf');

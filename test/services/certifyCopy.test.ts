@@ -12,7 +12,7 @@ import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, buildValidationDeps, type TrustServices } from '../../src/main.ts';
 import { CopyRepository, TenantRepository, openDatabase, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
-import { CERTIFY_STEPS, certifyCopy, partialCopyPath, sameName, storedCopyPath, sweepExpiredReservations, type CertifyDeps } from '../../src/services/certifyCopy.ts';
+import { CERTIFY_STEPS, certifyCopy, partialCopyPath, sameName, storedCopyPath, sweepExpiredReservations, voidedCopyPath, type CertifyDeps } from '../../src/services/certifyCopy.ts';
 import { validateDocument } from '../../src/services/validateDocument.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { openDevToken } from '../support/hsm.ts';
@@ -140,7 +140,7 @@ describe('certifyCopy', () => {
     expect(deps.copies.verifyChain().ok).toBe(true);
   });
 
-  it('sweeps an expired reservation: the number is voided and the file a crash left (partial, or renamed before the register write) is removed', async () => {
+  it('sweeps an expired reservation: the number is voided, its partial file removed and a finished one (renamed before the register write) set aside', async () => {
     const r = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
     const crashedBeforeRename = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
     const partial = partialCopyPath(deps.storeDir, { tenantId: tenant.id, year: r.year, publicCode: r.publicCode });
@@ -148,8 +148,9 @@ describe('certifyCopy', () => {
     mkdirSync(path.dirname(partial), { recursive: true });
     writeFileSync(partial, '%PDF-1.7 half written');
     writeFileSync(renamed, '%PDF-1.7 finished, never registered');
-    // An issued copy's file in the same directory stays.
-    const issued = readdirSync(path.dirname(partial)).filter((f) => f.endsWith('.pdf') && f !== path.basename(renamed));
+    // Another copy's file in the same directory stays where it is.
+    const neighbour = path.join(path.dirname(partial), 'NEIGHBOUR.pdf');
+    writeFileSync(neighbour, '%PDF-1.7 an issued copy');
     expect(await sweepExpiredReservations(deps.copies, deps.storeDir)).toEqual([]);
     expect(existsSync(partial)).toBe(true);
     expect(existsSync(renamed)).toBe(true);
@@ -157,7 +158,10 @@ describe('certifyCopy', () => {
     expect(swept.map((v) => v.number)).toEqual([r.number, crashedBeforeRename.number]);
     expect(existsSync(partial)).toBe(false);
     expect(existsSync(renamed)).toBe(false);
-    expect(readdirSync(path.dirname(partial)).filter((f) => f.endsWith('.pdf'))).toEqual(issued);
+    const aside = voidedCopyPath(deps.storeDir, { tenantId: tenant.id, year: crashedBeforeRename.year, publicCode: crashedBeforeRename.publicCode });
+    expect(readFileSync(aside, 'utf8')).toBe('%PDF-1.7 finished, never registered');
+    expect(readFileSync(neighbour, 'utf8')).toBe('%PDF-1.7 an issued copy');
+    rmSync(neighbour);
     expect(deps.copies.getCopy(tenant.id, r.id)?.status).toBe('voided');
   });
 });

@@ -134,25 +134,29 @@ describe('copy store check', () => {
     const one = issue(1);
     const two = issue(2);
     issue(3);
-    expect(await checkCopyStore(opened.db, storeDir)).toEqual({ checked: 3, problems: [], unregistered: [] });
+    expect(await checkCopyStore(opened.db, storeDir)).toEqual({ checked: 3, problems: [], unregistered: [], setAside: [] });
     writeFileSync(path.join(storeDir, one.fileKey), 'changed');
     rmSync(path.join(storeDir, two.fileKey));
     writeFileSync(path.join(storeDir, tenant.id, '2026', 'STRAY.pdf'), '%PDF-1.7 never registered');
     writeFileSync(path.join(storeDir, tenant.id, '2026', '.CODE.partial'), 'being written');
+    const aside = path.join('.voided', tenant.id, '2026', 'VOIDED.pdf');
+    mkdirSync(path.dirname(path.join(storeDir, aside)), { recursive: true });
+    writeFileSync(path.join(storeDir, aside), '%PDF-1.7 set aside by the sweeper');
     const check = await checkCopyStore(opened.db, storeDir);
     expect(check.problems.map((p) => [p.problem, p.fileKey])).toEqual([
       ['altered', one.fileKey],
       ['missing', two.fileKey],
     ]);
     expect(check.unregistered).toEqual([path.join(tenant.id, '2026', 'STRAY.pdf')]);
+    expect(check.setAside).toEqual([aside]);
   });
 });
 
 describe('the commands', () => {
   const cli = (args: string[]) =>
     promisify(execFile)(process.execPath, ['bin/chungthuc.mjs', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, encoding: 'utf8' }).then(
-      (r) => ({ code: 0, stdout: r.stdout }),
-      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
 
   it('chungthuc registry backup and registry verify --files: exit 0 when all is well, 1 naming the copy when not', async () => {
@@ -160,6 +164,13 @@ describe('the commands', () => {
     issue(2);
     opened.close();
     const target = path.join(dir, 'backup');
+    // Not into the data directory or the store (nor around them).
+    for (const wrong of [path.join(storeDir, 'backup'), dataDir, dir]) {
+      const refused = await cli(['registry', 'backup', '--to', wrong]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('[invalid-parameters]');
+    }
+    expect(existsSync(path.join(storeDir, 'backup'))).toBe(false);
     const ok = await cli(['registry', 'backup', '--to', target]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('copies: 2 issued, 2 copied');

@@ -411,7 +411,8 @@
           var disabled = !!o.disabledAt;
           var toggle = el('button', { type: 'button', class: 'small secondary', text: (disabled ? t('enable') : t('disable')) + ' ' + o.username });
           toggle.addEventListener('click', function () {
-            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { disabled: !disabled }).then(function () { notice(t('saved')); return loadOfficers(); }).catch(function (err) { showError(err.message); });
+            // Disabling frees the officer's key, enabling takes it back: the offered keys change with it.
+            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { disabled: !disabled }).then(function () { notice(t('saved')); return Promise.all([loadOfficers(), loadSigningKeys()]); }).catch(function (err) { showError(err.message); });
           });
           var reset = el('button', { type: 'button', class: 'small secondary', text: t('resetPassword') + ' ' + o.username });
           reset.addEventListener('click', function () {

@@ -176,9 +176,10 @@ describe('a service killed with SIGKILL in the middle of certifications', () => 
       const copies = new CopyRepository(after.db);
       expect(copies.voidExpiredReservations(new Date())).toEqual([]);
       const swept = await sweepExpiredReservations(copies, path.join(dataDir, 'copies'), new Date(Date.now() + 16 * 60_000));
-      // Nothing half-written is left in the store: finished copies only (a crash may leave a partial file; the sweep removes it).
-      const hidden = readdirSync(path.join(dataDir, 'copies'), { recursive: true }).map(String).filter((f) => path.basename(f).startsWith('.'));
-      expect(hidden).toEqual([]);
+      // Nothing half-written is left in the store: finished copies only (a crash may leave a partial file; the sweep removes it,
+      // and sets aside under .voided/ a finished file whose number it voids).
+      const partials = readdirSync(path.join(dataDir, 'copies'), { recursive: true }).map(String).filter((f) => f.endsWith('.partial'));
+      expect(partials).toEqual([]);
       expect(swept.map((v) => v.number).sort((x, y) => x - y)).toEqual(before.filter((r) => r.status === 'reserved').map((r) => r.number));
       const final = rows();
       expect(final.map((r) => r.number)).toEqual(before.map((r) => r.number));
