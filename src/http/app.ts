@@ -5,6 +5,7 @@ import { bodyLimit, errorEdge, requestContext, type AppState } from './middlewar
 import { healthRouter, type ReadinessCheck } from './routes/health/router.ts';
 import { signaturesRouter } from './routes/signatures/router.ts';
 import type { SigningDeps } from '../services/signDocument.ts';
+import { keyHolder } from '../services/certifyCopy.ts';
 import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): ChungthucApp {
       throttle: deps.access.throttle,
       cookie: deps.access.cookie,
       idempotency: deps.access.idempotency,
+      keyHolder: (label) => keyHolder(deps.signing.getSigner, label),
     }),
     copiesRouter({
       ...deps.certifiedCopies,

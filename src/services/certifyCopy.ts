@@ -79,8 +79,22 @@ function certRef(der: Uint8Array): CertificateRef {
   return { issuer: c.issuer.replace(/\n/g, ', '), serial: c.serialNumber, subject: c.subject.replace(/\n/g, ', ') };
 }
 
-function subjectCn(der: Uint8Array): string | undefined {
+/** The holder's name in a certificate: its subject's CN. */
+export function certificateHolder(der: Uint8Array): string | undefined {
   return /(?:^|\n)CN=([^\n]*)/.exec(x509Certificate(der).subject)?.[1];
+}
+
+/**
+ * The holder's name in the certificate of an HSM key, for the checks that an officer and their key
+ * are one person; undefined when the key, its certificate or the token is not at hand.
+ */
+export async function keyHolder(getSigner: SigningDeps['getSigner'], keyLabel: string): Promise<string | undefined> {
+  try {
+    const signer = await getSigner(keyLabel);
+    return signer.certificate ? certificateHolder(signer.certificate) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Two spellings of one person's name: Unicode NFC, spaces collapsed, case ignored ("NGUYỄN VĂN AN" = "Nguyễn Văn An"). */
@@ -117,7 +131,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   // A bad template is refused before a number is reserved (it would otherwise void one).
   if (input.template) checkStampTemplate(input.template);
   const [certifierSigner, sealSigner] = await Promise.all([deps.signing.getSigner(input.certifier.keyLabel), deps.signing.getSigner(input.seal.keyLabel)]);
-  const certificateName = certifierSigner.certificate ? subjectCn(certifierSigner.certificate) : undefined;
+  const certificateName = certifierSigner.certificate ? certificateHolder(certifierSigner.certificate) : undefined;
   // The stamp names the certifier and the certifier signs with their own key (domain.md): a key whose
   // certificate names someone else is refused before a number is reserved.
   if (input.certifier.name !== undefined && certificateName !== undefined && !sameName(input.certifier.name, certificateName)) {

@@ -433,7 +433,8 @@
       return api('GET', '/api/v1/signing-keys').then(function (r) {
         while (keyChoice.options.length > 1) keyChoice.remove(1);
         r.items.forEach(function (k) {
-          if (k.use === 'free') keyChoice.appendChild(el('option', { value: k.label, text: k.label }));
+          // With the name in its certificate: the officer given the key must bear it.
+          if (k.use === 'free') keyChoice.appendChild(el('option', { value: k.label, text: k.certificateName ? k.label + ' — ' + k.certificateName : k.label }));
         });
       }).catch(function (err) { showError(err.message); });
     }

@@ -223,10 +223,10 @@ describe('tenant isolation of administration', () => {
   });
 
   it("lists the tenant's own signing keys with what each is for, to its admins only", async () => {
-    type Keys = { items: Array<{ label: string; use: string; holder: { id: string; username: string } | null }> };
+    type Keys = { items: Array<{ label: string; use: string; holder: { id: string; username: string } | null; certificateName: string | null }> };
     const a = await loginOfficer(svc, adminA.username, adminA.password);
     const listA = (await (await fetch(`${svc.url}/api/v1/signing-keys`, { headers: { cookie: a.cookie } })).json()) as Keys;
-    expect(listA.items.find((k) => k.label === 'officer1')).toEqual({ label: 'officer1', use: 'personal', holder: { id: clerk.id, username: 'clerk-a' } });
+    expect(listA.items.find((k) => k.label === 'officer1')).toEqual({ label: 'officer1', use: 'personal', holder: { id: clerk.id, username: 'clerk-a' }, certificateName: 'Nguyễn Văn An' });
     const b = await loginOfficer(svc, adminB.username, adminB.password);
     const listB = (await (await fetch(`${svc.url}/api/v1/signing-keys`, { headers: { cookie: b.cookie } })).json()) as Keys;
     // B's own keys (the same labels, allowed to B too), none held by A's clerk.
@@ -237,6 +237,25 @@ describe('tenant isolation of administration', () => {
     ]);
     const c = await loginOfficer(svc, clerk.username, clerk.password);
     expect((await fetch(`${svc.url}/api/v1/signing-keys`, { headers: { cookie: c.cookie } })).status).toBe(403);
+  });
+
+  it("refuses to give an officer a key whose certificate names someone else, at creation and when the name or key changes", async () => {
+    const b = await loginOfficer(svc, adminB.username, adminB.password);
+    const create = (displayName: string) =>
+      fetch(`${svc.url}/api/v1/officers`, { method: 'POST', headers: { ...session(b), 'content-type': 'application/json' }, body: JSON.stringify({ username: `b-${displayName.length}`, displayName, title: 'T', role: 'officer', signingKeyLabel: 'officer2' }) });
+    const wrong = await create('Trần Văn Bình');
+    expect(wrong.status).toBe(422);
+    expect(await wrong.json()).toMatchObject({ code: 'signing-key-name-mismatch', field: 'signingKeyLabel', certificateName: 'Lê Thị Bình' });
+    // The name as the certificate has it, in capitals: the same person.
+    const right = await create('LÊ THỊ BÌNH');
+    expect(right.status).toBe(201);
+    const id = ((await right.json()) as { officer: { id: string } }).officer.id;
+    const patch = (body: Record<string, unknown>) => fetch(`${svc.url}/api/v1/officers/${id}`, { method: 'PATCH', headers: { ...session(b), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await patch({ displayName: 'Lê Thị Bích' })).status).toBe(422);
+    expect((await patch({ signingKeyLabel: 'officer1' })).status).toBe(422); // officer1 is Nguyễn Văn An's
+    expect(new OfficerRepository(svc.db.db).get(id)).toMatchObject({ displayName: 'LÊ THỊ BÌNH', signingKeyLabel: 'officer2' });
+    // Without a key, any name.
+    expect((await patch({ signingKeyLabel: null, displayName: 'Lê Thị Bích' })).status).toBe(200);
   });
 
   it("refuses an officer's personal key that is not one of the tenant's keys", async () => {

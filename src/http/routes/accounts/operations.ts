@@ -53,8 +53,8 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     method: 'GET', path: '/api/v1/signing-keys', operationId: 'signingKeys.list', tag, access: 'admin', audit: false,
     summary: "the caller's tenant's HSM keys, each with what it is for: the seal's, an officer's personal key, or free",
     description:
-      'The keys the tenant may sign with (`chungthuc tenant allow-key`), by label. `use`: `seal` (the tenant\'s seal key: never a personal key), `personal` (the key of the active officer in `holder`), `free` (can be given to an officer as `signingKeyLabel`).',
-    responses: { '200': { description: 'the keys', content: json("{ items: [{ label, use: 'seal' | 'personal' | 'free', holder: { id, username } | null }] }") } },
+      'The keys the tenant may sign with (`chungthuc tenant allow-key`), by label. `use`: `seal` (the tenant\'s seal key: never a personal key), `personal` (the key of the active officer in `holder`), `free` (can be given to an officer as `signingKeyLabel`). `certificateName`: the CN of the key\'s certificate in the HSM (null when not at hand); an officer given the key must bear that name.',
+    responses: { '200': { description: 'the keys', content: json("{ items: [{ label, use: 'seal' | 'personal' | 'free', holder: { id, username } | null, certificateName: string | null }] }") } },
   },
   {
     method: 'POST', path: '/api/v1/officers', operationId: 'officers.create', tag, access: 'admin', audit: true, idempotent: true,
@@ -64,7 +64,7 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
     responses: {
       '201': { description: 'created', content: json(`{ officer: ${officerJson}, password?: string }`) },
       '409': { description: 'username-taken' },
-      '422': { description: 'signing-key-not-allowed, password-too-weak' },
+      '422': { description: "signing-key-not-allowed, signing-key-name-mismatch (the key's certificate names someone else), password-too-weak" },
     },
   },
   {
@@ -76,6 +76,7 @@ export const ACCOUNT_OPERATIONS: readonly Operation[] = [
       '200': { description: 'the officer as it now stands (and a generated password, once)', content: json(`{ officer: ${officerJson}, password?: string }`) },
       '404': { description: 'officer-not-found (also for another tenant’s officer)' },
       '409': { description: 'own-account: an admin cannot disable or demote themselves' },
+      '422': { description: "signing-key-name-mismatch: the officer's name and their key's certificate would name two people" },
     },
   },
   {

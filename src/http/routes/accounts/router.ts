@@ -16,6 +16,8 @@ import {
   type Officer,
   type OfficerRepository,
 } from '../../../registry/index.ts';
+import { InputError } from '../../../errors.ts';
+import { sameName } from '../../../services/certifyCopy.ts';
 import type { OfficerSessions } from '../../../services/officerSessions.ts';
 import { readJson } from '../../body.ts';
 import { idempotentJson, type IdempotencyDeps } from '../../idempotency.ts';
@@ -37,6 +39,8 @@ export interface AccountsRouteDeps {
   cookie: CookieOptions;
   /** Creating POSTs (officers, API keys) honour Idempotency-Key. */
   idempotency: IdempotencyDeps;
+  /** The holder's name in the certificate of an HSM key (undefined: not at hand): an officer and their personal key must be one person. */
+  keyHolder?: (keyLabel: string) => Promise<string | undefined>;
 }
 
 type Ctx = Context & { state: AppState };
@@ -47,6 +51,21 @@ function sessionOf(ctx: Ctx, deps: AccountsRouteDeps) {
   const who = p.kind === 'officer' ? deps.sessions.current(p.sessionId) : null;
   if (!who) throw new HttpError('unauthenticated', 'this operation needs an officer session (sign in with POST /api/v1/session)', { status: 401 });
   return who;
+}
+
+/**
+ * Refuses to give an officer a personal key whose certificate names someone else: the stamp prints the
+ * officer's name and the signature carries the certificate's, so the certification would be refused
+ * (certifier-name-mismatch). Skipped when the certificate is not at hand.
+ */
+async function checkKeyHolder(deps: AccountsRouteDeps, displayName: string, keyLabel: string | null | undefined): Promise<void> {
+  if (!keyLabel || !deps.keyHolder) return;
+  const holder = await deps.keyHolder(keyLabel);
+  if (holder !== undefined && !sameName(displayName, holder)) {
+    throw new InputError('signing-key-name-mismatch', `the certificate of key "${keyLabel}" names "${holder}", not "${displayName}"`, {
+      details: { field: 'signingKeyLabel', certificateName: holder },
+    });
+  }
 }
 
 /** An officer of the caller's tenant, or 404 — another tenant's officer is not even acknowledged. */
@@ -127,9 +146,10 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
     ctx.body = pageOf(rows, q.limit, (o) => o.username, (o) => officerJson(o));
   });
 
-  router.get('/signing-keys', (ctx) => {
+  router.get('/signing-keys', async (ctx) => {
     const caller = callerOf(ctx, 'admin');
-    ctx.body = { items: deps.officers.signingKeys(caller.tenantId) };
+    const keys = deps.officers.signingKeys(caller.tenantId);
+    ctx.body = { items: await Promise.all(keys.map(async (k) => ({ ...k, certificateName: (await deps.keyHolder?.(k.label)) ?? null }))) };
   });
 
   router.post('/officers', async (ctx) => {
@@ -139,6 +159,7 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
     // would undo scrypt); the same key with another password replays the first answer.
     const identity = { ...body, password: body.password === undefined ? undefined : '(chosen)' };
     await idempotentJson(ctx, deps.idempotency, identity, async () => {
+      await checkKeyHolder(deps, body.displayName, body.signingKeyLabel);
       const password = body.password ?? generatePassword();
       const officer = await deps.officers.create({ ...body, tenantId: caller.tenantId, password, createdBy: actorOf(caller) });
       ctx.state.audit = { object: `officer:${officer.id}`, details: { username: officer.username, role: officer.role, signingKeyLabel: officer.signingKeyLabel } };
@@ -169,6 +190,9 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
       },
     };
     const { displayName, title, role, signingKeyLabel } = body;
+    if (displayName !== undefined || signingKeyLabel !== undefined) {
+      await checkKeyHolder(deps, displayName ?? officer.displayName, signingKeyLabel === undefined ? officer.signingKeyLabel : signingKeyLabel);
+    }
     if ([displayName, title, role, signingKeyLabel].some((v) => v !== undefined)) officer = deps.officers.update(id, { displayName, title, role, signingKeyLabel });
     if (body.disabled === true) officer = deps.officers.disable(id);
     if (body.disabled === false) officer = deps.officers.enable(id);
