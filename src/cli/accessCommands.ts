@@ -22,6 +22,8 @@ import {
 } from '../registry/index.ts';
 import { apiKeyJson } from '../http/routes/accounts/presenter.ts';
 import type { Command } from './command.ts';
+import { sameName } from '../services/certifyCopy.ts';
+import { tokenKeyHolder } from './signingContext.ts';
 
 const cliUser = (): string => process.env.USER ?? process.env.USERNAME ?? 'local';
 
@@ -196,6 +198,13 @@ export const officerCreate: Command = {
     const { password, generated } = passwordFrom(values);
     const role = typeof values.role === 'string' && ROLES.includes(values.role) ? (values.role as OfficerRole) : undefined;
     if (!role) throw new InputError('invalid-parameters', `--role must be one of ${ROLES.join(', ')}`);
+    // The stamp prints the officer's name, the signature carries the key's certificate: one person.
+    if (typeof values.key === 'string') {
+      const holder = await tokenKeyHolder(values.key);
+      if (holder !== undefined && !sameName(String(values.name ?? ''), holder)) {
+        throw new InputError('signing-key-name-mismatch', `the certificate of key "${values.key}" names "${holder}", not "${String(values.name ?? '')}"`);
+      }
+    }
     const officer = await withDbAsync(async (db) => {
       const tenant = tenantByCode(db, values.tenant);
       const o = await new OfficerRepository(db.db).create({

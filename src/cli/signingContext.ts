@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { buildTrustServices, type TrustServices } from '../main.ts';
 import { openDatabase } from '../registry/index.ts';
+import { keyHolder } from '../services/certifyCopy.ts';
 import { openToken } from '../signers/index.ts';
 import type { CommandContext } from './command.ts';
 
@@ -19,6 +20,22 @@ export function inputOutput(command: string, values: Record<string, unknown>, po
     return undefined;
   }
   return { input, output };
+}
+
+/** The holder's name in the certificate of an HSM key of the configured token; undefined when the token or the key's certificate is not at hand. */
+export async function tokenKeyHolder(keyLabel: string): Promise<string | undefined> {
+  const config = loadConfig();
+  let token: Awaited<ReturnType<typeof openToken>>;
+  try {
+    token = await openToken({ ...config.pkcs11, poolSize: 1 });
+  } catch {
+    return undefined;
+  }
+  try {
+    return await keyHolder((label) => token.getSigner(label), keyLabel);
+  } finally {
+    await token.close();
+  }
 }
 
 /** Runs `fn` with the configured token and the service database (the built-in TSA's serials live there). */

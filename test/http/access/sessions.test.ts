@@ -256,6 +256,11 @@ describe('tenant isolation of administration', () => {
     expect(new OfficerRepository(svc.db.db).get(id)).toMatchObject({ displayName: 'LÊ THỊ BÌNH', signingKeyLabel: 'officer2' });
     // Without a key, any name.
     expect((await patch({ signingKeyLabel: null, displayName: 'Lê Thị Bích' })).status).toBe(200);
+    // The command line checks the same.
+    const byCli = await cli(svc, ['officer', 'create', '--tenant', 'B', '--username', 'b-cli', '--name', 'Trần Văn Bình', '--title', 'T', '--role', 'officer', '--key', 'officer2']);
+    expect(byCli.code).toBe(1);
+    expect(byCli.err).toContain('[signing-key-name-mismatch]');
+    expect(new OfficerRepository(svc.db.db).getByUsername('b-cli')).toBeNull();
   });
 
   it("refuses an officer's personal key that is not one of the tenant's keys", async () => {

@@ -12,6 +12,7 @@ import { fixturePdf, rasterize, Workdir } from '../../stamp/helpers.ts';
 import { pdfsig } from '../../support/pdfTools.ts';
 import { startPkiWorld, type PkiWorld } from '../../support/pkiWorld.ts';
 import type { TestService } from '../../support/service.ts';
+import { OfficerRepository } from '../../../src/registry/index.ts';
 import { loginOfficer, session, type CreatedOfficer, type OfficerLogin } from '../access/helpers.ts';
 import { bearer, cli, countRows, createOfficer, FIELDS, get, jpegScans, post, scanForm, tenantWorld, type CertifiedJson, type TenantWorld } from './helpers.ts';
 
@@ -31,7 +32,7 @@ beforeAll(async () => {
   t = await tenantWorld(svc, 'OF', null);
   scans = await jpegScans(1);
   officer = await createOfficer(svc, 'OF', 'nguyen.an', { key: 'officer1', name: 'Nguyễn Văn An', title: 'Công chức Tư pháp - Hộ tịch' });
-  supervisor = await createOfficer(svc, 'OF', 'tran.binh', { role: 'supervisor', key: 'officer2', name: 'Trần Văn Bình', title: 'Chủ tịch UBND xã' });
+  supervisor = await createOfficer(svc, 'OF', 'le.binh', { role: 'supervisor', key: 'officer2', name: 'Lê Thị Bình', title: 'Chủ tịch UBND xã' });
   keyless = await createOfficer(svc, 'OF', 'le.cuong', { name: 'Lê Văn Cường' });
   for (const o of [officer, supervisor, keyless]) logins[o.username] = await loginOfficer(svc, o.username, o.password);
 });
@@ -71,13 +72,20 @@ describe('an officer signed in', () => {
   });
 
   it("is refused, before a number is reserved, when the account's name is not the one in its key's certificate", async () => {
-    // The supervisor's account says Trần Văn Bình, the certificate of officer2 says Lê Thị Bình: the
-    // stamp and the signature would name two people.
-    const before = countRows(svc, 'SELECT COUNT(*) AS n FROM certified_copies');
-    const res = await post(svc, '/api/v1/certified-copies', session(logins[supervisor.username]!), scanForm(scans, fields));
-    expect(res.status).toBe(409);
-    expect(await res.json()).toMatchObject({ code: 'certifier-name-mismatch', stampName: 'Trần Văn Bình', certificateName: 'Lê Thị Bình', key: 'officer2' });
-    expect(countRows(svc, 'SELECT COUNT(*) AS n FROM certified_copies')).toBe(before);
+    // An account renamed behind the administration's back (or made before the name check): it says
+    // Trần Văn Bình, the certificate of officer2 says Lê Thị Bình — the stamp and the signature would
+    // name two people.
+    const officers = new OfficerRepository(svc.db.db);
+    officers.update(supervisor.id, { displayName: 'Trần Văn Bình' });
+    try {
+      const before = countRows(svc, 'SELECT COUNT(*) AS n FROM certified_copies');
+      const res = await post(svc, '/api/v1/certified-copies', session(logins[supervisor.username]!), scanForm(scans, fields));
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ code: 'certifier-name-mismatch', stampName: 'Trần Văn Bình', certificateName: 'Lê Thị Bình', key: 'officer2' });
+      expect(countRows(svc, 'SELECT COUNT(*) AS n FROM certified_copies')).toBe(before);
+    } finally {
+      officers.update(supervisor.id, { displayName: 'Lê Thị Bình' });
+    }
   });
 
   it('an officer (no annul scope) gets 403; a supervisor annuls', async () => {
