@@ -22,7 +22,7 @@ import {
 } from '../registry/index.ts';
 import { apiKeyJson } from '../http/routes/accounts/presenter.ts';
 import type { Command } from './command.ts';
-import { sameName } from '../services/certifyCopy.ts';
+import { sameName } from '../services/keyHolder.ts';
 import { tokenKeyHolder } from './signingContext.ts';
 
 const cliUser = (): string => process.env.USER ?? process.env.USERNAME ?? 'local';

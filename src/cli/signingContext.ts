@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { buildTrustServices, type TrustServices } from '../main.ts';
 import { openDatabase } from '../registry/index.ts';
-import { keyHolder } from '../services/certifyCopy.ts';
+import { keyHolder } from '../services/keyHolder.ts';
 import { openToken } from '../signers/index.ts';
 import type { CommandContext } from './command.ts';
 

@@ -5,7 +5,7 @@ import { bodyLimit, errorEdge, requestContext, type AppState } from './middlewar
 import { healthRouter, type ReadinessCheck } from './routes/health/router.ts';
 import { signaturesRouter } from './routes/signatures/router.ts';
 import type { SigningDeps } from '../services/signDocument.ts';
-import { keyHolder } from '../services/certifyCopy.ts';
+import { keyHolder } from '../services/keyHolder.ts';
 import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';

@@ -18,6 +18,7 @@ import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { x509Certificate } from '../cms/index.ts';
 import { AppError } from '../errors.ts';
+import { certificateHolder, sameName } from './keyHolder.ts';
 import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant, VoidedEntry } from '../registry/index.ts';
@@ -77,30 +78,6 @@ export interface CertifiedCopy {
 function certRef(der: Uint8Array): CertificateRef {
   const c = x509Certificate(der);
   return { issuer: c.issuer.replace(/\n/g, ', '), serial: c.serialNumber, subject: c.subject.replace(/\n/g, ', ') };
-}
-
-/** The holder's name in a certificate: its subject's CN. */
-export function certificateHolder(der: Uint8Array): string | undefined {
-  return /(?:^|\n)CN=([^\n]*)/.exec(x509Certificate(der).subject)?.[1];
-}
-
-/**
- * The holder's name in the certificate of an HSM key, for the checks that an officer and their key
- * are one person; undefined when the key, its certificate or the token is not at hand.
- */
-export async function keyHolder(getSigner: SigningDeps['getSigner'], keyLabel: string): Promise<string | undefined> {
-  try {
-    const signer = await getSigner(keyLabel);
-    return signer.certificate ? certificateHolder(signer.certificate) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Two spellings of one person's name: Unicode NFC, spaces collapsed, case ignored ("NGUYỄN VĂN AN" = "Nguyễn Văn An"). */
-export function sameName(a: string, b: string): boolean {
-  const norm = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase('vi');
-  return norm(a) === norm(b);
 }
 
 /** Calendar date and ISO time in Việt Nam (UTC+07:00, no daylight saving). */

@@ -17,7 +17,7 @@ import {
   type OfficerRepository,
 } from '../../../registry/index.ts';
 import { InputError } from '../../../errors.ts';
-import { sameName } from '../../../services/certifyCopy.ts';
+import { sameName } from '../../../services/keyHolder.ts';
 import type { OfficerSessions } from '../../../services/officerSessions.ts';
 import { readJson } from '../../body.ts';
 import { idempotentJson, type IdempotencyDeps } from '../../idempotency.ts';
