@@ -258,6 +258,18 @@ describe('officer console in Chromium', () => {
     expect(await page.textContent('#officers-table tr[data-username="canbo2.demo"]')).toContain('officer-spare');
     // Now held: no longer offered.
     await expect.poll(offered).toEqual(['']);
+    // Edited: a new title, and the key given back (as when a certificate is renewed under a new key).
+    await page.click('#officers-table tr[data-username="canbo2.demo"] button:has-text("Sửa")');
+    await page.waitForSelector('#officer-edit:not([hidden])');
+    expect(await page.inputValue('#e-displayName')).toBe('Phạm Văn Dũng');
+    expect(await page.inputValue('#e-signingKeyLabel')).toBe('officer-spare');
+    await page.fill('#e-title', 'Phó Chủ tịch UBND phường');
+    await page.selectOption('#e-signingKeyLabel', '');
+    await page.click('#officer-edit-form button[type=submit]');
+    await page.waitForSelector('#officer-edit[hidden]', { state: 'attached' });
+    const row = '#officers-table tr[data-username="canbo2.demo"]';
+    await expect.poll(() => page.$$eval(`${row} td`, (cells) => cells.slice(2, 5).map((c) => c.textContent))).toEqual(['Phó Chủ tịch UBND phường', 'cán bộ', '—']);
+    await expect.poll(offered).toEqual(['', 'officer-spare']);
     await page.click('#key-form >> xpath=..//summary');
     await page.fill('#k-name', 'Phần mềm một cửa');
     await page.check('#key-form input[value="read-registry"]');

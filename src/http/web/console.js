@@ -414,6 +414,8 @@
             // Disabling frees the officer's key, enabling takes it back: the offered keys change with it.
             api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { disabled: !disabled }).then(function () { notice(t('saved')); return Promise.all([loadOfficers(), loadSigningKeys()]); }).catch(function (err) { showError(err.message); });
           });
+          var change = el('button', { type: 'button', class: 'small secondary', text: t('edit') + ' ' + o.username });
+          change.addEventListener('click', function () { editOfficer(o); });
           var reset = el('button', { type: 'button', class: 'small secondary', text: t('resetPassword') + ' ' + o.username });
           reset.addEventListener('click', function () {
             var pw = window.prompt(t('newPassword'));
@@ -422,22 +424,59 @@
           });
           officers.appendChild(el('tr', { 'data-username': o.username }, [
             el('td', { text: o.username }), el('td', { text: o.displayName }), el('td', { text: o.title }), el('td', { text: t('role-' + o.role) }),
-            el('td', { text: o.signingKeyLabel || '—' }), el('td', { text: disabled ? t('disabled') : t('active') }), el('td', null, [toggle, reset]),
+            el('td', { text: o.signingKeyLabel || '—' }), el('td', { text: disabled ? t('disabled') : t('active') }), el('td', null, [change, toggle, reset]),
           ]));
         });
       }).catch(function (err) { showError(err.message); });
     }
     // The personal key of a new officer: one of the tenant's keys that is neither the seal's nor held.
     var keyChoice = $('o-signingKeyLabel');
+    var freeKeys = [];
+    // With the name in its certificate: the officer given the key must bear it.
+    function keyOption(k) { return el('option', { value: k.label, text: k.certificateName ? k.label + ' — ' + k.certificateName : k.label }); }
     function loadSigningKeys() {
       return api('GET', '/api/v1/signing-keys').then(function (r) {
+        freeKeys = r.items.filter(function (k) { return k.use === 'free'; });
         while (keyChoice.options.length > 1) keyChoice.remove(1);
-        r.items.forEach(function (k) {
-          // With the name in its certificate: the officer given the key must bear it.
-          if (k.use === 'free') keyChoice.appendChild(el('option', { value: k.label, text: k.certificateName ? k.label + ' — ' + k.certificateName : k.label }));
-        });
+        freeKeys.forEach(function (k) { keyChoice.appendChild(keyOption(k)); });
       }).catch(function (err) { showError(err.message); });
     }
+    // Editing an officer: name, title, role, and the personal key (theirs, a free one, or none) —
+    // a renewed certificate comes with a new key.
+    var editBox = $('officer-edit');
+    var editing = null;
+    function editOfficer(o) {
+      editing = o;
+      $('officer-edit-h').textContent = t('edit') + ' ' + o.username;
+      $('e-displayName').value = o.displayName;
+      $('e-title').value = o.title;
+      $('e-role').value = o.role;
+      var keySelect = $('e-signingKeyLabel');
+      while (keySelect.options.length > 1) keySelect.remove(1);
+      if (o.signingKeyLabel) keySelect.appendChild(el('option', { value: o.signingKeyLabel, text: o.signingKeyLabel }));
+      freeKeys.forEach(function (k) { keySelect.appendChild(keyOption(k)); });
+      keySelect.value = o.signingKeyLabel || '';
+      editBox.hidden = false;
+      editBox.focus();
+    }
+    $('officer-edit-close').addEventListener('click', function () { editBox.hidden = true; editing = null; });
+    $('officer-edit-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (!editing) return;
+      var o = editing;
+      var data = {};
+      if (formValue('e-displayName') !== o.displayName) data.displayName = formValue('e-displayName');
+      if (formValue('e-title') !== o.title) data.title = formValue('e-title');
+      if (formValue('e-role') !== o.role) data.role = formValue('e-role');
+      var key = formValue('e-signingKeyLabel') || null;
+      if (key !== (o.signingKeyLabel || null)) data.signingKeyLabel = key;
+      api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), data).then(function () {
+        editBox.hidden = true;
+        editing = null;
+        notice(t('saved'));
+        return Promise.all([loadOfficers(), loadSigningKeys()]);
+      }).catch(function (err) { showError(err.message); });
+    });
     function loadKeys() {
       return api('GET', '/api/v1/api-keys?limit=200').then(function (r) {
         keys.textContent = '';

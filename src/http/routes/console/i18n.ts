@@ -90,6 +90,8 @@ export interface ConsoleMessages {
   signingKey: string;
   noSigningKey: string;
   signingKeyHint: string;
+  editOfficer: string;
+  saveButton: string;
   initialPassword: string;
   passwordHint: (min: number) => string;
   createButton: string;
@@ -228,6 +230,8 @@ const vi: ConsoleMessages = {
   role: 'Vai trò',
   signingKey: 'Khóa ký (nhãn HSM)',
   noSigningKey: '— Không gán —',
+  editOfficer: 'Sửa tài khoản',
+  saveButton: 'Lưu',
   signingKeyHint: 'Các khóa của cơ quan chưa gán cho cán bộ nào (chungthuc tenant allow-key). Khóa dấu của cơ quan không là khóa cá nhân.',
   initialPassword: 'Mật khẩu ban đầu',
   passwordHint: (min) => `Ít nhất ${min} ký tự.`,
@@ -310,6 +314,7 @@ const vi: ConsoleMessages = {
     disable: 'Khóa',
     enable: 'Mở khóa',
     resetPassword: 'Đặt lại mật khẩu',
+    edit: 'Sửa',
     newPassword: 'Mật khẩu mới',
     revoke: 'Thu hồi',
     revoked: 'Đã thu hồi',
@@ -414,6 +419,8 @@ const en: ConsoleMessages = {
   role: 'Role',
   signingKey: 'Signing key (HSM label)',
   noSigningKey: '— None —',
+  editOfficer: 'Edit account',
+  saveButton: 'Save',
   signingKeyHint: "The agency's keys no officer holds yet (chungthuc tenant allow-key). The seal's key is never a personal key.",
   initialPassword: 'Initial password',
   passwordHint: (min) => `At least ${min} characters.`,
@@ -496,6 +503,7 @@ const en: ConsoleMessages = {
     disable: 'Disable',
     enable: 'Enable',
     resetPassword: 'Reset password',
+    edit: 'Edit',
     newPassword: 'New password',
     revoke: 'Revoke',
     revoked: 'Revoked',

@@ -131,7 +131,14 @@ ${field('o-title', m.title, { required: true, requiredWord: m.required, attrs: '
 <div class="field"><label for="o-signingKeyLabel">${esc(m.signingKey)} <span class="opt">(${esc(m.optional)})</span></label><span class="hint" id="o-signingKeyLabel-hint">${esc(m.signingKeyHint)}</span>
 <select id="o-signingKeyLabel" name="o-signingKeyLabel" aria-describedby="o-signingKeyLabel-hint"><option value="">${esc(m.noSigningKey)}</option></select></div>
 ${field('o-password', m.initialPassword, { type: 'password', required: true, requiredWord: m.required, hint: m.passwordHint(PASSWORD_MIN_LENGTH), attrs: `minlength="${PASSWORD_MIN_LENGTH}" autocomplete="new-password"` })}
-</div><button type="submit">${esc(m.createButton)}</button></form></details></section>
+</div><button type="submit">${esc(m.createButton)}</button></form></details>
+<div class="card" id="officer-edit" hidden tabindex="-1"><h3 id="officer-edit-h">${esc(m.editOfficer)}</h3><form id="officer-edit-form" method="post" aria-labelledby="officer-edit-h"><div class="grid">
+${field('e-displayName', m.displayName, { required: true, requiredWord: m.required, attrs: 'maxlength="200"' })}
+${field('e-title', m.title, { required: true, requiredWord: m.required, attrs: 'maxlength="200"' })}
+<div class="field"><label for="e-role">${esc(m.role)}</label><select id="e-role" name="e-role">${roles}</select></div>
+<div class="field"><label for="e-signingKeyLabel">${esc(m.signingKey)} <span class="opt">(${esc(m.optional)})</span></label><span class="hint" id="e-signingKeyLabel-hint">${esc(m.signingKeyHint)}</span>
+<select id="e-signingKeyLabel" name="e-signingKeyLabel" aria-describedby="e-signingKeyLabel-hint"><option value="">${esc(m.noSigningKey)}</option></select></div>
+</div><button type="submit">${esc(m.saveButton)}</button> <button type="button" class="secondary" id="officer-edit-close">${esc(m.js.cancel!)}</button></form></div></section>
 <section aria-labelledby="keys-h"><h2 id="keys-h">${esc(m.keysHeading)}</h2>
 <div id="new-key" class="card warn-box" hidden tabindex="-1"></div>
 <div class="table-wrap"><table id="keys-table"><thead><tr><th scope="col">${esc(m.keyName)}</th><th scope="col">prefix</th><th scope="col">${esc(m.scopes)}</th>
