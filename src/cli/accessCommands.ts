@@ -247,6 +247,57 @@ export const officerList: Command = {
   },
 };
 
+export const officerUpdate: Command = {
+  path: ['officer', 'update'],
+  summary: "change an officer's name, title, role or personal key (a renewed certificate comes with a new key)",
+  usage: 'USERNAME [--name "Họ tên"] [--title "Chức danh"] [--role R] [--key LABEL | --no-key] [--json]',
+  options: {
+    name: [{ type: 'string' }, 'full name, printed on the stamp'],
+    title: [{ type: 'string' }, 'chức danh printed on the stamp'],
+    role: [{ type: 'string' }, ROLES.join(' | ')],
+    key: [{ type: 'string' }, "the officer's new personal HSM key label (one of the tenant's keys)"],
+    'no-key': [{ type: 'boolean' }, 'remove the personal key'],
+    json: [{ type: 'boolean' }, 'print JSON'],
+  },
+  async run(values, positionals, io) {
+    if (positionals.length !== 1) {
+      io.err('chungthuc officer update: give exactly one username\n');
+      return 2;
+    }
+    if (typeof values.key === 'string' && values['no-key'] === true) throw new InputError('invalid-parameters', 'give --key or --no-key, not both');
+    const role = values.role === undefined ? undefined : typeof values.role === 'string' && ROLES.includes(values.role) ? (values.role as OfficerRole) : null;
+    if (role === null) throw new InputError('invalid-parameters', `--role must be one of ${ROLES.join(', ')}`);
+    const current = withDb((db) => officerByUsername(db, positionals[0]));
+    const changes = {
+      displayName: typeof values.name === 'string' ? values.name : undefined,
+      title: typeof values.title === 'string' ? values.title : undefined,
+      role,
+      signingKeyLabel: values['no-key'] === true ? null : typeof values.key === 'string' ? values.key : undefined,
+    };
+    if (Object.values(changes).every((v) => v === undefined)) throw new InputError('invalid-parameters', 'nothing to change: give --name, --title, --role, --key or --no-key');
+    // The stamp prints the officer's name, the signature carries the key's certificate: one person.
+    const key = changes.signingKeyLabel === undefined ? current.signingKeyLabel : changes.signingKeyLabel;
+    const name = changes.displayName ?? current.displayName;
+    if (key && (changes.displayName !== undefined || changes.signingKeyLabel !== undefined)) {
+      const holder = await tokenKeyHolder(key);
+      if (holder !== undefined && !sameName(name, holder)) {
+        throw new InputError('signing-key-name-mismatch', `the certificate of key "${key}" names "${holder}", not "${name}"`);
+      }
+    }
+    const o = withDb((db) => {
+      const officer = new OfficerRepository(db.db).update(current.id, changes);
+      new AuditLog(db.db).append(
+        { actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.update', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username, changed: Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== undefined) } },
+        { durable: true },
+      );
+      return officer;
+    });
+    if (values.json === true) io.out(JSON.stringify(officerView(o), null, 2) + '\n');
+    else io.out(`officer ${o.username} (${o.displayName}, ${o.title}) role=${o.role} key=${o.signingKeyLabel ?? '-'}\n`);
+    return 0;
+  },
+};
+
 export const officerDisable: Command = {
   path: ['officer', 'disable'],
   summary: "disable an officer account (its sessions end at once)",

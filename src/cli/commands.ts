@@ -6,7 +6,7 @@ import { signCommand } from './signCommand.ts';
 import { extendCommand } from './extendCommand.ts';
 import { verifyCommand } from './verifyCommand.ts';
 import { annul, certify, registryBackup, registryVerify, tenantAllowKey, tenantConfigure, tenantCreate } from './registryCommands.ts';
-import { apikeyCreate, apikeyList, apikeyRevoke, auditList, officerCreate, officerDisable, officerList, officerResetPassword } from './accessCommands.ts';
+import { apikeyCreate, apikeyList, apikeyRevoke, auditList, officerCreate, officerDisable, officerList, officerResetPassword, officerUpdate } from './accessCommands.ts';
 import { registryCloseYear, registryVolumes } from './volumeCommands.ts';
 
 const serve: Command = {
@@ -54,4 +54,4 @@ const hsmKeys: Command = {
   },
 };
 
-export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, tenantAllowKey, tenantConfigure, certify, annul, registryVerify, registryBackup, registryVolumes, registryCloseYear, apikeyCreate, apikeyList, apikeyRevoke, auditList, officerCreate, officerList, officerDisable, officerResetPassword];
+export const COMMANDS: readonly Command[] = [serve, config, hsmKeys, signCommand, extendCommand, verifyCommand, tenantCreate, tenantAllowKey, tenantConfigure, certify, annul, registryVerify, registryBackup, registryVolumes, registryCloseYear, apikeyCreate, apikeyList, apikeyRevoke, auditList, officerCreate, officerList, officerUpdate, officerDisable, officerResetPassword];

@@ -263,6 +263,27 @@ describe('tenant isolation of administration', () => {
     expect(new OfficerRepository(svc.db.db).getByUsername('b-cli')).toBeNull();
   });
 
+  it('chungthuc officer update changes name, title, role and key, with the same name check', async () => {
+    const made = await cli(svc, ['officer', 'create', '--tenant', 'B', '--username', 'b-upd', '--name', 'Lê Thị Bình', '--title', 'Công chức', '--role', 'officer', '--key', 'officer2']);
+    expect(made.code, made.err).toBe(0);
+    const officers = new OfficerRepository(svc.db.db);
+    const renamed = await cli(svc, ['officer', 'update', 'b-upd', '--name', 'Trần Văn Bình']);
+    expect(renamed.code).toBe(1);
+    expect(renamed.err).toContain('[signing-key-name-mismatch]');
+    // Without the key the new name is anyone's; the key comes back only with its holder's name.
+    expect((await cli(svc, ['officer', 'update', 'b-upd', '--no-key', '--name', 'Trần Văn Bình'])).code).toBe(0);
+    expect(officers.getByUsername('b-upd')).toMatchObject({ displayName: 'Trần Văn Bình', signingKeyLabel: null });
+    expect((await cli(svc, ['officer', 'update', 'b-upd', '--key', 'officer2'])).err).toContain('[signing-key-name-mismatch]');
+    const back = await cli(svc, ['officer', 'update', 'b-upd', '--key', 'officer2', '--name', 'Lê Thị Bình', '--title', 'Phó Chủ tịch', '--role', 'supervisor']);
+    expect(back.code, back.err).toBe(0);
+    expect(back.out).toContain('key=officer2');
+    expect(officers.getByUsername('b-upd')).toMatchObject({ displayName: 'Lê Thị Bình', title: 'Phó Chủ tịch', role: 'supervisor', signingKeyLabel: 'officer2' });
+    expect((await cli(svc, ['officer', 'update', 'b-upd'])).err).toContain('nothing to change');
+    expect((await cli(svc, ['officer', 'update', 'b-upd', '--role', 'boss'])).err).toContain('--role must be one of');
+    // Free the key again for the tests after this one.
+    expect((await cli(svc, ['officer', 'update', 'b-upd', '--no-key'])).code).toBe(0);
+  });
+
   it("refuses an officer's personal key that is not one of the tenant's keys", async () => {
     const b = await loginOfficer(svc, adminB.username, adminB.password);
     const r = await fetch(`${svc.url}/api/v1/officers`, { method: 'POST', headers: { ...session(b), 'content-type': 'application/json' }, body: JSON.stringify({ username: 'b-clerk', displayName: 'B', title: 'T', role: 'officer', signingKeyLabel: 'no-such-key' }) });
