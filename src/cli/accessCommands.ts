@@ -180,6 +180,22 @@ function officerByUsername(db: ReturnType<typeof openDatabase>, username: unknow
 
 const ROLES = ['officer', 'supervisor', 'admin'];
 
+/** The options an officer's account is described with (create, update). */
+const OFFICER_FIELDS: Command['options'] = {
+  name: [{ type: 'string' }, 'full name, printed on the stamp'],
+  title: [{ type: 'string' }, 'chức danh printed on the stamp'],
+  role: [{ type: 'string' }, ROLES.join(' | ')],
+  key: [{ type: 'string' }, "the officer's personal HSM key label (one of the tenant's keys)"],
+};
+
+/** The stamp prints the officer's name, the signature carries the key's certificate: one person (skipped without the token). */
+async function checkKeyHolder(keyLabel: string, name: string): Promise<void> {
+  const holder = await tokenKeyHolder(keyLabel);
+  if (holder !== undefined && !sameName(name, holder)) {
+    throw new InputError('signing-key-name-mismatch', `the certificate of key "${keyLabel}" names "${holder}", not "${name}"`);
+  }
+}
+
 export const officerCreate: Command = {
   path: ['officer', 'create'],
   summary: 'create an officer account (prints a generated password once unless --password-file is given)',
@@ -187,10 +203,7 @@ export const officerCreate: Command = {
   options: {
     tenant: [{ type: 'string' }, 'tenant code'],
     username: [{ type: 'string' }, 'login name: 3–64 of a-z 0-9 . _ - (case-insensitive)'],
-    name: [{ type: 'string' }, 'full name, printed on the stamp'],
-    title: [{ type: 'string' }, 'chức danh printed on the stamp'],
-    role: [{ type: 'string' }, ROLES.join(' | ')],
-    key: [{ type: 'string' }, "the officer's personal HSM key label (one of the tenant's keys)"],
+    ...OFFICER_FIELDS,
     'password-file': [{ type: 'string' }, 'read the initial password from the first line of this file'],
     json: [{ type: 'boolean' }, 'print JSON'],
   },
@@ -198,13 +211,7 @@ export const officerCreate: Command = {
     const { password, generated } = passwordFrom(values);
     const role = typeof values.role === 'string' && ROLES.includes(values.role) ? (values.role as OfficerRole) : undefined;
     if (!role) throw new InputError('invalid-parameters', `--role must be one of ${ROLES.join(', ')}`);
-    // The stamp prints the officer's name, the signature carries the key's certificate: one person.
-    if (typeof values.key === 'string') {
-      const holder = await tokenKeyHolder(values.key);
-      if (holder !== undefined && !sameName(String(values.name ?? ''), holder)) {
-        throw new InputError('signing-key-name-mismatch', `the certificate of key "${values.key}" names "${holder}", not "${String(values.name ?? '')}"`);
-      }
-    }
+    if (typeof values.key === 'string') await checkKeyHolder(values.key, String(values.name ?? ''));
     const officer = await withDbAsync(async (db) => {
       const tenant = tenantByCode(db, values.tenant);
       const o = await new OfficerRepository(db.db).create({
@@ -252,10 +259,7 @@ export const officerUpdate: Command = {
   summary: "change an officer's name, title, role or personal key (a renewed certificate comes with a new key)",
   usage: 'USERNAME [--name "Họ tên"] [--title "Chức danh"] [--role R] [--key LABEL | --no-key] [--json]',
   options: {
-    name: [{ type: 'string' }, 'full name, printed on the stamp'],
-    title: [{ type: 'string' }, 'chức danh printed on the stamp'],
-    role: [{ type: 'string' }, ROLES.join(' | ')],
-    key: [{ type: 'string' }, "the officer's new personal HSM key label (one of the tenant's keys)"],
+    ...OFFICER_FIELDS,
     'no-key': [{ type: 'boolean' }, 'remove the personal key'],
     json: [{ type: 'boolean' }, 'print JSON'],
   },
@@ -275,15 +279,8 @@ export const officerUpdate: Command = {
       signingKeyLabel: values['no-key'] === true ? null : typeof values.key === 'string' ? values.key : undefined,
     };
     if (Object.values(changes).every((v) => v === undefined)) throw new InputError('invalid-parameters', 'nothing to change: give --name, --title, --role, --key or --no-key');
-    // The stamp prints the officer's name, the signature carries the key's certificate: one person.
     const key = changes.signingKeyLabel === undefined ? current.signingKeyLabel : changes.signingKeyLabel;
-    const name = changes.displayName ?? current.displayName;
-    if (key && (changes.displayName !== undefined || changes.signingKeyLabel !== undefined)) {
-      const holder = await tokenKeyHolder(key);
-      if (holder !== undefined && !sameName(name, holder)) {
-        throw new InputError('signing-key-name-mismatch', `the certificate of key "${key}" names "${holder}", not "${name}"`);
-      }
-    }
+    if (key && (changes.displayName !== undefined || changes.signingKeyLabel !== undefined)) await checkKeyHolder(key, changes.displayName ?? current.displayName);
     const o = withDb((db) => {
       const officer = new OfficerRepository(db.db).update(current.id, changes);
       new AuditLog(db.db).append(
