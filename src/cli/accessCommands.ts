@@ -22,7 +22,7 @@ import {
 } from '../registry/index.ts';
 import { apiKeyJson } from '../http/routes/accounts/presenter.ts';
 import type { Command } from './command.ts';
-import { sameName } from '../services/keyHolder.ts';
+import { checkKeyHolder } from '../services/keyHolder.ts';
 import { tokenKeyHolder } from './signingContext.ts';
 
 const cliUser = (): string => process.env.USER ?? process.env.USERNAME ?? 'local';
@@ -188,14 +188,6 @@ const OFFICER_FIELDS: Command['options'] = {
   key: [{ type: 'string' }, "the officer's personal HSM key label (one of the tenant's keys)"],
 };
 
-/** The stamp prints the officer's name, the signature carries the key's certificate: one person (skipped without the token). */
-async function checkKeyHolder(keyLabel: string, name: string): Promise<void> {
-  const holder = await tokenKeyHolder(keyLabel);
-  if (holder !== undefined && !sameName(name, holder)) {
-    throw new InputError('signing-key-name-mismatch', `the certificate of key "${keyLabel}" names "${holder}", not "${name}"`);
-  }
-}
-
 export const officerCreate: Command = {
   path: ['officer', 'create'],
   summary: 'create an officer account (prints a generated password once unless --password-file is given)',
@@ -211,7 +203,7 @@ export const officerCreate: Command = {
     const { password, generated } = passwordFrom(values);
     const role = typeof values.role === 'string' && ROLES.includes(values.role) ? (values.role as OfficerRole) : undefined;
     if (!role) throw new InputError('invalid-parameters', `--role must be one of ${ROLES.join(', ')}`);
-    if (typeof values.key === 'string') await checkKeyHolder(values.key, String(values.name ?? ''));
+    if (typeof values.key === 'string') await checkKeyHolder(tokenKeyHolder, values.key, String(values.name ?? ''));
     const officer = await withDbAsync(async (db) => {
       const tenant = tenantByCode(db, values.tenant);
       const o = await new OfficerRepository(db.db).create({
@@ -280,7 +272,7 @@ export const officerUpdate: Command = {
     };
     if (Object.values(changes).every((v) => v === undefined)) throw new InputError('invalid-parameters', 'nothing to change: give --name, --title, --role, --key or --no-key');
     const key = changes.signingKeyLabel === undefined ? current.signingKeyLabel : changes.signingKeyLabel;
-    if (key && (changes.displayName !== undefined || changes.signingKeyLabel !== undefined)) await checkKeyHolder(key, changes.displayName ?? current.displayName);
+    if (key && (changes.displayName !== undefined || changes.signingKeyLabel !== undefined)) await checkKeyHolder(tokenKeyHolder, key, changes.displayName ?? current.displayName);
     const o = withDb((db) => {
       const officer = new OfficerRepository(db.db).update(current.id, changes);
       new AuditLog(db.db).append(

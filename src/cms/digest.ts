@@ -3,6 +3,7 @@
  * (`DigestAlgorithm` of the Signer port, ETSI TS 119 312); validation must also read older or newer ones.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import * as oid from './oids.ts';
 
@@ -60,6 +61,13 @@ export function nodeHashName(alg: HashAlgorithm): string {
 }
 
 /** Hashes `data`, which may be given in pieces (e.g. the two ByteRange segments of a PDF). */
+/** SHA-256 (hex) of a file, read as a stream (request bodies, stored copies, backups). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
 export function digest(alg: HashAlgorithm, data: Uint8Array | readonly Uint8Array[]): Uint8Array {
   const spec = SPECS[alg];
   const hash = alg === 'SHAKE256' ? createHash(spec.nodeName, { outputLength: spec.length }) : createHash(spec.nodeName);

@@ -14,6 +14,7 @@ export {
   hashAlgorithmFromOid,
   hashAlgorithmOid,
   isDigestAlgorithm,
+  sha256File,
   type DigestAlgorithm,
   type HashAlgorithm,
 } from './digest.ts';

@@ -33,11 +33,7 @@ export interface FileResponse {
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
+export { sha256File } from '../cms/index.ts';
 
 /** Canonical JSON (sorted keys) of the request's identity. */
 export function fingerprint(parts: Record<string, unknown>): string {

@@ -240,6 +240,13 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   }
 }
 
+/** Resolves a register file key under the copy store; null for a key that climbs out of it. */
+export function fileKeyPath(storeDir: string, fileKey: string): string | null {
+  const root = path.resolve(storeDir);
+  const file = path.resolve(root, fileKey);
+  return file.startsWith(root + path.sep) ? file : null;
+}
+
 /** Where an issued copy's PDF is kept: `<store>/<tenant>/<year>/<public code>.pdf` (its register file key, relative to the store). */
 export function storedCopyPath(storeDir: string, entry: { tenantId: string; year: number; publicCode: string }): string {
   return path.join(storeDir, entry.tenantId, String(entry.year), `${entry.publicCode}.pdf`);

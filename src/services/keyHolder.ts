@@ -3,6 +3,7 @@
  * signature carries the key's certificate. These compare the two (certification, officer accounts).
  */
 import { x509Certificate } from '../cms/index.ts';
+import { InputError } from '../errors.ts';
 import type { SigningDeps } from './signDocument.ts';
 
 /** The holder's name in a certificate: its subject's CN. */
@@ -27,4 +28,18 @@ export async function keyHolder(getSigner: SigningDeps['getSigner'], keyLabel: s
 export function sameName(a: string, b: string): boolean {
   const norm = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase('vi');
   return norm(a) === norm(b);
+}
+
+/**
+ * Refuses to give an officer named `name` a personal key whose certificate names someone else
+ * (422 signing-key-name-mismatch): the stamp would print one person and the signature carry another.
+ * Skipped when `holderOf` cannot tell (no token, no certificate); the certification checks again.
+ */
+export async function checkKeyHolder(holderOf: (keyLabel: string) => Promise<string | undefined>, keyLabel: string, name: string): Promise<void> {
+  const holder = await holderOf(keyLabel);
+  if (holder !== undefined && !sameName(name, holder)) {
+    throw new InputError('signing-key-name-mismatch', `the certificate of key "${keyLabel}" names "${holder}", not "${name}"`, {
+      details: { field: 'signingKeyLabel', certificateName: holder },
+    });
+  }
 }

@@ -20,7 +20,9 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sha256File } from '../cms/index.ts';
 import { InputError } from '../errors.ts';
+import { fileKeyPath } from './certifyCopy.ts';
 import { CopyRepository, openSnapshot, snapshotDatabase, type ChainReport, type Sqlite, type StoredFile } from '../registry/index.ts';
 
 export interface StoreProblem {
@@ -41,22 +43,20 @@ export interface StoreCheck {
   setAside: string[];
 }
 
-/** SHA-256 (hex) of a file, read as a stream; null when there is no such file. */
+/** SHA-256 (hex) of a file; null when there is no such file. */
 async function sha256OfFile(file: string): Promise<string | null> {
-  const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    return await sha256File(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  return hash.digest('hex');
 }
 
 /** A file key from the register, refused if it would leave the directory it is relative to. */
 function under(dir: string, fileKey: string): string {
-  const file = path.resolve(dir, fileKey);
-  if (!file.startsWith(path.resolve(dir) + path.sep)) throw new InputError('invalid-file-key', `the register names a file outside the copy store: ${fileKey}`);
+  const file = fileKeyPath(dir, fileKey);
+  if (file === null) throw new InputError('invalid-file-key', `the register names a file outside the copy store: ${fileKey}`);
   return file;
 }
 

@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../../src/cli/main.ts';
+import { certificateHolder } from '../../../src/services/keyHolder.ts';
 import { DEV_PATHS } from '../../support/hsm.ts';
 import type { TestService } from '../../support/service.ts';
 
@@ -52,8 +53,7 @@ export interface CreatedOfficer {
 
 /** The name in the dev certificate of an HSM key (`certs/<label>.pem`): an officer holding that key must bear it. */
 export function holderOf(keyLabel: string): string {
-  const subject = new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, `${keyLabel}.pem`))).subject;
-  return /(?:^|\n)CN=([^\n]*)/.exec(subject)![1]!;
+  return certificateHolder(new Uint8Array(new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, `${keyLabel}.pem`))).raw))!;
 }
 
 /**

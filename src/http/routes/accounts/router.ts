@@ -16,8 +16,7 @@ import {
   type Officer,
   type OfficerRepository,
 } from '../../../registry/index.ts';
-import { InputError } from '../../../errors.ts';
-import { sameName } from '../../../services/keyHolder.ts';
+import { checkKeyHolder } from '../../../services/keyHolder.ts';
 import type { OfficerSessions } from '../../../services/officerSessions.ts';
 import { readJson } from '../../body.ts';
 import { idempotentJson, type IdempotencyDeps } from '../../idempotency.ts';
@@ -51,21 +50,6 @@ function sessionOf(ctx: Ctx, deps: AccountsRouteDeps) {
   const who = p.kind === 'officer' ? deps.sessions.current(p.sessionId) : null;
   if (!who) throw new HttpError('unauthenticated', 'this operation needs an officer session (sign in with POST /api/v1/session)', { status: 401 });
   return who;
-}
-
-/**
- * Refuses to give an officer a personal key whose certificate names someone else: the stamp prints the
- * officer's name and the signature carries the certificate's, so the certification would be refused
- * (certifier-name-mismatch). Skipped when the certificate is not at hand.
- */
-async function checkKeyHolder(deps: AccountsRouteDeps, displayName: string, keyLabel: string | null | undefined): Promise<void> {
-  if (!keyLabel || !deps.keyHolder) return;
-  const holder = await deps.keyHolder(keyLabel);
-  if (holder !== undefined && !sameName(displayName, holder)) {
-    throw new InputError('signing-key-name-mismatch', `the certificate of key "${keyLabel}" names "${holder}", not "${displayName}"`, {
-      details: { field: 'signingKeyLabel', certificateName: holder },
-    });
-  }
 }
 
 /** An officer of the caller's tenant, or 404 — another tenant's officer is not even acknowledged. */
@@ -159,7 +143,7 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
     // would undo scrypt); the same key with another password replays the first answer.
     const identity = { ...body, password: body.password === undefined ? undefined : '(chosen)' };
     await idempotentJson(ctx, deps.idempotency, identity, async () => {
-      await checkKeyHolder(deps, body.displayName, body.signingKeyLabel);
+      if (body.signingKeyLabel && deps.keyHolder) await checkKeyHolder(deps.keyHolder, body.signingKeyLabel, body.displayName);
       const password = body.password ?? generatePassword();
       const officer = await deps.officers.create({ ...body, tenantId: caller.tenantId, password, createdBy: actorOf(caller) });
       ctx.state.audit = { object: `officer:${officer.id}`, details: { username: officer.username, role: officer.role, signingKeyLabel: officer.signingKeyLabel } };
@@ -190,9 +174,8 @@ export function accountsRouter(deps: AccountsRouteDeps): Router<AppState> {
       },
     };
     const { displayName, title, role, signingKeyLabel } = body;
-    if (displayName !== undefined || signingKeyLabel !== undefined) {
-      await checkKeyHolder(deps, displayName ?? officer.displayName, signingKeyLabel === undefined ? officer.signingKeyLabel : signingKeyLabel);
-    }
+    const key = signingKeyLabel === undefined ? officer.signingKeyLabel : signingKeyLabel;
+    if (key && deps.keyHolder && (displayName !== undefined || signingKeyLabel !== undefined)) await checkKeyHolder(deps.keyHolder, key, displayName ?? officer.displayName);
     if ([displayName, title, role, signingKeyLabel].some((v) => v !== undefined)) officer = deps.officers.update(id, { displayName, title, role, signingKeyLabel });
     if (body.disabled === true) officer = deps.officers.disable(id);
     if (body.disabled === false) officer = deps.officers.enable(id);

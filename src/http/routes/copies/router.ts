@@ -19,7 +19,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { parseStampTemplate, type StampTemplate } from '../../../stamp/index.ts';
 import { type CopyRepository, type Page, type RefusalRepository, type TenantRepository, type TenantSettings, type TenantSettingsRepository } from '../../../registry/index.ts';
-import { certifyCopy, type CertifyDeps } from '../../../services/certifyCopy.ts';
+import { certifyCopy, fileKeyPath, type CertifyDeps } from '../../../services/certifyCopy.ts';
 import { previewCopy } from '../../../services/previewCopy.ts';
 import type { ValidationDeps } from '../../../services/validateDocument.ts';
 import { readJson } from '../../body.ts';
@@ -28,7 +28,7 @@ import type { AppState } from '../../middleware.ts';
 import { collectParams } from '../../params.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveMultipart, requestTempDir, type UploadedFile } from '../../upload.ts';
-import { CopyAssessor, sendPublicCopyJson, storedCopyPath } from '../verification/assessment.ts';
+import { CopyAssessor, sendPublicCopyJson } from '../verification/assessment.ts';
 import { DEFAULT_VERIFICATION_LIMITS } from '../verification/router.ts';
 import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
 import { callerOf } from '../../access/authenticate.ts';
@@ -236,7 +236,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
     if (e.status !== 'valid' && e.status !== 'annulled') {
       throw new HttpError('copy-not-issued', `number ${e.number} is ${e.status === 'voided' ? 'void' : 'reserved'}: there is no certified PDF`, { status: 409 });
     }
-    const file = storedCopyPath(deps.certify.storeDir, e.fileKey);
+    const file = fileKeyPath(deps.certify.storeDir, e.fileKey);
     const size = file ? await stat(file).then((s) => s.size, () => null) : null;
     if (!file || size === null) throw new HttpError('copy-file-missing', `the stored PDF of copy ${e.number} is missing`, { status: 500 });
     ctx.set('Cache-Control', 'private, no-store');

@@ -10,14 +10,13 @@
  * the file itself is looked at again (size, mtime) at most every `recheckMs`, so a replaced file shows
  * within seconds without a stat on every page view.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { Context } from 'koa';
 import type { PublicCopyView } from '../../../registry/index.ts';
 import type { ValidationReport } from '../../../pades/validation/index.ts';
+import { sha256File } from '../../../cms/index.ts';
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
+import { fileKeyPath } from '../../../services/certifyCopy.ts';
 
 export type CheckOutcome = 'VALID' | 'INVALID' | 'ERROR';
 
@@ -62,18 +61,6 @@ interface StoredFileFacts {
   readonly validated: { readonly cryptoIntact: boolean; readonly issuer: Check<IssuerReason>; readonly signatures: readonly SignatureSummary[] } | null;
 }
 
-/** Resolves a register file key under the copy store, refusing keys that climb out of it. */
-export function storedCopyPath(storeDir: string, fileKey: string): string | null {
-  const root = path.resolve(storeDir);
-  const file = path.resolve(root, fileKey);
-  return file.startsWith(root + path.sep) ? file : null;
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 const CRYPTO_CHECKS = new Set(['message-digest', 'signature-value', 'byte-range', 'timestamp-imprint']);
 const ISSUER_SUBINDICATIONS = new Set(['NO_CERTIFICATE_CHAIN_FOUND', 'CHAIN_CONSTRAINTS_FAILURE', 'NO_SIGNING_CERTIFICATE_FOUND']);
@@ -113,7 +100,7 @@ export class CopyAssessor {
     const now = Date.now();
     const hit = this.recent.get(fileKey);
     if (hit && hit.until > now) return hit.facts;
-    const file = storedCopyPath(this.storeDir, fileKey);
+    const file = fileKeyPath(this.storeDir, fileKey);
     const facts = file ? this.statFacts(file) : Promise.reject(new Error('file key outside the copy store'));
     const entry: { until: number; facts: Promise<StoredFileFacts>; known?: StoredFileFacts } = { until: now + this.recheckMs, facts };
     if (this.recent.size >= this.maxEntries) this.recent.delete(this.recent.keys().next().value!);

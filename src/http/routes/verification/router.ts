@@ -23,7 +23,8 @@ import { normalizePublicCode, type CopyRepository } from '../../../registry/inde
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
 import { receiveDocument } from '../../upload.ts';
 import { renderReportHtml } from '../validations/presenter.ts';
-import { CopyAssessor, sendPublicCopyJson, statusCheck, storedCopyPath } from './assessment.ts';
+import { CopyAssessor, sendPublicCopyJson, statusCheck } from './assessment.ts';
+import { fileKeyPath } from '../../../services/certifyCopy.ts';
 import { loadWebAssets } from './assets.ts';
 import { FileTokens } from './accessToken.ts';
 import { langOf, MESSAGES, type Lang } from './i18n.ts';
@@ -234,7 +235,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     const code = normalizePublicCode(ctx.params.code ?? '');
     const t = typeof ctx.query.t === 'string' ? ctx.query.t : '';
     const record = code !== null && tokens.verify(code, t) ? deps.copies.getByPublicCode(code) : null;
-    const file = record ? storedCopyPath(storeDir, record.fileKey) : null;
+    const file = record ? fileKeyPath(storeDir, record.fileKey) : null;
     const size = file ? await stat(file).then((s) => s.size, () => null) : null;
     ctx.state.log.info({ lookup: 'copy-file', served: size !== null }, 'public verification file');
     if (!record || !file || size === null) {
