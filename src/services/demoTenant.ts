@@ -18,11 +18,13 @@ export interface DemoAccountSpec {
   readonly title: string;
   readonly role: OfficerRole;
   readonly signingKeyLabel: string | null;
+  /** Names earlier builds gave the account: a data directory seeded then is mended to `displayName`. */
+  readonly formerDisplayNames?: readonly string[];
 }
 
 export const DEMO_ACCOUNTS: readonly DemoAccountSpec[] = [
   { username: 'canbo.demo', displayName: 'Nguyễn Văn An', title: 'Công chức Tư pháp – Hộ tịch', role: 'officer', signingKeyLabel: 'officer1' },
-  { username: 'lanhdao.demo', displayName: 'Lê Thị Bình', title: 'Phó Chủ tịch UBND phường', role: 'supervisor', signingKeyLabel: 'officer2' },
+  { username: 'lanhdao.demo', displayName: 'Lê Thị Bình', title: 'Phó Chủ tịch UBND phường', role: 'supervisor', signingKeyLabel: 'officer2', formerDisplayNames: ['Trần Thị Bình'] },
   { username: 'quantri.demo', displayName: 'Lê Minh Châu', title: 'Quản trị hệ thống', role: 'admin', signingKeyLabel: null },
 ];
 
@@ -36,11 +38,16 @@ export interface DemoSeed {
   readonly tenant: Tenant;
   /** Accounts created by this call with their one-time passwords; empty when they already existed. */
   readonly created: readonly DemoCredentials[];
+  /** Usernames of existing accounts whose name from an earlier build was mended by this call. */
+  readonly renamed: readonly string[];
 }
 
 /**
  * Creates what is missing of the demo office (idempotent: each piece is created only if absent, so
- * a start interrupted half-way is completed by the next one).
+ * a start interrupted half-way is completed by the next one). An existing account that still bears
+ * a name an earlier build gave it gets the current one — the demo supervisor was once named
+ * differently from her key's certificate, which certification now refuses; a name an administrator
+ * chose is left alone.
  */
 export async function seedDemoTenant(db: Sqlite): Promise<DemoSeed> {
   const tenants = new TenantRepository(db);
@@ -48,13 +55,21 @@ export async function seedDemoTenant(db: Sqlite): Promise<DemoSeed> {
   const tenant = tenants.getByCode(DEMO_TENANT.code) ?? tenants.create({ code: DEMO_TENANT.code, name: DEMO_TENANT.name });
   for (const key of DEMO_KEYS) if (!tenants.maySignWith(tenant.id, key)) tenants.allowSigningKey(tenant.id, key);
   const created: DemoCredentials[] = [];
+  const renamed: string[] = [];
   for (const spec of DEMO_ACCOUNTS) {
-    if (officers.getByUsername(spec.username)) continue;
+    const existing = officers.getByUsername(spec.username);
+    if (existing) {
+      if (existing.tenantId === tenant.id && spec.formerDisplayNames?.includes(existing.displayName)) {
+        officers.update(existing.id, { displayName: spec.displayName });
+        renamed.push(spec.username);
+      }
+      continue;
+    }
     const password = generatePassword();
     await officers.create({ tenantId: tenant.id, ...spec, password, createdBy: 'demo-seed' });
     created.push({ username: spec.username, password, role: spec.role });
   }
-  return { tenant, created };
+  return { tenant, created, renamed };
 }
 
 /** The start banner's demo part: the one-time passwords (first start only) and how to try the console. */
@@ -65,6 +80,10 @@ export function demoBannerLines(seed: DemoSeed, base: string): string[] {
     for (const c of seed.created) lines.push(`    ${c.role.padEnd(10)} ${c.username.padEnd(14)} ${c.password}`);
   } else {
     lines.push(`  accounts: ${DEMO_ACCOUNTS.map((a) => `${a.username} (${a.role})`).join(', ')} — passwords were printed at the first start`);
+  }
+  for (const username of seed.renamed) {
+    const spec = DEMO_ACCOUNTS.find((a) => a.username === username)!;
+    lines.push(`  ${username} renamed to "${spec.displayName}", the name on its key's certificate`);
   }
   lines.push(
     `  certify the sample scan: open ${base}/console, sign in as canbo.demo, drop fixtures/sample-scan-1.jpg`,

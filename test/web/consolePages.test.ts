@@ -7,6 +7,7 @@ import { CONSOLE_MESSAGES } from '../../src/http/routes/console/i18n.ts';
 import { safeNext } from '../../src/http/routes/console/router.ts';
 import { demoBannerLines, seedDemoTenant, type DemoCredentials } from '../../src/services/demoTenant.ts';
 import { loadConfig } from '../../src/config.ts';
+import { OfficerRepository } from '../../src/registry/index.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 let svc: TestService;
@@ -92,13 +93,29 @@ describe('console pages', () => {
   });
 
   it('the start banner shows the passwords at the first start only, and how to certify the sample scan', async () => {
-    const first = demoBannerLines({ tenant: (await seedDemoTenant(svc.db.db)).tenant, created: Object.values(accounts) }, svc.url).join('\n');
+    const first = demoBannerLines({ tenant: (await seedDemoTenant(svc.db.db)).tenant, created: Object.values(accounts), renamed: [] }, svc.url).join('\n');
     for (const a of Object.values(accounts)) expect(first).toContain(a.password);
     expect(first).toContain('fixtures/sample-scan-1.jpg');
     expect(first).toContain(`${svc.url}/console`);
     const later = demoBannerLines(await seedDemoTenant(svc.db.db), svc.url).join('\n');
     for (const a of Object.values(accounts)) expect(later).not.toContain(a.password);
     expect(later).toContain('printed at the first start');
+  });
+
+  it('a demo supervisor still named as an earlier build named her gets her key certificate\'s name; a name an administrator chose stays', async () => {
+    const officers = new OfficerRepository(svc.db.db);
+    const supervisor = officers.getByUsername('lanhdao.demo')!;
+    expect(supervisor.displayName).toBe('Lê Thị Bình');
+    officers.update(supervisor.id, { displayName: 'Trần Thị Bình' });
+    const mended = await seedDemoTenant(svc.db.db);
+    expect(mended.renamed).toEqual(['lanhdao.demo']);
+    expect(officers.get(supervisor.id)!.displayName).toBe('Lê Thị Bình');
+    expect(demoBannerLines(mended, svc.url).join('\n')).toContain('lanhdao.demo renamed to "Lê Thị Bình"');
+    expect((await seedDemoTenant(svc.db.db)).renamed).toEqual([]);
+    officers.update(supervisor.id, { displayName: 'Phạm Thị Dung' });
+    expect((await seedDemoTenant(svc.db.db)).renamed).toEqual([]);
+    expect(officers.get(supervisor.id)!.displayName).toBe('Phạm Thị Dung');
+    officers.update(supervisor.id, { displayName: 'Lê Thị Bình' });
   });
 
   it('DEMO is on only with the dev PKI and refused with another one', () => {
