@@ -22,6 +22,32 @@ function isStartOfFrame(marker: number): boolean {
   return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 
+/**
+ * The frame size a JPEG stream's decoder will allocate (its first SOFn, T.81 §B.2.2), read from the
+ * markers before the first scan; undefined when there is none there. For JPEG data inside another
+ * container (a TIFF strip), whose own size fields a decoder does not follow.
+ */
+export function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  let pos = 2;
+  while (pos + 4 <= bytes.length) {
+    if (bytes[pos] !== 0xff) return undefined;
+    while (pos < bytes.length && bytes[pos] === 0xff) pos++;
+    const marker = bytes[pos] ?? 0;
+    pos++;
+    if (marker === 0xda || marker === 0xd9) return undefined; // a scan (or the end) before any frame
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue; // markers without a length
+    const length = ((bytes[pos] ?? 0) << 8) | (bytes[pos + 1] ?? 0);
+    if (isStartOfFrame(marker)) {
+      if (pos + 7 > bytes.length) return undefined;
+      return { height: ((bytes[pos + 3] ?? 0) << 8) | (bytes[pos + 4] ?? 0), width: ((bytes[pos + 5] ?? 0) << 8) | (bytes[pos + 6] ?? 0) };
+    }
+    if (length < 2) return undefined;
+    pos += length;
+  }
+  return undefined;
+}
+
 export function readJpeg(bytes: Uint8Array, fileLabel: string): JpegInfo {
   const corrupt = (why: string) => new StampError('scan-corrupt', `${fileLabel}: JPEG ${why}`);
   const n = bytes.length;

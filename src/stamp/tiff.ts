@@ -6,6 +6,7 @@
  */
 import UTIF from 'utif2';
 import { StampError } from './errors.ts';
+import { jpegFrameSize } from './jpeg.ts';
 import { defaultResolution, resolutionFrom, type Resolution } from './resolution.ts';
 
 export interface TiffPageHeader {
@@ -61,8 +62,44 @@ export function readTiffPages(bytes: Uint8Array, fileLabel: string): { buffer: A
   return { buffer, ifds: pages, headers };
 }
 
+function tagNumbers(ifd: Ifd, tag: number): number[] {
+  const v = ifd[`t${tag}`];
+  return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
+}
+
+/**
+ * JPEG-in-TIFF (Compression 6 and 7, TIFF Technical Note 2): the decoder sizes each strip or tile by
+ * its JPEG frame header, not by the TIFF's tags, so the pixel limit checked on the tags would not
+ * hold for a strip whose frame says more. Each frame must fit the strip or tile the tags describe.
+ */
+function checkJpegFrames(bytes: Uint8Array, ifd: Ifd, header: TiffPageHeader, label: string): void {
+  const compression = tagNumber(ifd, 259);
+  if (compression !== 6 && compression !== 7) return;
+  const tiled = tagNumber(ifd, 322) !== undefined;
+  const segWidth = tiled ? (tagNumber(ifd, 322) ?? 0) : header.width;
+  const segHeight = tiled ? (tagNumber(ifd, 323) ?? 0) : Math.min(tagNumber(ifd, 278) ?? header.height, header.height);
+  const offsets = tagNumbers(ifd, tiled ? 324 : 273);
+  const counts = tagNumbers(ifd, tiled ? 325 : 279);
+  const streams: Array<{ at: number; length: number; width: number; height: number }> = offsets.map((at, i) => ({ at, length: counts[i] ?? 0, width: segWidth, height: segHeight }));
+  // Old-style JPEG may keep the whole image as one interchange-format stream (tags 513/514).
+  const whole = tagNumber(ifd, 513);
+  if (compression === 6 && whole !== undefined) streams.push({ at: whole, length: tagNumber(ifd, 514) ?? bytes.length - whole, width: header.width, height: header.height });
+  let frames = 0;
+  for (const s of streams) {
+    const frame = jpegFrameSize(bytes.subarray(s.at, Math.min(bytes.length, s.at + s.length)));
+    if (!frame) continue;
+    frames++;
+    if (frame.width === 0 || frame.height === 0 || frame.width > s.width || frame.height > s.height) {
+      throw new StampError('scan-corrupt', `${label}: TIFF JPEG data is ${frame.width}×${frame.height} pixels where the TIFF says ${s.width}×${s.height}`);
+    }
+  }
+  // Compression 7 strips each carry their frame header; one that has none is not decoded here.
+  if (compression === 7 && frames < offsets.length) throw new StampError('scan-corrupt', `${label}: TIFF JPEG strip without a frame header`);
+}
+
 export function decodeTiffPage(buffer: ArrayBuffer, ifd: Ifd, header: TiffPageHeader, label: string): DecodedTiffPage {
   const { width, height } = header;
+  checkJpegFrames(new Uint8Array(buffer), ifd, header, label);
   let rgba: Uint8Array;
   try {
     UTIF.decodeImage(buffer, ifd);

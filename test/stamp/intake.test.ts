@@ -146,6 +146,18 @@ describe('PNG and TIFF scans (lossless)', () => {
     expect(compareTopRows(grayAsRgb, stored[4]!, gray.height)).toEqual({ maxDiff: 0, differing: 0 });
   });
 
+  it('TIFF with JPEG strips: accepted when each strip\'s JPEG frame fits the TIFF\'s size, refused when it says more (the pixel limit holds)', async () => {
+    const jpegTiff = rasterize(wd, source, 1, 'tiff', 100, ['-tiffcompression', 'jpeg']);
+    const scan = await normalizeScan([{ bytes: jpegTiff }]);
+    expect(scan.pages).toBe(1);
+    expect(pdfimagesList(wd.file('jpeg-tiff.pdf', scan.pdf)).map((i) => [i.width, i.height])).toEqual([[400, 500]]);
+    // A TIFF whose tags say 100×100 around a JPEG of 1600×2000: decoding would allocate by the JPEG.
+    const big = rasterize(wd, source, 1, 'jpeg', 400, ['-gray']);
+    const bomb = oneStripJpegTiff(big, 100, 100);
+    const err = await expectStampError(normalizeScan([{ bytes: bomb }]), 'scan-corrupt');
+    expect(err.message).toContain('TIFF JPEG data is 1600×2000 pixels where the TIFF says 100×100');
+  });
+
   it('refuses a truncated PNG and a broken TIFF as scan-corrupt', async () => {
     const png = rasterize(wd, source, 1, 'png', 72);
     await expectStampError(normalizeScan([{ bytes: png.subarray(0, png.length - 30) }]), 'scan-corrupt');
@@ -229,4 +241,34 @@ function crc32(bytes: Uint8Array): number {
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
   }
   return ~c >>> 0;
+}
+
+/** A one-strip TIFF (Compression 7, gray) around `jpeg` whose tags claim `width`×`height`. */
+function oneStripJpegTiff(jpeg: Uint8Array, width: number, height: number): Uint8Array {
+  const entries: Array<[number, number, number]> = [
+    [256, 4, width],
+    [257, 4, height],
+    [258, 3, 8],
+    [259, 3, 7],
+    [262, 3, 1],
+    [273, 4, 0], // set below
+    [277, 3, 1],
+    [278, 4, height],
+    [279, 4, jpeg.length],
+  ];
+  const dataAt = 8 + 2 + entries.length * 12 + 4;
+  const head = Buffer.alloc(dataAt);
+  head.write('II*\0', 0, 'latin1');
+  head.writeUInt32LE(8, 4);
+  head.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, value], i) => {
+    const at = 10 + i * 12;
+    head.writeUInt16LE(tag, at);
+    head.writeUInt16LE(type, at + 2);
+    head.writeUInt32LE(1, at + 4);
+    const v = tag === 273 ? dataAt : value;
+    if (type === 3) head.writeUInt16LE(v, at + 8);
+    else head.writeUInt32LE(v, at + 8);
+  });
+  return Buffer.concat([head, jpeg]);
 }
