@@ -250,6 +250,14 @@ async function copyPdfPages(out: PDFDocument, bytes: Uint8Array, label: string, 
   if (pagesSoFar + count > lim.maxPages) {
     throw new StampError('scan-too-many-pages', `${label}: the scan has more than ${lim.maxPages} pages`, { details: { limit: lim.maxPages } });
   }
+  // A copy shows the scan's page content only. Annotations are drawn above page content, so one
+  // reaching below the page would sit over the stamp band the page grows for (it could blank or fake
+  // the certification text and the QR code, inside what both signatures cover); page actions (/AA)
+  // have no place in a certified copy either. Both are left behind, never copied.
+  for (const page of src.getPages()) {
+    page.node.delete(PDFName.of('Annots'));
+    page.node.delete(PDFName.of('AA'));
+  }
   let copied: PDFPage[];
   try {
     copied = await out.copyPages(src, src.getPageIndices());

@@ -1,3 +1,4 @@
+import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import {
@@ -265,5 +266,30 @@ describe('intake then stamp', () => {
     extracted.forEach((img, i) => expect(Buffer.compare(Buffer.from(img.bytes), Buffer.from(jpegs[i]!))).toBe(0));
     expectCertificationText(pdftotext(file, 3), EXPECTED_LINES, [EXPECTED_LINES[6]!]);
     expect(zbarDecode(wd.file('jq.png', rasterize(wd, out.pdf, 3, 'png', 150)))).toEqual([URL_]);
+  });
+
+  it('a PDF scan\'s annotations are left behind: one reaching below the page cannot cover the stamp band', async () => {
+    const src = await PDFDocument.create();
+    const page = src.addPage([595.2, 841.92]);
+    page.drawText('Ban chinh', { x: 100, y: 700, size: 20 });
+    const ctx = src.context;
+    // An opaque white box with other text, placed under the page, where the band will grow.
+    const ap = ctx.register(ctx.stream('1 g -1000 -1000 3000 1000 re f', { Type: 'XObject', Subtype: 'Form', BBox: [-1000, -1000, 2000, 0] }));
+    const annot = ctx.register(ctx.obj({ Type: 'Annot', Subtype: 'Square', Rect: [-1000, -1000, 2000, 0], F: 4, AP: { N: ap } }));
+    page.node.set(PDFName.of('Annots'), ctx.obj([annot]));
+    page.node.set(PDFName.of('AA'), ctx.obj({ O: ctx.obj({ S: 'JavaScript', JS: PDFString.of('app.alert(1)') }) }));
+    const withAnnots = await src.save();
+    // The cover works: stamped as it is (not through intake), the QR code cannot be read.
+    const covered = await stampCopy(withAnnots, spec);
+    expect(zbarDecode(wd.file('covered.png', rasterize(wd, covered.pdf, 1, 'png', 150)))).toEqual([]);
+    // Through intake, the scan's annotation and page actions are gone and the stamp shows.
+    const scan = await normalizeScan([{ bytes: withAnnots }]);
+    const scanPage = (await PDFDocument.load(scan.pdf)).getPage(0).node;
+    expect(scanPage.get(PDFName.of('Annots'))).toBeUndefined();
+    expect(scanPage.get(PDFName.of('AA'))).toBeUndefined();
+    expect(Buffer.from(scan.pdf).includes('app.alert')).toBe(false);
+    expect(Buffer.from(scan.pdf).includes('/Square')).toBe(false);
+    const out = await stampCopy(scan.pdf, spec);
+    expect(zbarDecode(wd.file('uncovered.png', rasterize(wd, out.pdf, 1, 'png', 150)))).toEqual([URL_]);
   });
 });
