@@ -80,7 +80,7 @@ export async function receiveMultipart(
       headers: ctx.req.headers,
       // Browsers send UTF-8 file names ("hồ sơ.pdf"); busboy's default is latin1.
       defParamCharset: 'utf8',
-      limits: { files: limits.files, fields: limits.fields, fieldSize: limits.fieldBytes, fileSize: limits.bytes, parts: limits.files + limits.fields },
+      limits: { files: limits.files, fields: limits.fields, fieldSize: limits.fieldBytes, fileSize: limits.bytes + 1, parts: limits.files + limits.fields },
     });
   } catch (cause) {
     throw new HttpError('invalid-multipart', 'the multipart body cannot be parsed (missing boundary?)', { status: 400, cause });
@@ -99,6 +99,9 @@ export async function receiveMultipart(
       const target = path.join(dir, `${files.length}-${randomUUID()}`);
       const entry: UploadedFile = { field, filename: info.filename ?? field, mimeType: info.mimeType, path: target, size: 0 };
       files.push(entry);
+      // busboy cuts a file at `fileSize` and carries on; one byte over the budget is let through so
+      // that the counter below fails the request instead of a truncated file being accepted.
+      stream.on('limit', () => fail(tooLarge(limits.bytes)));
       const counter = budget(limits.bytes, used);
       counter.on('data', (c: Buffer) => (entry.size += c.length));
       writes.push(pipeline(stream, counter, createWriteStream(target)).catch((err: unknown) => {

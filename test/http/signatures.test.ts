@@ -125,6 +125,25 @@ describe('POST /api/v1/signatures', () => {
     });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).code).toBe('body-too-large');
+    // A multipart file over the limit, chunked: refused, not accepted cut at the limit.
+    const boundary = 'chungthucBoundary';
+    const multipart = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`),
+      big,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const parted = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${svc.url}/api/v1/signatures`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } }, (r) => {
+        let body = '';
+        r.on('data', (d: Buffer) => (body += d.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i * 10_000 < multipart.length; i++) req.write(multipart.subarray(i * 10_000, (i + 1) * 10_000));
+      req.end();
+    });
+    expect(parted.status).toBe(413);
+    expect(JSON.parse(parted.body).code).toBe('body-too-large');
     // Nothing is left behind in the scratch area.
     const { readdirSync, existsSync } = await import('node:fs');
     const scratch = path.join(svc.dataDir, 'tmp');
