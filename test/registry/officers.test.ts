@@ -10,7 +10,9 @@ import {
   verifyPassword,
 } from '../../src/registry/index.ts';
 import { OfficerSessions } from '../../src/services/officerSessions.ts';
-import { resolveClient, trustedProxies } from '../../src/http/access/trustProxy.ts';
+import { limitKey, resolveClient, trustedProxies } from '../../src/http/access/trustProxy.ts';
+import { FailureThrottle } from '../../src/http/access/FailureThrottle.ts';
+import { TokenBuckets } from '../../src/http/routes/verification/rateLimit.ts';
 
 const MIN = 60_000;
 const timeouts = { idleMs: 30 * MIN, absoluteMs: 12 * 60 * MIN };
@@ -184,6 +186,38 @@ describe('trusted proxies', () => {
     expect(resolveClient('203.0.113.50', '198.51.100.1', trusted)).toBe('203.0.113.50');
     expect(resolveClient('127.0.0.1', 'garbage', trusted)).toBe('127.0.0.1');
     expect(resolveClient('::1', '2001:db8::5', trusted)).toBe('2001:db8::5');
+  });
+
+  it('reads hops with a port or in brackets, and stops at a hop that is not an address instead of believing what is left of it', () => {
+    const trusted = trustedProxies(['loopback', '10.0.0.0/8']);
+    expect(resolveClient('127.0.0.1', '10.20.0.5, 203.0.113.9:41234', trusted)).toBe('203.0.113.9');
+    expect(resolveClient('127.0.0.1', '10.20.0.5, [2001:db8::7]', trusted)).toBe('2001:db8::7');
+    expect(resolveClient('127.0.0.1', '10.20.0.5, [2001:db8::7]:443', trusted)).toBe('2001:db8::7');
+    // The proxy hid its client ("unknown"): the client-written entry left of it is not believed.
+    expect(resolveClient('127.0.0.1', '10.20.0.5, unknown', trusted)).toBe('127.0.0.1');
+    expect(resolveClient('127.0.0.1', '198.51.100.1, unknown, 10.1.2.3', trusted)).toBe('10.1.2.3');
+    for (const bad of ['[2001:db8::7', '[2001:db8::7]x', '203.0.113.9:', '203.0.113.9:port', '[203.0.113.9]']) {
+      expect(resolveClient('127.0.0.1', `198.51.100.1, ${bad}`, trusted), bad).toBe('127.0.0.1');
+    }
+  });
+
+  it('limits count an IPv6 client by its /64, an IPv4 client by its address, other keys as they are', () => {
+    expect(limitKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('2001:0db8:0001:0002::7')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(limitKey('::1')).toBe('0:0:0:0::/64');
+    expect(limitKey('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    expect(limitKey('203.0.113.9')).toBe('203.0.113.9');
+    expect(limitKey('apikey:abc')).toBe('apikey:abc');
+    const buckets = new TokenBuckets({ capacity: 2, refillPerSecond: 0.001 });
+    expect(buckets.take('2001:db8:1:2::a').ok).toBe(true);
+    expect(buckets.take('2001:db8:1:2::b').ok).toBe(true);
+    expect(buckets.take('2001:db8:1:2:ffff::c').ok).toBe(false); // same /64: the bucket is empty
+    expect(buckets.take('2001:db8:1:3::a').ok).toBe(true); // another /64
+    const throttle = new FailureThrottle({ burst: 1, perMinute: 0.001 });
+    throttle.fail('2001:db8:9:9::1');
+    expect(throttle.retryAfterSeconds('2001:db8:9:9::2')).toBeGreaterThan(0);
+    expect(throttle.retryAfterSeconds('2001:db8:9:8::1')).toBe(0);
   });
 
   it('matches IPv4 blocks bit by bit, single addresses and IPv6 blocks, and refuses malformed addresses', () => {

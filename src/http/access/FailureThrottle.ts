@@ -2,8 +2,11 @@
  * Brute-force throttling of failed authentications, per client address: a token bucket of `burst`
  * failures refilled at `perMinute`. While a bucket is empty every request from that address that
  * presents credentials is answered 429 with Retry-After (RFC 6585 §4) before the key is even
- * looked at. In memory (per process); bounded so a flood of addresses cannot exhaust it.
+ * looked at. In memory (per process); bounded so a flood of addresses cannot exhaust it. IPv6
+ * clients count by their /64 (`limitKey`).
  */
+import { limitKey } from './trustProxy.ts';
+
 export interface ThrottleOptions {
   burst: number;
   perMinute: number;
@@ -38,12 +41,13 @@ export class FailureThrottle {
 
   /** Seconds until `ip` may try again; 0 when it may now. */
   retryAfterSeconds(ip: string): number {
-    const b = this.level(ip);
+    const b = this.level(limitKey(ip));
     return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / this.perMs / 1000));
   }
 
   /** Counts one failed authentication from `ip`. */
-  fail(ip: string): void {
+  fail(address: string): void {
+    const ip = limitKey(address);
     const b = this.level(ip);
     b.tokens = Math.max(0, b.tokens - 1);
     this.buckets.delete(ip);

@@ -17,6 +17,24 @@ export function clientAddress(ip: string): string {
   return m ? m[1]! : ip;
 }
 
+/**
+ * The key a per-client limit counts under: an IPv4 address itself, an IPv6 address by its /64 (one
+ * site's or one subscriber's prefix: RFC 6177, RFC 7421), so a client cannot get a fresh bucket per
+ * request by rotating through the addresses it holds. Anything else (a caller id) is kept as it is.
+ */
+export function limitKey(key: string): string {
+  if (!key.includes(':') || !isIPv6(key)) return key;
+  const [head = '', tail] = key.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 /** Dotted-quad IPv4 → 32-bit number, or undefined when `s` is not one (no leading zeros, as net.isIPv4). */
 function ipv4Value(s: string): number | undefined {
   let value = 0;
@@ -70,14 +88,37 @@ export function trustedProxies(entries: readonly string[]): (ip: string) => bool
   };
 }
 
-/** The client address for a peer and its X-Forwarded-For header, trusting only `trusted` hops. */
+/**
+ * One X-Forwarded-For hop as an address: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`,
+ * `[2001:db8::1]` or `[2001:db8::1]:4711` (forms proxies write); undefined for anything else
+ * (`unknown`, an obfuscated identifier, garbage).
+ */
+function hopAddress(raw: string): string | undefined {
+  let hop = raw.trim();
+  if (hop.startsWith('[')) {
+    const end = hop.indexOf(']');
+    if (end < 0 || (end + 1 < hop.length && !/^:\d{1,5}$/.test(hop.slice(end + 1)))) return undefined;
+    hop = hop.slice(1, end);
+    return isIPv6(hop) ? clientAddress(hop) : undefined;
+  }
+  const port = /^(\d+\.\d+\.\d+\.\d+):\d{1,5}$/.exec(hop);
+  if (port) hop = port[1]!;
+  hop = clientAddress(hop);
+  return ipv4Value(hop) !== undefined || isIPv6(hop) ? hop : undefined;
+}
+
+/**
+ * The client address for a peer and its X-Forwarded-For header, trusting only `trusted` hops. A hop
+ * that is not an address stops the walk: the entries left of it were written by someone no trusted
+ * proxy vouches for, so the last trusted proxy is taken as the client instead.
+ */
 export function resolveClient(peer: string, forwardedFor: string, trusted: (ip: string) => boolean): string {
   let client = clientAddress(peer);
   if (!trusted(client) || forwardedFor === '') return client;
   const hops = forwardedFor.split(',');
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = clientAddress(hops[i]!.trim());
-    if (ipv4Value(hop) === undefined && !isIPv6(hop)) continue; // not an address (e.g. "unknown")
+    const hop = hopAddress(hops[i]!);
+    if (hop === undefined) break;
     client = hop;
     if (!trusted(client)) break;
   }

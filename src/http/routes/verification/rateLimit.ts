@@ -4,6 +4,8 @@
  * holds its own buckets; behind several instances the effective limit is per instance.
  */
 
+import { limitKey } from '../../access/trustProxy.ts';
+
 export interface BucketLimit {
   /** Requests allowed in a burst. */
   readonly capacity: number;
@@ -46,7 +48,8 @@ export class TokenBuckets {
     return this.refill(key, this.nowMs()).tokens >= 1;
   }
 
-  private refill(key: string, now: number): Bucket {
+  private refill(address: string, now: number): Bucket {
+    const key = limitKey(address);
     let bucket = this.buckets.get(key);
     if (bucket) {
       this.buckets.delete(key); // re-inserted below: Map order is then least recently used first
