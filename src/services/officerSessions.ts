@@ -42,7 +42,8 @@ export type PasswordLoginResult =
   | { ok: true; officer: Officer; session: Session; secret: string }
   /** `invalid`: unknown user, wrong password or disabled account — one answer for all three. */
   | { ok: false; reason: 'invalid'; officer: Officer | null }
-  | { ok: false; reason: 'locked'; officer: Officer; retryAfterSeconds: number };
+  /** `locked`: too many failures in a row — for an unknown or disabled name too (then `officer` is that account or null). */
+  | { ok: false; reason: 'locked'; officer: Officer | null; retryAfterSeconds: number };
 
 /** An officer, their tenant and their scopes: what a live session stands for. */
 export interface SignedInOfficer {
@@ -52,11 +53,38 @@ export interface SignedInOfficer {
   session: Session;
 }
 
+/** Most usernames without a lockable account whose failures are counted at once (oldest forgotten first). */
+const UNLOCKABLE_TRACKED = 10_000;
+
 export class OfficerSessions {
   private readonly now: () => Date;
+  /**
+   * Failures against usernames that have no lockable account (unknown or disabled), counted in memory
+   * with the same policy as an account's: such a name "locks" like a real one, so the lockout answer
+   * does not tell which usernames exist.
+   */
+  private readonly unlockable = new Map<string, { failures: number; lockedUntilMs: number }>();
 
   constructor(private readonly deps: OfficerSessionDeps) {
     this.now = deps.now ?? (() => new Date());
+  }
+
+  private unlockableLockedFor(name: string): number {
+    const ms = (this.unlockable.get(name)?.lockedUntilMs ?? 0) - this.now().getTime();
+    return ms > 0 ? Math.ceil(ms / 1000) : 0;
+  }
+
+  private unlockableFailed(name: string): number {
+    const entry = this.unlockable.get(name) ?? { failures: 0, lockedUntilMs: 0 };
+    this.unlockable.delete(name);
+    entry.failures += 1;
+    if (entry.failures >= this.deps.lockout.maxFailures) {
+      entry.failures = 0;
+      entry.lockedUntilMs = this.now().getTime() + this.deps.lockout.lockMs;
+    }
+    this.unlockable.set(name, entry);
+    if (this.unlockable.size > UNLOCKABLE_TRACKED) this.unlockable.delete(this.unlockable.keys().next().value!);
+    return this.unlockableLockedFor(name);
   }
 
   private lockedFor(o: Officer): number {
@@ -70,17 +98,16 @@ export class OfficerSessions {
    */
   async passwordLogin(username: string, password: string, client: ClientInfo): Promise<PasswordLoginResult> {
     const officer = this.deps.officers.getByUsername(username);
+    const lockable = officer !== null && officer.disabledAt === null;
+    const name = username.trim().toLowerCase();
     const stored = officer ? this.deps.officers.passwordHash(officer.id) : null;
-    const locked = officer ? this.lockedFor(officer) : 0;
-    const usable = officer !== null && officer.disabledAt === null && locked === 0;
+    const locked = lockable ? this.lockedFor(officer) : this.unlockableLockedFor(name);
+    const usable = lockable && locked === 0;
     const matches = await verifyPassword(password, usable && stored ? stored : DUMMY_PASSWORD_HASH);
-    if (officer && locked > 0) return { ok: false, reason: 'locked', officer, retryAfterSeconds: locked };
-    if (!officer || !usable || !matches) {
-      if (officer && officer.disabledAt === null) {
-        const after = this.deps.officers.recordFailedLogin(officer.id, this.deps.lockout);
-        const nowLocked = this.lockedFor(after);
-        if (nowLocked > 0) return { ok: false, reason: 'locked', officer: after, retryAfterSeconds: nowLocked };
-      }
+    if (locked > 0) return { ok: false, reason: 'locked', officer, retryAfterSeconds: locked };
+    if (!usable || !matches) {
+      const nowLocked = lockable ? this.lockedFor(this.deps.officers.recordFailedLogin(officer.id, this.deps.lockout)) : this.unlockableFailed(name);
+      if (nowLocked > 0) return { ok: false, reason: 'locked', officer, retryAfterSeconds: nowLocked };
       return { ok: false, reason: 'invalid', officer };
     }
     this.deps.officers.recordSuccessfulLogin(officer.id);

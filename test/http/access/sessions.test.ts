@@ -126,6 +126,28 @@ describe('sign-in failures', () => {
     expect((await login(victim.username, fresh, '198.51.100.22')).status).toBe(200);
   });
 
+  it('locks an unknown username and a disabled account after 5 failures too, so the lock tells nothing about which exist', async () => {
+    const gone = await createOfficer(svc, 'A', 'gone-a');
+    new OfficerRepository(svc.db.db).disable(gone.id);
+    const real = await createOfficer(svc, 'A', 'real-a');
+    const answers = async (username: string, password: string) => {
+      const out: string[] = [];
+      // One address per attempt: the per-address throttle is not what is tested here.
+      for (let i = 0; i < 6; i++) {
+        const r = await login(username, password, `198.51.100.${60 + i}`);
+        const body = (await r.json()) as { code: string; retryAfterSeconds?: number };
+        out.push(`${r.status} ${body.code} ${body.retryAfterSeconds ?? ''} ${r.headers.get('retry-after') ?? ''}`);
+      }
+      return out;
+    };
+    const expected = [...Array<string>(4).fill('401 login-failed  '), '423 account-locked 900 900', '423 account-locked 900 900'];
+    expect(await answers('real-a', 'not-the-password')).toEqual(expected);
+    expect(await answers('khong-ton-tai', 'not-the-password')).toEqual(expected);
+    expect(await answers('gone-a', gone.password)).toEqual(expected);
+    // Names are compared as usernames are: case and spaces do not make a fresh count.
+    expect((await login(' KHONG-TON-TAI ', 'x-password', '198.51.100.70')).status).toBe(423);
+  });
+
   it('throttles an address that keeps failing (429), whatever the usernames', async () => {
     for (let i = 0; i < 8; i++) expect((await login(`guess-${i}`, 'password-guess', '198.51.100.30')).status).toBe(401);
     const blocked = await login(adminA.username, adminA.password, '198.51.100.30');
