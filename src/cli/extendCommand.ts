@@ -22,6 +22,7 @@ export const extendCommand: Command = {
     if (!(LEVELS as readonly string[]).includes(level)) throw new InputError('invalid-parameters', `--level must be one of ${LEVELS.join(', ')}`);
     const r = await withTrustServices((trust) => extendDocument(trust.signing, { path: input }, { path: output }, level as (typeof LEVELS)[number]));
     io.out(`${output}: ${r.level}, added ${r.added.join(' + ')}, ${r.length} bytes\n`);
+    for (const c of r.revoked) io.out(`  note: "${c.subject}" is revoked${c.time ? ` since ${c.time.toISOString()}` : ''}; its revocation evidence is in the DSS\n`);
     return 0;
   },
 };

@@ -36,5 +36,6 @@ export {
   type PadesLevel,
   type RevocationMaterial,
   type RevocationProvider,
+  type RevokedCertificate,
   type TimestampSource,
 } from './ltv.ts';

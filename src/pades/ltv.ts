@@ -80,8 +80,8 @@ function isSelfSigned(c: X509Certificate): boolean {
 
 /**
  * Validation material for a chain: every certificate, and for each non-root certificate its
- * revocation status from its issuer. A revoked certificate stops the process (the caller decides how
- * to report it).
+ * revocation status from its issuer. A revoked certificate is named in `revoked` (the first one met)
+ * and its evidence kept with the rest: the caller decides whether that refuses the document.
  */
 export async function collectChainMaterial(
   leaf: X509Certificate,
@@ -89,7 +89,7 @@ export async function collectChainMaterial(
   seen = new Set<string>(),
 ): Promise<{ certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: { subject: string; time?: Date } }> {
   const chain = rev.chain(leaf);
-  const out = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
+  const out: { certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: { subject: string; time?: Date } } = { certs: [], ocsps: [], crls: [] };
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i]!;
     out.certs.push(new Uint8Array(cert.raw));
@@ -104,7 +104,7 @@ export async function collectChainMaterial(
     if (m.crl) out.crls.push(m.crl);
     out.certs.push(...m.certs);
     // The responder's own certificate chain (delegated OCSP signer) is validated from the DSS too.
-    if (m.status === 'revoked') return { ...out, revoked: { subject: cert.subject, time: m.revocationTime } };
+    if (m.status === 'revoked') out.revoked ??= { subject: cert.subject, time: m.revocationTime };
   }
   return out;
 }
@@ -140,37 +140,54 @@ export async function collectSignatureMaterial(
     material.crls.push(...m.crls);
     return m.revoked;
   };
-  const revoked = await add(signers.signerCertificate);
-  for (const tsa of signers.timestampSigners) await add(tsa);
+  let revoked = await add(signers.signerCertificate);
+  for (const tsa of signers.timestampSigners) revoked ??= await add(tsa);
   return { ...material, contents: new Uint8Array(0), revoked };
+}
+
+/** A certificate found revoked while validation data was gathered. */
+export interface RevokedCertificate {
+  subject: string;
+  time?: Date | undefined;
 }
 
 /**
  * B-LT: one incremental update adding a DSS (and VRI entries) for every signature and document
- * timestamp of the document whose CMS is given. `known`: signers the caller just made (matched by
- * their exact CMS bytes; any other signature is read from its CMS).
+ * timestamp of the document, or, with `only`, for the one signature whose CMS is those exact bytes
+ * (the signature just made, wherever its field sits in /Fields). `known`: signers the caller just
+ * made (matched by their exact CMS bytes; any other signature is read from its CMS).
+ * `revoked`: what a revoked certificate in a chain does. `refuse` (default, for a signature being
+ * made) throws `certificate-revoked`; `embed` (extending signatures made earlier) puts the revocation
+ * evidence in the DSS like any other — whether the signature still holds depends on when the
+ * revocation happened against its time-stamps, which is the validator's judgement, not this step's —
+ * and names the certificate in the result.
  */
 export async function addValidationData(
   input: DocumentInput,
   output: DocumentOutput,
   rev: RevocationProvider,
-  opts: { onlyLast?: boolean; now?: Date; known?: readonly KnownSigners[] } = {},
-): Promise<SignedOutput> {
+  opts: { only?: Uint8Array; now?: Date; known?: readonly KnownSigners[]; revoked?: 'refuse' | 'embed' } = {},
+): Promise<SignedOutput & { revoked: RevokedCertificate[] }> {
   const doc = PdfDocument.open('path' in input ? input.path : input.bytes);
   try {
-    const fields = doc.signatureFields().filter((f) => f.value !== null);
-    const targets = opts.onlyLast ? fields.slice(-1) : fields;
+    const signed = doc.signatureFields().flatMap((f) => {
+      const contents = f.value?.get('Contents');
+      const bytes = contents instanceof PdfString ? contents.bytes : undefined;
+      if (f.value && !bytes) throw new PadesError('signature-malformed', `the signature of "${f.name}" has no /Contents`, { status: 422 });
+      return bytes ? [{ bytes, der: bytes.subarray(0, derLength(bytes)) }] : [];
+    });
+    const targets = opts.only ? signed.filter((t) => equalBytes(t.der, opts.only!)) : signed;
     if (targets.length === 0) throw new PadesError('no-signature', 'the document has no signature to add validation data for', { status: 422 });
     const all = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
     const vri: VriEntry[] = [];
-    for (const f of targets) {
-      const contents = f.value!.get('Contents');
-      const bytes = contents instanceof PdfString ? contents.bytes : undefined;
-      if (!bytes) throw new PadesError('signature-malformed', `the signature of "${f.name}" has no /Contents`, { status: 422 });
-      const der = bytes.subarray(0, derLength(bytes));
+    const revoked: RevokedCertificate[] = [];
+    for (const { bytes, der } of targets) {
       const m = await collectSignatureMaterial(der, rev, opts.known?.find((k) => equalBytes(k.cms, der)));
       if (m.revoked) {
-        throw new PadesError('certificate-revoked', `the certificate "${m.revoked.subject.replace(/\n/g, ', ')}" is revoked${m.revoked.time ? ` since ${m.revoked.time.toISOString()}` : ''}`, { status: 409 });
+        if (opts.revoked !== 'embed') {
+          throw new PadesError('certificate-revoked', `the certificate "${m.revoked.subject.replace(/\n/g, ', ')}" is revoked${m.revoked.time ? ` since ${m.revoked.time.toISOString()}` : ''}`, { status: 409 });
+        }
+        revoked.push({ subject: m.revoked.subject.replace(/\n/g, ', '), time: m.revoked.time });
       }
       all.certs.push(...m.certs);
       all.ocsps.push(...m.ocsps);
@@ -180,7 +197,7 @@ export async function addValidationData(
     const up = new IncrementalUpdate(doc);
     addToDss(up, doc, all, vri);
     const built = up.build();
-    return await appendUpdate(input, output, built.bytes);
+    return { ...(await appendUpdate(input, output, built.bytes)), revoked };
   } finally {
     doc.close();
   }

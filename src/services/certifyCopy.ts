@@ -19,7 +19,7 @@ import path from 'node:path';
 import { x509Certificate } from '../cms/index.ts';
 import { AppError } from '../errors.ts';
 import { certificateHolder, sameName } from './keyHolder.ts';
-import { addDocumentTimestamp, addValidationData, type PadesLevel } from '../pades/index.ts';
+import { addDocumentTimestamp, addValidationData, type PadesLevel, type SignedOutput } from '../pades/index.ts';
 import { formatVietnameseDateTime } from '../pdf/appearance/datetime.ts';
 import type { CertificateRef, CopyRecord, CopyRepository, Tenant, VoidedEntry } from '../registry/index.ts';
 import { nextAccessCode, registerYear } from '../registry/index.ts';
@@ -190,7 +190,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
     });
     step('seal-signature');
     // Both signatures were just made here: their certificates come along instead of being parsed again.
-    let done = await addValidationData(nextInput(second), { memory: true }, deps.signing.revocation!, { known: [first.signers, second.signers] });
+    let done: SignedOutput = await addValidationData(nextInput(second), { memory: true }, deps.signing.revocation!, { known: [first.signers, second.signers] });
     if (input.level === 'B-LTA') done = await addDocumentTimestamp(nextInput(done), { memory: true }, deps.signing.timestamps!);
     step('validation-data');
     const pdf = done.bytes!;

@@ -15,6 +15,7 @@ import {
   PadesError,
   addDocumentTimestamp,
   addValidationData,
+  type RevokedCertificate,
   derLength,
   type DocumentInput,
   type DocumentOutput,
@@ -27,6 +28,12 @@ export interface ExtendResult extends SignedOutput {
   level: PadesLevel;
   /** What was appended, in order. */
   added: Array<'document-timestamp' | 'dss'>;
+  /**
+   * Certificates of the document's signatures or time-stamps found revoked: their revocation
+   * evidence is in the DSS like the rest (a revocation after a signature's time-stamp leaves it valid;
+   * the validator judges that), so the archive can still be renewed.
+   */
+  revoked: RevokedCertificate[];
 }
 
 interface SignatureState {
@@ -91,6 +98,7 @@ export async function extendDocument(
   const staged: string[] = [];
   let current: DocumentInput = input;
   let last: SignedOutput = { length: 0 };
+  const revoked: RevokedCertificate[] = [];
   try {
     for (let i = 0; i < steps.length; i++) {
       const isLast = i === steps.length - 1;
@@ -99,10 +107,14 @@ export async function extendDocument(
         out = { path: `${output.path}.stage${i}` };
         staged.push(out.path);
       }
-      last = steps[i] === 'dss' ? await addValidationData(current, out, deps.revocation!) : await addDocumentTimestamp(current, out, deps.timestamps);
+      if (steps[i] === 'dss') {
+        const lt = await addValidationData(current, out, deps.revocation!, { revoked: 'embed' });
+        revoked.push(...lt.revoked);
+        last = lt;
+      } else last = await addDocumentTimestamp(current, out, deps.timestamps);
       current = nextInput(last);
     }
-    return { ...last, level, added: steps };
+    return { length: last.length, path: last.path, bytes: last.bytes, digest: last.digest, level, added: steps, revoked };
   } finally {
     await Promise.all(staged.map((p) => rm(p, { force: true })));
   }

@@ -189,7 +189,7 @@ export async function signDocument(
     let current = nextInput(signed);
     let last: SignedOutput = { path: signed.path, bytes: signed.bytes, digest: signed.digest, length: signed.length };
     if (lastStage >= 2) {
-      const lt = await addValidationData(current, lastStage === 2 ? output : stageOut(2), deps.revocation!, { onlyLast: true, known: [signers] });
+      const lt = await addValidationData(current, lastStage === 2 ? output : stageOut(2), deps.revocation!, { only: signed.cms, known: [signers] });
       current = nextInput(lt);
       last = { path: lt.path, bytes: lt.bytes, digest: lt.digest, length: lt.length };
     }

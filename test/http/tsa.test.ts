@@ -76,6 +76,7 @@ describe('POST /tsa', () => {
     const res = await fetch(`${svc.url}/api/v1/signatures/extend?level=B-LT`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(bb) });
     expect(res.status, await res.clone().text()).toBe(200);
     expect(res.headers.get('x-extension-added')).toBe('document-timestamp,dss');
+    expect(res.headers.get('x-revoked-certificates')).toBe('0');
     const lt = path.join(tmp, 'lt.pdf');
     writeFileSync(lt, Buffer.from(await res.arrayBuffer()));
     expect(qpdfCheck(lt).ok).toBe(true);

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -230,6 +230,32 @@ describe('PAdES levels above B-B', () => {
     }
   });
 
+  it('B-LT on an existing empty field that comes before an earlier signature in /Fields: the DSS and VRI are for the signature just made', async () => {
+    // Two empty signature fields, A then B; B is signed first (B-B), then A at B-LT with another key.
+    const doc = await PDFDocument.create();
+    const page = doc.addPage([595, 842]);
+    const ctx = doc.context;
+    const field = (name: string) => {
+      const ref = ctx.register(ctx.obj({ Type: 'Annot', Subtype: 'Widget', FT: 'Sig', T: PDFString.of(name), Rect: [0, 0, 0, 0], F: 132, P: page.ref }));
+      page.node.addAnnot(ref);
+      return ref;
+    };
+    doc.catalog.set(PDFName.of('AcroForm'), ctx.obj({ Fields: [field('A'), field('B')] }));
+    const first = await signDocument(trust.signing, { bytes: await doc.save({ useObjectStreams: false }) }, { memory: true }, { key: 'officer2', level: 'B-B', reason: 'x', fieldName: 'B' });
+    const out = path.join(tmp, 'lt-on-earlier-field.pdf');
+    const second = await signDocument(trust.signing, nextInput(first), { path: out }, { key: 'seal', level: 'B-LT', reason: 'x', fieldName: 'A' });
+    expect(second.fieldName).toBe('A');
+    const vriOf = (cms: Uint8Array) => {
+      const raw = rawSignatures(out).find((r) => Buffer.compare(Buffer.from(r.contents), Buffer.from(cms)) === 0)!;
+      const text = readFileSync(out).toString('latin1');
+      return createHash('sha1').update(Buffer.from(text.slice(raw.byteRange[1]! + 1, raw.byteRange[2]! - 1), 'hex')).digest('hex').toUpperCase();
+    };
+    const dss = dssOf(out);
+    expect(dss.vriKeys).toEqual([vriOf(second.cms)]);
+    expect(dss.certs.map(fp)).toContain(fp(der(path.join(DEV_PATHS.certsDir, 'seal.pem'))));
+    expect(dss.certs.map(fp)).not.toContain(fp(der(path.join(DEV_PATHS.certsDir, 'officer2.pem'))));
+  });
+
   it('refuses to sign with a revoked certificate', async () => {
     await expect(signAt('B-LT', 'revoked', 'officer-revoked')).rejects.toMatchObject({ code: 'certificate-revoked', status: 409 });
     await expect(signAt('B-B', 'revoked-bb', 'officer-revoked')).rejects.toMatchObject({ code: 'certificate-revoked' });
@@ -292,6 +318,32 @@ describe('extending signed documents', () => {
     doc.close();
     expect(stamps).toHaveLength(2);
     expect(pdfsig(out)[0]?.signatureValid).toBe(true);
+  });
+
+  it('renews an archive whose signer certificate was revoked later: the revocation evidence goes into the DSS and the certificate is named; a new signature with it is refused', async () => {
+    const lta = await signAt('B-LTA', 'ext-revoked-later');
+    const real = trust.signing.revocation!;
+    const officer = new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, 'officer1.pem')));
+    const revokedNow = new Date();
+    const revocation = {
+      chain: (leaf: X509Certificate) => real.chain(leaf),
+      async revocation(cert: X509Certificate, issuer: X509Certificate) {
+        const m = await real.revocation(cert, issuer);
+        return cert.fingerprint256 === officer.fingerprint256 ? { ...m, status: 'revoked' as const, revocationTime: revokedNow } : m;
+      },
+    };
+    const out = path.join(tmp, 'ext-revoked-later-2.pdf');
+    const r = await extendDocument({ ...trust.signing, revocation }, { path: lta }, { path: out }, 'B-LTA');
+    expect(r.added).toEqual(['dss', 'document-timestamp']);
+    expect(r.revoked).toEqual([{ subject: officer.subject.replace(/\n/g, ', '), time: revokedNow }]);
+    expect(qpdfCheck(out).ok).toBe(true);
+    // The officer certificate's OCSP answer is in the new DSS (the evidence, whatever it says).
+    const ocspSerials = dssOf(out).ocsps.flatMap((o) => (parseOcspResponse(o).basic?.responses ?? []).map((x) => Buffer.from(x.certId.serialNumber).toString('hex')));
+    expect(ocspSerials).toContain(officer.serialNumber.toLowerCase().replace(/^(00)+/, ''));
+    // Signing anew with the revoked certificate is still refused.
+    await expect(signDocument({ ...trust.signing, revocation }, { path: fx.classic }, { memory: true }, { key: 'officer1', level: 'B-LT', reason: 'x' })).rejects.toMatchObject({
+      code: 'certificate-revoked',
+    });
   });
 
   it('says when there is nothing to do, and refuses unsigned documents', async () => {

@@ -106,6 +106,7 @@ export function signaturesRouter(deps: SignaturesRouteDeps): Router<AppState> {
       return pdfResponse(outPath, result.length, pdf.filename, 'extended', {
         'X-Signature-Level': result.level,
         'X-Extension-Added': result.added.join(','),
+        'X-Revoked-Certificates': String(result.revoked.length),
       });
     });
   });
