@@ -3,7 +3,8 @@
  * route and the CLI both call this.
  */
 import { x509Certificate } from '../cms/index.ts';
-import type { CertificatePool } from '../pki/index.ts';
+import { extendedKeyUsage, keyUsage, type CertificatePool } from '../pki/index.ts';
+import type { X509Certificate } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import {
   LEVEL_ORDER,
@@ -118,6 +119,27 @@ export function nextInput(out: SignedOutput): DocumentInput {
   return out.path ? { path: out.path } : { bytes: out.bytes!, digest: out.digest };
 }
 
+const ID_KP_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
+const ID_KP_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
+const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
+
+/**
+ * A key signs documents only when its certificate allows it (RFC 5280 §4.2.1.3, §4.2.1.12): a
+ * keyUsage, when present, must have digitalSignature or nonRepudiation, and an extendedKeyUsage
+ * limited to time-stamping or OCSP signing (the TSA's or a responder's key, whose purpose must stay
+ * apart: EN 319 421 §7.2) is refused.
+ */
+function checkSigningPurpose(label: string, x509: X509Certificate): void {
+  const usage = keyUsage(x509);
+  if (usage !== undefined && !usage.has('digitalSignature') && !usage.has('nonRepudiation')) {
+    throw new PadesError('certificate-not-for-signing', `the certificate of "${label}" does not allow signatures (keyUsage without digitalSignature or nonRepudiation)`, { status: 409 });
+  }
+  const purposes = extendedKeyUsage(x509);
+  if (purposes !== undefined && !purposes.includes(ANY_EXTENDED_KEY_USAGE) && purposes.every((p) => p === ID_KP_TIME_STAMPING || p === ID_KP_OCSP_SIGNING)) {
+    throw new PadesError('certificate-not-for-signing', `the certificate of "${label}" is for time-stamping or OCSP responses only (extendedKeyUsage), not for signing documents`, { status: 409 });
+  }
+}
+
 export async function signDocument(
   deps: SigningDeps,
   input: DocumentInput,
@@ -140,6 +162,7 @@ export async function signDocument(
   if (validTo.getTime() < signingTime.getTime() || new Date(x509.validFrom).getTime() > signingTime.getTime()) {
     throw new PadesError('certificate-expired', `the certificate of "${params.key}" is not valid now (valid ${x509.validFrom} to ${x509.validTo}); it cannot sign`, { status: 409 });
   }
+  checkSigningPurpose(params.key, x509);
   await precheckRevocation(deps, certificate, level);
 
   // Each level builds on the previous one's output. Up to IN_MEMORY_STAGES_MAX the intermediate

@@ -3,6 +3,7 @@
  * Client errors become a `rejection` response with a failInfo, never an exception (§2.4.2); internal
  * failures (serial storage, HSM) become `rejection` + systemFailure and are reported to `onError`.
  */
+import { X509Certificate } from 'node:crypto';
 import {
   checkTimeStampingCertificate,
   digestLength,
@@ -85,6 +86,9 @@ export class TimeStampAuthority {
   private readonly tsaName: Uint8Array | undefined;
   private readonly signingTime: boolean;
   private readonly onError: (error: unknown) => void;
+  /** The TSA certificate's validity: no token is issued outside it (RFC 3161 §4, EN 319 421 §7.7). */
+  private readonly validFromMs: number;
+  private readonly validToMs: number;
 
   constructor(opts: TimeStampAuthorityOptions) {
     const usage = checkTimeStampingCertificate(opts.certificate);
@@ -98,6 +102,9 @@ export class TimeStampAuthority {
     }
     this.signer = opts.signer;
     this.certificate = opts.certificate;
+    const x509 = new X509Certificate(opts.certificate);
+    this.validFromMs = new Date(x509.validFrom).getTime();
+    this.validToMs = new Date(x509.validTo).getTime();
     this.chain = opts.chain ?? [];
     this.policyOid = opts.policyOid ?? DEV_TSA_POLICY_OID;
     this.acceptedPolicies = new Set(opts.acceptedPolicies ?? [this.policyOid]);
@@ -132,8 +139,11 @@ export class TimeStampAuthority {
     let genTime: Date;
     let token: Uint8Array;
     try {
-      serialNumber = this.serials.next();
       genTime = this.clock();
+      if (genTime.getTime() < this.validFromMs || genTime.getTime() > this.validToMs) {
+        throw new TsaError('tsa-certificate-not-valid', `the TSA certificate is not valid at ${genTime.toISOString()}`);
+      }
+      serialNumber = this.serials.next();
       const tstInfo = encodeTstInfo({
         policy,
         messageImprint: request.messageImprintDer,

@@ -12,7 +12,7 @@ import { AppError, type AppErrorOptions } from '../errors.ts';
  * - `tsa-unavailable`: the built-in TSA cannot issue now (serial storage or HSM failure; 503, retryable).
  */
 export type TsaErrorCode = 'tsa-unreachable' | 'tsa-timeout' | 'tsa-rejected' | 'tsa-invalid-response' | 'tsa-misconfigured'
-  | 'tsa-unavailable';
+  | 'tsa-unavailable' | 'tsa-certificate-not-valid';
 
 const DEFAULTS: Readonly<Record<TsaErrorCode, { status: number; retryable: boolean }>> = {
   'tsa-unreachable': { status: 503, retryable: true },
@@ -21,6 +21,7 @@ const DEFAULTS: Readonly<Record<TsaErrorCode, { status: number; retryable: boole
   'tsa-invalid-response': { status: 502, retryable: false },
   'tsa-misconfigured': { status: 500, retryable: false },
   'tsa-unavailable': { status: 503, retryable: true },
+  'tsa-certificate-not-valid': { status: 503, retryable: false },
 };
 
 export class TsaError extends AppError {

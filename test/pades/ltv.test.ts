@@ -265,6 +265,12 @@ describe('PAdES levels above B-B', () => {
     await expect(signAt('B-B', 'expired', 'officer-expired')).rejects.toMatchObject({ code: 'certificate-expired' });
   });
 
+  it('refuses to sign a document with the TSA key (its certificate is for time-stamping only)', async () => {
+    await expect(signAt('B-B', 'tsa-key', 'tsa')).rejects.toMatchObject({ code: 'certificate-not-for-signing', status: 409 });
+    // The signing keys themselves sign.
+    for (const key of ['officer1', 'officer2', 'seal']) await expect(signAt('B-B', `purpose-${key}`, key)).resolves.toBeTypeOf('string');
+  });
+
   it('falls back to the CRL when the OCSP responder is down, and fails retryably when both are down', async () => {
     await ocsp!.stop();
     ocsp = undefined;

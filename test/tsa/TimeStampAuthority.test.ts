@@ -1,5 +1,5 @@
 // The built-in TSA with the real HSM key `tsa`, judged by `openssl ts` (query, reply -text, verify).
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -237,6 +237,21 @@ describe('handleTimestampQuery edge', () => {
     expect(resp.status.statusName).toBe('rejection');
     expect(resp.status.failInfo).toEqual(['systemFailure']);
     expect((errors[0] as Error).message).toBe('HSM gone');
+  });
+
+  it('issues no token outside its certificate\'s validity: systemFailure (503) before and after it, granted inside', async () => {
+    const cert = new X509Certificate(Buffer.from(kit.certificate));
+    for (const at of [new Date(new Date(cert.validTo).getTime() + 1000), new Date(new Date(cert.validFrom).getTime() - 1000)]) {
+      const errors: unknown[] = [];
+      const { tsa } = kit.newTsa({ clock: () => at, onError: (e) => errors.push(e), dbFile: path.join(kit.dir, `validity-${at.getTime()}.db`) });
+      const r = await handleTimestampQuery(tsa, 'application/timestamp-query', opensslQuery('validity', ['-sha256']));
+      expect(r.status).toBe(503);
+      expect(parseTimeStampResp(r.body).status.failInfo).toEqual(['systemFailure']);
+      expect(errors[0]).toMatchObject({ code: 'tsa-certificate-not-valid' });
+    }
+    // Inside the validity it answers.
+    const ok = await handleTimestampQuery(kit.newTsa({ clock: () => new Date(new Date(cert.validTo).getTime() - 60_000) }).tsa, 'application/timestamp-query', opensslQuery('validity-ok', ['-sha256']));
+    expect(parseTimeStampResp(ok.body).status.statusName).toBe('granted');
   });
 });
 
