@@ -9,6 +9,7 @@ import {
   PdfContentsHole,
   PdfDict,
   PdfDocument,
+  PdfName,
   PdfRef,
   PdfStream,
   PdfString,
@@ -126,6 +127,22 @@ function lockedPermission(doc: PdfDocument, signed: readonly SignatureField[]): 
   return min as DocMdpLevel | undefined;
 }
 
+/**
+ * The signed field whose FieldMDP lock (§12.7.4.5 Table 233, §12.8.2.4) covers the field `name`, if
+ * any: signing a locked field sets its /V, a change the earlier signature forbids.
+ */
+function lockedBy(doc: PdfDocument, signed: readonly SignatureField[], name: string): SignatureField | undefined {
+  return signed.find((f) => {
+    if (!f.lock || f.name === name) return false;
+    const action = doc.resolve(f.lock.get('Action'));
+    const listed = doc.resolve(f.lock.get('Fields'));
+    const names = Array.isArray(listed) ? listed.map((x) => doc.resolve(x)).flatMap((x) => (x instanceof PdfString ? [x.toText()] : [])) : [];
+    const covers = (n: string) => names.some((l) => n === l || n.startsWith(`${l}.`));
+    const actionName = action instanceof PdfName ? action.name : undefined;
+    return actionName === 'All' || (actionName === 'Include' && covers(name)) || (actionName === 'Exclude' && !covers(name));
+  });
+}
+
 function fieldMdpReference(lock: PdfDict): PdfDict {
   const params = new PdfDict({ Type: name('TransformParams'), Action: lock.get('Action') ?? name('All'), V: name('1.2') });
   const fields = lock.get('Fields');
@@ -216,6 +233,10 @@ export async function placeSignature(
   if (target) {
     if (target.value !== null) {
       throw new PadesError('field-already-signed', `the field "${target.name}" is already signed`, { status: 409 });
+    }
+    const locker = lockedBy(doc, signed, target.name);
+    if (locker) {
+      throw new PadesError('field-locked', `the field "${target.name}" is locked by the signature in "${locker.name}" (FieldMDP): signing it would invalidate that signature`, { status: 409 });
     }
     if (!target.ref) throw new PadesError('pdf-structure-unsupported', `the field "${target.name}" is not an indirect object`);
     fieldName = target.name;

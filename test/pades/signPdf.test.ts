@@ -159,6 +159,15 @@ describe('PAdES B-B signing through the HSM', () => {
     const methods = Array.isArray(refs) ? refs.map((x) => doc.resolveDict(x)?.getName('TransformMethod')) : [];
     doc.close();
     expect(methods).toContain('FieldMDP');
+    // grp.inner's lock (/Action /All) now covers Sig1: signing it would break grp.inner's signature.
+    await expect(sign(out, path.join(tmp, 'locked-field.pdf'), KEYS[1]!, 'invisible-approval', { field: { fieldName: 'Sig1' } })).rejects.toMatchObject({
+      code: 'field-locked',
+      status: 409,
+    });
+    // A new field is not covered by the lock: signing there keeps both signatures valid.
+    const next = path.join(tmp, 'after-lock.pdf');
+    await sign(out, next, KEYS[1]!, 'invisible-approval');
+    expect(proveOutput(next, out, 2).map((x) => x.signatureValid)).toEqual([true, true]);
   });
 
   it('keeps every earlier signature valid: officer, then seal, then a third signer', async () => {
