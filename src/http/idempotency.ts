@@ -67,18 +67,25 @@ export async function idempotent(
   deps: IdempotencyDeps,
   key: string | undefined,
   requestHash: () => Promise<string>,
-  run: () => Promise<FileResponse>,
+  /**
+   * Does the work. It calls `committed()` once the work is done for good (e.g. the register entry is
+   * written): a failure after that point keeps the key (see below) instead of giving it back.
+   */
+  run: (committed: () => void) => Promise<FileResponse>,
 ): Promise<void> {
-  if (key === undefined) return send(ctx, await run());
+  if (key === undefined) return send(ctx, await run(() => {}));
   const hash = await requestHash();
   const r = await reserveOrReplay(ctx, deps, key, hash);
   if (r === undefined) return;
   let res: FileResponse;
+  let done = false;
   try {
-    res = await run();
+    res = await run(() => (done = true));
   } catch (err) {
-    // Nothing was done: the key is given back, so a corrected retry runs.
-    deps.repo.release(r.id);
+    // Nothing was done: the key is given back, so a corrected retry runs. Once the work was done,
+    // a retry must not do it again: the key stays pending until it expires (retries get 409).
+    if (!done) deps.repo.release(r.id);
+    else ctx.state.log.error({ err, idempotencyKey: key }, 'an idempotent request failed after its work was done; its key is kept');
     throw err;
   }
   // Done, whatever happens next: the key is never given back now (a retry must not do it twice).

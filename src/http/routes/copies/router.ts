@@ -169,7 +169,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
     ctx.state.audit = { details: { certifier: certifier.officer.username, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0), level, documentType: fields.documentType } };
     const requestHash = async () =>
       fingerprint({ tenant: t.id, caller: actorOf(ctx.state.principal), fields, files: await Promise.all(files.map((f) => sha256File(f.path))) });
-    await idempotent(ctx, deps.idempotency, key, requestHash, async () => {
+    await idempotent(ctx, deps.idempotency, key, requestHash, async (committed) => {
       const r = await certifyCopy(deps.certify, {
         tenant: t,
         files: await readScans(files),
@@ -188,6 +188,8 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
         template: templateOf(settings),
         actor: certifier.actor,
       });
+      // The copy is registered: from here a failure must not let a retry certify it again.
+      committed();
       ctx.state.audit = { ...ctx.state.audit, object: `copy:${r.record.id}`, details: { ...ctx.state.audit?.details, number: r.record.number, year: r.record.year } };
       const body = JSON.stringify({ copy: entryJson(r.record), accessCode: r.accessCode, verificationUrl: r.verificationUrl, pdfUrl: `/api/v1/certified-copies/${r.record.id}/pdf` });
       const file = path.join(dir, 'response.json');
