@@ -51,6 +51,7 @@ const schema = z.object({
   DEV_PKI_SERVICES: z.enum(['auto', 'off']).default('auto'),
   BODY_LIMIT_BYTES: int(1_048_576, 1024),
   UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
+  SCAN_LIMIT_BYTES: int(104_857_600, 1024),
   REQUEST_TIMEOUT_MS: int(120_000, 1000),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 100),
   API_AUTH: z.enum(['required', 'off']).optional(),
@@ -77,6 +78,8 @@ export interface Config {
   dataDir: string;
   /** Where certified PDFs are kept (`<tenant>/<year>/<code>.pdf`); COPY_STORE_DIR, default DATA_DIR/copies (a mounted volume, an NFS share). */
   copyStoreDir: string;
+  /** Largest scan (all its files together) a certification takes; SCAN_LIMIT_BYTES, 100 MiB. */
+  scanLimitBytes: number;
   /** Base of public links (QR codes); defaults to http://HOST:PORT. */
   publicBaseUrl: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
@@ -187,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     dataDir: abs(e.DATA_DIR),
     copyStoreDir: abs(e.COPY_STORE_DIR ?? path.join(e.DATA_DIR, 'copies')),
+    scanLimitBytes: e.SCAN_LIMIT_BYTES,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     logLevel: e.LOG_LEVEL,
     pkcs11: { module: e.PKCS11_MODULE, tokenLabel: e.PKCS11_TOKEN_LABEL, pin: readPin(e), poolSize: e.PKCS11_POOL_SIZE },

@@ -256,6 +256,7 @@ export async function startService(config: Config, logger: Logger = createLogger
         signing: trust.signing,
         copies,
         storeDir: config.copyStoreDir,
+        scanLimits: { maxTotalBytes: config.scanLimitBytes },
         onStep: metrics ? (step, seconds) => metrics.observeCertifyStep(step, seconds) : undefined,
         // Read at each certification: with PORT=0 the address is known only once listening.
         get publicBaseUrl() {

@@ -203,6 +203,7 @@ export const certify: Command = {
             signing: trust.signing,
             copies: new CopyRepository(db.db),
             storeDir: config.copyStoreDir,
+            scanLimits: { maxTotalBytes: config.scanLimitBytes },
             publicBaseUrl: config.publicBaseUrl ?? `http://${config.host}:${config.port}`,
           },
           {

@@ -67,15 +67,16 @@ export async function normalizeScan(files: readonly ScanFile[], limits: Partial<
   return { pdf: await savePdf(doc), pages, sourceSha256: await sourceSha256 };
 }
 
+/** The scan's size limit, for callers that know the size before reading the files (an upload on disk). */
+export function checkScanBytes(total: number, limits: Partial<ScanLimits> = {}): void {
+  const max = limits.maxTotalBytes ?? DEFAULT_SCAN_LIMITS.maxTotalBytes;
+  if (total > max) throw new StampError('scan-too-large', `scan is ${total} bytes; at most ${max} are accepted`, { details: { bytes: total, limit: max } });
+}
+
 export async function buildScanDocument(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<ScanDocument> {
   const lim: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...limits };
   if (files.length === 0) throw new StampError('scan-empty', 'no scan file was given');
-  const total = files.reduce((sum, f) => sum + f.bytes.length, 0);
-  if (total > lim.maxTotalBytes) {
-    throw new StampError('scan-too-large', `scan is ${total} bytes; at most ${lim.maxTotalBytes} are accepted`, {
-      details: { bytes: total, limit: lim.maxTotalBytes },
-    });
-  }
+  checkScanBytes(files.reduce((sum, f) => sum + f.bytes.length, 0), lim);
 
   const out = await PDFDocument.create({ updateMetadata: false });
   let pages = 0;

@@ -263,6 +263,22 @@ describe('limits', () => {
       await small.stop();
     }
   });
+
+  it('a scan over SCAN_LIMIT_BYTES (within the upload limit) → 413 scan-too-large from its size on disk, for certification and preview', async () => {
+    const small = await startTestService({ API_AUTH: 'required', SCAN_LIMIT_BYTES: '100000' });
+    try {
+      const t = await tenantWorld(small, 'DD');
+      const big = new Uint8Array(150_000).fill(0xff);
+      for (const route of ['/api/v1/certified-copies', '/api/v1/certified-copies/preview']) {
+        const r = await fetch(`${small.url}${route}`, { method: 'POST', headers: bearer(t.key), body: scanForm([big], { ...FIELDS, certifier: t.officer.username }) });
+        const body = (await r.json()) as { code: string; bytes: number; limit: number };
+        expect([r.status, body.code, body.bytes, body.limit], route).toEqual([413, 'scan-too-large', 150_000, 100_000]);
+      }
+      expect(countRows(small, 'SELECT COUNT(*) AS n FROM certified_copies')).toBe(0);
+    } finally {
+      await small.stop();
+    }
+  });
 });
 
 describe('a signature that fails', () => {

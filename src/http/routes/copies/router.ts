@@ -17,7 +17,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { parseStampTemplate, type StampTemplate } from '../../../stamp/index.ts';
+import { checkScanBytes, parseStampTemplate, type StampTemplate } from '../../../stamp/index.ts';
 import { type CopyRepository, type Page, type RefusalRepository, type TenantRepository, type TenantSettings, type TenantSettingsRepository } from '../../../registry/index.ts';
 import { certifyCopy, fileKeyPath, type CertifyDeps } from '../../../services/certifyCopy.ts';
 import { previewCopy } from '../../../services/previewCopy.ts';
@@ -91,6 +91,8 @@ async function receiveScans(ctx: Ctx, deps: CopiesRouteDeps, maxFiles: number): 
   if (form.files.length === 0) throw new HttpError('file-missing', 'no scan in the request (multipart parts named "file")', { status: 400 });
   const empty = form.files.find((f) => f.size === 0);
   if (empty) throw new HttpError('file-empty', `the part "${empty.filename}" is empty`, { status: 400 });
+  // Refused from the sizes on disk, before the scan is read into memory.
+  checkScanBytes(form.files.reduce((n, f) => n + f.size, 0), deps.certify.scanLimits);
   return { dir, files: form.files, raw: collectParams(form.fields) };
 }
 
