@@ -75,5 +75,39 @@ describe('certified copy → QR → public verification page', () => {
     expect(await missing.text()).toContain('Không tìm thấy');
     const chain = await cli(['registry', 'verify']);
     expect(chain.stdout).toMatch(/registry chain OK: 2 events/);
+
+    // Programs (Accept: application/json) get problem+json like the API's public lookup.
+    const unknown = await fetch(`${svc.url}/v/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`, { headers: { accept: 'application/json' } });
+    expect([unknown.status, unknown.headers.get('content-type'), ((await unknown.json()) as { code: string }).code]).toEqual([404, 'application/problem+json', 'copy-not-found']);
+  });
+
+  it('the access code over JSON: 403 problem for a wrong one, the unlocked fields for the right one, Retry-After as the body says when limited', async () => {
+    const env = { ...process.env, DATA_DIR: svc.dataDir, COPY_STORE_DIR: store, PUBLIC_BASE_URL: svc.url, LOG_LEVEL: 'silent' };
+    const cli = (args: string[]) => run(process.execPath, ['bin/chungthuc.mjs', ...args], { cwd: DEV_PATHS.root, env, encoding: 'utf8' });
+    const fx = generateFixtures(path.join(tmp, 'fx2'));
+    execFileSync('pdftoppm', ['-png', '-r', '60', '-singlefile', fx.classic, path.join(tmp, 'scan2')]);
+    const r = await cli(['certify', path.join(tmp, 'scan2.png'), '-o', path.join(tmp, 'copy2.pdf'), '--tenant', 'TH', '--document-type', 'Giấy khai sinh', '--issuer', 'UBND xã', '--requester', 'Trần Thị Hoa', '--original-pages', '1', '--certifier-title', 'Phó Chủ tịch UBND']);
+    const code = /\/v\/([A-Z2-7]+)/.exec(r.stdout)![1]!;
+    const accessCode = /access code, shown once\): (\S+)/.exec(r.stdout)![1]!;
+    const tryCode = (c: string) =>
+      fetch(`${svc.url}/v/${code}/access`, { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: `access_code=${encodeURIComponent(c)}` });
+    const wrong = await tryCode('ZZZZ-ZZZZ-ZZZZ');
+    expect([wrong.status, wrong.headers.get('content-type'), ((await wrong.json()) as { code: string }).code]).toEqual([403, 'application/problem+json', 'access-code-wrong']);
+    const right = await tryCode(accessCode);
+    expect(right.status).toBe(200);
+    const body = (await right.json()) as { status: string; access: { requesterName: string; downloadUrl: string } };
+    expect(body.status).toBe('valid');
+    expect(body.access.requesterName).toBe('Trần Thị Hoa');
+    expect((await fetch(`${svc.url}${body.access.downloadUrl}`)).headers.get('content-type')).toBe('application/pdf');
+    // The client's access bucket (5) is spent: 429, and the header says what the body says.
+    let limited: Response | undefined;
+    for (let i = 0; i < 6 && !limited; i++) {
+      const x = await tryCode('ZZZZ-ZZZZ-ZZZY');
+      if (x.status === 429) limited = x;
+    }
+    const problem = (await limited!.json()) as { code: string; retryAfterSeconds: number };
+    expect(problem.code).toBe('rate-limited');
+    expect(limited!.headers.get('retry-after')).toBe(String(problem.retryAfterSeconds));
+    expect(problem.retryAfterSeconds).toBeGreaterThan(5);
   });
 });

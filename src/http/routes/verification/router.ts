@@ -23,7 +23,7 @@ import { normalizePublicCode, type CopyRepository } from '../../../registry/inde
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
 import { receiveDocument } from '../../upload.ts';
 import { renderReportHtml } from '../validations/presenter.ts';
-import { CopyAssessor, sendPublicCopyJson, statusCheck } from './assessment.ts';
+import { CopyAssessor, sendPublicCopyJson } from './assessment.ts';
 import { fileKeyPath } from '../../../services/certifyCopy.ts';
 import { loadWebAssets } from './assets.ts';
 import { FileTokens } from './accessToken.ts';
@@ -109,6 +109,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   function tooMany(ctx: Context & { state: AppState }, lang: Lang, which: string, retryAfterSeconds: number): void {
     ctx.state.log.info({ rateLimited: which }, 'public verification rate-limited');
     if (wantsJson(ctx)) {
+      ctx.set('Retry-After', String(retryAfterSeconds));
       throw new HttpError('rate-limited', `too many requests; retry in ${retryAfterSeconds} s`, { status: 429, retryable: true, details: { retryAfterSeconds } });
     }
     pageHeaders(ctx);
@@ -124,18 +125,21 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     ctx.state.log.info({ lookup: 'public-code', found: view !== null, status: view?.status }, 'public verification lookup');
     const frame = { lang, assets, path: `/v/${code}` };
     if (!view || !found) {
-      if (wantsJson(ctx)) {
-        ctx.status = 404;
-        ctx.body = { status: 'not-found', checks: { status: statusCheck(null) } };
-        return;
-      }
+      // Programs get the same problem as from GET /api/v1/public/copies/{code}.
+      if (wantsJson(ctx)) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
       pageHeaders(ctx);
       ctx.status = 404;
       ctx.body = renderNotFoundPage(frame);
       return;
     }
+    if (access.kind === 'wrong' && wantsJson(ctx)) throw new HttpError('access-code-wrong', 'the access code does not match this copy', { status: 403 });
     const assessment = assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey));
-    if (wantsJson(ctx)) return sendPublicCopyJson(ctx, found.viewJson(), assessment);
+    if (wantsJson(ctx)) {
+      sendPublicCopyJson(ctx, found.viewJson(), assessment);
+      // With the right access code, programs get what the page unlocks, as the page does.
+      if (access.kind === 'unlocked') ctx.body = JSON.stringify({ ...(JSON.parse(ctx.body as string) as object), access: access.unlocked });
+      return;
+    }
     pageHeaders(ctx);
     if (access.kind === 'wrong') ctx.status = 403;
     // Bytes, not a string: a string body is UTF-8 encoded twice (Content-Length, then the write), which
