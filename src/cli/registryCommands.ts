@@ -9,7 +9,7 @@ import { InputError } from '../errors.ts';
 import { AuditLog, CopyRepository, TenantRepository, TenantSettingsRepository, openDatabase, sealImageKind, type ChainReport, type Tenant, type TenantSettingsChanges } from '../registry/index.ts';
 import { parseStampTemplate } from '../stamp/index.ts';
 import { certifyCopy } from '../services/certifyCopy.ts';
-import { backupRegistry, checkCopyStore, type BackupReport, type StoreCheck } from '../services/registryBackup.ts';
+import { backupAnchors, backupRegistry, checkCopyStore, type BackupReport, type StoreCheck } from '../services/registryBackup.ts';
 import type { Command } from './command.ts';
 import { withTrustServices } from './signingContext.ts';
 import { BATCH_OPTIONS, certifyBatch } from './certifyBatch.ts';
@@ -279,18 +279,27 @@ export const annul: Command = {
 export const registryVerify: Command = {
   path: ['registry', 'verify'],
   summary: 'check the hash chain of register events, every entry against its events and every volume for gaps',
-  usage: '[--files] [--json]',
+  usage: '[--files] [--expect-head ID:SHA256] [--backups DIR] [--json]',
   options: {
     files: [{ type: 'boolean' }, "also hash every issued copy's stored PDF against its entry, and list stored PDFs no entry names"],
+    'expect-head': [{ type: 'string' }, 'a chain head recorded earlier (ID:SHA256, as printed by verify or a backup manifest) that must still be in the chain'],
+    backups: [{ type: 'string' }, "a backup directory: every head its manifests recorded must still be in the chain"],
     json: [{ type: 'boolean' }, 'print the full report as JSON'],
   },
   async run(values, _p, io) {
     const config = loadConfig();
+    const anchors: Array<{ id: number; hash: string }> = [];
+    if (typeof values['expect-head'] === 'string') {
+      const m = /^(\d+):([0-9a-f]{64})$/.exec(values['expect-head']);
+      if (!m) throw new InputError('invalid-parameters', '--expect-head must be ID:SHA256 (the event id and its 64 hex digit hash)');
+      anchors.push({ id: Number(m[1]), hash: m[2]! });
+    }
+    if (typeof values.backups === 'string') anchors.push(...(await backupAnchors(values.backups)));
     const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
     let report: ChainReport;
     let store: StoreCheck | undefined;
     try {
-      report = new CopyRepository(db.db).verifyChain();
+      report = new CopyRepository(db.db).verifyChain(anchors);
       if (values.files === true) store = await checkCopyStore(db.db, config.copyStoreDir);
     } finally {
       db.close();
@@ -298,7 +307,11 @@ export const registryVerify: Command = {
     const ok = report.ok && (store?.problems.length ?? 0) === 0;
     if (values.json === true) io.out(JSON.stringify(store ? { ...report, store } : report, null, 2) + '\n');
     else {
-      io.out(report.ok ? `registry chain OK: ${report.checked} events checked\n` : `registry chain BROKEN: ${JSON.stringify(report.firstBad)}\n`);
+      io.out(
+        report.ok
+          ? `registry chain OK: ${report.checked} events checked${anchors.length > 0 ? `, ${anchors.length} anchored head(s) found` : ''}${report.head ? `; head ${report.head.id}:${report.head.hash}` : ''}\n`
+          : `registry chain BROKEN: ${JSON.stringify(report.firstBad)}\n`,
+      );
       if (store) {
         io.out(`stored copies: ${store.checked} checked, ${store.problems.length} missing or altered\n`);
         for (const p of store.problems) io.out(`  ${p.problem.toUpperCase()} ${p.fileKey} (entry ${p.id}, code ${p.publicCode})\n`);

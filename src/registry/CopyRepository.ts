@@ -23,7 +23,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { RegistryError } from './errors.ts';
 import { accessCodeMatches, newPublicCode, normalizePublicCode, prepareAccessCodeSync, type PreparedAccessCode } from './codes.ts';
 import { DETAIL_COLUMNS, SELECT_COPY, SELECT_PUBLIC, detailParams, publicViewJson, toEntry, toPublicView, type CopyRow, type PublicRow } from './copyRows.ts';
-import { appendEvent, chainHead, entryDigest, verifyChain } from './eventChain.ts';
+import { appendEvent, chainHead, entryDigest, issuedVolume, verifyChain } from './eventChain.ts';
 import type {
   AnnulInput,
   ChainReport,
@@ -311,8 +311,9 @@ export class CopyRepository {
   }
 
   /** Hash chain + entries + volume numbering check (see eventChain.ts). */
-  verifyChain(): ChainReport {
-    return verifyChain(this.db);
+  /** See eventChain.ts `verifyChain`; `anchors`: heads recorded earlier outside the database. */
+  verifyChain(anchors: ReadonlyArray<{ id: number; hash: string }> = []): ChainReport {
+    return verifyChain(this.db, anchors);
   }
 
   chainHead(): { id: number; hash: string } | null {
@@ -347,7 +348,13 @@ export class CopyRepository {
       type: 'issued',
       at,
       actor,
-      payload: { number: row.number, year: row.year, volumeId: row.volume_id, entrySha256: entryDigest(row as unknown as Record<string, unknown>) },
+      payload: {
+        number: row.number,
+        year: row.year,
+        volumeId: row.volume_id,
+        volume: issuedVolume({ volume_seq: row.volume_seq, volume_year: row.year, volume_suffix: row.volume_suffix }),
+        entrySha256: entryDigest(row as unknown as Record<string, unknown>),
+      },
     });
     return toEntry(row) as CopyRecord;
   }

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { prepared, type Sqlite } from './Database.ts';
 import type { ChainProblem, ChainReport } from './types.ts';
+import { volumeLabel } from './VolumeRepository.ts';
 
 export type EventType = 'issued' | 'annulled' | 'voided';
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -136,7 +137,10 @@ function checkEntry(row: Record<string, unknown>, events: EventRow[]): string | 
     return payloadOf(voided[0]!)?.reason === row.void_reason ? null : 'void reason differs from its event';
   }
   if (issued.length !== 1) return `expected one issued event, found ${issued.length}`;
-  if (payloadOf(issued[0]!)?.entrySha256 !== entryDigest(row)) return 'the register entry differs from its issued event';
+  const issuedPayload = payloadOf(issued[0]!);
+  if (issuedPayload?.entrySha256 !== entryDigest(row)) return 'the register entry differs from its issued event';
+  // Events written since the volume label was recorded (older ones carry only its id).
+  if (issuedPayload.volume !== undefined && issuedPayload.volume !== issuedVolume(row)) return 'the volume (quyển số) differs from its issued event';
   if (status === 'valid') return annulled.length === 0 && voided.length === 0 ? null : 'a valid entry has annulment/void events';
   if (status !== 'annulled') return `unknown status ${status}`;
   if (annulled.length !== 1 || voided.length !== 0) return 'an annulled entry needs exactly one annulled event';
@@ -151,11 +155,14 @@ function checkEntry(row: Record<string, unknown>, events: EventRow[]): string | 
 
 /**
  * Verifies (1) every event's hash and link to its predecessor, (2) every register entry against its
- * events, (3) every volume's numbers: first..last present exactly once (no gap, no extra number).
+ * events, (3) every volume's numbers: first..last present exactly once (no gap, no extra number),
+ * (4) with `anchors`, that each head recorded earlier outside the database (a backup manifest, a
+ * time-stamped hash) is still in the chain with the same hash: a chain is consistent by itself after
+ * its newest events are cut off (an annulment undone), which only an outside anchor reveals.
  * Stops at the first problem. Reads in one snapshot (a read transaction), so concurrent writers do not
  * produce false alarms.
  */
-export function verifyChain(db: Sqlite): ChainReport {
+export function verifyChain(db: Sqlite, anchors: ReadonlyArray<{ id: number; hash: string }> = []): ChainReport {
   const run = db.transaction((): ChainReport => {
     let checked = 0;
     let prev = GENESIS_HASH;
@@ -173,10 +180,19 @@ export function verifyChain(db: Sqlite): ChainReport {
       head = { id: e.id, hash: e.hash };
       checked += 1;
     }
+    for (const a of anchors) {
+      const at = db.prepare('SELECT hash FROM copy_events WHERE id = ?').get(a.id) as { hash: string } | undefined;
+      if (!at) return bad({ kind: 'anchor', id: String(a.id), reason: `the anchored event ${a.id} is no longer in the chain (it ends at ${head?.id ?? 0}): events were removed` });
+      if (at.hash !== a.hash) return bad({ kind: 'anchor', id: String(a.id), reason: `event ${a.id} no longer has the anchored hash: the chain was rewritten` });
+    }
 
     let entries = 0;
     const eventsOf = db.prepare('SELECT * FROM copy_events WHERE copy_id = ? ORDER BY id');
-    for (const row of db.prepare('SELECT * FROM certified_copies ORDER BY rowid').iterate() as IterableIterator<Record<string, unknown>>) {
+    const rows = db.prepare(
+      `SELECT c.*, v.year AS volume_year, v.seq AS volume_seq, v.register_suffix AS volume_suffix
+       FROM certified_copies c LEFT JOIN register_volumes v ON v.id = c.volume_id ORDER BY c.rowid`,
+    );
+    for (const row of rows.iterate() as IterableIterator<Record<string, unknown>>) {
       const problem = checkEntry(row, eventsOf.all(row.id) as EventRow[]);
       if (problem !== null) return bad({ kind: 'copy', id: String(row.id), reason: problem }, entries);
       entries += 1;
@@ -207,6 +223,14 @@ export function verifyChain(db: Sqlite): ChainReport {
     return { ok: true, checked, entries, head };
   });
   return run.deferred();
+}
+
+/**
+ * The volume an issued event records ("quyển số" as printed: seq/year and suffix), from a row
+ * carrying `volume_year`, `volume_seq`, `volume_suffix`.
+ */
+export function issuedVolume(row: Record<string, unknown>): string {
+  return `${volumeLabel(Number(row.volume_seq), Number(row.volume_year))}${String(row.volume_suffix ?? '')}`;
 }
 
 /** The newest event's id and hash, to be anchored outside the database. */

@@ -211,7 +211,8 @@ export interface Page<T> {
 }
 
 export interface ChainProblem {
-  readonly kind: 'event' | 'copy' | 'volume';
+  /** `anchor`: a head recorded earlier (a backup manifest, an anchored hash) is no longer in the chain. */
+  readonly kind: 'event' | 'copy' | 'volume' | 'anchor';
   readonly id: string;
   readonly reason: string;
 }

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -161,13 +161,40 @@ async function backUpFile(storeDir: string, copiesDir: string, f: StoredFile): P
 const compactUtc = (at: Date) => at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
 /**
- * Backs up the register `db` and the copies in `storeDir` into `targetDir` (see the header). A
+ * The chain heads the manifests in `dir` recorded (oldest backup first): anchors the register must
+ * still contain. An unreadable manifest is an error, not skipped (it would hide a cut chain).
+ */
+export async function backupAnchors(dir: string): Promise<Array<{ id: number; hash: string; manifest: string }>> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^chungthuc-\d{8}T\d{6}Z\.manifest\.json$/.test(n)).sort();
+  const out: Array<{ id: number; hash: string; manifest: string }> = [];
+  for (const name of names) {
+    let head: unknown;
+    try {
+      head = (JSON.parse(await readFile(path.join(dir, name), 'utf8')) as { chain?: { head?: unknown } }).chain?.head;
+    } catch (cause) {
+      throw new InputError('backup-manifest-unreadable', `${path.join(dir, name)} cannot be read as a backup manifest`, { cause });
+    }
+    if (head === null || head === undefined) continue; // an empty register had no head
+    const h = head as { id?: unknown; hash?: unknown };
+    if (typeof h.id !== 'number' || typeof h.hash !== 'string' || !/^[0-9a-f]{64}$/.test(h.hash)) {
+      throw new InputError('backup-manifest-unreadable', `${path.join(dir, name)} has no valid chain head`);
+    }
+    out.push({ id: h.id, hash: h.hash, manifest: name });
+  }
+  return out;
+}
+
+/**
+ * Backs up the register `db` and the copies in `storeDir` into `targetDir` (see the header). The
+ * heads that earlier backups in `targetDir` recorded must still be in the snapshot's chain (else the
+ * chain check fails with an `anchor` problem: events were cut off or rewritten since). A
  * snapshot whose chain does not verify, or a copy missing or altered in the store, makes the report
  * not ok; the snapshot and every good file are kept all the same (a partial backup beats none), and
  * the manifest says what is wrong.
  */
 export async function backupRegistry(db: Sqlite, storeDir: string, targetDir: string, now: Date = new Date()): Promise<BackupReport> {
   await mkdirDurable(targetDir);
+  const anchors = await backupAnchors(targetDir);
   const base = `chungthuc-${compactUtc(now)}`;
   const snapshot = path.join(targetDir, `${base}.sqlite`);
   const manifest = path.join(targetDir, `${base}.manifest.json`);
@@ -184,7 +211,7 @@ export async function backupRegistry(db: Sqlite, storeDir: string, targetDir: st
   let stored: StoredFile[];
   try {
     const copies = new CopyRepository(copy);
-    chain = copies.verifyChain();
+    chain = copies.verifyChain(anchors);
     stored = copies.storedFiles();
   } finally {
     copy.close();

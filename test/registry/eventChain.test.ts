@@ -74,6 +74,30 @@ describe('the event chain', () => {
     expect(report.firstBad).toMatchObject({ kind: 'copy', reason: 'the register entry differs from its issued event' });
   });
 
+  it('a chain whose newest events were cut off verifies by itself, but not against a head anchored before', () => {
+    const anchor = r.copies.chainHead()!;
+    expect(r.copies.verifyChain([anchor]).ok).toBe(true);
+    // Behind the triggers: the last event (the voided number) and its entry go, the volume is wound back.
+    r.opened.db.exec('DROP TRIGGER certified_copies_no_delete; DROP TRIGGER copy_events_no_delete; PRAGMA foreign_keys = OFF');
+    for (const t of (r.opened.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'register_volumes'").all() as Array<{ name: string }>)) {
+      r.opened.db.exec(`DROP TRIGGER ${t.name}`);
+    }
+    r.opened.db.exec("DELETE FROM copy_events WHERE id = 5; DELETE FROM certified_copies WHERE status = 'voided'; UPDATE register_volumes SET last_number = last_number - 1");
+    expect(r.copies.verifyChain()).toMatchObject({ ok: true, checked: 4 });
+    expect(r.copies.verifyChain([anchor])).toMatchObject({ ok: false, firstBad: { kind: 'anchor', id: '5', reason: expect.stringMatching(/no longer in the chain/) } });
+    // A head that is there but with another hash: rewritten.
+    expect(r.copies.verifyChain([{ id: 4, hash: 'f'.repeat(64) }]).firstBad).toMatchObject({ kind: 'anchor', reason: expect.stringMatching(/rewritten/) });
+  });
+
+  it('an issued event records the volume (quyển số): a volume relabelled behind the triggers is detected', () => {
+    expect(JSON.parse(events()[0]!.payload)).toMatchObject({ volume: expect.stringMatching(/^01\/2026/) });
+    for (const t of (r.opened.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'register_volumes'").all() as Array<{ name: string }>)) {
+      r.opened.db.exec(`DROP TRIGGER ${t.name}`);
+    }
+    r.opened.db.exec("UPDATE register_volumes SET seq = 7");
+    expect(r.copies.verifyChain().firstBad).toMatchObject({ kind: 'copy', reason: 'the volume (quyển số) differs from its issued event' });
+  });
+
   it('detects an annulment reverted and a number removed behind the triggers', () => {
     r.opened.db.exec('DROP TRIGGER certified_copies_status_flow');
     r.opened.db.prepare("UPDATE certified_copies SET status = 'valid' WHERE status = 'annulled'").run();

@@ -194,4 +194,30 @@ describe('the commands', () => {
     const rows = opened.db.prepare("SELECT outcome FROM audit_log WHERE action = 'registry.backup'").all() as Array<{ outcome: string }>;
     expect(rows.map((r) => r.outcome)).toEqual(['success', 'success']);
   });
+
+  it('an annulment cut off the chain after a backup: the chain verifies alone, but not against the backups (verify --backups, the next backup, --expect-head)', async () => {
+    const one = issue(1);
+    copies.annulCopy(one.id, { decisionNumber: '7/QĐ-UBND', decisionDate: '2026-05-01', reason: 'sai', actor: 'chairman', tenantId: tenant.id });
+    const head = copies.chainHead()!;
+    opened.close();
+    const target = path.join(dir, 'backup');
+    expect((await cli(['registry', 'backup', '--to', target])).code).toBe(0);
+    const anchored = await cli(['registry', 'verify', '--backups', target]);
+    expect([anchored.code, anchored.stdout]).toEqual([0, `registry chain OK: 2 events checked, 1 anchored head(s) found; head ${head.id}:${head.hash}\n`]);
+    // Behind the triggers: the annulment event goes and the entry is made valid again.
+    opened = openDatabase(path.join(dataDir, 'chungthuc.sqlite'));
+    opened.db.exec('DROP TRIGGER copy_events_no_delete; DROP TRIGGER certified_copies_status_flow; DROP TRIGGER certified_copies_annulment_keeps_entry');
+    opened.db.exec("DELETE FROM copy_events WHERE type = 'annulled'");
+    opened.db.exec("UPDATE certified_copies SET status = 'valid', annul_decision_number = NULL, annul_decision_date = NULL, annul_reason = NULL, annulled_by = NULL, annulled_at = NULL");
+    opened.close();
+    expect((await cli(['registry', 'verify'])).code).toBe(0); // consistent by itself
+    const cut = await cli(['registry', 'verify', '--backups', target]);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toContain('"kind":"anchor"');
+    expect((await cli(['registry', 'verify', '--expect-head', `${head.id}:${head.hash}`])).code).toBe(1);
+    const next = await cli(['registry', 'backup', '--to', target, '--json']);
+    expect(next.code).toBe(1);
+    expect(JSON.parse(next.stdout).chain).toMatchObject({ ok: false, firstBad: { kind: 'anchor', id: String(head.id) } });
+    expect((await cli(['registry', 'verify', '--expect-head', 'nonsense'])).stderr).toContain('[invalid-parameters]');
+  });
 });
