@@ -31,7 +31,7 @@ export interface StampedCopy {
 
 /** Stamps a saved PDF, or a document still open in pdf-lib (buildScanDocument's; it is spent afterwards). */
 export async function stampCopy(pdf: Uint8Array | PDFDocument, spec: StampSpec): Promise<StampedCopy> {
-  const text = renderStampText(spec);
+  renderStampText(spec); // a bad spec or template is refused before the document is read
   const qr = qrMatrix(spec.verificationUrl);
   const template = spec.template ?? DEFAULT_STAMP_TEMPLATE;
   let doc: PDFDocument;
@@ -43,6 +43,7 @@ export async function stampCopy(pdf: Uint8Array | PDFDocument, spec: StampSpec):
   const pages = doc.getPages();
   const pageCount = pages.length;
   if (pageCount === 0) throw new StampError('stamp-invalid-pdf', 'the document to stamp has no pages');
+  const text = renderStampText(spec, template, pageCount);
 
   const fontPaths = template.fonts;
   const regular = loadSubset(fontPaths.regular);

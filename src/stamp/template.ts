@@ -81,6 +81,7 @@ export const PLACEHOLDERS = [
   'certifierName',
   'agency',
   'pages',
+  'copyPages',
   'convertedAt',
   'converter',
   'code',
@@ -94,7 +95,7 @@ type Placeholder = (typeof PLACEHOLDERS)[number];
  * public code. The QR code is
  * drawn by the layout and cannot be templated away. The access code is optional (its own line).
  */
-export const MANDATORY_PLACEHOLDERS: readonly Placeholder[] = PLACEHOLDERS.filter((p) => p !== 'pages' && p !== 'accessCode');
+export const MANDATORY_PLACEHOLDERS: readonly Placeholder[] = PLACEHOLDERS.filter((p) => p !== 'pages' && p !== 'copyPages' && p !== 'accessCode');
 /** The footer stands in for the paper seal across page edges: it names the number and the page. */
 export const MANDATORY_FOOTER_PLACEHOLDERS = ['number', 'page', 'pageCount'] as const;
 
@@ -106,7 +107,7 @@ export const DEFAULT_STAMP_TEMPLATE: StampTemplate = {
     certifierHeading: 'NGƯỜI THỰC HIỆN CHỨNG THỰC',
     certifierTitleAgency: '{certifierTitle} – {agency}',
     certifierName: '{certifierName}',
-    conversion: 'Bản sao điện tử được chứng thực từ bản chính, gồm {pages} trang; chuyển đổi lúc {convertedAt} bởi {converter}.',
+    conversion: 'Bản sao điện tử được chứng thực từ bản chính, gồm {copyPages} trang; chuyển đổi lúc {convertedAt} bởi {converter}.',
     publicCode: 'Mã tra cứu: {code}',
     accessCode: 'Mã truy cập: {accessCode}',
   },
@@ -243,7 +244,12 @@ export interface StampText {
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Validates the spec and fills the template; every string returned is NFC. */
-export function renderStampText(spec: StampSpec, template: StampTemplate = spec.template ?? DEFAULT_STAMP_TEMPLATE): StampText {
+/**
+ * The stamp's text for `spec`. `{pages}` is the original's page count (what the officer counted, the
+ * fee's basis), `{copyPages}` the copy's own (`copyPages`, the stamped document's pages; the
+ * original's when not given): "bản sao điện tử … gồm {n} trang" counts the copy.
+ */
+export function renderStampText(spec: StampSpec, template: StampTemplate = spec.template ?? DEFAULT_STAMP_TEMPLATE, copyPages = spec.originalPages): StampText {
   if (template !== DEFAULT_STAMP_TEMPLATE) checkStampTemplate(template);
   const invalid = (what: string) => new StampError('stamp-invalid-spec', `stamp: ${what}`);
   const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(spec.date);
@@ -275,6 +281,7 @@ export function renderStampText(spec: StampSpec, template: StampTemplate = spec.
     certifierName: spec.certifier.name,
     agency: spec.agency,
     pages: String(spec.originalPages),
+    copyPages: String(copyPages),
     convertedAt: spec.conversion.at,
     converter: spec.conversion.by,
     code: spec.publicCode,

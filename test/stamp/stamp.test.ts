@@ -53,6 +53,9 @@ const EXPECTED_LINES = [
   'Mã truy cập: AB3C-DEF7-GHJK',
 ];
 
+/** EXPECTED_LINES for a copy of `pages` pages ("gồm {n} trang" counts the copy). */
+const linesFor = (pages: number) => EXPECTED_LINES.map((l, i) => (i === 6 ? l.replace('gồm 3 trang', `gồm ${pages} trang`) : l));
+
 const collapse = (s: string) => s.normalize('NFC').replace(/\s+/g, ' ').trim();
 
 let wd: Workdir;
@@ -115,6 +118,13 @@ describe('the certification stamp', () => {
     });
     expect(fontNames(other.file)).toHaveLength(2);
     expect(fontNames(other.file)).toEqual(fontNames(result.file));
+  });
+
+  it('counts the copy\'s own pages in "gồm {n} trang", whatever page count the officer gave for the original', async () => {
+    const { file } = await stamp([{ size: A4, label: 'Mot' }, { size: A4, label: 'Hai' }], { ...spec, originalPages: 5 });
+    const text = collapse(pdftotext(file, 2));
+    expect(text).toContain('gồm 2 trang;');
+    expect(text).not.toContain('gồm 5 trang');
   });
 
   it('puts the certification text on the last page, diacritics exact', () => {
@@ -189,7 +199,7 @@ describe('page shapes', () => {
     const b = parsePnm(rasterize(wd, out.pdf, 1, 'ppm', 144));
     expect(b.width).toBe(a.width); // displayed landscape, same width
     expect(compareTopRows(a, b, a.height)).toEqual({ maxDiff: 0, differing: 0 });
-    expectCertificationText(pdftotext(file, 1), EXPECTED_LINES, [EXPECTED_LINES[6]!]);
+    expectCertificationText(pdftotext(file, 1), linesFor(1), [linesFor(1)[6]!]);
     expect(zbarDecode(wd.file('rot.png', rasterize(wd, out.pdf, 1, 'png', 150)))).toEqual([URL_]);
     // /Rotate 90: the visual bottom is the user-space right edge, so the places lie right of x = 595.2.
     expect(out.signatureRects.certifier.rect[0]).toBeGreaterThanOrEqual(595.2);
@@ -200,7 +210,7 @@ describe('page shapes', () => {
     const { original, out, file } = await stamp([{ size: [300, 420], label: 'Hep' }]);
     expect(qpdfCheck(file)).toMatchObject({ ok: true });
     const text = pdftotext(file, 1);
-    expectCertificationText(text, EXPECTED_LINES, [EXPECTED_LINES[4]!, EXPECTED_LINES[6]!]);
+    expectCertificationText(text, linesFor(1), [linesFor(1)[4]!, linesFor(1)[6]!]);
     expect(zbarDecode(wd.file('narrow.png', rasterize(wd, out.pdf, 1, 'png', 150)))).toEqual([URL_]);
     const a = parsePnm(rasterize(wd, original, 1, 'ppm', 144));
     const b = parsePnm(rasterize(wd, out.pdf, 1, 'ppm', 144));
