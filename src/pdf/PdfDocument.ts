@@ -47,6 +47,25 @@ interface ObjStmCache {
 
 const DEFAULTS = { maxRevisions: 4096, maxObjects: 8_388_607, maxObjectStreamBytes: 64 * 1024 * 1024 };
 
+/** Parsed xref chains shared by `PdfDocument.openShared` while their holder works on the bytes. */
+interface SharedParse {
+  length: number;
+  limits: typeof DEFAULTS;
+  version: string;
+  revisions: Revision[];
+  holders: number;
+}
+const shared = new WeakMap<Uint8Array, SharedParse>();
+
+function sameLimits(a: typeof DEFAULTS, b: typeof DEFAULTS): boolean {
+  return a.maxRevisions === b.maxRevisions && a.maxObjects === b.maxObjects && a.maxObjectStreamBytes === b.maxObjectStreamBytes;
+}
+
+function sharedParse(bytes: Uint8Array, o: typeof DEFAULTS): SharedParse | undefined {
+  const h = shared.get(bytes);
+  return h && h.length === bytes.length && sameLimits(h.limits, o) ? h : undefined;
+}
+
 /**
  * Read-only view of a PDF, reading lazily from a `ByteSource`: the tail for `startxref`, the xref
  * sections through /Prev, and the objects asked for. Never loads the whole file.
@@ -108,8 +127,9 @@ export class PdfDocument {
     const src = typeof source === 'string' ? new FileSource(source) : source instanceof Uint8Array ? new BufferSource(source) : source;
     try {
       const o = { ...DEFAULTS, ...opts };
-      const version = readHeader(src);
-      const revisions = readRevisions(src, o);
+      const parsed = source instanceof Uint8Array ? sharedParse(source, o) : undefined;
+      const version = parsed ? parsed.version : readHeader(src);
+      const revisions = parsed ? parsed.revisions : readRevisions(src, o);
       const idx = revisionIndex < 0 ? revisions.length + revisionIndex : revisionIndex;
       if (idx < 0 || idx >= revisions.length) {
         throw new PdfError('pdf-unsupported', `revision ${revisionIndex} does not exist (the file has ${revisions.length})`);
@@ -120,6 +140,43 @@ export class PdfDocument {
       if (e instanceof PdfError) throw e;
       // Anything else escaping the parser is still the input's fault as far as the caller is concerned.
       throw new PdfError('pdf-malformed', `cannot parse PDF: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /**
+   * Opens the latest revision of `bytes` and keeps its parsed xref chain for reuse: until `release()`
+   * is called, every `open`/`openRevision` of this same array (same object and length, default
+   * limits) builds its view from the sections parsed here instead of reading the /Prev chain again,
+   * which made analysing every revision of an N-revision file cost N² section reads. The caller
+   * guarantees the bytes are not modified in between. Nested shares of the same array are counted.
+   */
+  static openShared(bytes: Uint8Array, opts: OpenOptions = {}): { doc: PdfDocument; release: () => void } {
+    const o = { ...DEFAULTS, ...opts };
+    let entry = sharedParse(bytes, o);
+    if (entry) {
+      entry.holders++;
+    } else {
+      const src = new BufferSource(bytes);
+      try {
+        entry = { length: bytes.length, limits: o, version: readHeader(src), revisions: readRevisions(src, o), holders: 1 };
+      } catch (e) {
+        if (e instanceof PdfError) throw e;
+        throw new PdfError('pdf-malformed', `cannot parse PDF: ${(e as Error).message}`, { cause: e });
+      }
+      shared.set(bytes, entry);
+    }
+    const held = entry;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (--held.holders <= 0 && shared.get(bytes) === held) shared.delete(bytes);
+    };
+    try {
+      return { doc: PdfDocument.openRevision(bytes, -1, opts), release };
+    } catch (e) {
+      release();
+      throw e;
     }
   }
 
@@ -325,17 +382,32 @@ function readRevisions(src: ByteSource, o: typeof DEFAULTS): Revision[] {
     offset = prev !== undefined && Number.isInteger(prev) && prev >= 0 ? prev : undefined;
     if (offset !== undefined && offset >= src.length) throw new PdfError('pdf-malformed', `/Prev ${offset} is outside the file`);
   }
-  // Newest first now. An update always follows what it updates, so a /Prev pointing forward is the
-  // first-page section of a linearized file (Annex F): merge it with the main section it points to.
+  // Newest first now. An update always follows what it updates, so its section lies after the end of
+  // the revision it points to. The one exception is a linearized file (Annex F): its first-page
+  // section, right after the linearization dictionary, has a /Prev pointing forward to the main
+  // section at the end; the two make up the original file, revision 0. Any other forward /Prev would
+  // let an update fold a section hidden inside signed bytes into a signed revision: refused.
+  const firstPageAt = linearizedFirstSectionStart(src);
   const groups: XrefSection[][] = [];
-  for (const sec of sections) {
+  for (let i = 0; i < sections.length; i++) {
+    const sec = sections[i] as XrefSection;
     const last = groups[groups.length - 1];
     const lastSec = last?.[last.length - 1];
-    if (last && lastSec && sec.offset > lastSec.offset) last.push(sec);
-    else groups.push([sec]);
+    if (last && lastSec && sec.offset > lastSec.offset) {
+      const linearizedPair = firstPageAt >= 0 && i === sections.length - 1 && last.length === 1 && tokenStart(src, lastSec.offset) === firstPageAt;
+      if (!linearizedPair) {
+        throw new PdfError(
+          'pdf-malformed',
+          `the xref section at ${lastSec.offset} has /Prev ${sec.offset}, pointing forward: only the first-page section of a linearized file may do that`,
+        );
+      }
+      last.push(sec);
+    } else {
+      groups.push([sec]);
+    }
   }
   groups.reverse();
-  return groups.map((g, index) => {
+  const revisions = groups.map((g, index): Revision => {
     const entries = new Map<number, XrefEntry>();
     const trailer = new PdfDict();
     // Within a group the first section (the one startxref points at) takes precedence.
@@ -347,17 +419,75 @@ function readRevisions(src: ByteSource, o: typeof DEFAULTS): Revision[] {
     const head = g[0] as XrefSection;
     if (head.trailer.has('Prev')) trailer.set('Prev', head.trailer.get('Prev') as PdfValue);
     else trailer.delete('Prev');
+    // The revision ends at the `%%EOF` after its last section, provided the `startxref` before it
+    // points at this revision (§7.5.5; for a linearized file, at the first-page section). Else that
+    // marker ends some other revision (a missing %%EOF, or a section hidden inside another update
+    // borrowing that update's end to pass for it) and this revision ends with its own bytes.
+    const tailSec = g.reduce((a, b) => (b.eofEnd > a.eofEnd ? b : a));
+    const ownEof = tailSec.startxrefAtEof !== null && tokenStart(src, tailSec.startxrefAtEof) === tokenStart(src, head.offset);
+    const endOffset = ownEof ? tailSec.eofEnd : Math.max(...g.map((s) => s.sectionEnd));
+    const endOffsetWithEol = ownEof ? tailSec.eofEndWithEol : endOffset;
     return {
       index,
       startxref: head.offset,
       xrefKind: head.kind,
       trailer,
       objectNumbers: new Set(entries.keys()),
-      endOffset: Math.max(...g.map((s) => s.eofEnd)),
-      endOffsetWithEol: Math.max(...g.map((s) => s.eofEndWithEol)),
+      endOffset,
+      endOffsetWithEol,
       hybrid: head.trailer.has('XRefStm'),
       sectionOffsets: g.map((s) => s.offset),
       entries,
     };
   });
+  // §7.5.6: every update is appended after the end of the revision it updates. A section starting
+  // earlier lies inside an older revision, possibly inside its signed bytes, and is no update of it.
+  // (A hybrid update's /XRefStm may point back at the original's xref stream: writers copy the key.
+  // Its entries count as defined by the update, so the change analysis still compares them.)
+  for (let k = 1; k < revisions.length; k++) {
+    const prevEnd = (revisions[k - 1] as Revision).endOffset;
+    const at = (revisions[k] as Revision).startxref;
+    if (at < prevEnd) {
+      throw new PdfError(
+        'pdf-malformed',
+        `revision ${k} has its xref section at ${at}, inside revision ${k - 1} (which ends at ${prevEnd}): an update must follow what it updates`,
+      );
+    }
+  }
+  return revisions;
+}
+
+/**
+ * When the file is linearized (Annex F: the first object is a linearization parameter dictionary,
+ * within the first 1024 bytes), the offset of the first token after that object, where the
+ * first-page xref section must start; else -1.
+ */
+function linearizedFirstSectionStart(src: ByteSource): number {
+  try {
+    const head = src.read(0, 1024 + 4096);
+    const at = Buffer.from(head.buffer, head.byteOffset, head.length).indexOf(ascii('%PDF-'));
+    if (at < 0 || at >= 1024) return -1;
+    const lx = new Lexer(new BufferSource(head), at);
+    lx.skipWhite(); // the header and binary-marker lines are comments
+    const n = lx.next();
+    const g = lx.next();
+    const o = lx.next();
+    if (n.kind !== 'int' || g.kind !== 'int' || o.kind !== 'kw' || o.value !== 'obj') return -1;
+    const v = parseValue(lx);
+    if (!(v instanceof PdfDict) || !v.has('Linearized')) return -1;
+    const e = lx.next();
+    if (e.kind !== 'kw' || e.value !== 'endobj') return -1;
+    lx.skipWhite();
+    return lx.pos;
+  } catch (e) {
+    if (e instanceof PdfError) return -1;
+    throw e;
+  }
+}
+
+/** Position of the first token at or after `offset` (the xref reader skips white space the same way). */
+function tokenStart(src: ByteSource, offset: number): number {
+  const lx = new Lexer(src, offset);
+  lx.skipWhite();
+  return lx.pos;
 }

@@ -14,8 +14,9 @@ export const DEFAULT_MAX_DECODED = 64 * 1024 * 1024;
 
 /**
  * Applies the stream's filter chain (§7.4) as far as we implement it: FlateDecode with PNG/TIFF
- * predictors (§7.4.4.4, needed for xref streams), ASCIIHexDecode, ASCII85Decode. Output is bounded by
- * `maxOutput` so a flate bomb stops with `pdf-limit-exceeded` before it allocates.
+ * predictors (§7.4.4.4, needed for xref streams), ASCIIHexDecode, ASCII85Decode. Every stage's output
+ * is bounded by `maxOutput` while it is produced, so a bomb (deflate, or ASCII85 `z` expanding a
+ * flate stage's output fourfold) stops with `pdf-limit-exceeded` before it allocates.
  */
 export function decodeStream(stream: PdfStream, maxOutput = DEFAULT_MAX_DECODED): DecodeResult {
   const filters = asArray(stream.dict.get('Filter'));
@@ -33,11 +34,11 @@ export function decodeStream(stream: PdfStream, maxOutput = DEFAULT_MAX_DECODED)
         break;
       case 'ASCIIHexDecode':
       case 'AHx':
-        data = asciiHex(data);
+        data = asciiHex(data, maxOutput);
         break;
       case 'ASCII85Decode':
       case 'A85':
-        data = ascii85(data);
+        data = ascii85(data, maxOutput);
         break;
       default:
         return {
@@ -83,13 +84,14 @@ function applyPredictor(data: Uint8Array, parm: PdfDict | undefined, maxOutput: 
   const colors = parm?.getNumber('Colors') ?? 1;
   const bpc = parm?.getNumber('BitsPerComponent') ?? 8;
   const columns = parm?.getNumber('Columns') ?? 1;
-  if (![1, 2, 4, 8, 16].includes(bpc) || colors < 1 || colors > 32 || columns < 1 || columns > 1_000_000) {
+  if (![1, 2, 4, 8, 16].includes(bpc) || !Number.isInteger(colors) || colors < 1 || colors > 32 || !Number.isInteger(columns) || columns < 1 || columns > 1_000_000) {
     throw new PdfError('pdf-malformed', 'bad predictor parameters');
   }
   const bpp = Math.max(1, Math.ceil((colors * bpc) / 8));
   const rowLen = Math.ceil((colors * bpc * columns) / 8);
   if (predictor === 2) {
     if (bpc !== 8) throw new PdfError('pdf-unsupported', `TIFF predictor with ${bpc} bits per component`);
+    if (data.length > maxOutput) throw new PdfError('pdf-limit-exceeded', `predictor output exceeds ${maxOutput} bytes`);
     const out = data.slice();
     for (let r = 0; r + rowLen <= out.length; r += rowLen) {
       for (let i = bpp; i < rowLen; i++) out[r + i] = ((out[r + i] as number) + (out[r + i - bpp] as number)) & 0xff;
@@ -99,7 +101,7 @@ function applyPredictor(data: Uint8Array, parm: PdfDict | undefined, maxOutput: 
   if (predictor < 10 || predictor > 15) throw new PdfError('pdf-malformed', `unknown predictor ${predictor}`);
   // §7.4.4.4 / PNG: each row is prefixed with its own filter-type byte.
   const rows = Math.floor(data.length / (rowLen + 1));
-  if (rows * rowLen > maxOutput) throw new PdfError('pdf-limit-exceeded', 'predictor output too large');
+  if (rows * rowLen > maxOutput) throw new PdfError('pdf-limit-exceeded', `predictor output exceeds ${maxOutput} bytes`);
   const out = new Uint8Array(rows * rowLen);
   const prev = new Uint8Array(rowLen);
   for (let r = 0; r < rows; r++) {
@@ -133,8 +135,44 @@ function applyPredictor(data: Uint8Array, parm: PdfDict | undefined, maxOutput: 
   return out;
 }
 
-function asciiHex(data: Uint8Array): Uint8Array {
-  const out: number[] = [];
+/**
+ * Output of a decoder: a byte buffer that grows by doubling but never beyond `max`; going past it
+ * throws `pdf-limit-exceeded` at once (a JS number[] would grow until V8 aborts the process).
+ */
+class BoundedOutput {
+  private buf: Uint8Array;
+  length = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly what: string,
+    expected: number,
+  ) {
+    this.buf = new Uint8Array(Math.max(0, Math.min(expected, max)));
+  }
+
+  /** Makes room for `n` more bytes or throws when that would pass the limit. */
+  reserve(n: number): void {
+    const need = this.length + n;
+    if (need <= this.buf.length) return;
+    if (need > this.max) throw new PdfError('pdf-limit-exceeded', `${this.what} output exceeds ${this.max} bytes`);
+    const next = new Uint8Array(Math.min(this.max, Math.max(need, 64, this.buf.length * 2)));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  push(b: number): void {
+    if (this.length >= this.buf.length) this.reserve(1);
+    this.buf[this.length++] = b;
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+function asciiHex(data: Uint8Array, maxOutput: number): Uint8Array {
+  const out = new BoundedOutput(maxOutput, 'ASCIIHexDecode', Math.ceil(data.length / 2));
   let hi = -1;
   for (const c of data) {
     if (c === 0x3e) break;
@@ -150,22 +188,28 @@ function asciiHex(data: Uint8Array): Uint8Array {
     }
   }
   if (hi >= 0) out.push(hi * 16);
-  return Uint8Array.from(out);
+  return out.bytes();
 }
 
-function ascii85(data: Uint8Array): Uint8Array {
-  const out: number[] = [];
+function ascii85(data: Uint8Array, maxOutput: number): Uint8Array {
+  // Five characters give four bytes; only `z` gives more (four bytes for one character).
+  const out = new BoundedOutput(maxOutput, 'ASCII85Decode', Math.ceil((data.length * 4) / 5));
   const group: number[] = [];
   const flush = (n: number) => {
     let v = 0;
     for (let i = 0; i < 5; i++) v = v * 85 + (group[i] ?? 84);
+    out.reserve(n - 1);
     for (let i = 0; i < n - 1; i++) out.push((v >>> (24 - 8 * i)) & 0xff);
   };
   for (let i = 0; i < data.length; i++) {
     const c = data[i] as number;
     if (c === 0x7e) break; // '~>' end marker
     if (c === 0x7a && group.length === 0) {
-      out.push(0, 0, 0, 0);
+      out.reserve(4);
+      out.push(0);
+      out.push(0);
+      out.push(0);
+      out.push(0);
       continue;
     }
     if (c < 0x21 || c > 0x75) continue;
@@ -176,5 +220,5 @@ function ascii85(data: Uint8Array): Uint8Array {
     }
   }
   if (group.length > 1) flush(group.length);
-  return Uint8Array.from(out);
+  return out.bytes();
 }

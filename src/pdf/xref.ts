@@ -1,5 +1,5 @@
 import type { ByteSource } from './ByteSource.ts';
-import { Lexer, ascii, findBytes } from './Lexer.ts';
+import { Lexer, ascii, findBytes, isWhite, lastIndexOf } from './Lexer.ts';
 import { PdfError } from './PdfError.ts';
 import { decodeStreamFully } from './filters.ts';
 import { PdfDict, PdfStream, numberValue } from './objects.ts';
@@ -21,6 +21,10 @@ export interface XrefSection {
   eofEnd: number;
   /** As eofEnd, plus the single EOL (CRLF, LF or CR) after `%%EOF` when present. */
   eofEndWithEol: number;
+  /** Byte after the section itself (the trailer dictionary, or the xref stream's data). */
+  sectionEnd: number;
+  /** The `startxref` value written right before that `%%EOF` (§7.5.5), or null when there is none. */
+  startxrefAtEof: number | null;
 }
 
 export interface XrefLimits {
@@ -95,7 +99,7 @@ function readTable(src: ByteSource, lx: Lexer, offset: number, limits: XrefLimit
   }
   const trailer = parseValue(lx);
   if (!(trailer instanceof PdfDict)) throw new PdfError('pdf-malformed', `trailer at ${offset} is not a dictionary`);
-  return { offset, kind: 'table', trailer, entries, ...eofAfter(src, lx.pos) };
+  return { offset, kind: 'table', trailer, entries, sectionEnd: lx.pos, ...eofAfter(src, lx.pos) };
 }
 
 function readStreamSection(src: ByteSource, offset: number, limits: XrefLimits): XrefSection {
@@ -107,7 +111,7 @@ function readStreamSection(src: ByteSource, offset: number, limits: XrefLimits):
   }
   const entries = parseXrefStream(stream, limits);
   const dataEnd = (stream.location?.offset ?? offset) + (stream.location?.length ?? 0);
-  return { offset, kind: 'stream', trailer: stream.dict, entries, ...eofAfter(src, dataEnd) };
+  return { offset, kind: 'stream', trailer: stream.dict, entries, sectionEnd: dataEnd, ...eofAfter(src, dataEnd) };
 }
 
 export function parseXrefStream(stream: PdfStream, limits: XrefLimits): Map<number, XrefEntry> {
@@ -154,14 +158,31 @@ export function parseXrefStream(stream: PdfStream, limits: XrefLimits): Map<numb
   return entries;
 }
 
-/** Locates the `%%EOF` closing a section; bounded so a missing marker costs little. */
-function eofAfter(src: ByteSource, from: number): { eofEnd: number; eofEndWithEol: number } {
+/**
+ * Locates the `%%EOF` closing a section, and the `startxref` value just before it; bounded so a
+ * missing marker costs little.
+ */
+function eofAfter(src: ByteSource, from: number): { eofEnd: number; eofEndWithEol: number; startxrefAtEof: number | null } {
   const at = findBytes(src, EOF_MARK, from, from + 64 * 1024);
-  if (at < 0) return { eofEnd: from, eofEndWithEol: from };
+  if (at < 0) return { eofEnd: from, eofEndWithEol: from, startxrefAtEof: null };
   const eofEnd = at + EOF_MARK.length;
   const tail = src.read(eofEnd, 2);
   let withEol = eofEnd;
   if (tail[0] === 0x0d) withEol += tail[1] === 0x0a ? 2 : 1;
   else if (tail[0] === 0x0a) withEol += 1;
-  return { eofEnd, eofEndWithEol: withEol };
+  return { eofEnd, eofEndWithEol: withEol, startxrefAtEof: startxrefBefore(src, from, at) };
+}
+
+/** `startxref N` followed only by white space up to `eofAt`, searched after `from`; else null. */
+function startxrefBefore(src: ByteSource, from: number, eofAt: number): number | null {
+  const start = Math.max(from, eofAt - 256);
+  const block = src.read(start, eofAt - start);
+  const idx = lastIndexOf(block, STARTXREF);
+  if (idx < 0) return null;
+  const lx = new Lexer(src, start + idx + STARTXREF.length);
+  const t = lx.next();
+  if (t.kind !== 'int') return null;
+  let p = lx.pos;
+  while (p < eofAt && isWhite(lx.byteAt(p))) p++;
+  return p === eofAt ? t.value : null;
 }

@@ -143,6 +143,42 @@ describe('hostile input', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(400 * 1024 * 1024);
   });
 
+  it('ASCII85 `z` behind FlateDecode stops at the output limit instead of aborting the process (review finding)', () => {
+    // 56 MiB of `z` deflate to ~57 KB; each `z` is four zero bytes, so ASCII85 would produce 224 MiB
+    // (it used to collect them in a JS array until V8 aborted the whole process).
+    const bomb = deflateSync(Buffer.alloc(56 * 1024 * 1024, 'z'), { level: 9 });
+    expect(bomb.length).toBeLessThan(256 * 1024);
+    const rssBefore = process.memoryUsage().rss;
+    const head = '%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n';
+    const x = Buffer.concat([
+      Buffer.from(`${head}3 0 obj\n<< /Type /XRef /Size 4 /W [1 4 2] /Root 1 0 R /Filter [/FlateDecode /ASCII85Decode] /Length ${bomb.length} >>\nstream\n`),
+      bomb,
+      Buffer.from(`\nendstream\nendobj\nstartxref\n${head.length}\n%%EOF\n`),
+    ]);
+    expect(exercise(x)).toBe('pdf-limit-exceeded');
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(600 * 1024 * 1024);
+  });
+
+  it('ASCII85Decode and ASCIIHexDecode stop as soon as their output would pass the limit', () => {
+    const a85 = new PdfStream(new PdfDict([['Filter', PdfName.of('ASCII85Decode')]]), Buffer.alloc(10_000, 'z'));
+    expect(() => decodeStream(a85, 1000)).toThrowError(/ASCII85Decode output exceeds 1000 bytes/);
+    expect(decodeStream(a85, 40_000).data.length).toBe(40_000);
+    const ahx = new PdfStream(new PdfDict([['Filter', PdfName.of('AHx')]]), Buffer.alloc(10_000, '4'));
+    expect(() => decodeStream(ahx, 1000)).toThrowError(/ASCIIHexDecode output exceeds 1000 bytes/);
+    expect(decodeStream(ahx, 5000).data.length).toBe(5000);
+    for (const st of [a85, ahx]) {
+      try {
+        decodeStream(st, 10);
+        expect.unreachable();
+      } catch (e) {
+        expect((e as PdfError).code).toBe('pdf-limit-exceeded');
+      }
+    }
+    // Fractional predictor parameters are malformed (they used to reach `new Uint8Array(2.5 * n)`).
+    const rows = new PdfStream(new PdfDict([['Filter', PdfName.of('FlateDecode')], ['DecodeParms', new PdfDict([['Predictor', 12], ['Columns', 2.5]])]]), deflateSync(Buffer.alloc(64)));
+    expect(() => decodeStream(rows)).toThrowError(/bad predictor parameters/);
+  });
+
   it('an object stream listing itself in its header does not recurse (corpus loop file)', () => {
     const doc = PdfDocument.open(readFileSync(`${CORPUS}/loop/qpdf-object-stream-self-ref.pdf`));
     expect(doc.pageCount).toBe(1);

@@ -59,6 +59,14 @@ const SUB_ORDER: SubIndication[] = [
   'SIGNED_DATA_NOT_FOUND',
 ];
 
+/**
+ * Most revisions (original + incremental updates) a validated file may have. Each later revision's
+ * changes are analysed, so the work grows with the count; beyond this the file is refused with
+ * `pdf-limit-exceeded` (its signatures fail), never passed unanalysed. Also the window of earlier
+ * revisions searched for removed signatures below, so none goes unchecked.
+ */
+export const MAX_VALIDATED_REVISIONS = 64;
+
 export async function validatePdf(input: ValidateInput, opts: ValidateOptions = {}): Promise<ValidationReport> {
   const policy = opts.policy ?? STRICT_POLICY;
   const now = opts.now ?? new Date();
@@ -74,16 +82,42 @@ export async function validatePdf(input: ValidateInput, opts: ValidateOptions = 
     revisions: [],
     errors: [],
   };
-  let doc: PdfDocument;
+  // The xref chain is parsed once here; the per-revision views below (earlier signatures, change
+  // analysis) reuse it instead of re-reading the whole /Prev chain each.
+  let opened: { doc: PdfDocument; release: () => void };
   try {
-    doc = PdfDocument.open(bytes);
+    opened = PdfDocument.openShared(bytes);
   } catch (e) {
     if (!(e instanceof PdfError)) throw e;
     report.document.error = { code: e.code, message: e.message };
     if (e.code !== 'pdf-encrypted') reportUnreadableSignatures(bytes, report);
     return report;
   }
+  try {
+    return await validateOpened(bytes, opened.doc, report, opts, policy, now);
+  } finally {
+    opened.release();
+  }
+}
+
+async function validateOpened(
+  bytes: Uint8Array,
+  doc: PdfDocument,
+  report: ValidationReport,
+  opts: ValidateOptions,
+  policy: ValidationPolicy,
+  now: Date,
+): Promise<ValidationReport> {
   report.document.revisions = doc.revisions.length;
+  // Every revision after the first signed one is analysed against the one before: bound the work.
+  if (doc.revisions.length > MAX_VALIDATED_REVISIONS) {
+    report.document.error = {
+      code: 'pdf-limit-exceeded',
+      message: `the file has ${doc.revisions.length} revisions; at most ${MAX_VALIDATED_REVISIONS} are validated`,
+    };
+    reportUnreadableSignatures(bytes, report, 'in a file with more revisions than are validated');
+    return report;
+  }
   let candidates: Candidate[];
   try {
     candidates = collectCandidates(bytes, doc, report.errors);
@@ -219,7 +253,7 @@ export async function validatePdf(input: ValidateInput, opts: ValidateOptions = 
  * their /ByteRange key): each is reported TOTAL-FAILED/FORMAT_FAILURE rather than silently ignored,
  * because a signed file damaged after signing is not "unsigned" (bounded scan).
  */
-function reportUnreadableSignatures(bytes: Uint8Array, report: ValidationReport): void {
+function reportUnreadableSignatures(bytes: Uint8Array, report: ValidationReport, why = 'in a file whose structure cannot be read'): void {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   let at = text.indexOf('/ByteRange');
   let n = 0;
@@ -242,7 +276,7 @@ function reportUnreadableSignatures(bytes: Uint8Array, report: ValidationReport)
       certificationLevel: null,
       indication: 'TOTAL-FAILED',
       subIndication: 'FORMAT_FAILURE',
-      checks: [{ name: 'signature-dictionary', status: 'failed', detail: `signature dictionary at byte ${at} in a file whose structure cannot be read: ${report.document.error?.message ?? ''}`, indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' }],
+      checks: [{ name: 'signature-dictionary', status: 'failed', detail: `signature dictionary at byte ${at} ${why}: ${report.document.error?.message ?? ''}`, indication: 'TOTAL-FAILED', subIndication: 'FORMAT_FAILURE' }],
     });
     at = text.indexOf('/ByteRange', at + 10);
   }
@@ -350,7 +384,7 @@ function collectCandidates(bytes: Uint8Array, doc: PdfDocument, errors: Document
   for (const f of doc.signatureFields()) add(doc, f, null);
   // Earlier revisions (bounded): signatures that vanished or were replaced later.
   const n = doc.revisions.length;
-  for (let i = Math.max(0, n - 65); i < n - 1; i++) {
+  for (let i = Math.max(0, n - 1 - MAX_VALIDATED_REVISIONS); i < n - 1; i++) {
     try {
       const d = PdfDocument.openRevision(bytes, i);
       for (const f of d.signatureFields()) {
