@@ -7,9 +7,21 @@
  * FieldMDP locks (§12.8.2.4). Everything else — page content, resources, page tree, overlaying
  * annotations, redefined objects — is not allowed, and anything not understood is not allowed.
  */
-import { PdfDict, PdfDocument, PdfError, PdfRef, PdfStream, type PageInfo, type PdfValue } from '../../pdf/index.ts';
+import {
+  PdfDict,
+  PdfDocument,
+  PdfError,
+  PdfName,
+  PdfRef,
+  PdfStream,
+  PdfString,
+  decodeStreamFully,
+  numberValue,
+  type PageInfo,
+  type PdfValue,
+} from '../../pdf/index.ts';
 import { annotNumbers, formFields, type FormField } from './formFields.ts';
-import { GraphLimitError, changedKeys, reachable, sameValue } from './objectGraph.ts';
+import { GraphLimitError, SHARED_OWNER, changedKeys, reachable, reachableByOwner, sameValue } from './objectGraph.ts';
 import type { ChangeKind, ChangeReport } from './report.ts';
 
 export interface FieldLock {
@@ -35,6 +47,18 @@ const ACROFORM_ALLOWED = new Set(['Fields', 'SigFlags', 'DR', 'DA']);
 
 /** Private or bookkeeping keys that no renderer uses (ISO 32000-1 §14.5 PieceInfo, §14.11.2 LastModified; iText /ITXT). */
 const PRIVATE_KEYS = new Set(['ITXT', 'PieceInfo', 'LastModified']);
+/**
+ * Keys not followed when collecting what pages draw: links up the tree or to other pages (/Parent,
+ * /P, /Dest, beads), actions, metadata, and /Annots (annotations are walked one by one, to know whose
+ * they are).
+ */
+const NOT_DRAWN_KEYS = new Set(['Parent', 'P', 'Annots', 'B', 'A', 'AA', 'PA', 'Dest', 'Popup', 'IRT', 'Data', 'Metadata', 'PieceInfo']);
+/** The same walk with the annotations in it. */
+const NOT_DRAWN_KEYS_BUT_ANNOTS = new Set([...NOT_DRAWN_KEYS].filter((k) => k !== 'Annots'));
+/** ISO 32000-1 Table 165 annotation flags: Hidden (2), Print (4), NoView (32). */
+const F_HIDDEN = 2;
+const F_PRINT = 4;
+const F_NOVIEW = 32;
 
 /** ISO 32000-1 Table 165 annotation flags 128 (Locked) and 512 (LockedContents), set by signers. */
 function onlyLockBits(o: PdfDict, n: PdfDict): boolean {
@@ -76,6 +100,56 @@ interface Verdict {
   reason: string;
 }
 
+/** A /Rect or /BBox with no area (a valid four-number array only; anything else may draw). */
+function zeroArea(v: PdfValue): boolean {
+  if (!Array.isArray(v) || v.length !== 4) return false;
+  const [x1, y1, x2, y2] = v.map(numberValue);
+  if (x1 === undefined || y1 === undefined || x2 === undefined || y2 === undefined) return false;
+  return (x2 - x1) * (y2 - y1) === 0;
+}
+
+/**
+ * Object numbers of the real DSS items (EN 319 142-1 §5.4.2.2, §5.4.2.3): the DSS dictionary, its
+ * /Certs, /OCSPs and /CRLs arrays and their streams, /VRI and its dictionaries with their /Cert,
+ * /OCSP, /CRL arrays, /TS stream and /TU date. Whatever else hangs below /DSS is not DSS data.
+ */
+function dssItems(doc: PdfDocument): Set<number> {
+  const out = new Set<number>();
+  const stream = (v: PdfValue | undefined): void => {
+    if (!(v instanceof PdfRef)) return;
+    const s = doc.resolve(v);
+    if (!(s instanceof PdfStream)) return;
+    out.add(v.num);
+    const len = s.dict.get('Length'); // an indirect /Length belongs to its stream (§7.3.8.2)
+    if (len instanceof PdfRef && typeof doc.resolve(len) === 'number') out.add(len.num);
+  };
+  const streams = (v: PdfValue | undefined): void => {
+    const arr = doc.resolve(v);
+    if (!Array.isArray(arr)) return;
+    if (v instanceof PdfRef) out.add(v.num);
+    for (const x of arr) stream(x);
+  };
+  const dict = (v: PdfValue | undefined): PdfDict | undefined => {
+    const d = doc.resolve(v);
+    if (!(d instanceof PdfDict)) return undefined;
+    if (v instanceof PdfRef) out.add(v.num);
+    return d;
+  };
+  const dss = dict(doc.catalog.get('DSS'));
+  if (!dss) return out;
+  for (const key of ['Certs', 'OCSPs', 'CRLs']) streams(dss.get(key));
+  const vri = dict(dss.get('VRI'));
+  for (const [, e] of vri?.entries() ?? []) {
+    const entry = dict(e);
+    if (!entry) continue;
+    for (const key of ['Cert', 'OCSP', 'CRL']) streams(entry.get(key));
+    stream(entry.get('TS'));
+    const tu = entry.get('TU');
+    if (tu instanceof PdfRef && doc.resolve(tu) instanceof PdfString) out.add(tu.num);
+  }
+  return out;
+}
+
 export function isLocked(name: string, locks: readonly FieldLock[]): boolean {
   return locks.some((l) =>
     l.action === 'All' ? true : l.action === 'Include' ? l.fields.includes(name) : !l.fields.includes(name),
@@ -107,6 +181,8 @@ class RevisionDiff {
   private readonly verdicts = new Map<number, Verdict>();
   private readonly extra: ChangeReport[] = [];
   private reach: Set<number> | null = null;
+  private drawing: { drawn: Set<number>; owners: Map<number, number> } | null = null;
+  private drawnAfter: Set<number> | null = null;
 
   constructor(
     private readonly oldDoc: PdfDocument,
@@ -129,15 +205,104 @@ class RevisionDiff {
     if (!this.verdicts.has(num)) this.verdicts.set(num, v);
   }
 
-  /** Marks `roots` and the new objects of their subtrees (existing objects keep their own verdict). */
+  /**
+   * Marks `roots` and the new objects of their subtrees (existing objects keep their own verdict). A
+   * "new" object the signed pages already refer to (a dangling reference filled in now) is content.
+   */
   private claimSubtree(roots: readonly PdfValue[], v: Verdict): void {
     for (const num of reachable(this.newDoc, roots, { skipKeys: UP_KEYS, limit: 50_000 })) {
-      if (!this.existedBefore(num)) this.set(num, v);
+      if (!this.existedBefore(num) && !this.drawnBySignedPages(num)) this.set(num, v);
     }
   }
 
+  /**
+   * What the previous revision's pages draw: `drawn` from the page tree itself (contents, resources,
+   * XObjects, fonts, ...), and `owners`, for objects reached from annotations, the field that owns
+   * the widget (else the annotation), or SHARED_OWNER. Side-structure rules (DSS, metadata, /Info,
+   * regenerated appearances) must never approve a change to these: a decoy role does not make page
+   * content harmless.
+   */
+  private signedDrawing(): { drawn: Set<number>; owners: Map<number, number> } {
+    if (this.drawing) return this.drawing;
+    const pagesVal = this.oldDoc.catalog.get('Pages') ?? null;
+    let pages: readonly PageInfo[];
+    try {
+      pages = this.oldDoc.pages;
+    } catch {
+      // The page tree cannot be walked page by page: count every annotation as drawn by its page.
+      this.drawing = { drawn: reachable(this.oldDoc, [pagesVal], { skipKeys: UP_KEYS, limit: 200_000 }), owners: new Map() };
+      return this.drawing;
+    }
+    const fieldOf = new Map<number, number>();
+    for (const f of formFields(this.oldDoc)) if (f.num !== null) for (const w of f.widgets) fieldOf.set(w, f.num);
+    const direct: PdfValue[] = [pagesVal];
+    const lists: number[] = [];
+    const annots: Array<[number, PdfValue]> = [];
+    for (const p of pages) {
+      const list = p.dict.get('Annots');
+      if (list instanceof PdfRef) lists.push(list.num); // the array object itself, not walked (its items are below)
+      const arr = this.oldDoc.resolve(list);
+      for (const a of Array.isArray(arr) ? arr : []) {
+        if (a instanceof PdfRef) annots.push([fieldOf.get(a.num) ?? a.num, a]);
+        else direct.push(a); // a direct annotation dictionary: drawn, owned by no field
+      }
+    }
+    const drawn = reachable(this.oldDoc, direct, { skipKeys: NOT_DRAWN_KEYS, limit: 200_000 });
+    for (const num of lists) drawn.add(num);
+    this.drawing = { drawn, owners: reachableByOwner(this.oldDoc, annots, { skipKeys: NOT_DRAWN_KEYS, limit: 200_000 }) };
+    return this.drawing;
+  }
+
+  /** True when the signed revision's pages draw `num`, other than through the widgets of field `field`. */
+  private drawnBySignedPages(num: number, field: number | null = null): boolean {
+    const { drawn, owners } = this.signedDrawing();
+    if (drawn.has(num)) return true;
+    const owner = owners.get(num);
+    return owner !== undefined && (owner === SHARED_OWNER || owner !== field);
+  }
+
+  /**
+   * Whether a side-structure rule (DSS, XMP metadata, /Info) may approve a change to `num`: only when
+   * no page draws it, neither as signed nor after the update (say, through a new annotation).
+   */
+  private sideDataAllowed(num: number): boolean {
+    if (this.drawnBySignedPages(num)) return false;
+    if (!this.drawnAfter) {
+      this.drawnAfter = reachable(this.newDoc, [this.newDoc.catalog.get('Pages') ?? null], { skipKeys: NOT_DRAWN_KEYS_BUT_ANNOTS, limit: 200_000 });
+    }
+    return !this.drawnAfter.has(num);
+  }
+
+  /**
+   * The object numbers revision k redefines: those its xref lists, plus every object stored in an
+   * object stream it (re)defines. Such an object keeps its older type-2 xref entry, yet its value now
+   * comes from the new stream data (§7.5.7), so it changed as much as if the update had listed it.
+   */
+  private definedObjects(): Set<number> {
+    const own = this.newDoc.revisions[this.k]?.objectNumbers ?? new Set<number>();
+    const out = new Set(own);
+    for (const num of this.newDoc.objectNumbers()) {
+      const e = this.newDoc.entry(num);
+      if (e?.type === 'compressed' && own.has(e.stream)) out.add(num);
+    }
+    return out;
+  }
+
+  /**
+   * An xref or object stream is a container: its members are compared one by one instead. Only when
+   * it was no other object before and nothing in the document refers to it (a page drawing a stream
+   * that calls itself /ObjStm would otherwise escape the analysis).
+   */
+  private isContainer(num: number, value: PdfValue, existed: boolean): boolean {
+    const type = (v: PdfValue) => (v instanceof PdfStream ? v.dict.getName('Type') : undefined);
+    const t = type(value);
+    if (t !== 'XRef' && t !== 'ObjStm') return false;
+    if (existed && type(this.oldDoc.getObject(num)) !== t) return false;
+    return !this.isReachable(num);
+  }
+
   run(): ChangeReport[] {
-    const defined = this.newDoc.revisions[this.k]?.objectNumbers ?? new Set<number>();
+    const defined = this.definedObjects();
     this.classifyDss();
     this.classifyFields();
     this.classifyPages();
@@ -156,8 +321,8 @@ class RevisionDiff {
         out.push({ object: `${num} 0 R`, kind: 'structure', allowed: false, reason: `cannot be read: ${e.message}` });
         continue;
       }
-      if (newVal instanceof PdfStream && (newVal.dict.getName('Type') === 'XRef' || newVal.dict.getName('Type') === 'ObjStm')) continue;
       const existed = this.existedBefore(num);
+      if (this.isContainer(num, newVal, existed)) continue;
       if (existed && sameValue(this.oldDoc.getObject(num), newVal)) {
         unchanged++;
         continue;
@@ -202,16 +367,14 @@ class RevisionDiff {
 
   /** EN 319 142-1 §5.4.2: the DSS and its arrays, certificates, OCSP responses, CRLs and VRI. */
   private classifyDss(): void {
-    const dssVal = this.newDoc.catalog.get('DSS');
-    if (dssVal === undefined) return;
-    const oldDssVal = this.oldDoc.catalog.get('DSS');
-    const oldReach = oldDssVal === undefined ? new Set<number>() : reachable(this.oldDoc, [oldDssVal], { limit: 50_000 });
+    const items = dssItems(this.newDoc);
+    if (items.size === 0) return;
+    const before = dssItems(this.oldDoc);
     const v: Verdict = { kind: 'dss', allowed: true, reason: 'validation data in the document security store' };
-    const dssRoots: PdfValue[] = [dssVal];
-    if (dssVal instanceof PdfRef) this.set(dssVal.num, v);
-    for (const num of reachable(this.newDoc, dssRoots, { limit: 50_000 })) {
-      // An existing object may only change as DSS data if it already was DSS data.
-      if (!this.existedBefore(num) || oldReach.has(num)) this.set(num, v);
+    for (const num of items) {
+      // An existing object may only change as DSS data if it already was DSS data, and nothing the
+      // signed pages draw is DSS data, whatever list it was also put in.
+      if ((!this.existedBefore(num) || before.has(num)) && this.sideDataAllowed(num)) this.set(num, v);
     }
   }
 
@@ -232,12 +395,22 @@ class RevisionDiff {
     const value = this.newDoc.resolveDict(v);
     if (!value) {
       if (!before) {
-        // An empty signature field added: it shows nothing until signed, yet under DocMDP it is a form change.
-        this.claimField(f, before, {
-          kind: 'signature',
-          allowed: this.ctx.docMdp === null,
-          reason: this.ctx.docMdp === null ? 'empty signature field added' : `empty signature field added to a certified document (DocMDP P=${this.ctx.docMdp})`,
-        });
+        // An empty signature field added: under DocMDP it is a form change. Without a signature behind
+        // it, its widget is an annotation like any other: harmless only while it draws nothing.
+        const shown = f.widgets.filter((w) => this.widgetDraws(w));
+        this.claimField(
+          f,
+          before,
+          this.ctx.docMdp !== null
+            ? { kind: 'signature', allowed: false, reason: `empty signature field added to a certified document (DocMDP P=${this.ctx.docMdp})` }
+            : shown.length > 0
+              ? {
+                  kind: 'annotation',
+                  allowed: false,
+                  reason: `empty signature field "${f.name}" added with a visible appearance (widget ${shown.join(', ')}): it can overlay signed content`,
+                }
+              : { kind: 'signature', allowed: true, reason: 'empty signature field added (draws nothing)' },
+        );
       }
       return;
     }
@@ -280,13 +453,14 @@ class RevisionDiff {
       if (d) roots.push(d.get('AP') ?? null, d.get('MK') ?? null);
     }
     const vv = f.dict.get('V');
-    if (vv instanceof PdfRef) this.set(vv.num, v);
+    if (vv instanceof PdfRef && !this.drawnBySignedPages(vv.num, f.num)) this.set(vv.num, v);
     const kids = f.dict.get('Kids');
     if (kids instanceof PdfRef && !this.existedBefore(kids.num)) this.set(kids.num, v);
-    // Appearance streams that already were this widget's own (§12.5.5) may be regenerated by filling.
+    // Appearance streams that already were this widget's own (§12.5.5) may be regenerated by filling,
+    // unless the page or another field's widget also draws them.
     for (const w of f.widgets) {
       const before = this.apStreams(this.oldDoc, w);
-      for (const num of this.apStreams(this.newDoc, w)) if (before.has(num)) this.set(num, v);
+      for (const num of this.apStreams(this.newDoc, w)) if (before.has(num) && !this.drawnBySignedPages(num, f.num)) this.set(num, v);
     }
     this.claimSubtree(roots, v);
   }
@@ -306,6 +480,46 @@ class RevisionDiff {
       } else if (e instanceof PdfDict) for (const [, x] of e.entries()) if (x instanceof PdfRef) out.add(x.num);
     }
     return out;
+  }
+
+  /**
+   * Whether a widget of the new revision can show anything (§12.5.5): not when Hidden, or NoView and
+   * not printed (Table 165), when its /Rect has no area, or when every appearance has a zero-area
+   * /BBox or no content. Without an appearance, a viewer may still build one from /MK colours (§12.5.6.19).
+   */
+  private widgetDraws(num: number): boolean {
+    const d = this.newDoc.resolveDict(new PdfRef(num, this.newDoc.generationOf(num)));
+    if (!d) return false;
+    const flags = d.getNumber('F') ?? 0;
+    if (flags & F_HIDDEN || (flags & F_NOVIEW && !(flags & F_PRINT))) return false;
+    if (zeroArea(this.newDoc.resolve(d.get('Rect')))) return false;
+    const streams = this.apStreams(this.newDoc, num);
+    if (streams.size === 0) {
+      const mk = this.newDoc.resolveDict(d.get('MK'));
+      return ['BG', 'BC'].some((key) => {
+        const c = this.newDoc.resolve(mk?.get(key));
+        return Array.isArray(c) && c.length > 0;
+      });
+    }
+    return [...streams].some((s) => this.appearanceDraws(s));
+  }
+
+  /** A form XObject draws nothing when its /BBox has no area or its content is only white space. */
+  private appearanceDraws(num: number): boolean {
+    const s = this.newDoc.resolve(new PdfRef(num, this.newDoc.generationOf(num)));
+    if (!(s instanceof PdfStream)) return false;
+    if (zeroArea(this.newDoc.resolve(s.dict.get('BBox')))) return false;
+    const f = s.dict.get('Filter');
+    const filter = Array.isArray(f) && f.length === 1 ? f[0] : f;
+    // Only plain or Flate data (whose decoder is bounded) is looked into; anything else counts as drawing.
+    if (filter !== undefined && !(filter instanceof PdfName && filter.name === 'FlateDecode')) return true;
+    let data: Uint8Array;
+    try {
+      data = decodeStreamFully(s, 64 * 1024);
+    } catch {
+      return true;
+    }
+    return data.some((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0x0c && b !== 0x00);
   }
 
   private classifyFormFill(f: FormField, before: FormField | undefined): void {
@@ -486,7 +700,10 @@ class RevisionDiff {
     const md = newCat.get('Metadata');
     if (md instanceof PdfRef) {
       const mv = this.newDoc.resolve(md);
-      if (mv instanceof PdfStream && mv.dict.getName('Subtype') === 'XML') this.set(md.num, { kind: 'metadata', allowed: true, reason: 'XMP metadata stream updated (not rendered)' });
+      // Only when no page draws it: calling a content stream /Subtype /XML changes nothing for a viewer.
+      if (mv instanceof PdfStream && mv.dict.getName('Subtype') === 'XML' && this.sideDataAllowed(md.num)) {
+        this.set(md.num, { kind: 'metadata', allowed: true, reason: 'XMP metadata stream updated (not rendered)' });
+      }
     }
     if (keys.length > 0) {
       this.set(
@@ -542,7 +759,7 @@ class RevisionDiff {
       // Only a dictionary that nothing rendered uses: /Info pointed at, say, a resource dictionary
       // must not make that object's change "metadata".
       const fromRoot = reachable(this.newDoc, [this.newDoc.trailer.get('Root') ?? null], { limit: 200_000 });
-      if (fromRoot.has(info.num) || !(this.newDoc.resolve(info) instanceof PdfDict)) return;
+      if (fromRoot.has(info.num) || !this.sideDataAllowed(info.num) || !(this.newDoc.resolve(info) instanceof PdfDict)) return;
       this.set(info.num, v);
     }
     this.claimSubtree([info], v);

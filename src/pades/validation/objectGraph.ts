@@ -101,3 +101,40 @@ function refsSkipping(v: PdfValue, skip: ReadonlySet<string> | undefined): PdfRe
   visit(v, 0);
   return out;
 }
+
+/** Owner label of an object that more than one owner reaches. */
+export const SHARED_OWNER = -1;
+
+/**
+ * For every object reachable from the owners' roots, the owner that reaches it, or SHARED_OWNER when
+ * several do. An object is entered at most twice (first owner, then shared), so the walk is bounded
+ * like `reachable`. Throws GraphLimitError past `limit` objects.
+ */
+export function reachableByOwner(
+  doc: PdfDocument,
+  roots: ReadonlyArray<readonly [owner: number, root: PdfValue]>,
+  opts: { skipKeys?: ReadonlySet<string>; limit?: number } = {},
+): Map<number, number> {
+  const limit = opts.limit ?? 200_000;
+  const owners = new Map<number, number>();
+  const stack: Array<[PdfValue, number]> = roots.map(([owner, root]) => [root, owner]);
+  let entered = 0;
+  while (stack.length > 0) {
+    const [v, label] = stack.pop() as [PdfValue, number];
+    for (const r of refsSkipping(v, opts.skipKeys)) {
+      const cur = owners.get(r.num);
+      if (cur === label || cur === SHARED_OWNER) continue;
+      const next = cur === undefined ? label : SHARED_OWNER;
+      owners.set(r.num, next);
+      if (owners.size > limit || ++entered > 2 * limit) throw new GraphLimitError(`more than ${limit} reachable objects`);
+      let obj: PdfValue;
+      try {
+        obj = doc.getObject(r.num);
+      } catch {
+        continue; // unreadable objects are reported where they change, not here
+      }
+      stack.push([obj, next]);
+    }
+  }
+  return owners;
+}
