@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { IncrementalUpdate, decodeStreamFully, PdfDict, PdfDocument, PdfName, PdfRef, PdfStream, name, type PdfValue } from '../pdf/index.ts';
+import { IncrementalUpdate, decodeStreamFully, PdfDict, PdfDocument, PdfName, PdfRef, PdfStream, PdfString, name, type PdfValue } from '../pdf/index.ts';
+import { pdfDate } from './pdfDate.ts';
 import { PadesError } from './errors.ts';
 
 export interface ValidationMaterial {
@@ -99,12 +100,15 @@ export function addToDss(up: IncrementalUpdate, doc: PdfDocument, material: Vali
   if (oldVri) for (const [k, v] of oldVri.entries()) vriDict.set(k, v);
   for (const entry of vri) {
     const d = new PdfDict({ Type: name('VRI') });
-    const certs = entry.certs.map((c) => refFor('Certs', c));
-    const ocsps = entry.ocsps.map((o) => refFor('OCSPs', o));
-    const crls = entry.crls.map((c) => refFor('CRLs', c));
+    // Each item once per entry: a chain shared by the signer and its TSA is listed once.
+    const certs = [...new Set(entry.certs.map((c) => refFor('Certs', c)))];
+    const ocsps = [...new Set(entry.ocsps.map((o) => refFor('OCSPs', o)))];
+    const crls = [...new Set(entry.crls.map((c) => refFor('CRLs', c)))];
     if (certs.length) d.set('Cert', certs);
     if (ocsps.length) d.set('OCSP', ocsps);
     if (crls.length) d.set('CRL', crls);
+    // ISO 32000-2 §12.8.4.4 Table 262 /TU: when this validation data was gathered.
+    if (entry.time) d.set('TU', PdfString.fromText(pdfDate(entry.time, 0)));
     vriDict.set(vriKey(entry.contents), up.add(d));
   }
 

@@ -143,11 +143,12 @@ function lockedBy(doc: PdfDocument, signed: readonly SignatureField[], name: str
   });
 }
 
-function fieldMdpReference(lock: PdfDict): PdfDict {
+/** ISO 32000-1 §12.8.1 Table 253: a FieldMDP reference, with /Data (required there) naming the catalog analysed. */
+function fieldMdpReference(lock: PdfDict, catalogRef: PdfRef): PdfDict {
   const params = new PdfDict({ Type: name('TransformParams'), Action: lock.get('Action') ?? name('All'), V: name('1.2') });
   const fields = lock.get('Fields');
   if (fields !== undefined) params.set('Fields', fields);
-  return new PdfDict({ Type: name('SigRef'), TransformMethod: name('FieldMDP'), TransformParams: params });
+  return new PdfDict({ Type: name('SigRef'), TransformMethod: name('FieldMDP'), TransformParams: params, Data: catalogRef });
 }
 
 function emptyAppearance(): PdfStream {
@@ -245,7 +246,7 @@ export async function placeSignature(
     const w = target.widgets[0];
     widgetDict = w?.ref ? (w.ref.num === target.ref.num ? fieldDict : up.edit(w.ref.num)) : fieldDict;
     widgetPage = w?.pageIndex ?? pageIndex;
-    if (target.lock) references.push(fieldMdpReference(target.lock));
+    if (target.lock) references.push(fieldMdpReference(target.lock, catalogRef));
   } else {
     fieldName = field.fieldName ?? uniqueFieldName(existing);
     if (!page.ref) throw new PadesError('pdf-structure-unsupported', 'the page is not an indirect object');
@@ -263,7 +264,7 @@ export async function placeSignature(
     if (field.lock) {
       const lock = lockDict(field.lock);
       widgetDict.set('Lock', up.add(lock));
-      references.push(fieldMdpReference(lock));
+      references.push(fieldMdpReference(lock, catalogRef));
     }
     const widgetRef = up.add(widgetDict);
     appendToArray(up, doc, form, 'Fields', widgetRef);
@@ -278,7 +279,11 @@ export async function placeSignature(
   if (field.rect) widgetDict.set('Rect', field.rect);
   if (field.appearance && width > 0 && height > 0) {
     const { buildSignatureAppearance } = await appearanceModule();
-    const ap = await buildSignatureAppearance({ ...field.appearance, width, height }, () => up.allocate());
+    // On a turned page the box the reader sees is turned too: laid out at its seen size, upright.
+    const rotation = doc.findPage(widgetPage)?.rotate ?? 0;
+    const sideways = rotation === 90 || rotation === 270;
+    const seen = sideways ? { width: height, height: width } : { width, height };
+    const ap = await buildSignatureAppearance({ ...field.appearance, ...seen, pageRotation: rotation }, () => up.allocate());
     for (const o of ap.objects) up.setRawObject(o.num, o.body);
     widgetDict.set('AP', new PdfDict({ N: new PdfRef(ap.formXObject, 0) }));
   } else if (!widgetDict.has('AP')) {

@@ -133,6 +133,18 @@ describe('PAdES levels above B-B', () => {
     const br = rawSignatures(out)[0]!.byteRange;
     const fullContents = Buffer.from(contentsHex.slice(br[1]! + 1, br[2]! - 1), 'hex');
     expect(dss.vriKeys).toContain(createHash('sha1').update(fullContents).digest('hex').toUpperCase());
+    // The VRI entry lists each certificate once (the signer's and the TSA's chains share their root)
+    // and says when its data was gathered (/TU).
+    const vd = PdfDocument.open(out);
+    try {
+      const vri = vd.resolveDict(vd.resolveDict(vd.resolveDict(vd.catalog.get('DSS'))?.get('VRI'))?.get(dss.vriKeys[0]!));
+      const certRefs = (vd.resolve(vri?.get('Cert')) as unknown[]).map(String);
+      expect(new Set(certRefs).size).toBe(certRefs.length);
+      expect(certRefs.length).toBeGreaterThanOrEqual(4);
+      expect((vd.resolve(vri?.get('TU')) as { toText(): string }).toText()).toMatch(/^D:\d{14}/);
+    } finally {
+      vd.close();
+    }
   });
 
   it('B-LT from the signers a signing hands over: the same bytes as reading them from the CMS; a hand-over for another CMS is not used', async () => {

@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
 import { CertificatePool, loadCertificates } from '../../src/pki/index.ts';
-import { PdfDocument } from '../../src/pdf/index.ts';
+import { PdfDocument, type PdfStream } from '../../src/pdf/index.ts';
 import { PadesError, signPdf, type SignPdfOptions } from '../../src/pades/index.ts';
 import { chainFor } from '../../src/services/signDocument.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
@@ -137,6 +137,27 @@ describe('PAdES B-B signing through the HSM', () => {
     await sign(fixtures.classic, out, KEYS[0]!, 'invisible-approval', { subFilter: 'adbe.pkcs7.detached' });
     const sigs = proveOutput(out, fixtures.classic, 1);
     expect(sigs[0]?.subFilter).toBe('adbe.pkcs7.detached');
+  });
+
+  it('draws a visible signature upright on a turned page (/Rotate 90): laid out at the size the reader sees, turned back by the form /Matrix', async () => {
+    const out = path.join(tmp, 'rotated-visible.pdf');
+    // forms.pdf's page 2 inherits /Rotate 90; the rect is tall in user space, wide on screen.
+    await sign(fixtures.forms, out, KEYS[0]!, 'invisible-approval', {
+      field: { page: 2, rect: [5, 60, 95, 290], appearance: { lines: [{ text: 'Ký bởi: Nguyễn Văn An', bold: true }, { text: 'Thời gian: 30/11/2026' }] } },
+    });
+    proveOutput(out, fixtures.forms, 1);
+    const doc = PdfDocument.open(out);
+    try {
+      expect(doc.findPage(1)?.rotate).toBe(90);
+      const field = doc.signatureFields().at(-1)!;
+      const widget = doc.resolveDict(field.widgets[0]!.ref ?? undefined) ?? field.dict;
+      const form = doc.resolve(doc.resolveDict(widget.get('AP'))?.get('N')) as PdfStream;
+      const nums = (k: string) => (doc.resolve(form.dict.get(k)) as unknown[]).map((x) => Number(doc.resolve(x as never)));
+      expect(nums('BBox')).toEqual([0, 0, 230, 90]); // the seen box: 230 wide, 90 high
+      expect(nums('Matrix')).toEqual([0, 1, -1, 0, 0, 0]);
+    } finally {
+      doc.close();
+    }
   });
 
   it('signs with SHA-384 and SHA-512', async () => {

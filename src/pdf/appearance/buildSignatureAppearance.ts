@@ -30,6 +30,12 @@ export interface SignatureAppearanceSpec {
   background?: [number, number, number];
   /** Smallest font size the auto-fit may use (points); default 4. */
   minFontSize?: number;
+  /**
+   * The page's /Rotate (0, 90, 180, 270). `width`/`height` are then the box as the reader sees it,
+   * and the form gets a /Matrix turning it against the page's rotation, so its text stands upright on
+   * screen (§12.5.5: the form's transformed box is fitted to the widget's /Rect).
+   */
+  pageRotation?: number;
 }
 
 export interface SignatureAppearance {
@@ -152,6 +158,7 @@ export async function buildSignatureAppearance(
       Subtype: 'Form',
       FormType: 1,
       BBox: [0, 0, w, h],
+      ...rotationMatrix(spec.pageRotation ?? 0),
       Resources: context.obj(resources as Parameters<PDFContext['obj']>[0]),
       Filter: 'FlateDecode',
     }),
@@ -160,6 +167,20 @@ export async function buildSignatureAppearance(
   const formRef = context.register(form);
   const { rootNumbers, objects } = emitReachable(context, [formRef], allocate);
   return { formXObject: rootNumbers[0] as number, objects };
+}
+
+/** A counter-clockwise turn by the page's clockwise /Rotate, as a form /Matrix (none for 0). */
+function rotationMatrix(rotate: number): { Matrix?: number[] } {
+  switch (((rotate % 360) + 360) % 360) {
+    case 90:
+      return { Matrix: [0, 1, -1, 0, 0, 0] };
+    case 180:
+      return { Matrix: [-1, 0, 0, -1, 0, 0] };
+    case 270:
+      return { Matrix: [0, -1, 1, 0, 0, 0] };
+    default:
+      return {};
+  }
 }
 
 function textOperators(placed: PlacedLine[], regular: FontSubset | undefined, bold: FontSubset | undefined): string[] {
