@@ -109,6 +109,20 @@ function zeroArea(v: PdfValue): boolean {
 }
 
 /**
+ * The largest box a sticky note (Text annotation) may take and still count as a comment: its icon
+ * (Acrobat's are about 20×24 pt). A larger one with an appearance could paint over signed content.
+ */
+const NOTE_ICON_MAX = 48;
+
+/** True when a /Rect is a four-number array no wider and no taller than `max`. */
+function fitsBox(v: PdfValue, max: number): boolean {
+  if (!Array.isArray(v) || v.length !== 4) return false;
+  const [x1, y1, x2, y2] = v.map(numberValue);
+  if (x1 === undefined || y1 === undefined || x2 === undefined || y2 === undefined) return false;
+  return Math.abs(x2 - x1) <= max && Math.abs(y2 - y1) <= max;
+}
+
+/**
  * Object numbers of the real DSS items (EN 319 142-1 §5.4.2.2, §5.4.2.3): the DSS dictionary, its
  * /Certs, /OCSPs and /CRLs arrays and their streams, /VRI and its dictionaries with their /Cert,
  * /OCSP, /CRL arrays, /TS stream and /TU date. Whatever else hangs below /DSS is not DSS data.
@@ -648,6 +662,8 @@ class RevisionDiff {
       v = { kind: 'annotation', allowed: false, reason: `${subtype} annotation added to page ${pageIndex + 1}: it can overlay signed content` };
     } else if (this.ctx.docMdp !== null && this.ctx.docMdp !== 3) {
       v = { kind: 'annotation', allowed: false, reason: `${subtype} annotation added under DocMDP P=${this.ctx.docMdp} (annotations need P=3)` };
+    } else if (subtype === 'Text' && d?.has('AP') && !fitsBox(this.newDoc.resolve(d.get('Rect')), NOTE_ICON_MAX)) {
+      v = { kind: 'annotation', allowed: false, reason: `Text annotation added to page ${pageIndex + 1} with an appearance larger than a note icon: it can overlay signed content` };
     } else {
       v = { kind: 'annotation', allowed: true, reason: `${subtype} comment annotation added to page ${pageIndex + 1}` };
     }

@@ -378,3 +378,32 @@ describe('change analysis: side-structure rules never approve what the pages dra
     });
   });
 });
+
+describe('change analysis: comment annotations', () => {
+  /** Adds a Text annotation (sticky note) to page 1 with `entries`. */
+  function addNote(signed: Uint8Array, entries: (u: IncrementalUpdate) => Record<string, PdfValue>): { bytes: Uint8Array; num: () => number } {
+    let num = -1;
+    const bytes = update(signed, (u, doc) => {
+      const page = doc.getPage(0);
+      const a = u.add(new PdfDict({ Type: name('Annot'), Subtype: name('Text'), Contents: PdfString.fromText('ghi chú'), P: page.ref!, ...entries(u) }));
+      num = a.num;
+      const p = u.edit(page.ref!.num);
+      const annots = doc.resolve(p.get('Annots'));
+      p.set('Annots', [...(Array.isArray(annots) ? annots : []), a]);
+    });
+    return { bytes, num: () => num };
+  }
+
+  it('a sticky note the size of its icon is an allowed comment; one whose appearance covers the page is an overlay', async () => {
+    const signed = await sign(onePage());
+    const icon = (u: IncrementalUpdate) => u.add(new PdfStream(new PdfDict({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 20, 20] }), enc('1 1 0 rg 0 0 20 20 re f')));
+    const note = addNote(signed, (u) => ({ Rect: [500, 700, 520, 720], AP: new PdfDict({ N: icon(u) }) }));
+    expectAllowed(await validate(note.bytes));
+    const cover = (u: IncrementalUpdate) =>
+      u.add(new PdfStream(new PdfDict({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 612, 792] }), enc('q 1 1 1 rg 0 0 612 792 re f Q BT /Helvetica 24 Tf 0 g 72 700 Td (Pay 900 VND) Tj ET')));
+    const big = addNote(signed, (u) => ({ Rect: [0, 0, 612, 792], AP: new PdfDict({ N: cover(u) }) }));
+    const r = await validate(big.bytes);
+    expectFlagged(r, big.num());
+    expect(changeOf(r, big.num())?.reason).toContain('overlay');
+  });
+});
