@@ -539,7 +539,11 @@ export interface TimeStampTokenVerification {
   /** TSTInfo.tsa directoryName vs the certificate subject (§2.4.2); `absent` / `not-checked` otherwise. */
   readonly tsaName: CheckOutcome;
   readonly problems: readonly string[];
-  /** Every check above passed (imprint and tsaName may be not-checked/absent). */
+  /**
+   * Every check above passed (imprint and tsaName may be not-checked/absent). This is the token's own
+   * integrity only: whether the TSA certificate chains to a trust anchor, was valid at genTime and was
+   * not revoked is for the caller to establish (the validator does before it uses genTime as a POE).
+   */
   readonly valid: boolean;
 }
 

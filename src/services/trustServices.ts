@@ -2,12 +2,14 @@
  * Adapters from the pki/tsa building blocks to the ports the PAdES layer and the validator use.
  */
 import { X509Certificate } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import type { CertificatePool, RevocationChecker } from '../pki/index.ts';
 import type { RevocationMaterial, RevocationProvider, TimestampSource } from '../pades/index.ts';
-import type { RevocationSource, RevocationStatus, TimestampVerifier } from '../pades/validation/index.ts';
+import type { RevocationQuery, RevocationSource, RevocationStatus, TimestampVerifier } from '../pades/validation/index.ts';
 import {
   OID_KP_OCSP_SIGNING,
   certIdMatches,
+  crlScopeProblem,
   crlEntryFor,
   parseCrl,
   parseOcspResponse,
@@ -15,8 +17,11 @@ import {
   verifyOcspSignature,
   verifyTimeStampToken,
   type BasicOcspResponse,
+  type ParsedCrl,
 } from '../cms/index.ts';
-import { extendedKeyUsage } from '../pki/index.ts';
+import { certificateFields } from '../cms/certificateFields.ts';
+import { bytesEqual } from '../cms/der.ts';
+import { crlUrls, extendedKeyUsage, keyUsage } from '../pki/index.ts';
 import { localTimestampSource, type TimeStampAuthority } from '../tsa/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 
@@ -41,12 +46,14 @@ export function revocationProvider(checker: RevocationChecker, pool: Certificate
   };
 }
 
-/** A delegated OCSP responder: issued by `issuer`, EKU id-kp-OCSPSigning (RFC 6960 §4.2.2.2). */
+/** A delegated OCSP responder: issued by `issuer`, EKU id-kp-OCSPSigning (RFC 6960 §4.2.2.2), valid when it answered. */
 function responderFor(basic: BasicOcspResponse, issuer: X509Certificate): X509Certificate | undefined {
   if (verifyOcspSignature(basic, issuer)) return issuer;
   for (const der of basic.certs) {
     try {
       const c = new X509Certificate(der);
+      const produced = basic.producedAt.getTime();
+      if (produced < Date.parse(c.validFrom) || produced > Date.parse(c.validTo)) continue;
       if (c.checkIssued(issuer) && c.verify(issuer.publicKey) && (extendedKeyUsage(c) ?? []).includes(OID_KP_OCSP_SIGNING) && verifyOcspSignature(basic, c)) return c;
     } catch {
       /* not a usable certificate */
@@ -55,58 +62,166 @@ function responderFor(basic: BasicOcspResponse, issuer: X509Certificate): X509Ce
   return undefined;
 }
 
-/** Status from embedded OCSP responses and CRLs (DSS, CMS) whose signatures verify; undefined when none speaks for `cert`. */
+/** Clock skew tolerated between a revocation source and this validator. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+/** RFC 5280 §5.2.7 ExpiredCertsOnCRL: the CRL keeps entries of certificates that expired since that date. */
+const OID_EXPIRED_CERTS_ON_CRL = '2.5.29.60';
+
+/** What the embedded revocation data says, and why the data that said nothing usable was set aside. */
+export interface EmbeddedRevocationAnswer {
+  /** Undefined when no embedded answer is usable for the query. */
+  status: RevocationStatus | undefined;
+  /** One line per OCSP response or CRL that spoke for the certificate but was not usable. */
+  setAside: string[];
+}
+
+const iso = (d: Date) => d.toISOString();
+
+/** Age accepted for an answer without nextUpdate (RFC 6960 §4.2.2.1: "newer information is always available"). */
+const MAX_AGE_WITHOUT_NEXT_UPDATE_MS = 24 * 3600_000;
+
+/**
+ * EN 319 102-1 §5.2.5 freshness with no maximum age configured, where the accepted age is the data's
+ * own nextUpdate − thisUpdate: the data is fresh for `t` when it was issued at or after `t`, or when
+ * `t` is not after its nextUpdate (it was the current status information at `t`). An answer without
+ * nextUpdate is fresh for `t` when issued at most MAX_AGE_WITHOUT_NEXT_UPDATE_MS before `t`.
+ */
+function freshProblem(thisUpdate: Date, nextUpdate: Date | undefined, t: Date, now: Date): string | undefined {
+  if (thisUpdate.getTime() > now.getTime() + CLOCK_SKEW_MS) return `thisUpdate ${iso(thisUpdate)} is after the validation time`;
+  if (nextUpdate !== undefined && nextUpdate < thisUpdate) return `nextUpdate ${iso(nextUpdate)} is before thisUpdate`;
+  if (thisUpdate >= t) return undefined;
+  if (nextUpdate === undefined) {
+    if (thisUpdate.getTime() + MAX_AGE_WITHOUT_NEXT_UPDATE_MS >= t.getTime()) return undefined;
+    return `issued ${iso(thisUpdate)} without nextUpdate, more than 24 h before ${iso(t)}`;
+  }
+  if (nextUpdate >= t) return undefined;
+  return `issued ${iso(thisUpdate)}, expired ${iso(nextUpdate)}, before ${iso(t)}`;
+}
+
+/** Whether `crl`, issued after `cert` expired, may still be trusted to list it (RFC 5280 §3.3, §5.2.7). */
+function keepsExpired(crl: ParsedCrl, cert: X509Certificate): boolean {
+  const notAfter = new Date(cert.validTo);
+  if (crl.thisUpdate <= notAfter) return true;
+  const ext = crl.extensions.find((e) => e.oid === OID_EXPIRED_CERTS_ON_CRL);
+  if (!ext) return false;
+  try {
+    const t = asn1js.fromBER(Uint8Array.from(ext.value)).result;
+    return t instanceof asn1js.GeneralizedTime && t.toDate() <= notAfter;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Status of `cert` from embedded OCSP responses and CRLs (DSS, CMS). Only answers signed by the
+ * issuer (or its delegated OCSP responder) count. A CRL must also be a complete CRL for the
+ * certificate (issuer name, cRLSign, `crlScopeProblem`, no critical extension this code does not
+ * process, so no delta CRL). Then:
+ * - a `revoked` answer from any such source wins (revocation is final), whatever its age;
+ * - a `good` answer (an OCSP `good`, a CRL not listing the certificate) counts only if it is fresh for
+ *   `query.freshFrom` (default `at`, see `freshProblem`), was not issued after the validation time,
+ *   and, for a CRL issued after the certificate expired, only with ExpiredCertsOnCRL covering it.
+ */
 export function embeddedRevocationStatus(
   cert: X509Certificate,
   issuer: X509Certificate,
   at: Date,
   embedded: { ocsps: Uint8Array[]; crls: Uint8Array[] },
-): RevocationStatus | undefined {
+  query: RevocationQuery = {},
+): EmbeddedRevocationAnswer {
+  const freshFrom = query.freshFrom ?? at;
+  const now = query.now ?? new Date();
+  const revoked: Array<{ time: Date; source: string }> = [];
+  let good: string | undefined;
+  const setAside: string[] = [];
   for (const der of embedded.ocsps) {
     try {
       const r = parseOcspResponse(der);
       if (!r.basic) continue;
       const single = r.basic.responses.find((x) => certIdMatches(x.certId, cert, issuer));
-      if (!single || !responderFor(r.basic, issuer)) continue;
+      if (!single) continue;
+      if (!responderFor(r.basic, issuer)) {
+        setAside.push('an OCSP response not signed by the issuer or a valid delegated responder');
+        continue;
+      }
+      if (r.basic.producedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+        setAside.push(`an OCSP response produced ${iso(r.basic.producedAt)}, after the validation time`);
+        continue;
+      }
       const st = single.certStatus;
-      if (st.status === 'revoked') return { status: st.revocationTime <= at ? 'revoked' : 'good', revocationTime: st.revocationTime, source: 'ocsp:embedded' };
-      return { status: st.status, source: 'ocsp:embedded' };
+      if (st.status === 'revoked') {
+        revoked.push({ time: st.revocationTime, source: 'ocsp:embedded' });
+        continue;
+      }
+      if (st.status === 'unknown') {
+        setAside.push('an OCSP response saying "unknown"');
+        continue;
+      }
+      const problem = freshProblem(single.thisUpdate, single.nextUpdate, freshFrom, now);
+      if (problem) setAside.push(`an OCSP response ${problem}`);
+      else good ??= 'ocsp:embedded';
     } catch {
       /* an unreadable response speaks for nothing */
     }
   }
+  const issuerName = certificateFields(new Uint8Array(issuer.raw)).subject;
+  const issuerUsage = keyUsage(issuer);
   for (const der of embedded.crls) {
     try {
       const crl = parseCrl(der);
-      if (!verifyCrlSignature(crl, issuer)) continue;
+      if (!bytesEqual(crl.issuer, issuerName) || !verifyCrlSignature(crl, issuer)) continue;
+      if (issuerUsage !== undefined && !issuerUsage.has('cRLSign')) {
+        setAside.push('a CRL from an issuer whose keyUsage lacks cRLSign');
+        continue;
+      }
+      if (crl.unhandledCriticalExtensions.length > 0) {
+        setAside.push(`a CRL with critical extensions not processed (${crl.unhandledCriticalExtensions.join(', ')})`);
+        continue;
+      }
+      const scope = crlScopeProblem(crl, cert, crlUrls(cert));
+      if (scope) {
+        setAside.push(`${scope}`);
+        continue;
+      }
       const entry = crlEntryFor(crl, cert);
       if (entry && entry.reason !== 'removeFromCRL') {
-        return { status: entry.revocationDate <= at ? 'revoked' : 'good', revocationTime: entry.revocationDate, source: 'crl:embedded' };
+        revoked.push({ time: entry.revocationDate, source: 'crl:embedded' });
+        continue;
       }
-      return { status: 'good', source: 'crl:embedded' };
+      const problem = freshProblem(crl.thisUpdate, crl.nextUpdate, freshFrom, now);
+      if (problem) setAside.push(`a CRL ${problem}`);
+      else if (!keepsExpired(crl, cert)) setAside.push(`a CRL issued ${iso(crl.thisUpdate)}, after the certificate expired (no ExpiredCertsOnCRL)`);
+      else good ??= 'crl:embedded';
     } catch {
       /* idem */
     }
   }
-  return undefined;
+  if (revoked.length > 0) {
+    // The earliest revocation any valid source gives; one at or before `at` decides.
+    const first = revoked.reduce((a, b) => (b.time < a.time ? b : a));
+    return { status: { status: 'revoked', revocationTime: first.time, source: first.source }, setAside };
+  }
+  return { status: good ? { status: 'good', source: good } : undefined, setAside };
 }
 
 /**
  * The validator's revocation port: embedded material first (what a B-LT document carries), then
- * online OCSP/CRL when the policy allows fetching.
+ * online OCSP/CRL when the policy allows fetching and nothing fresh is embedded. A `revoked` answer
+ * comes back with its time; the validator compares it with the time the status is needed for.
  */
 export function validationRevocationSource(checker: RevocationChecker | undefined): RevocationSource {
   return {
-    async status(cert, issuer, at, embedded) {
-      const local = embeddedRevocationStatus(cert, issuer, at, embedded);
-      if (local) return local;
-      if (!checker) return { status: 'unavailable' };
+    async status(cert, issuer, at, embedded, query = {}) {
+      const local = embeddedRevocationStatus(cert, issuer, at, embedded, query);
+      if (local.status) return local.status;
+      const why = local.setAside.length > 0 ? `embedded data set aside: ${local.setAside.join('; ')}` : 'no embedded revocation data for it';
+      if (!checker) return { status: 'unavailable', detail: `${why}; no online source` };
       try {
         const s = await checker.check(cert, issuer);
-        const revoked = s.status === 'revoked' && (s.revocationTime === undefined || s.revocationTime <= at);
-        return { status: s.status === 'revoked' && !revoked ? 'good' : s.status, revocationTime: s.revocationTime, source: `${s.source}:online` };
-      } catch {
-        return { status: 'unavailable' };
+        // The online checker only returns current answers (nextUpdate not passed), so fresh for any past time.
+        return { status: s.status, revocationTime: s.revocationTime, source: `${s.source}:online` };
+      } catch (err) {
+        return { status: 'unavailable', detail: `${why}; online: ${err instanceof Error ? err.message : String(err)}` };
       }
     },
   };

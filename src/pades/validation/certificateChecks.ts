@@ -8,7 +8,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { CertificatePool } from '../../pki/index.ts';
 import type { ValidationPolicy } from './policy.ts';
-import type { RevocationSource } from './ports.ts';
+import type { RevocationQuery, RevocationSource } from './ports.ts';
 import type { CheckResult } from './report.ts';
 
 export function toX509(der: Uint8Array): X509Certificate | null {
@@ -110,7 +110,12 @@ export function validityCheck(chain: readonly X509Certificate[], at: Date, fromP
   return { name: 'certificate-validity', status: 'passed', detail: `valid at ${at.toISOString()}${fromPoe ? ' (timestamp)' : ' (validation time)'}` };
 }
 
-/** Revocation of every non-anchor certificate of the chain through the port. */
+/**
+ * Revocation of every non-anchor certificate of the chain through the port, at `at` (the time the
+ * status is needed for). `query.freshFrom` (default `at`) is the time the revocation data must be
+ * fresh for, `query.now` the validation time. No usable (fresh, in-scope) answer → INDETERMINATE /
+ * TRY_LATER when the policy requires revocation (EN 319 102-1 §5.2.6.4: fresher data may come later).
+ */
 export async function revocationCheck(
   chain: readonly X509Certificate[],
   trusted: boolean,
@@ -118,6 +123,7 @@ export async function revocationCheck(
   source: RevocationSource | undefined,
   embedded: { ocsps: Uint8Array[]; crls: Uint8Array[] },
   policy: ValidationPolicy,
+  query: RevocationQuery = {},
 ): Promise<CheckResult> {
   const soft = (detail: string): CheckResult =>
     policy.revocation.required
@@ -130,18 +136,21 @@ export async function revocationCheck(
   for (let i = 0; i < subjects.length; i++) {
     const cert = subjects[i] as X509Certificate;
     const issuer = chain[i + 1] as X509Certificate;
-    const r = await source.status(cert, issuer, at, embedded);
+    const r = await source.status(cert, issuer, at, embedded, query);
     const who = cert.subject.replace(/\n/g, ', ');
     if (r.status === 'revoked') {
       const when = r.revocationTime;
       // Revoked after the time proven for the signature: the signature predates it (§5.2.6.4).
       if (when && when > at) {
-        seen.push(`${who}: revoked ${when.toISOString()}, after the signature time`);
+        seen.push(`${who}: revoked ${when.toISOString()}, after ${at.toISOString()}${r.source ? ` (${r.source})` : ''}`);
         continue;
       }
       return { name: 'revocation', status: 'failed', detail: `${who} revoked${when ? ` at ${when.toISOString()}` : ''} (${r.source ?? 'source'})`, indication: 'TOTAL-FAILED', subIndication: 'REVOKED' };
     }
-    if (r.status !== 'good') return soft(`${who}: status ${r.status}${r.source ? ` (${r.source})` : ''}`);
+    if (r.status !== 'good') {
+      const why = r.detail ? `: ${r.detail}` : '';
+      return soft(`${who}: status ${r.status}${r.source ? ` (${r.source})` : ''} for ${(query.freshFrom ?? at).toISOString()}${why}`);
+    }
     seen.push(`${who}: good${r.source ? ` (${r.source})` : ''}`);
   }
   return { name: 'revocation', status: 'passed', detail: seen.join('; ') };

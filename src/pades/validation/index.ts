@@ -5,7 +5,7 @@
 export { validatePdf, type ValidateInput, type ValidateOptions } from './validatePdf.ts';
 export { summarizeReport } from './summary.ts';
 export { STRICT_POLICY, parsePolicy, policyToJson, type Level, type ValidationPolicy } from './policy.ts';
-export type { RevocationSource, RevocationStatus, TimestampVerification, TimestampVerifier } from './ports.ts';
+export type { RevocationQuery, RevocationSource, RevocationStatus, TimestampVerification, TimestampVerifier } from './ports.ts';
 export type {
   ChangeKind,
   ChangeReport,

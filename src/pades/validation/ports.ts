@@ -14,7 +14,11 @@ export interface TimestampVerification {
   problem?: string;
 }
 
-/** RFC 3161 §2.4.2 token check: CMS signature, TSA certificate and messageImprint. */
+/**
+ * RFC 3161 §2.4.2 token check: CMS signature, ESS binding, TSA extendedKeyUsage and messageImprint.
+ * It does not decide whether the TSA is trusted: the validator builds and checks the TSA's chain
+ * (trust anchor, validity and revocation at genTime) before it uses genTime as a proof of existence.
+ */
 export interface TimestampVerifier {
   verify(tokenDer: Uint8Array, expectedImprint: { alg: HashAlgorithm; digest: Uint8Array }): Promise<TimestampVerification>;
 }
@@ -24,6 +28,19 @@ export interface RevocationStatus {
   revocationTime?: Date;
   /** Where the answer came from, e.g. `ocsp:http://…`, `crl:dss`. */
   source?: string;
+  /** Why no usable answer was found (stale or out-of-scope data, no online source…), for the report. */
+  detail?: string;
+}
+
+/**
+ * Times a revocation answer is judged against. `at` (the positional argument) is the time the status
+ * is needed for: a revocation at or before it counts. `freshFrom` (default `at`) is the time the data
+ * must be fresh for (EN 319 102-1 §5.2.5: issued at or after it, or still current at it, i.e. its
+ * nextUpdate not before it). `now` is the validation time: data issued after it is not accepted.
+ */
+export interface RevocationQuery {
+  freshFrom?: Date;
+  now?: Date;
 }
 
 /** RFC 6960 / RFC 5280 §6.3 status of `cert` at `at`, from embedded data first (DSS, CMS), else online. */
@@ -33,5 +50,6 @@ export interface RevocationSource {
     issuer: X509Certificate,
     at: Date,
     embedded: { ocsps: Uint8Array[]; crls: Uint8Array[] },
+    query?: RevocationQuery,
   ): Promise<RevocationStatus>;
 }

@@ -14,10 +14,10 @@ import {
   type HashAlgorithm,
   type ParsedSignedData,
 } from '../../cms/index.ts';
-import type { CertificatePool } from '../../pki/index.ts';
+import { CertificatePool } from '../../pki/index.ts';
 import type { ByteRangeAnalysis } from './byteRange.ts';
 import { bytesEqual } from './objectGraph.ts';
-import { chainCheck, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
+import { buildTrustedChain, chainCheck, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
 import type { ValidationPolicy } from './policy.ts';
 import type { RevocationSource, TimestampVerifier } from './ports.ts';
 import type { CheckResult, SignatureType } from './report.ts';
@@ -49,6 +49,9 @@ export interface SignatureOutcome {
   /** For document timestamps: integrity verified and chain trusted, so genTime is a POE. */
   usableAsPoe: boolean;
 }
+
+/** RFC 3161 §2.3 / RFC 5280 §4.2.1.12 id-kp-timeStamping. */
+const OID_KP_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
 const failed = (
   name: CheckResult['name'],
@@ -210,9 +213,19 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
       const alg = imprintAlgorithmOf(token) ?? 'SHA-256';
       const r = await input.timestampVerifier.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
       if (r.ok && r.genTime) {
-        sigTsPoe = r.genTime;
-        out.timestampTime = r.genTime;
-        checks.push({ name: 'signature-timestamp', status: 'passed', detail: `genTime ${r.genTime.toISOString()}` });
+        // A verified token proves nothing by itself: its genTime is a POE only when the TSA is trusted.
+        const tsa = await timestampAuthorityProblem(input, token, r.tsaCertificate, r.genTime, cms);
+        if (tsa.problem === null) {
+          sigTsPoe = r.genTime;
+          out.timestampTime = r.genTime;
+          checks.push({ name: 'signature-timestamp', status: 'passed', detail: `genTime ${r.genTime.toISOString()}; TSA ${tsa.who}: ${tsa.summary}` });
+        } else {
+          checks.push({
+            name: 'signature-timestamp',
+            status: 'warning',
+            detail: `signature timestamp (genTime ${r.genTime.toISOString()}) not used as proof of existence: TSA ${tsa.who}: ${tsa.problem}; the signature is validated at the validation time`,
+          });
+        }
       } else {
         checks.push({ name: 'signature-timestamp', status: 'warning', detail: `signature timestamp rejected: ${r.problem ?? 'invalid'}; not used as proof of existence` });
       }
@@ -242,9 +255,67 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
     ocsps: input.embeddedRevocation.ocsps,
     crls: [...input.embeddedRevocation.crls, ...cms.crls],
   };
-  checks.push(await revocationCheck(chain, trusted, out.bestTime, input.revocationSource, embedded, policy));
+  // A document timestamp's TSA status is needed when it stamped (genTime): the revocation data must be
+  // fresh for genTime, and a revocation at or before the time it is relied on still counts.
+  const freshFrom = isTs && tsGenTime !== null && tsGenTime < out.bestTime ? tsGenTime : out.bestTime;
+  checks.push(await revocationCheck(chain, trusted, out.bestTime, input.revocationSource, embedded, policy, { freshFrom, now: input.now }));
   out.usableAsPoe = isTs && trusted && tsGenTime !== null && !checks.some((c) => c.status === 'failed' && c.indication === 'TOTAL-FAILED');
   return out;
+}
+
+/**
+ * Whether a signature-time-stamp's genTime may serve as a proof of existence (EN 319 102-1 §5.4, as
+ * document timestamps need): the TSA certificate chains to a trust anchor, it and its chain are valid
+ * at genTime, it is a time-stamping certificate (EKU id-kp-timeStamping, RFC 3161 §2.3; key usage and
+ * key size per policy), and no certificate of the chain is revoked at or before genTime (revocation
+ * data fresh for genTime; an unknown status only when the policy does not require revocation).
+ * `problem` is null when all hold.
+ */
+async function timestampAuthorityProblem(
+  input: SignatureInput,
+  token: Uint8Array,
+  tsaDer: Uint8Array | undefined,
+  genTime: Date,
+  signature: ParsedSignedData,
+): Promise<{ who: string; problem: string | null; summary: string }> {
+  const tsa = tsaDer ? toX509(tsaDer) : null;
+  if (!tsa) return { who: '(unknown)', problem: 'the TSA certificate is missing or cannot be parsed', summary: '' };
+  const who = `"${tsa.subject.replace(/\n/g, ', ')}"`;
+  const fail = (problem: string) => ({ who, problem, summary: '' });
+  let tokenCrls: Uint8Array[] = [];
+  const pool = new CertificatePool();
+  for (const c of input.anchors) pool.add(c);
+  for (const der of [...input.dssCertificates, ...signature.certificates]) {
+    const c = toX509(der);
+    if (c) pool.add(c);
+  }
+  try {
+    const parsed = parseSignedData(token);
+    for (const der of parsed.certificates) {
+      const c = toX509(der);
+      if (c) pool.add(c);
+    }
+    tokenCrls = [...parsed.crls];
+  } catch {
+    /* the verifier accepted the token: it parses */
+  }
+  pool.add(tsa);
+  const { chain, trusted } = buildTrustedChain(tsa, pool, input.anchors);
+  if (!trusted) return fail(`no chain to a configured trust anchor (${input.anchors.length} configured)`);
+  if (!(tsa.keyUsage ?? []).includes(OID_KP_TIME_STAMPING)) return fail('the certificate lacks extendedKeyUsage id-kp-timeStamping (RFC 3161 §2.3)');
+  const ku = keyUsageCheck(tsa, input.policy, true);
+  if (ku.status === 'failed') return fail(ku.detail ?? 'key usage not allowed');
+  const ks = keySizeProblem(tsa, input.policy);
+  if (ks && input.policy.levels.cryptoConstraints === 'fail') return fail(ks);
+  const validity = validityCheck(chain, genTime, true);
+  if (validity.status !== 'passed') return fail(`not valid at genTime: ${validity.detail ?? ''}`);
+  const embedded = {
+    ocsps: input.embeddedRevocation.ocsps,
+    crls: [...input.embeddedRevocation.crls, ...signature.crls, ...tokenCrls],
+  };
+  const rev = await revocationCheck(chain, true, genTime, input.revocationSource, embedded, input.policy, { freshFrom: genTime, now: input.now });
+  if (rev.status === 'failed') return fail(`revocation at genTime: ${rev.detail ?? rev.subIndication ?? 'failed'}`);
+  return { who, problem: null, summary: `trusted chain of ${chain.length}, valid at genTime; revocation ${rev.status}${rev.detail ? ` (${rev.detail})` : ''}` };
 }
 
 function imprintAlgorithmOf(token: Uint8Array): HashAlgorithm | undefined {

@@ -1,0 +1,361 @@
+/**
+ * Proofs of existence and revocation freshness (ETSI EN 319 102-1 §5.2.5, §5.2.6.4, §5.4, §5.6.2.1)
+ * through the production entry point (validateDocument: strict policy, the real timestamp verifier
+ * and revocation source). A throwaway PKI is made with `openssl ca` (dates set relative to today, the
+ * revocations written into the CA index), documents are signed with the project's signPdf, tokens
+ * with its signTimeStampToken, and revocation data is added to the DSS with its addToDss.
+ *
+ * What must not count: a signature-time-stamp from a TSA that is not trusted, revoked or not yet
+ * valid at genTime; a CRL or OCSP answer that is stale for the time the status is needed for, out of
+ * scope, or issued after the certificate expired; a "good" answer beside a "revoked" one. What must
+ * still pass: long-term validation on data issued after the time proven by a trusted timestamp.
+ */
+import { execFileSync } from 'node:child_process';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures } from '../../../scripts/gen-fixtures.ts';
+import { addSignatureTimestamp, digest, encodeTstInfo, signatureValueOf } from '../../../src/cms/index.ts';
+import { addDocumentTimestamp, addToDss, appendUpdate, signPdf } from '../../../src/pades/index.ts';
+import { IncrementalUpdate, PdfDocument } from '../../../src/pdf/index.ts';
+import { STRICT_POLICY, parsePolicy, type SignatureReport, type ValidationReport } from '../../../src/pades/validation/index.ts';
+import type { RevocationChecker } from '../../../src/pki/index.ts';
+import { validateDocument } from '../../../src/services/validateDocument.ts';
+import { signTimeStampToken } from '../../../src/tsa/index.ts';
+import { SoftSigner } from '../../support/softSigner.ts';
+
+const DAY = 86_400_000;
+const NOW = Date.now();
+/** A date `days` from now (negative: in the past). */
+const day = (days: number) => new Date(NOW + days * DAY);
+/** openssl ca -startdate / -crl_lastupdate form. */
+const gen = (d: Date) => d.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+/** index.txt (UTCTime) form. */
+const utc = (d: Date) => gen(d).slice(2);
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-time-revocation-'));
+const file = (name: string) => path.join(tmp, name);
+const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+
+const CA_CONFIG = (database: string) => `[ca]
+default_ca = ca
+[ca]
+dir = ${tmp}
+database = ${database}
+new_certs_dir = ${tmp}
+serial = ${file('serial')}
+crlnumber = ${file('crlnumber')}
+default_md = sha256
+policy = loose
+unique_subject = no
+copy_extensions = none
+[loose]
+commonName = supplied
+[root]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[tsa]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = critical, timeStamping
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[crl_plain]
+authorityKeyIdentifier = keyid
+[crl_ca_only]
+authorityKeyIdentifier = keyid
+issuingDistributionPoint = critical, @idp
+[idp]
+onlyCA = TRUE
+`;
+
+interface Issued {
+  name: string;
+  pem: string;
+  der: Uint8Array;
+  cert: X509Certificate;
+  signer: SoftSigner;
+}
+
+const issued = new Map<string, Issued>();
+let root: X509Certificate;
+let pdf: Uint8Array;
+
+function key(name: string): string {
+  const k = file(`${name}.key`);
+  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', k]);
+  return k;
+}
+
+function asSigner(name: string, pem: string, keyPath: string): Issued {
+  const cert = new X509Certificate(readFileSync(pem));
+  const der = new Uint8Array(cert.raw);
+  const signer = new SoftSigner({
+    key: { label: name, id: '01', keyType: 'RSA', bits: 2048 },
+    certificate: der,
+    keyPath,
+    certificatePath: pem,
+    privateKey: createPrivateKey(readFileSync(keyPath)),
+  });
+  const out = { name, pem, der, cert, signer };
+  issued.set(name, out);
+  return out;
+}
+
+/** A certificate from the root with `openssl ca` (profile `leaf` or `tsa`), valid over [from, to]. */
+function issue(name: string, profile: 'leaf' | 'tsa', from: Date, to: Date): Issued {
+  const k = key(name);
+  openssl(['req', '-new', '-key', k, '-subj', `/CN=TR ${name}`, '-out', file(`${name}.csr`)]);
+  openssl(['ca', '-batch', '-notext', '-config', file('ca.cnf'), '-cert', file('root.pem'), '-keyfile', file('root.key'), '-in', file(`${name}.csr`), '-out', file(`${name}.pem`), '-extensions', profile, '-startdate', gen(from), '-enddate', gen(to)]);
+  return asSigner(name, file(`${name}.pem`), k);
+}
+
+/** A copy of the CA index where the named certificates are revoked at the given times (keyCompromise). */
+function indexWith(label: string, revoked: Record<string, Date>): string {
+  const serials = new Map(Object.entries(revoked).map(([n, d]) => [issued.get(n)!.cert.serialNumber.toUpperCase(), d]));
+  const lines = readFileSync(file('index.txt'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const f = line.split('\t');
+      const when = serials.get((f[3] ?? '').toUpperCase());
+      return when ? ['R', f[1], `${utc(when)},keyCompromise`, f[3], f[4], f[5]].join('\t') : line;
+    });
+  const db = file(`index-${label}.txt`);
+  writeFileSync(db, lines.join('\n') + '\n');
+  writeFileSync(`${db}.attr`, 'unique_subject = no\n');
+  writeFileSync(file(`ca-${label}.cnf`), CA_CONFIG(db));
+  return label;
+}
+
+/** A CRL of the root (DER) over [thisUpdate, nextUpdate], from the index state `label`. */
+function crl(label: string, thisUpdate: Date, nextUpdate: Date, exts: 'crl_plain' | 'crl_ca_only' = 'crl_plain'): Uint8Array {
+  const out = file(`crl-${label}-${thisUpdate.getTime()}-${exts}.pem`);
+  openssl(['ca', '-gencrl', '-config', file(`ca-${label}.cnf`), '-cert', file('root.pem'), '-keyfile', file('root.key'), '-crlexts', exts, '-crl_lastupdate', gen(thisUpdate), '-crl_nextupdate', gen(nextUpdate), '-out', out]);
+  return new Uint8Array(openssl(['crl', '-in', out, '-outform', 'DER']));
+}
+
+/** An OCSP response signed by the root for `name` from the index state `label`: thisUpdate now, nextUpdate now + days. */
+function ocsp(label: string, name: string, days: number): Uint8Array {
+  const req = file(`ocsp-${name}.req`);
+  const resp = file(`ocsp-${label}-${name}-${days}.der`);
+  openssl(['ocsp', '-issuer', file('root.pem'), '-cert', issued.get(name)!.pem, '-no_nonce', '-reqout', req]);
+  openssl(['ocsp', '-index', file(`index-${label}.txt`), '-rsigner', file('root.pem'), '-rkey', file('root.key'), '-CA', file('root.pem'), '-reqin', req, '-respout', resp, '-ndays', String(days)]);
+  return new Uint8Array(readFileSync(resp));
+}
+
+/** An RFC 3161 token over `imprint` by `tsa`, claiming `genTime`. */
+async function token(tsa: Issued, imprint: Uint8Array, genTime: Date): Promise<Uint8Array> {
+  const tstInfo = encodeTstInfo({ policy: '1.2.3.4.1', messageImprint: { hashAlgorithm: 'SHA-256', hashedMessage: imprint }, serialNumber: BigInt(NOW) + BigInt(genTime.getTime() % 1000), genTime });
+  return signTimeStampToken({ signer: tsa.signer, certificate: tsa.der, chain: [], tstInfo, digestAlgorithm: 'SHA-256', scheme: 'RSASSA-PKCS1-v1_5', includeCertificates: true });
+}
+
+/** B-B (or B-T with a token by `ts.tsa` claiming `ts.genTime`) signature by `who` over the test PDF. */
+async function sign(who: string, ts?: { tsa: Issued; genTime: Date }): Promise<Uint8Array> {
+  const r = await signPdf({ bytes: pdf }, { memory: true }, {
+    signer: issued.get(who)!.signer,
+    chain: [new Uint8Array(root.raw)],
+    extraReservedBytes: ts ? 8000 : 0,
+    beforeEmbed: ts ? async (cms) => addSignatureTimestamp(cms, await token(ts.tsa, digest('SHA-256', signatureValueOf(cms)), ts.genTime)) : undefined,
+  });
+  return r.bytes!;
+}
+
+/** Revocation data added to the DSS in an incremental update, as a B-LT step does. */
+async function withDss(bytes: Uint8Array, material: { crls?: Uint8Array[]; ocsps?: Uint8Array[] }): Promise<Uint8Array> {
+  const doc = PdfDocument.open(bytes);
+  const up = new IncrementalUpdate(doc);
+  addToDss(up, doc, { certs: [], crls: material.crls ?? [], ocsps: material.ocsps ?? [] });
+  return (await appendUpdate({ bytes }, { memory: true }, up.build().bytes)).bytes!;
+}
+
+/** B-LTA step: a document timestamp by `tsa` claiming `genTime`. */
+async function withDocumentTimestamp(bytes: Uint8Array, tsa: Issued, genTime: Date): Promise<Uint8Array> {
+  const r = await addDocumentTimestamp({ bytes }, { memory: true }, {
+    tokenSizeEstimate: 8000,
+    async timestamp(imprint) {
+      return { token: await token(tsa, imprint, genTime), genTime, tsaCertificate: tsa.der };
+    },
+  });
+  return r.bytes!;
+}
+
+const validate = (bytes: Uint8Array, opts: { now?: Date; checker?: RevocationChecker } = {}): Promise<ValidationReport> =>
+  validateDocument(
+    { trustAnchors: [root], policy: opts.checker ? parsePolicy({ name: 'online', revocation: { fetchOnline: true } }) : STRICT_POLICY, checker: opts.checker },
+    { bytes },
+    { now: opts.now },
+  );
+
+const check = (s: SignatureReport | undefined, name: string) => s?.checks.find((c) => c.name === name);
+const verdict = (s: SignatureReport | undefined) => `${s?.indication}/${s?.subIndication ?? '-'} ${JSON.stringify(s?.checks.filter((c) => c.status !== 'passed'))}`;
+
+// Timeline (days from today).
+const GEN_TIME = day(-365);
+const REVOKED_AT = day(-200);
+
+beforeAll(() => {
+  writeFileSync(file('index.txt'), '');
+  writeFileSync(file('index.txt.attr'), 'unique_subject = no\n');
+  writeFileSync(file('serial'), '1000\n');
+  writeFileSync(file('crlnumber'), '1000\n');
+  writeFileSync(file('ca.cnf'), CA_CONFIG(file('index.txt')));
+  const rk = key('root');
+  openssl(['req', '-new', '-key', rk, '-subj', '/CN=TR Root', '-out', file('root.csr')]);
+  openssl(['ca', '-batch', '-notext', '-selfsign', '-config', file('ca.cnf'), '-keyfile', rk, '-in', file('root.csr'), '-out', file('root.pem'), '-extensions', 'root', '-startdate', gen(day(-1000)), '-enddate', gen(day(3650))]);
+  root = new X509Certificate(readFileSync(file('root.pem')));
+
+  issue('signer', 'leaf', day(-1000), day(1500));
+  issue('revoked', 'leaf', day(-1000), day(1500)); // revoked at REVOKED_AT
+  issue('expired', 'leaf', day(-1000), day(-30)); // expired last month
+  issue('expiredRevoked', 'leaf', day(-1000), day(-30)); // revoked day -400, expired since
+  issue('tsa', 'tsa', day(-1000), day(1500));
+  issue('tsaRevoked', 'tsa', day(-1000), day(1500)); // revoked day -300
+  issue('tsaLate', 'tsa', day(-250), day(1500)); // valid only from day -250
+
+  // A self-signed "TSA": a key anyone can make, with the right extendedKeyUsage.
+  const fk = key('fakeTsa');
+  writeFileSync(file('fake.ext'), '[e]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = critical, timeStamping\n');
+  openssl(['req', '-new', '-x509', '-key', fk, '-subj', '/CN=TR fake TSA', '-days', '3650', '-extensions', 'e', '-config', file('fake.ext'), '-out', file('fakeTsa.pem')]);
+  asSigner('fakeTsa', file('fakeTsa.pem'), fk);
+
+  indexWith('clean', {});
+  indexWith('current', { revoked: REVOKED_AT, expiredRevoked: day(-400), tsaRevoked: day(-300) });
+  // What a CA publishes after the certificate expired: its entry is dropped (RFC 5280 §3.3).
+  indexWith('afterExpiry', { revoked: REVOKED_AT, tsaRevoked: day(-300) });
+  pdf = new Uint8Array(readFileSync(generateFixtures(file('fx')).classic));
+}, 120_000);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('signature timestamps are a proof of existence only from a trusted, valid, unrevoked TSA', () => {
+  it('a token from a self-signed TSA does not backdate a revoked key', async () => {
+    const bytes = await withDss(await sign('revoked', { tsa: issued.get('fakeTsa')!, genTime: GEN_TIME }), { crls: [crl('current', day(-1), day(6))] });
+    const r = await validate(bytes);
+    const s = r.signatures[0];
+    expect(s?.indication, verdict(s)).toBe('TOTAL-FAILED');
+    expect(s?.subIndication).toBe('REVOKED');
+    expect(s?.bestSignatureTimeFromPoe).toBe(false);
+    expect(s?.timestampTime).toBeNull();
+    expect(check(s, 'signature-timestamp')).toMatchObject({ status: 'warning' });
+    expect(check(s, 'signature-timestamp')?.detail).toMatch(/not used as proof of existence.*no chain to a configured trust anchor/);
+    expect(r.documentIndication).toBe('TOTAL-FAILED');
+  });
+
+  it('a token from a TSA revoked before genTime, or not yet valid at genTime, is not used', async () => {
+    const tsaStatus = [ocsp('current', 'tsaRevoked', 7), ocsp('current', 'tsaLate', 7)];
+    const revokedTsa = await withDss(await sign('revoked', { tsa: issued.get('tsaRevoked')!, genTime: day(-250) }), { crls: [crl('current', day(-1), day(6))], ocsps: tsaStatus });
+    const r1 = await validate(revokedTsa);
+    expect(r1.signatures[0]?.subIndication, verdict(r1.signatures[0])).toBe('REVOKED');
+    expect(r1.signatures[0]?.bestSignatureTimeFromPoe).toBe(false);
+    expect(check(r1.signatures[0], 'signature-timestamp')?.detail).toMatch(/not used as proof of existence.*revoked/);
+
+    const lateTsa = await withDss(await sign('revoked', { tsa: issued.get('tsaLate')!, genTime: GEN_TIME }), { crls: [crl('current', day(-1), day(6))], ocsps: tsaStatus });
+    const r2 = await validate(lateTsa);
+    expect(r2.signatures[0]?.subIndication, verdict(r2.signatures[0])).toBe('REVOKED');
+    expect(check(r2.signatures[0], 'signature-timestamp')?.detail).toMatch(/not used as proof of existence.*not valid at genTime/);
+  });
+
+  it('a token from a trusted TSA, valid and not revoked at genTime, proves the signature predates a later revocation', async () => {
+    const bytes = await withDss(await sign('revoked', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { crls: [crl('current', day(-1), day(6))], ocsps: [ocsp('current', 'tsa', 7)] });
+    const r = await validate(bytes);
+    const s = r.signatures[0];
+    expect(s?.indication, verdict(s)).toBe('TOTAL-PASSED');
+    expect(s?.bestSignatureTimeFromPoe).toBe(true);
+    expect(s?.bestSignatureTime).toBe(GEN_TIME.toISOString().replace(/\.\d{3}Z$/, '.000Z'));
+    expect(check(s, 'signature-timestamp')).toMatchObject({ status: 'passed' });
+    expect(check(s, 'revocation')?.detail).toMatch(/revoked .* after/);
+  });
+});
+
+describe('embedded revocation data must be valid, in scope and fresh', () => {
+  it('a stale CRL (expired long before the validation time) does not clear a revoked key: INDETERMINATE/TRY_LATER', async () => {
+    const bytes = await withDss(await sign('revoked'), { crls: [crl('clean', day(-400), day(-393))] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.indication, verdict(s)).toBe('INDETERMINATE');
+    expect(s?.subIndication).toBe('TRY_LATER');
+    expect(check(s, 'revocation')?.detail).toMatch(/set aside: a CRL issued .* expired/);
+  });
+
+  it('a CRL of CA certificates only (issuingDistributionPoint) does not speak for an end-entity certificate', async () => {
+    const bytes = await withDss(await sign('revoked'), { crls: [crl('clean', day(-1), day(6), 'crl_ca_only')] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.subIndication, verdict(s)).toBe('TRY_LATER');
+    expect(check(s, 'revocation')?.detail).toMatch(/CA certificates only/);
+  });
+
+  it('a "revoked" CRL wins over a "good" OCSP answer, whatever their order', async () => {
+    const bytes = await withDss(await sign('revoked'), { ocsps: [ocsp('clean', 'revoked', 7)], crls: [crl('current', day(-1), day(6))] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.indication, verdict(s)).toBe('TOTAL-FAILED');
+    expect(s?.subIndication).toBe('REVOKED');
+  });
+
+  it('an OCSP answer is not used after its nextUpdate for a signature with no proof of existence', async () => {
+    const bytes = await withDss(await sign('signer'), { ocsps: [ocsp('clean', 'signer', 1)] });
+    expect((await validate(bytes)).signatures[0]?.indication).toBe('TOTAL-PASSED');
+    const later = (await validate(bytes, { now: day(3) })).signatures[0];
+    expect(later?.subIndication, verdict(later)).toBe('TRY_LATER');
+    expect(check(later, 'revocation')?.detail).toMatch(/set aside: an OCSP response issued .* expired/);
+  });
+
+  it('with nothing fresh embedded, the online source is asked (and its "revoked" counts)', async () => {
+    const bytes = await withDss(await sign('revoked'), { crls: [crl('clean', day(-400), day(-393))] });
+    let asked = 0;
+    const checker = {
+      async check() {
+        asked++;
+        return { status: 'revoked', source: 'ocsp', revocationTime: REVOKED_AT, thisUpdate: new Date(), attempts: [] };
+      },
+    } as unknown as RevocationChecker;
+    const s = (await validate(bytes, { checker })).signatures[0];
+    expect(asked).toBeGreaterThan(0);
+    expect(s?.subIndication, verdict(s)).toBe('REVOKED');
+    expect(check(s, 'revocation')?.detail).toContain('online');
+  });
+});
+
+describe('long-term validation on data issued after the proven time', () => {
+  it('B-LT and B-LTA: an expired certificate, a timestamp a year old and revocation data long expired still pass', async () => {
+    // Signed a year ago (trusted timestamp), validation data gathered days later, certificate expired since.
+    const lt = await withDss(await sign('expired', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { crls: [crl('current', day(-360), day(-353))], ocsps: [ocsp('current', 'tsa', 7)] });
+    const r = await validate(lt);
+    const s = r.signatures[0];
+    expect(s?.indication, verdict(s)).toBe('TOTAL-PASSED');
+    expect(s?.bestSignatureTimeFromPoe).toBe(true);
+    expect(r.documentIndication).toBe('TOTAL-PASSED');
+
+    const lta = await withDocumentTimestamp(lt, issued.get('tsa')!, day(-359));
+    const r2 = await validate(lta);
+    expect(r2.signatures.map((x) => `${x.type} ${x.indication}`), JSON.stringify(r2.signatures.map(verdict))).toEqual(['signature TOTAL-PASSED', 'document-timestamp TOTAL-PASSED']);
+    // The same LTA validated a week later: nothing it relies on needs to be current.
+    expect((await validate(lta, { now: day(7) })).documentIndication).toBe('TOTAL-PASSED');
+  });
+
+  it('revocation data that expired before the time proven by the timestamp does not count', async () => {
+    const bytes = await withDss(await sign('expired', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { crls: [crl('clean', day(-400), day(-393))], ocsps: [ocsp('current', 'tsa', 7)] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.bestSignatureTimeFromPoe).toBe(true);
+    expect(s?.subIndication, verdict(s)).toBe('TRY_LATER');
+  });
+
+  it('a CRL issued after the certificate expired (its entry dropped) does not clear it', async () => {
+    // Revoked (day -400) before the timestamp (day -365): only a CRL from after expiry is embedded.
+    const bytes = await withDss(await sign('expiredRevoked', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { crls: [crl('afterExpiry', day(-10), day(-3))], ocsps: [ocsp('current', 'tsa', 7)] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.bestSignatureTimeFromPoe).toBe(true);
+    expect(s?.subIndication, verdict(s)).toBe('TRY_LATER');
+    expect(check(s, 'revocation')?.detail).toMatch(/after the certificate expired/);
+    // With the CRL from before expiry that lists it, the key is revoked before the proven time.
+    const listed = await withDss(bytes, { crls: [crl('current', day(-100), day(-93))] });
+    expect((await validate(listed)).signatures[0]?.subIndication).toBe('REVOKED');
+  });
+});
