@@ -26,6 +26,8 @@ export interface IssuedTimestamp {
   genTime: Date;
   /** DER certificate of the TSA that signed the token (carried in it). */
   tsaCertificate: Uint8Array;
+  /** Every certificate the token carries (the TSA's chain, when the TSA sends it). */
+  certificates?: readonly Uint8Array[];
 }
 
 /** Gets RFC 3161 tokens for a message imprint. */
@@ -46,8 +48,11 @@ export interface RevocationMaterial {
 }
 export interface RevocationProvider {
   revocation(cert: X509Certificate, issuer: X509Certificate): Promise<RevocationMaterial>;
-  /** Completes a chain from the pool of known CA certificates (leaf first). */
-  chain(leaf: X509Certificate): X509Certificate[];
+  /**
+   * Completes a chain from the pool of known CA certificates (leaf first), also from `carried` (the
+   * certificates a CMS or its time-stamp tokens bring along) where the pool has no issuer.
+   */
+  chain(leaf: X509Certificate, carried?: readonly X509Certificate[]): X509Certificate[];
 }
 
 /**
@@ -60,6 +65,8 @@ export interface KnownSigners {
   signerCertificate: Uint8Array;
   /** The TSAs of its signature-time-stamp tokens. */
   timestampSigners: readonly Uint8Array[];
+  /** Certificates the CMS and its tokens carry, to complete chains the configured CAs cannot. */
+  carried?: readonly Uint8Array[];
 }
 
 /**
@@ -87,8 +94,9 @@ export async function collectChainMaterial(
   leaf: X509Certificate,
   rev: RevocationProvider,
   seen = new Set<string>(),
+  carried: readonly X509Certificate[] = [],
 ): Promise<{ certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: { subject: string; time?: Date } }> {
-  const chain = rev.chain(leaf);
+  const chain = rev.chain(leaf, carried);
   const out: { certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: { subject: string; time?: Date } } = { certs: [], ocsps: [], crls: [] };
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i]!;
@@ -109,16 +117,22 @@ export async function collectChainMaterial(
   return out;
 }
 
-/** The signer and the signature-time-stamp TSAs of a CMS, read from it. */
+/**
+ * The signer and the signature-time-stamp TSAs of a CMS, read from it, with every certificate the CMS
+ * and its tokens carry (to complete chains whose CA the service does not know: someone else's
+ * signature, an external TSA).
+ */
 function signersOf(cms: Uint8Array): Omit<KnownSigners, 'cms'> {
   const parsed = parseSignedData(cms);
   if (!parsed.signerCertificate) throw new PadesError('signer-certificate-missing', 'the CMS does not carry its signer certificate', { status: 422 });
   const timestampSigners: Uint8Array[] = [];
+  const carried = [...parsed.certificates];
   for (const token of parsed.signatureTimeStampTokens ?? []) {
-    const tsa = parseSignedData(token).signerCertificate;
-    if (tsa) timestampSigners.push(tsa);
+    const t = parseSignedData(token);
+    if (t.signerCertificate) timestampSigners.push(t.signerCertificate);
+    carried.push(...t.certificates);
   }
-  return { signerCertificate: parsed.signerCertificate, timestampSigners };
+  return { signerCertificate: parsed.signerCertificate, timestampSigners, carried };
 }
 
 /**
@@ -131,10 +145,17 @@ export async function collectSignatureMaterial(
   known?: Omit<KnownSigners, 'cms'>,
 ): Promise<VriEntry & { revoked?: { subject: string; time?: Date } }> {
   const signers = known ?? signersOf(cms);
+  const carried = (signers.carried ?? []).flatMap((der) => {
+    try {
+      return [x509Certificate(der)];
+    } catch {
+      return []; // an unreadable certificate in someone's CMS completes nothing
+    }
+  });
   const material = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
   const seen = new Set<string>();
   const add = async (leafDer: Uint8Array) => {
-    const m = await collectChainMaterial(x509Certificate(leafDer), rev, seen);
+    const m = await collectChainMaterial(x509Certificate(leafDer), rev, seen, carried);
     material.certs.push(...m.certs);
     material.ocsps.push(...m.ocsps);
     material.crls.push(...m.crls);

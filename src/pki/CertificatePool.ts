@@ -32,15 +32,18 @@ export class CertificatePool {
   }
 
   /**
-   * The chain from `leaf` up to a self-signed certificate or as far as the pool reaches, leaf first.
-   * Depth-bounded; loops are impossible because a certificate is used once.
+   * The chain from `leaf` up to a self-signed certificate or as far as the pool (and `also`) reaches,
+   * leaf first. Depth-bounded; loops are impossible because a certificate is used once. Building a
+   * chain decides no trust: the validator checks it against its anchors.
    */
-  buildChain(leaf: X509Certificate, maxDepth = 10): X509Certificate[] {
+  buildChain(leaf: X509Certificate, maxDepth = 10, also?: CertificatePool): X509Certificate[] {
     const chain = [leaf];
     const used = new Set([leaf.fingerprint256]);
     let current = leaf;
     while (chain.length <= maxDepth && !isSelfIssued(current)) {
-      const next = this.issuersOf(current).find((c) => !used.has(c.fingerprint256));
+      // The pool's own certificates first; `also` (say, those a CMS carries) where it has none.
+      const candidates = [...this.issuersOf(current), ...(also?.issuersOf(current) ?? [])];
+      const next = candidates.find((c) => !used.has(c.fingerprint256));
       if (!next) break;
       chain.push(next);
       used.add(next.fingerprint256);

@@ -208,7 +208,12 @@ export async function signDocument(
           : undefined,
       },
     });
-    const signers: KnownSigners = { cms: signed.cms, signerCertificate: certificate, timestampSigners: issued ? [issued.tsaCertificate] : [] };
+    const signers: KnownSigners = {
+      cms: signed.cms,
+      signerCertificate: certificate,
+      timestampSigners: issued ? [issued.tsaCertificate] : [],
+      ...(issued?.certificates ? { carried: issued.certificates } : {}),
+    };
     let current = nextInput(signed);
     let last: SignedOutput = { path: signed.path, bytes: signed.bytes, digest: signed.digest, length: signed.length };
     if (lastStage >= 2) {

@@ -3,7 +3,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import type { CertificatePool, RevocationChecker } from '../pki/index.ts';
+import { CertificatePool, type RevocationChecker } from '../pki/index.ts';
 import type { RevocationMaterial, RevocationProvider, TimestampSource } from '../pades/index.ts';
 import type { RevocationQuery, RevocationSource, RevocationStatus, TimestampVerifier } from '../pades/validation/index.ts';
 import {
@@ -28,7 +28,7 @@ import type { DigestAlgorithm } from '../signers/Signer.ts';
 /** OCSP first, CRL fallback; the DER behind each answer is kept for the DSS. */
 export function revocationProvider(checker: RevocationChecker, pool: CertificatePool): RevocationProvider {
   return {
-    chain: (leaf) => pool.buildChain(leaf),
+    chain: (leaf, carried) => pool.buildChain(leaf, 10, carried && carried.length > 0 ? new CertificatePool(carried) : undefined),
     async revocation(cert, issuer): Promise<RevocationMaterial> {
       const s = await checker.check(cert, issuer);
       const certs: Uint8Array[] = [];

@@ -14,6 +14,8 @@ export interface IssuedToken {
   token: Uint8Array;
   genTime: Date;
   tsaCertificate: Uint8Array;
+  /** Every certificate in the token, to complete the TSA's chain where the configured CAs cannot. */
+  certificates?: readonly Uint8Array[];
 }
 
 export interface TokenSource {
@@ -28,7 +30,7 @@ export function httpTimestampSource(options: TsaClientOptions, tokenSizeEstimate
     tokenSizeEstimate,
     async timestamp(imprint, digestAlgorithm) {
       const r = await requestTimestamp({ ...options, digest: imprint, digestAlgorithm });
-      return { token: r.token, genTime: r.tstInfo.genTime, tsaCertificate: r.tsaCertificate };
+      return { token: r.token, genTime: r.tstInfo.genTime, tsaCertificate: r.tsaCertificate, certificates: r.certificates };
     },
   };
 }

@@ -13,7 +13,8 @@ import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, type TrustServices } from '../../src/main.ts';
 import { parseCrl, parseOcspResponse, parseSignedData, parseTimeStampToken } from '../../src/cms/index.ts';
-import { addValidationData } from '../../src/pades/index.ts';
+import { addValidationData, collectSignatureMaterial } from '../../src/pades/index.ts';
+import { CertificatePool } from '../../src/pki/index.ts';
 import { PdfDocument, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
 import { openDatabase, type OpenedDatabase } from '../../src/registry/index.ts';
 import { IN_MEMORY_STAGES_MAX, nextInput, signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
@@ -266,6 +267,23 @@ describe('PAdES levels above B-B', () => {
     expect(dss.vriKeys).toEqual([vriOf(second.cms)]);
     expect(dss.certs.map(fp)).toContain(fp(der(path.join(DEV_PATHS.certsDir, 'seal.pem'))));
     expect(dss.certs.map(fp)).not.toContain(fp(der(path.join(DEV_PATHS.certsDir, 'officer2.pem'))));
+  });
+
+  it('completes a chain from the certificates the CMS carries when the configured CAs lack its issuer (someone else\'s signature, an external TSA)', async () => {
+    const bt = await signDocument(trust.signing, { bytes: readFileSync(fx.classic) }, { memory: true }, { key: 'officer1', level: 'B-T', reason: 'x' });
+    const root = new X509Certificate(readFileSync(DEV_PATHS.rootCaPem));
+    const issuing = new X509Certificate(readFileSync(DEV_PATHS.issuingCaPem));
+    // A provider that knows the root only: the issuing CA must come from the CMS.
+    const rootOnly = new CertificatePool([root]);
+    const rev = {
+      chain: (leaf: X509Certificate, carried?: readonly X509Certificate[]) => rootOnly.buildChain(leaf, 10, carried && carried.length > 0 ? new CertificatePool(carried) : undefined),
+      revocation: async () => ({ status: 'good' as const, certs: [] }),
+    };
+    const m = await collectSignatureMaterial(bt.cms, rev);
+    expect(m.certs.map(fp)).toContain(fp(new Uint8Array(issuing.raw)));
+    expect(m.certs.map(fp)).toContain(fp(new Uint8Array(root.raw)));
+    // Without what the CMS carries (the hand-over of our own signers), the chain stops short.
+    await expect(collectSignatureMaterial(bt.cms, rev, { signerCertificate: bt.signers.signerCertificate, timestampSigners: [] })).rejects.toMatchObject({ code: 'chain-incomplete' });
   });
 
   it('refuses to sign with a revoked certificate', async () => {
