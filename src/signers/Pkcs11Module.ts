@@ -20,6 +20,12 @@ export interface LoadedModule {
   readonly lib: pkcs11js.PKCS11;
   refs: number;
   readonly logins: Map<string, LoginRecord>;
+  /**
+   * Which token handle of this process opened each live session (key: the session handle, hex). A
+   * token that replaces its sessions closes only the old ones it still owns, so a handle number that
+   * the module reused for another token's new session is never closed by mistake.
+   */
+  readonly sessionOwners: Map<string, object>;
 }
 
 const loaded = new Map<string, LoadedModule>();
@@ -56,7 +62,7 @@ export function acquireModule(path: string): LoadedModule {
       throw new HsmError('hsm-module-load-failed', err.message, { details: { module: path, ...err.details }, cause: e });
     }
   }
-  const mod: LoadedModule = { path, lib, refs: 1, logins: new Map() };
+  const mod: LoadedModule = { path, lib, refs: 1, logins: new Map(), sessionOwners: new Map() };
   loaded.set(path, mod);
   return mod;
 }

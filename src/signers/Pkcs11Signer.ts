@@ -10,16 +10,19 @@ import { ecdsaRawToDer } from './ecdsaSignature.ts';
 import { HsmError, toHsmError } from './errors.ts';
 import { CURVE_FIELD_BYTES } from './keyEncoding.ts';
 
-/** What a Pkcs11Signer needs from its token: a session for one operation at a time. */
+/**
+ * What a Pkcs11Signer needs from its token: a session for one operation at a time, with the current
+ * handle of its key. The token looks the handle up (by CKA_LABEL and CKA_ID) and, when the sessions or
+ * the login were lost, reopens them, looks the key up again and runs the operation once more.
+ */
 export interface SessionRunner {
   readonly lib: pkcs11js.PKCS11;
-  withSession<T>(fn: (session: Buffer) => Promise<T> | T): Promise<T>;
+  withKey<T>(key: Pick<KeyInfo, 'label' | 'id'>, context: string, fn: (session: Buffer, handle: Buffer) => Promise<T> | T): Promise<T>;
 }
 
 export class Pkcs11Signer implements Signer {
   constructor(
     private readonly runner: SessionRunner,
-    private readonly handle: Buffer,
     readonly key: KeyInfo,
     readonly certificate: Uint8Array | undefined,
   ) {}
@@ -27,12 +30,13 @@ export class Pkcs11Signer implements Signer {
   async sign(digest: Uint8Array, digestAlgorithm: DigestAlgorithm, scheme: SignatureScheme): Promise<Uint8Array> {
     checkDigest(digest, digestAlgorithm);
     const { mechanism, data, outLength } = this.prepare(digest, digestAlgorithm, scheme);
-    const raw = await this.runner.withSession(async (session) => {
+    const context = `signing with key "${this.key.label}"`;
+    const raw = await this.runner.withKey(this.key, context, async (session, handle) => {
       try {
-        this.runner.lib.C_SignInit(session, mechanism, this.handle);
+        this.runner.lib.C_SignInit(session, mechanism, handle);
         return await this.runner.lib.C_SignAsync(session, Buffer.from(data), Buffer.alloc(outLength));
       } catch (e) {
-        throw toHsmError(e, `signing with key "${this.key.label}"`);
+        throw toHsmError(e, context);
       }
     });
     const sig = new Uint8Array(raw);

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import type { KeyInfo, NamedCurve, Signer } from './Signer.ts';
-import { HsmError, isPkcs11Error, toHsmError } from './errors.ts';
+import { HsmError, isPkcs11Error, isRecoverable, markRecoverable, toHsmError } from './errors.ts';
 import {
   CURVE_BITS,
   CURVE_PARAMS,
@@ -61,37 +61,264 @@ function scrub(err: HsmError, secret: string): HsmError {
   return new HsmError(err.code, err.message.split(secret).join('[redacted]'), { details: err.details });
 }
 
+/** CK_STATE values (PKCS#11 v2.40 §5.6.1); pkcs11js does not export them. */
+const CKS_RO_USER_FUNCTIONS = 1;
+const CKS_RW_USER_FUNCTIONS = 3;
+const SESSION_STATES = ['CKS_RO_PUBLIC_SESSION', 'CKS_RO_USER_FUNCTIONS', 'CKS_RW_PUBLIC_SESSION', 'CKS_RW_USER_FUNCTIONS', 'CKS_RW_SO_FUNCTIONS'];
+const SESSION_FLAGS = pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION;
+
+/** After a failed recovery, further attempts wait this long (doubling up to the maximum): no login storm. */
+const RECOVERY_BACKOFF_MIN_MS = 1000;
+const RECOVERY_BACKOFF_MAX_MS = 30_000;
+
+const hex = (h: Handle): string => h.toString('hex');
+
+/** @internal what openToken hands to the constructor. */
+export interface TokenParts {
+  mod: LoadedModule;
+  slot: Handle;
+  tokenLabel: string;
+  sessions: Handle[];
+  /** SHA-256 of the PIN (for the per-process login record), never the PIN. */
+  pinHash: Buffer;
+  /** C_Login as CKU_USER on a session; CKR_USER_ALREADY_LOGGED_IN is success. Closes over the PIN. */
+  login: (session: Handle) => void;
+  logger?: TokenLogger;
+}
+
+interface RecoveryFailure {
+  at: number;
+  waitMs: number;
+  err: HsmError;
+  /** A PIN rejected or locked: never try C_Login again with it (each try would count towards lockout). */
+  final: boolean;
+}
+
 export class Pkcs11Token implements SessionRunner {
   private closing: Promise<void> | undefined;
+  private readonly mod: LoadedModule;
+  private slot: Handle;
+  readonly tokenLabel: string;
+  private readonly pool: SessionPool<Handle>;
+  private readonly pinHash: Buffer;
+  private readonly login: (session: Handle) => void;
+  private readonly logger: TokenLogger | undefined;
+  /** Bumped by each successful recovery; an operation remembers the generation of its session. */
+  private generation = 0;
+  private recovering: Promise<void> | undefined;
+  private lastFailure: RecoveryFailure | undefined;
+  /** Private key handles by (CKA_ID, CKA_LABEL); valid for one generation, cleared by a recovery. */
+  private readonly keyHandles = new Map<string, Handle>();
 
   /** @internal use {@link openToken} */
-  constructor(
-    private readonly mod: LoadedModule,
-    private readonly slot: Handle,
-    private readonly slotKey: string,
-    readonly tokenLabel: string,
-    private readonly pool: SessionPool<Handle>,
-    private readonly logger: TokenLogger | undefined,
-  ) {}
+  constructor(parts: TokenParts) {
+    this.mod = parts.mod;
+    this.slot = parts.slot;
+    this.tokenLabel = parts.tokenLabel;
+    this.pool = new SessionPool(parts.sessions);
+    this.pinHash = parts.pinHash;
+    this.login = parts.login;
+    this.logger = parts.logger;
+    for (const s of parts.sessions) this.mod.sessionOwners.set(hex(s), this);
+  }
 
   get lib(): pkcs11js.PKCS11 {
     return this.mod.lib;
   }
 
+  private get slotKey(): string {
+    return hex(this.slot);
+  }
+
+  /**
+   * Raw access to one pooled session, with no recovery: for tests and administrative calls. Service code
+   * goes through the token's methods and {@link withKey}, which recover from a lost session or login.
+   */
   withSession<T>(fn: (session: Handle) => Promise<T> | T): Promise<T> {
-    if (this.closing) return Promise.reject(new HsmError('hsm-closed', `token "${this.tokenLabel}" has been closed`));
+    if (this.closing) return Promise.reject(this.closedError());
     return this.pool.use(fn);
   }
 
-  /** Run synchronous PKCS#11 calls on one session, mapping failures to HsmError. */
-  private run<T>(context: string, fn: (session: Handle) => Promise<T> | T): Promise<T> {
-    return this.withSession(async (s) => {
+  /** @internal the current session handles (diagnostics and tests). */
+  get sessionHandles(): readonly Handle[] {
+    return this.pool.all;
+  }
+
+  /**
+   * Run `fn` with a session and the handle of the private key `key` (looked up by CKA_LABEL and CKA_ID,
+   * cached until the next recovery). Used by Pkcs11Signer, so a Signer kept for the life of the process
+   * keeps working after the token has reopened its sessions.
+   */
+  withKey<T>(key: Pick<KeyInfo, 'label' | 'id'>, context: string, fn: (session: Handle, handle: Handle) => Promise<T> | T): Promise<T> {
+    return this.run(context, (s) => fn(s, this.keyHandle(s, key.label, key.id)));
+  }
+
+  private closedError(): HsmError {
+    return new HsmError('hsm-closed', `token "${this.tokenLabel}" has been closed`);
+  }
+
+  /**
+   * Run PKCS#11 calls on one session, mapping failures to HsmError. When the failure means that the
+   * sessions or the login are gone (isRecoverable), recover once and, if `retry`, run `fn` again; a
+   * second such failure is `hsm-unavailable` (503, retryable), never a 404.
+   */
+  private async run<T>(context: string, fn: (session: Handle) => Promise<T> | T, opts: { retry?: boolean } = {}): Promise<T> {
+    const retry = opts.retry ?? true;
+    let last: HsmError | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let generation: number | undefined;
       try {
-        return await fn(s);
+        return await this.withSession(async (s) => {
+          generation = this.generation;
+          try {
+            return await fn(s);
+          } catch (e) {
+            const err = toHsmError(e, context);
+            // A module may report an operation cut short by a dying session with a generic code
+            // (SoftHSM2: CKR_GENERAL_ERROR); if the session is now dead or logged out, recover too.
+            if (err.code === 'hsm-failure' && !isRecoverable(err) && this.loginProblem(s)) markRecoverable(err);
+            throw err;
+          }
+        });
       } catch (e) {
-        throw toHsmError(e, context);
+        const err = toHsmError(e, context);
+        if (generation === undefined || !isRecoverable(err)) throw err;
+        last = err;
+        if (attempt > 0) break;
+        // The session is back in the pool here, so the recovery can take all of them.
+        await this.recover(generation, err);
+        if (!retry) break;
       }
+    }
+    throw this.unavailable(context, last);
+  }
+
+  private unavailable(context: string, cause: HsmError | undefined): HsmError {
+    return new HsmError('hsm-unavailable', `${context}: the HSM session or login was lost (${String(cause?.details?.ckr ?? cause?.code ?? 'unknown')}); try again`, {
+      details: { ...cause?.details, tokenLabel: this.tokenLabel },
+      cause,
     });
+  }
+
+  /**
+   * Reopen every session and log in again, once for all the operations that saw the failure at
+   * generation `seen` (single flight). Resolves when the token is usable again; rejects with a 503.
+   */
+  private recover(seen: number, cause: HsmError): Promise<void> {
+    if (this.closing) return Promise.reject(this.closedError());
+    if (this.generation !== seen) return Promise.resolve(); // someone else already recovered
+    if (this.recovering) return this.recovering;
+    const failed = this.lastFailure;
+    if (failed && (failed.final || Date.now() - failed.at < failed.waitMs)) return Promise.reject(failed.err);
+    this.logger?.warn({ tokenLabel: this.tokenLabel, reason: cause.details?.ckr ?? cause.code }, 'HSM session or login lost: reopening sessions and logging in again');
+    this.recovering = this.pool
+      .replace((old) => this.reopen(old))
+      .then(
+        () => {
+          this.lastFailure = undefined;
+          this.logger?.warn({ tokenLabel: this.tokenLabel, generation: this.generation }, 'HSM sessions reopened and logged in');
+        },
+        (e: unknown) => {
+          const err = this.recoveryError(e);
+          const final = err.code === 'hsm-pin-incorrect' || err.code === 'hsm-pin-locked';
+          const waitMs = Math.min((failed?.waitMs ?? RECOVERY_BACKOFF_MIN_MS / 2) * 2, RECOVERY_BACKOFF_MAX_MS);
+          this.lastFailure = { at: Date.now(), waitMs, err, final };
+          this.logger?.warn({ tokenLabel: this.tokenLabel, err: err.message, code: err.code, retryInMs: final ? undefined : waitMs }, 'HSM recovery failed');
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.recovering = undefined;
+      });
+    return this.recovering;
+  }
+
+  private recoveryError(e: unknown): HsmError {
+    const err = toHsmError(e, `reopening the sessions of token "${this.tokenLabel}"`);
+    if (['hsm-pin-incorrect', 'hsm-pin-locked', 'hsm-token-absent', 'hsm-closed', 'hsm-unavailable'].includes(err.code)) return err;
+    return new HsmError('hsm-unavailable', `token "${this.tokenLabel}" could not be recovered: ${err.message}`, { details: err.details, cause: err });
+  }
+
+  /**
+   * The swap run by SessionPool.replace with every session idle (synchronous: nothing else of this
+   * process touches the module meanwhile). Opens the new sessions and logs in before closing the old
+   * ones, so the login of other handles on the slot (shared per application) never drops to public.
+   */
+  private reopen(old: readonly Handle[]): Handle[] {
+    const { lib } = this;
+    if (this.closing) throw this.closedError();
+    // A restarted HSM may come back in another slot: find the token by label again.
+    const slot = findSlot(this.mod, this.tokenLabel);
+    const fresh: Handle[] = [];
+    try {
+      for (let i = 0; i < old.length; i++) {
+        try {
+          fresh.push(lib.C_OpenSession(slot, SESSION_FLAGS));
+        } catch (e) {
+          throw toHsmError(e, `reopening session ${i + 1} of ${old.length} on token "${this.tokenLabel}"`);
+        }
+      }
+      this.login(fresh[0] as Handle);
+      const notLoggedIn = this.loginProblem(fresh[0] as Handle);
+      if (notLoggedIn) throw notLoggedIn;
+    } catch (e) {
+      for (const s of fresh) {
+        try {
+          lib.C_CloseSession(s);
+        } catch {
+          // Cleanup after a failed reopen; the original error is what matters.
+        }
+      }
+      throw e;
+    }
+    const owners = this.mod.sessionOwners;
+    for (const s of old) {
+      if (owners.get(hex(s)) !== this) continue; // the number now belongs to someone else's session
+      owners.delete(hex(s));
+      try {
+        lib.C_CloseSession(s);
+      } catch {
+        // Already gone with the old login (C_CloseAllSessions, HSM restart): nothing to free.
+      }
+    }
+    for (const s of fresh) owners.set(hex(s), this);
+    if (!slot.equals(this.slot)) this.moveLoginRecord(slot);
+    this.generation++;
+    this.keyHandles.clear();
+    return fresh;
+  }
+
+  /** Keep the per-process login bookkeeping (see Pkcs11Module) in step when the token changed slot. */
+  private moveLoginRecord(slot: Handle): void {
+    const { logins } = this.mod;
+    const old = logins.get(this.slotKey);
+    if (old && --old.count <= 0) logins.delete(this.slotKey);
+    this.slot = slot;
+    const next = logins.get(this.slotKey);
+    if (next) next.count++;
+    else logins.set(this.slotKey, { count: 1, pinHash: this.pinHash });
+  }
+
+  /** Undefined when `session` is alive and logged in as the user; else the (recoverable) reason. */
+  private loginProblem(session: Handle): HsmError | undefined {
+    let state: number;
+    try {
+      state = this.lib.C_GetSessionInfo(session).state;
+    } catch (e) {
+      return toHsmError(e, `token "${this.tokenLabel}" session info`);
+    }
+    if (state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS) return undefined;
+    const name = SESSION_STATES[state] ?? `state ${state}`;
+    return markRecoverable(
+      new HsmError('hsm-unavailable', `token "${this.tokenLabel}": the session is not logged in as the user (${name})`, {
+        details: { tokenLabel: this.tokenLabel, sessionState: name },
+      }),
+    );
+  }
+
+  private requireLogin(session: Handle): void {
+    const problem = this.loginProblem(session);
+    if (problem) throw problem;
   }
 
   private find(session: Handle, template: pkcs11js.Template, max = 64): Handle[] {
@@ -135,15 +362,20 @@ export class Pkcs11Token implements SessionRunner {
     throw new HsmError('hsm-key-unsupported', `key "${label}" has unsupported CKA_KEY_TYPE ${type}`, { details: { label, keyType: type } });
   }
 
-  private findPrivateKey(session: Handle, label: string): Handle {
+  /** The private key labelled `label` (and with CKA_ID `id` when given). */
+  private findPrivateKey(session: Handle, label: string, id = ''): Handle {
     const found = this.find(session, [
       { type: CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
       { type: CKA_LABEL, value: label },
+      ...(id ? [{ type: CKA_ID, value: idBytes(id) }] : []),
     ]);
     const first = found[0];
     if (first === undefined) {
-      throw new HsmError('hsm-key-not-found', `no private key labelled "${label}" in token "${this.tokenLabel}"`, {
-        details: { label, tokenLabel: this.tokenLabel },
+      // Private objects are invisible to a session that is not logged in: that is a lost login, not a
+      // missing key (and is recovered from); only a logged-in search that finds nothing means 404.
+      this.requireLogin(session);
+      throw new HsmError('hsm-key-not-found', `no private key labelled "${label}"${id ? ` with CKA_ID ${id}` : ''} in token "${this.tokenLabel}"`, {
+        details: { label, ...(id ? { id } : {}), tokenLabel: this.tokenLabel },
       });
     }
     if (found.length > 1) this.logger?.warn({ label, count: found.length }, 'several private keys share a label; using the first');
@@ -188,17 +420,34 @@ export class Pkcs11Token implements SessionRunner {
     throw new HsmError('hsm-key-not-found', `no public key or certificate for "${label}"`, { details: { label } });
   }
 
+  private keyHandle(session: Handle, label: string, id: string): Handle {
+    const cacheKey = JSON.stringify([id, label]);
+    let handle = this.keyHandles.get(cacheKey);
+    if (handle === undefined) {
+      handle = this.findPrivateKey(session, label, id);
+      this.keyHandles.set(cacheKey, handle);
+    }
+    return handle;
+  }
+
+  /**
+   * A Signer for the key labelled `label`. It holds the key's label and CKA_ID, not a handle: each
+   * signature gets the handle through the token, so the Signer survives a recovery of the token.
+   */
   async getSigner(label: string): Promise<Signer> {
     return this.run(`looking up key "${label}"`, (s) => {
       const priv = this.findPrivateKey(s, label);
       const info = this.keyInfo(s, priv);
       const cert = info.id ? this.certificateById(s, info.id) : undefined;
-      return new Pkcs11Signer(this, priv, info, cert);
+      this.keyHandles.set(JSON.stringify([info.id, info.label]), priv);
+      return new Pkcs11Signer(this, info, cert);
     });
   }
 
   async listKeys(): Promise<KeyInfo[]> {
     return this.run('listing keys', (s) => {
+      // Not logged in, the private keys are invisible and the list would be wrongly empty.
+      this.requireLogin(s);
       const keys: KeyInfo[] = [];
       for (const h of this.find(s, [{ type: CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }], 1024)) {
         try {
@@ -263,7 +512,7 @@ export class Pkcs11Token implements SessionRunner {
       }
       await this.lib.C_GenerateKeyPairAsync(s, mechanism, pub, priv);
       return { key: this.keyInfo(s, this.findPrivateKey(s, spec.label)), spki: this.spkiOf(s, spec.label) };
-    });
+    }, { retry: false }); // not run again after a recovery: the first attempt may have created the key
   }
 
   /**
@@ -303,26 +552,54 @@ export class Pkcs11Token implements SessionRunner {
       const related = id
         ? [pkcs11js.CKO_PUBLIC_KEY, pkcs11js.CKO_CERTIFICATE].flatMap((cls) => this.find(s, [{ type: CKA_CLASS, value: cls }, { type: CKA_ID, value: idBytes(id) }], 1024))
         : [];
+      for (const cacheKey of [...this.keyHandles.keys()]) {
+        if ((JSON.parse(cacheKey) as [string, string])[1] === label) this.keyHandles.delete(cacheKey);
+      }
       this.lib.C_DestroyObject(s, priv);
       for (const h of related) this.lib.C_DestroyObject(s, h);
-    });
+    }, { retry: false }); // not run again after a recovery: the first attempt may have destroyed part of it
   }
 
-  /** Liveness for /readyz: the token is still in its slot and still carries the label. Uses no session. */
+  /**
+   * Readiness for /readyz: the token is still in its slot with its label, its PIN is not locked, and
+   * every pooled session is alive and logged in as the user (C_GetSessionInfo). A lost session or login
+   * gets one recovery (shared with any running operation); if that fails, ping rejects with the reason.
+   */
   async ping(): Promise<void> {
-    if (this.closing) throw new HsmError('hsm-closed', `token "${this.tokenLabel}" has been closed`);
+    if (this.closing) throw this.closedError();
+    if (this.recovering) await this.recovering.catch(() => undefined);
+    const seen = this.generation;
+    const problem = this.health();
+    if (problem === undefined) return;
+    if (!isRecoverable(problem)) throw problem;
+    await this.recover(seen, problem);
+    const still = this.health();
+    if (still) throw isRecoverable(still) ? this.unavailable(`token "${this.tokenLabel}" readiness`, still) : still;
+  }
+
+  /** What is wrong with the token and its sessions right now, or undefined. Synchronous, holds no session. */
+  private health(): HsmError | undefined {
     let info: pkcs11js.TokenInfo;
     try {
       info = this.lib.C_GetTokenInfo(this.slot);
     } catch (e) {
-      throw toHsmError(e, `token "${this.tokenLabel}" info`);
+      // CKR_SLOT_ID_INVALID after a restart that renumbered the slots: a recovery finds it again.
+      const err = toHsmError(e, `token "${this.tokenLabel}" info`);
+      return isPkcs11Error(e) && e.code === pkcs11js.CKR_SLOT_ID_INVALID ? markRecoverable(err) : err;
     }
     if (info.label.trim() !== this.tokenLabel) {
-      throw new HsmError('hsm-token-absent', `the slot no longer holds token "${this.tokenLabel}"`, { details: { tokenLabel: this.tokenLabel } });
+      return markRecoverable(
+        new HsmError('hsm-token-absent', `the slot no longer holds token "${this.tokenLabel}"`, { details: { tokenLabel: this.tokenLabel } }),
+      );
     }
     if (info.flags & pkcs11js.CKF_USER_PIN_LOCKED) {
-      throw new HsmError('hsm-pin-locked', `the user PIN of token "${this.tokenLabel}" is locked`, { details: { tokenLabel: this.tokenLabel } });
+      return new HsmError('hsm-pin-locked', `the user PIN of token "${this.tokenLabel}" is locked`, { details: { tokenLabel: this.tokenLabel } });
     }
+    for (const s of this.pool.all) {
+      const problem = this.loginProblem(s);
+      if (problem) return problem;
+    }
+    return undefined;
   }
 
   /** Wait for admitted operations, log out (if no other handle in this process uses the slot), close sessions. */
@@ -333,6 +610,8 @@ export class Pkcs11Token implements SessionRunner {
 
   private async doClose(): Promise<void> {
     await this.pool.drain();
+    // A recovery admitted before close finishes first, so the sessions closed below are the current ones.
+    while (this.recovering) await this.recovering.catch(() => undefined);
     const { lib } = this;
     const record = this.mod.logins.get(this.slotKey);
     const last = record === undefined || record.count <= 1;
@@ -347,6 +626,7 @@ export class Pkcs11Token implements SessionRunner {
         }
       }
       for (const s of this.pool.all) {
+        if (this.mod.sessionOwners.get(hex(s)) === this) this.mod.sessionOwners.delete(hex(s));
         try {
           lib.C_CloseSession(s);
         } catch (e) {
@@ -395,12 +675,24 @@ export async function openToken(opts: OpenTokenOptions): Promise<Pkcs11Token> {
     const slotKey = slotKeyOf(slot);
     for (let i = 0; i < opts.poolSize; i++) {
       try {
-        sessions.push(mod.lib.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION));
+        sessions.push(mod.lib.C_OpenSession(slot, SESSION_FLAGS));
       } catch (e) {
         throw toHsmError(e, `opening session ${i + 1} of ${opts.poolSize} on token "${opts.tokenLabel}"`);
       }
     }
     const hash = pinHash(opts.pin);
+    const { pin, tokenLabel } = opts;
+    // The only place that keeps the PIN after opening: a closure (not a property, so never serialised
+    // or logged with the token), used by the recovery to log in again.
+    const login = (session: Handle): void => {
+      try {
+        mod.lib.C_Login(session, pkcs11js.CKU_USER, pin);
+      } catch (e) {
+        if (!(isPkcs11Error(e) && e.code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN)) {
+          throw scrub(toHsmError(e, `logging in to token "${tokenLabel}"`), pin);
+        }
+      }
+    };
     const record = mod.logins.get(slotKey);
     if (record) {
       // Already logged in by another handle of this process (login state is per application): the token
@@ -412,17 +704,11 @@ export async function openToken(opts: OpenTokenOptions): Promise<Pkcs11Token> {
       }
       record.count++;
     } else {
-      try {
-        mod.lib.C_Login(sessions[0] as Handle, pkcs11js.CKU_USER, opts.pin);
-      } catch (e) {
-        if (!(isPkcs11Error(e) && e.code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN)) {
-          throw scrub(toHsmError(e, `logging in to token "${opts.tokenLabel}"`), opts.pin);
-        }
-      }
+      login(sessions[0] as Handle);
       mod.logins.set(slotKey, { count: 1, pinHash: hash });
     }
     counted = true;
-    return new Pkcs11Token(mod, slot, slotKey, opts.tokenLabel, new SessionPool(sessions), opts.logger);
+    return new Pkcs11Token({ mod, slot, tokenLabel, sessions, pinHash: hash, login, logger: opts.logger });
   } catch (e) {
     for (const s of sessions) {
       try {

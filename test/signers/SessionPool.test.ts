@@ -48,4 +48,44 @@ describe('SessionPool', () => {
     expect(err).toBeInstanceOf(HsmError);
     expect((err as HsmError).code).toBe('hsm-closed');
   });
+
+  it('replace waits for running operations, holds new callers back, then serves them with the new sessions', async () => {
+    const pool = new SessionPool(['a', 'b']);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const running = pool.use(async (s) => {
+      await gate;
+      return s;
+    });
+    let swappedWith: readonly string[] | undefined;
+    const replaced = pool.replace((old) => {
+      swappedWith = old;
+      return ['c', 'd'];
+    });
+    // Queued behind the pending replace although session "a" or "b" is idle.
+    const queued = Array.from({ length: 4 }, () => pool.use((s) => s));
+    await tick();
+    expect(swappedWith).toBeUndefined();
+    release();
+    expect(await running).toMatch(/^[ab]$/);
+    await replaced;
+    expect(swappedWith).toEqual(['a', 'b']);
+    expect(pool.all).toEqual(['c', 'd']);
+    expect(new Set(await Promise.all(queued))).toEqual(new Set(['c', 'd']));
+  });
+
+  it('keeps the old sessions when the swap fails, and serves the callers queued meanwhile', async () => {
+    const pool = new SessionPool(['a']);
+    const failed = pool.replace(() => {
+      throw new HsmError('hsm-unavailable', 'HSM still down');
+    });
+    const queued = pool.use((s) => s);
+    await expect(failed).rejects.toMatchObject({ code: 'hsm-unavailable' });
+    await expect(queued).resolves.toBe('a');
+    expect(pool.all).toEqual(['a']);
+    await expect(pool.replace(() => ['x', 'y'])).rejects.toMatchObject({ code: 'hsm-failure' });
+    expect(pool.all).toEqual(['a']);
+  });
 });
