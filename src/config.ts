@@ -48,6 +48,7 @@ const schema = z.object({
   OCSP_URL: z.string().url().optional(),
   REVOCATION_TIMEOUT_MS: int(5000, 100, 120_000),
   VALIDATION_POLICY: z.string().min(1).optional(),
+  VALIDATION_TIMEOUT_MS: int(20_000, 100, 600_000),
   DEV_PKI_SERVICES: z.enum(['auto', 'off']).default('auto'),
   BODY_LIMIT_BYTES: int(1_048_576, 1024),
   UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
@@ -107,6 +108,8 @@ export interface Config {
   devPkiServices: 'auto' | 'off';
   /** JSON file with a validation policy (absent: the strict built-in policy). */
   validationPolicyFile: string | undefined;
+  /** Longest one validation works before what is left is reported not analysed (VALIDATION_TIMEOUT_MS, 20 s). */
+  validationTimeoutMs: number;
   limits: { jsonBytes: number; uploadBytes: number; requestTimeoutMs: number };
   shutdownTimeoutMs: number;
   api: {
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     revocation: { ocspUrl: e.OCSP_URL, timeoutMs: e.REVOCATION_TIMEOUT_MS },
     devPkiServices: e.CERTS_DIR === 'certs' ? e.DEV_PKI_SERVICES : 'off',
     validationPolicyFile: e.VALIDATION_POLICY === undefined ? undefined : abs(e.VALIDATION_POLICY),
+    validationTimeoutMs: e.VALIDATION_TIMEOUT_MS,
     limits: { jsonBytes: e.BODY_LIMIT_BYTES, uploadBytes: e.UPLOAD_LIMIT_BYTES, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     api: {

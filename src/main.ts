@@ -135,7 +135,7 @@ export function buildCaPool(config: Pick<Config, 'caCerts' | 'trustDir'>): Certi
 /** Trust anchors and policy for validation; online revocation through `checker` when the policy allows. */
 export function buildValidationDeps(config: Config, checker?: RevocationChecker): ValidationDeps {
   const policy = config.validationPolicyFile ? parsePolicy(readFileSync(config.validationPolicyFile, 'utf8')) : STRICT_POLICY;
-  return { trustAnchors: loadCertificates(config.trustDir), policy, checker };
+  return { trustAnchors: loadCertificates(config.trustDir), policy, checker, timeoutMs: config.validationTimeoutMs };
 }
 
 export interface TrustServices {

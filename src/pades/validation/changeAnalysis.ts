@@ -34,7 +34,14 @@ export interface ChangeContext {
   docMdp: 1 | 2 | 3 | null;
   /** FieldMDP locks of signatures that cover the previous revision. */
   locks: readonly FieldLock[];
+  /** Epoch ms after which the analysis stops: the revision is then reported as not allowed. */
+  deadline?: number;
 }
+
+/** The validation's time limit passed during the analysis. */
+export class AnalysisTimeout extends Error {}
+
+const TIME_LIMIT_REASON = 'the analysis stopped at the validation time limit (VALIDATION_TIMEOUT_MS): the update is not known to be allowed';
 
 /** Annotation subtypes that draw an icon, not content over the page (ISO 32000-1 §12.5.6.4, §12.5.6.14). */
 const COMMENT_SUBTYPES = new Set(['Text', 'Popup']);
@@ -187,8 +194,14 @@ export function analyseRevision(source: Uint8Array, k: number, ctx: ChangeContex
     if (e instanceof PdfError || e instanceof GraphLimitError) {
       return [{ object: `revision ${k}`, kind: 'structure', allowed: false, reason: `the update cannot be analysed: ${e.message}` }];
     }
+    if (e instanceof AnalysisTimeout) return [timeLimitChange(k)];
     throw e;
   }
+}
+
+/** The change a revision left unanalysed at the time limit is reported as. */
+export function timeLimitChange(k: number): ChangeReport {
+  return { object: `revision ${k}`, kind: 'structure', allowed: false, reason: TIME_LIMIT_REASON };
 }
 
 class RevisionDiff {
@@ -325,8 +338,11 @@ class RevisionDiff {
 
     const out: ChangeReport[] = [];
     let unchanged = 0;
+    const deadline = this.ctx.deadline;
+    let seen = 0;
     for (const num of [...defined].sort((a, b) => a - b)) {
       if (num === 0) continue; // the head of the free list, not an object
+      if (deadline !== undefined && (++seen & 63) === 0 && Date.now() > deadline) throw new AnalysisTimeout();
       let newVal: PdfValue;
       try {
         newVal = this.newDoc.getObject(num);

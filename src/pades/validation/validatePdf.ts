@@ -10,7 +10,7 @@ import { PdfDocument, PdfError, PdfStream, PdfString, decodeStreamFully, type Pd
 import { parseSignedData } from '../../cms/index.ts';
 import { CertificatePool } from '../../pki/index.ts';
 import { analyseByteRange, type ByteRangeAnalysis } from './byteRange.ts';
-import { analyseRevision, type FieldLock } from './changeAnalysis.ts';
+import { analyseRevision, timeLimitChange, type FieldLock } from './changeAnalysis.ts';
 import { toX509 } from './certificateChecks.ts';
 import { STRICT_POLICY, type ValidationPolicy } from './policy.ts';
 import type { RevocationSource, TimestampVerifier } from './ports.ts';
@@ -24,6 +24,11 @@ export interface ValidateOptions {
   revocationSource?: RevocationSource;
   /** Validation time; defaults to the current time. */
   now?: Date;
+  /**
+   * Epoch ms after which no more work is started (a hostile file must not hold the service): the
+   * revisions left are reported as not analysed and not allowed, so the document cannot pass.
+   */
+  deadline?: number;
 }
 
 export type ValidateInput = { path: string } | { bytes: Uint8Array };
@@ -183,10 +188,14 @@ async function validateOpened(
     if (firstSigned !== null && rev.index > firstSigned) {
       const covering = candidates.filter((c) => c.structure.signedRevision !== null && c.structure.signedRevision < rev.index);
       const cert = covering.find((c) => c.docMdp !== null);
-      r.changes = analyseRevision(bytes, rev.index, {
-        docMdp: cert ? cert.docMdp : null,
-        locks: covering.map((c) => c.lock).filter((l): l is FieldLock => l !== null),
-      });
+      r.changes =
+        opts.deadline !== undefined && Date.now() > opts.deadline
+          ? [timeLimitChange(rev.index)]
+          : analyseRevision(bytes, rev.index, {
+              docMdp: cert ? cert.docMdp : null,
+              locks: covering.map((c) => c.lock).filter((l): l is FieldLock => l !== null),
+              ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
+            });
       r.analysed = true;
     }
     report.revisions.push(r);

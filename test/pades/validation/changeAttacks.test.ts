@@ -25,6 +25,7 @@ import {
   type PdfValue,
 } from '../../../src/pdf/index.ts';
 import { addToDss } from '../../../src/pades/dss.ts';
+import { analyseRevision } from '../../../src/pades/validation/changeAnalysis.ts';
 import { signPdf, type SignPdfOptions } from '../../../src/pades/index.ts';
 import { chainFor } from '../../../src/services/signDocument.ts';
 import type { Pkcs11Token } from '../../../src/signers/index.ts';
@@ -405,5 +406,25 @@ describe('change analysis: comment annotations', () => {
     const r = await validate(big.bytes);
     expectFlagged(r, big.num());
     expect(changeOf(r, big.num())?.reason).toContain('overlay');
+  });
+});
+
+describe('the validation time limit', () => {
+  it('a revision not analysed in time is not allowed: past the deadline before it, or in the middle of its objects', async () => {
+    const signed = await sign(onePage());
+    // An update with 100 new (harmless, unreferenced) objects and a DSS.
+    const updated = update(signed, (u, doc) => {
+      const items = Array.from({ length: 100 }, (_, i) => u.add(new PdfStream(new PdfDict({}), enc(`cert ${i}`))));
+      u.edit(doc.catalogRef!.num).set('DSS', u.add(new PdfDict({ Type: name('DSS'), Certs: items })));
+    });
+    expectAllowed(await validate(updated));
+    const late = await validatePdf({ bytes: updated }, { policy, trustAnchors: anchors, deadline: Date.now() - 1 });
+    expect(late.documentIndication).not.toBe('TOTAL-PASSED');
+    const stopped = late.revisions.flatMap((r) => r.changes).find((c) => c.reason.includes('time limit'));
+    expect(stopped).toMatchObject({ kind: 'structure', allowed: false });
+    // Inside the object loop (checked every 64 objects): the same answer.
+    const inside = analyseRevision(updated, 2, { docMdp: null, locks: [], deadline: Date.now() - 1 });
+    expect(inside).toEqual([{ object: 'revision 2', kind: 'structure', allowed: false, reason: expect.stringContaining('time limit') }]);
+    expect(analyseRevision(updated, 2, { docMdp: null, locks: [] }).every((c) => c.allowed)).toBe(true);
   });
 });
