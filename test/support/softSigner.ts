@@ -94,16 +94,8 @@ function writeKey(dir: string, name: string, spec: SoftKeySpec): { keyPath: stri
   return { keyPath, privateKey };
 }
 
-const EXTENSIONS = `
-[req]
-distinguished_name = dn
-[dn]
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-[leaf]
+/** openssl extension sections of a signer's (`leaf`) and a TSA's (`tsa`) certificate, shared by test PKIs. */
+export const LEAF_AND_TSA_EXTENSIONS = `[leaf]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, nonRepudiation
 subjectKeyIdentifier = hash
@@ -115,6 +107,17 @@ extendedKeyUsage = critical, timeStamping
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;
+
+const EXTENSIONS = `
+[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+${LEAF_AND_TSA_EXTENSIONS}`;
 
 /** Root (EC P-256) → intermediate (RSA 2048) in a fresh temporary directory. */
 export function createSoftPki(): SoftPki {

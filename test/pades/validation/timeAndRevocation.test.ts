@@ -24,7 +24,7 @@ import { STRICT_POLICY, parsePolicy, type SignatureReport, type ValidationReport
 import type { RevocationChecker } from '../../../src/pki/index.ts';
 import { validateDocument } from '../../../src/services/validateDocument.ts';
 import { signTimeStampToken } from '../../../src/tsa/index.ts';
-import { SoftSigner } from '../../support/softSigner.ts';
+import { LEAF_AND_TSA_EXTENSIONS, SoftSigner } from '../../support/softSigner.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -57,18 +57,7 @@ commonName = supplied
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
-[leaf]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, nonRepudiation
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-[tsa]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = critical, timeStamping
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-[crl_plain]
+${LEAF_AND_TSA_EXTENSIONS}[crl_plain]
 authorityKeyIdentifier = keyid
 [crl_ca_only]
 authorityKeyIdentifier = keyid
