@@ -162,7 +162,12 @@ export async function collectSignatureMaterial(
     return m.revoked;
   };
   let revoked = await add(signers.signerCertificate);
-  for (const tsa of signers.timestampSigners) revoked ??= await add(tsa);
+  // Every TSA's material, whatever the signer's status: a revoked signer's signature may still hold,
+  // proven by its time-stamp, and the validator needs that TSA's chain and revocation data for it.
+  for (const tsa of signers.timestampSigners) {
+    const r = await add(tsa);
+    revoked ??= r;
+  }
   return { ...material, contents: new Uint8Array(0), revoked };
 }
 

@@ -382,6 +382,27 @@ describe('extending signed documents', () => {
     });
   });
 
+  it('extending a B-T signature whose signer was revoked later still puts its TSA\'s certificate and revocation data in the DSS', async () => {
+    const bt = await signAt('B-T', 'ext-bt-revoked-later');
+    const real = trust.signing.revocation!;
+    const officer = new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, 'officer1.pem')));
+    const tsa = new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, 'tsa.pem')));
+    const asked: string[] = [];
+    const revocation = {
+      chain: (leaf: X509Certificate, carried?: readonly X509Certificate[]) => real.chain(leaf, carried),
+      async revocation(cert: X509Certificate, issuer: X509Certificate) {
+        asked.push(cert.fingerprint256);
+        const m = await real.revocation(cert, issuer);
+        return cert.fingerprint256 === officer.fingerprint256 ? { ...m, status: 'revoked' as const, revocationTime: new Date() } : m;
+      },
+    };
+    const out = path.join(tmp, 'ext-bt-revoked-later-lt.pdf');
+    const r = await extendDocument({ ...trust.signing, revocation }, { path: bt }, { path: out }, 'B-LT');
+    expect(r.revoked.map((c) => c.subject)).toEqual([officer.subject.replace(/\n/g, ', ')]);
+    expect(asked).toContain(tsa.fingerprint256);
+    expect(dssOf(out).certs.map(fp)).toContain(fp(new Uint8Array(tsa.raw)));
+  });
+
   it('says when there is nothing to do, and refuses unsigned documents', async () => {
     const bt = await signAt('B-T', 'ext-bt');
     await expect(extendDocument(trust.signing, { path: bt }, { path: path.join(tmp, 'noop.pdf') }, 'B-T')).rejects.toMatchObject({ code: 'already-at-level', status: 409 });
