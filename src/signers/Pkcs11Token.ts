@@ -272,7 +272,10 @@ export class Pkcs11Token implements SessionRunner {
       throw e;
     }
     const owners = this.mod.sessionOwners;
+    // After an HSM restart the module may number the new sessions as the dead ones: those are ours now.
+    const reused = new Set(fresh.map(hex));
     for (const s of old) {
+      if (reused.has(hex(s))) continue;
       if (owners.get(hex(s)) !== this) continue; // the number now belongs to someone else's session
       owners.delete(hex(s));
       try {

@@ -269,6 +269,70 @@ describe('concurrent signatures while the sessions die', () => {
   }
 });
 
+describe('an HSM that numbers its sessions again from 1 after a restart', () => {
+  it('keeps the new sessions even when they carry the dead ones\' numbers, and signs on the first retry', async () => {
+    // A stand-in module (the rest of the token is the real code): the lowest free handle is handed out.
+    const ckr = (name: 'CKR_SESSION_HANDLE_INVALID' | 'CKR_USER_NOT_LOGGED_IN' | 'CKR_USER_ALREADY_LOGGED_IN', method: string) =>
+      Object.assign(new Error(name), { code: pkcs11js[name], method });
+    const handle = (n: number) => Buffer.from(Uint32Array.of(n, 0).buffer);
+    const numberOf = (b: Buffer) => b.readUInt32LE(0);
+    const open = new Set<number>();
+    let loggedIn = false;
+    const slot = handle(0);
+    const live = (s: Buffer, method: string) => {
+      if (!open.has(numberOf(s))) throw ckr('CKR_SESSION_HANDLE_INVALID', method);
+    };
+    const lib = {
+      C_OpenSession: () => {
+        let n = 1;
+        while (open.has(n)) n++;
+        open.add(n);
+        return handle(n);
+      },
+      C_CloseSession: (s: Buffer) => {
+        if (!open.delete(numberOf(s))) throw ckr('CKR_SESSION_HANDLE_INVALID', 'C_CloseSession');
+      },
+      // CKS_RW_USER_FUNCTIONS (3) once logged in, else CKS_RW_PUBLIC_SESSION (2): PKCS#11 v2.40 §5.7.
+      C_GetSessionInfo: (s: Buffer) => (live(s, 'C_GetSessionInfo'), { state: loggedIn ? 3 : 2 }),
+      C_Login: () => {
+        if (loggedIn) throw ckr('CKR_USER_ALREADY_LOGGED_IN', 'C_Login');
+        loggedIn = true;
+      },
+      C_GetSlotList: () => [slot],
+      C_GetTokenInfo: () => ({ label: 'stand-in', flags: 0 }),
+      C_FindObjectsInit: (s: Buffer) => live(s, 'C_FindObjectsInit'),
+      C_FindObjects: () => [handle(99)],
+      C_FindObjectsFinal: () => {},
+    };
+    const mod = { path: 'stand-in', lib, refs: 1, logins: new Map([[slot.toString('hex'), { count: 1, pinHash: Buffer.alloc(32) }]]), sessionOwners: new Map() };
+    const sessions = [lib.C_OpenSession(), lib.C_OpenSession()];
+    lib.C_Login();
+    const login = () => {
+      try {
+        lib.C_Login();
+      } catch (e) {
+        if ((e as { code: number }).code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw e;
+      }
+    };
+    const { Pkcs11Token } = await import('../../src/signers/Pkcs11Token.ts');
+    const token = new Pkcs11Token({ mod: mod as never, slot, tokenLabel: 'stand-in', sessions, pinHash: Buffer.alloc(32), login });
+    const sign = () =>
+      token.withKey({ label: 'k', id: '' }, 'signing', (s) => {
+        live(s, 'C_SignInit');
+        if (!loggedIn) throw ckr('CKR_USER_NOT_LOGGED_IN', 'C_SignInit');
+        return 'signed';
+      });
+    expect(await sign()).toBe('signed');
+    // The HSM restarts: sessions and login gone; its next sessions are numbered 1 and 2 again.
+    open.clear();
+    loggedIn = false;
+    expect(await sign()).toBe('signed');
+    expect(token.sessionHandles.map(numberOf).sort()).toEqual([1, 2]);
+    expect([...open].sort()).toEqual([1, 2]); // still open: not closed as if they were the dead ones
+    expect(await sign()).toBe('signed');
+  });
+});
+
 describe('error mapping', () => {
   const ckr = (name: keyof typeof pkcs11js & `CKR_${string}`): HsmError =>
     toHsmError(new pkcs11js.Pkcs11Error(`${name}:${pkcs11js[name] as number}`, pkcs11js[name] as number, 'C_SignInit'), 'signing');
