@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from 'koa';
 import type { IdempotencyRepository } from '../registry/index.ts';
@@ -23,13 +23,11 @@ export interface IdempotencyDeps {
   ttlMs: number;
 }
 
-/** A response ready to send: headers plus a body file (as the signing routes produce). */
-export interface FileResponse {
-  status: number;
-  headers: Record<string, string>;
-  file: string;
-  length: number;
-}
+/**
+ * A response ready to send: headers plus a body file (as the signing routes produce), or a small body
+ * in memory (a certification's JSON answer: nothing can fail between its register entry and the answer).
+ */
+export type FileResponse = { status: number; headers: Record<string, string>; length: number } & ({ file: string; body?: undefined } | { body: Uint8Array; file?: undefined });
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -46,7 +44,7 @@ function send(ctx: Context, r: FileResponse): void {
   ctx.status = r.status;
   for (const [k, v] of Object.entries(r.headers)) ctx.set(k, v);
   ctx.length = r.length;
-  ctx.body = createReadStream(r.file);
+  ctx.body = r.body !== undefined ? Buffer.from(r.body) : createReadStream(r.file);
 }
 
 export function idempotencyKeyOf(ctx: Context): string | undefined {
@@ -94,10 +92,19 @@ export async function idempotent(
   try {
     await mkdir(deps.storeDir, { recursive: true });
     const name = `${r.id}-${hash.slice(0, 16)}.bin`;
-    await copyFile(res.file, path.join(deps.storeDir, name));
+    if (res.body !== undefined) await writeFile(path.join(deps.storeDir, name), res.body);
+    else await copyFile(res.file, path.join(deps.storeDir, name));
     deps.repo.complete(r.id, { status: res.status, headers: res.headers, file: name });
   } catch (err) {
     ctx.state.log.error({ err, idempotencyKey: key }, 'could not keep the answer of an idempotent request');
+    // A small answer can still be kept in the database, so a retry gets it instead of 409 until the key expires.
+    if (res.body !== undefined) {
+      try {
+        deps.repo.complete(r.id, { status: res.status, headers: res.headers, body: res.body });
+      } catch (again) {
+        ctx.state.log.error({ err: again, idempotencyKey: key }, 'could not keep the answer in the database either');
+      }
+    }
   }
   send(ctx, res);
 }

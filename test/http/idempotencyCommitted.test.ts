@@ -36,4 +36,33 @@ describe('idempotent requests that fail', () => {
     await expect(idempotent(ctx(), deps, 'after-commit', async () => 'h2', failing(true))).rejects.toMatchObject({ code: 'idempotency-key-in-progress', status: 409 });
     expect(runs).toBe(3); // the retry did not run the work again
   });
+
+  it('an answer in memory is kept in the database when its file cannot be written, so the retry replays it', async () => {
+    const blocked = { ...deps, storeDir: path.join(dir, 'not-a-dir') };
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(blocked.storeDir, 'a file where the answers folder should be');
+    const sent: Array<{ status: number; body: unknown }> = [];
+    const answering = () => {
+      const c = ctx() as unknown as { status: number; body: unknown; length: number; set: () => void };
+      return c;
+    };
+    const first = answering();
+    let runs = 0;
+    const body = Buffer.from('{"copy":{"number":7}}');
+    await idempotent(first as never, blocked, 'in-memory', async () => 'h3', async (committed) => {
+      runs++;
+      committed();
+      return { status: 201, headers: { 'Content-Type': 'application/json' }, body, length: body.length };
+    });
+    sent.push({ status: first.status, body: first.body });
+    const again = answering();
+    await idempotent(again as never, blocked, 'in-memory', async () => 'h3', async () => {
+      runs++;
+      throw new Error('must not run');
+    });
+    expect(runs).toBe(1);
+    expect(again.status).toBe(201);
+    expect(Buffer.from(again.body as Uint8Array).toString()).toBe('{"copy":{"number":7}}');
+    expect(Buffer.from(sent[0]!.body as Uint8Array).toString()).toBe('{"copy":{"number":7}}');
+  });
 });

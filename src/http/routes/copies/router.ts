@@ -13,7 +13,7 @@
  * failure the number is voided and no file is left.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -160,7 +160,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
   router.post('/certified-copies', async (ctx) => {
     const key = idempotencyKeyOf(ctx);
     const t = tenant(ctx);
-    const { dir, files, raw } = await receiveScans(ctx, deps, limits.maxFiles);
+    const { files, raw } = await receiveScans(ctx, deps, limits.maxFiles);
     const fields = parseInput(certifyFieldsSchema, raw);
     const certifier = resolveCertifier(deps.officers, maySignWith, ctx.state.principal, fields.certifier);
     const settings = deps.settings.get(t.id);
@@ -193,13 +193,12 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
       // The copy is registered: from here a failure must not let a retry certify it again.
       committed();
       ctx.state.audit = { ...ctx.state.audit, object: `copy:${r.record.id}`, details: { ...ctx.state.audit?.details, number: r.record.number, year: r.record.year } };
-      const body = JSON.stringify({ copy: entryJson(r.record), accessCode: r.accessCode, verificationUrl: r.verificationUrl, pdfUrl: `/api/v1/certified-copies/${r.record.id}/pdf` });
-      const file = path.join(dir, 'response.json');
-      await writeFile(file, body);
+      // Kept in memory: nothing left to fail between the register entry and the answer.
+      const body = Buffer.from(JSON.stringify({ copy: entryJson(r.record), accessCode: r.accessCode, verificationUrl: r.verificationUrl, pdfUrl: `/api/v1/certified-copies/${r.record.id}/pdf` }));
       return {
         status: 201,
-        file,
-        length: Buffer.byteLength(body),
+        body,
+        length: body.length,
         headers: { 'Content-Type': 'application/json; charset=utf-8', Location: `/api/v1/certified-copies/${r.record.id}`, 'Cache-Control': 'no-store' },
       };
     });
