@@ -8,6 +8,8 @@
  * annotations, redefined objects — is not allowed, and anything not understood is not allowed.
  */
 import {
+  BufferSource,
+  Lexer,
   PdfDict,
   PdfDocument,
   PdfError,
@@ -106,6 +108,9 @@ interface Verdict {
   allowed: boolean;
   reason: string;
 }
+
+/** Operators that put marks on the page (ISO 32000-1 Table 51, §8.2): painting, shading, text showing, inline images. */
+const PAINTING_OPERATORS = new Set(['S', 's', 'f', 'F', 'f*', 'B', 'B*', 'b', 'b*', 'sh', 'Tj', 'TJ', "'", '"', 'BI', 'EI', 'ID']);
 
 /** A /Rect or /BBox with no area (a valid four-number array only; anything else may draw). */
 function zeroArea(v: PdfValue): boolean {
@@ -534,8 +539,13 @@ class RevisionDiff {
     return [...streams].some((s) => this.appearanceDraws(s));
   }
 
-  /** A form XObject draws nothing when its /BBox has no area or its content is only white space. */
-  private appearanceDraws(num: number): boolean {
+  /**
+   * A form XObject draws nothing when its /BBox has no area or its content has no operator that
+   * paints (§8.2 Table 51: path painting, shading, text showing, inline images, XObjects). Blank
+   * appearances as producers write them ("% DSBlank", "q Q", a call of another blank form) draw
+   * nothing; a called form is looked into, two levels deep at most.
+   */
+  private appearanceDraws(num: number, depth = 0): boolean {
     const s = this.newDoc.resolve(new PdfRef(num, this.newDoc.generationOf(num)));
     if (!(s instanceof PdfStream)) return false;
     if (zeroArea(this.newDoc.resolve(s.dict.get('BBox')))) return false;
@@ -549,7 +559,24 @@ class RevisionDiff {
     } catch {
       return true;
     }
-    return data.some((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0x0c && b !== 0x00);
+    const lx = new Lexer(new BufferSource(data), 0);
+    let lastName: string | undefined;
+    try {
+      for (let t = lx.next(), n = 0; t.kind !== 'eof'; t = lx.next(), n++) {
+        if (n > 20_000) return true;
+        if (t.kind === 'name') lastName = t.value;
+        if (t.kind !== 'kw') continue;
+        if (t.value === 'Do') {
+          // A named XObject: blank only if it is a blank form of this appearance's own resources.
+          const xobjects = this.newDoc.resolveDict(this.newDoc.resolveDict(s.dict.get('Resources'))?.get('XObject'));
+          const ref = lastName === undefined ? undefined : xobjects?.get(lastName);
+          if (depth >= 2 || !(ref instanceof PdfRef) || this.appearanceDraws(ref.num, depth + 1)) return true;
+        } else if (PAINTING_OPERATORS.has(t.value)) return true;
+      }
+    } catch {
+      return true; // content that cannot be read is not known to be blank
+    }
+    return false;
   }
 
   private classifyFormFill(f: FormField, before: FormField | undefined): void {

@@ -273,6 +273,33 @@ describe('change analysis: new empty signature fields (finding 5)', () => {
     expectAllowed(r2);
   });
 
+  it('blank appearances as producers write them draw nothing ("% DSBlank", "q Q", a call of a blank form); a call of a painting form draws', async () => {
+    const signed = await sign(onePage());
+    const form = (u: IncrementalUpdate, content: string, resources?: PdfDict) =>
+      u.add(new PdfStream(new PdfDict({ Type: name('XObject'), Subtype: name('Form'), BBox: [0, 0, 200, 50], ...(resources ? { Resources: resources } : {}) }), enc(content)));
+    const blanks: Array<(u: IncrementalUpdate) => PdfRef> = [
+      (u) => form(u, '% DSBlank\n'),
+      (u) => form(u, 'q Q'),
+      (u) => form(u, 'q /Inner Do Q', new PdfDict({ XObject: new PdfDict({ Inner: form(u, '% DSBlank\n') }) })),
+    ];
+    let bytes = signed;
+    const widgets: Array<() => number> = [];
+    blanks.forEach((ap, i) => {
+      const f = addEmptyField(bytes, `Blank${i}`, (u) => ({ Rect: [72, 72 + 60 * i, 272, 122 + 60 * i], F: 4, AP: new PdfDict({ N: ap(u) }) }));
+      bytes = f.bytes;
+      widgets.push(f.widgetNum);
+    });
+    const r = await validate(bytes);
+    expectAllowed(r);
+    for (const w of widgets) expect(changeOf(r, w())).toMatchObject({ kind: 'signature', allowed: true });
+    const painted = addEmptyField(signed, 'Painted', (u) => ({
+      Rect: [72, 72, 272, 122],
+      F: 4,
+      AP: new PdfDict({ N: form(u, '/Inner Do', new PdfDict({ XObject: new PdfDict({ Inner: form(u, '0 0 200 50 re f') }) })) }),
+    }));
+    expectFlagged(await validate(painted.bytes), painted.widgetNum());
+  });
+
   it('a new field signed in the same update, visible widget included, stays allowed', async () => {
     const signed = await sign(onePage());
     const r = await validate(await sign(signed, { field: { fieldName: 'Second', rect: [40, 40, 300, 120] } }));
