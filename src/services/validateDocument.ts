@@ -12,7 +12,7 @@ export interface ValidationDeps {
   policy: ValidationPolicy;
   /** Online OCSP/CRL, used only when the policy's `revocation.fetchOnline` is true. */
   checker?: RevocationChecker;
-  /** Longest a validation may work (ms) before what is left is reported not analysed (VALIDATION_TIMEOUT_MS). */
+  /** Longest the change analysis may work (ms) before what is left is reported unfinished (VALIDATION_TIMEOUT_MS). */
   timeoutMs?: number;
 }
 
@@ -24,7 +24,7 @@ export async function validateDocument(deps: ValidationDeps, input: ValidateInpu
     timestampVerifier,
     revocationSource: validationRevocationSource(policy.revocation.fetchOnline ? deps.checker : undefined),
     now: opts.now,
-    ...(deps.timeoutMs !== undefined ? { deadline: Date.now() + deps.timeoutMs } : {}),
+    ...(deps.timeoutMs !== undefined ? { analysisTimeLimitMs: deps.timeoutMs } : {}),
   });
 }
 

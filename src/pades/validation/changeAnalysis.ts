@@ -36,7 +36,7 @@ export interface ChangeContext {
   docMdp: 1 | 2 | 3 | null;
   /** FieldMDP locks of signatures that cover the previous revision. */
   locks: readonly FieldLock[];
-  /** Epoch ms after which the analysis stops: the revision is then reported as not allowed. */
+  /** Epoch ms after which the analysis stops: the revision is then reported as not allowed (kind `time-limit`). */
   deadline?: number;
 }
 
@@ -206,7 +206,7 @@ export function analyseRevision(source: Uint8Array, k: number, ctx: ChangeContex
 
 /** The change a revision left unanalysed at the time limit is reported as. */
 export function timeLimitChange(k: number): ChangeReport {
-  return { object: `revision ${k}`, kind: 'structure', allowed: false, reason: TIME_LIMIT_REASON };
+  return { object: `revision ${k}`, kind: 'time-limit', allowed: false, reason: TIME_LIMIT_REASON };
 }
 
 class RevisionDiff {

@@ -100,6 +100,8 @@ export type ChangeKind =
   | 'unreferenced'
   | 'structure'
   | 'trailing-bytes'
+  /** The analysis stopped at the validation time limit: the update is not known to be allowed. */
+  | 'time-limit'
   | 'other';
 
 export interface ChangeReport {

@@ -25,10 +25,12 @@ export interface ValidateOptions {
   /** Validation time; defaults to the current time. */
   now?: Date;
   /**
-   * Epoch ms after which no more work is started (a hostile file must not hold the service): the
-   * revisions left are reported as not analysed and not allowed, so the document cannot pass.
+   * Longest the change analysis of the revisions may take (ms; a hostile file must not hold the
+   * service). It counts from the start of the analysis, so the signatures' own checks (network fetches
+   * included, which have their own timeouts) do not use it up. Revisions not analysed by then are
+   * reported with a `time-limit` change, not allowed, so the document cannot pass.
    */
-  deadline?: number;
+  analysisTimeLimitMs?: number;
 }
 
 export type ValidateInput = { path: string } | { bytes: Uint8Array };
@@ -181,6 +183,7 @@ async function validateOpened(
   }
 
   // Change analysis of every update after the first signed revision.
+  const deadline = opts.analysisTimeLimitMs === undefined ? undefined : Date.now() + opts.analysisTimeLimitMs;
   const signedRevs = candidates.map((c) => c.structure.signedRevision).filter((r): r is number => r !== null);
   const firstSigned = signedRevs.length > 0 ? Math.min(...signedRevs) : null;
   for (const rev of doc.revisions) {
@@ -189,12 +192,12 @@ async function validateOpened(
       const covering = candidates.filter((c) => c.structure.signedRevision !== null && c.structure.signedRevision < rev.index);
       const cert = covering.find((c) => c.docMdp !== null);
       r.changes =
-        opts.deadline !== undefined && Date.now() > opts.deadline
+        deadline !== undefined && Date.now() > deadline
           ? [timeLimitChange(rev.index)]
           : analyseRevision(bytes, rev.index, {
               docMdp: cert ? cert.docMdp : null,
               locks: covering.map((c) => c.lock).filter((l): l is FieldLock => l !== null),
-              ...(opts.deadline !== undefined ? { deadline: opts.deadline } : {}),
+              ...(deadline !== undefined ? { deadline } : {}),
             });
       r.analysed = true;
     }
@@ -311,7 +314,11 @@ function modificationsCheck(revisions: readonly RevisionReport[], signed: number
     return { name: 'modifications', status: 'passed', detail: later === 0 ? 'no later revision' : `${later} later revision(s), all changes permitted` };
   }
   const first = bad[0]?.changes.find((c) => !c.allowed);
-  const detail = `disallowed changes in revision(s) ${bad.map((r) => r.index).join(', ')}${first ? `: ${first.object} — ${first.reason}` : ''}`;
+  // Revisions whose analysis did not finish in time are unknown, not known to be modified: said so.
+  const unfinished = bad.every((r) => r.changes.every((c) => c.allowed || c.kind === 'time-limit'));
+  const detail = unfinished
+    ? `the analysis of revision(s) ${bad.map((r) => r.index).join(', ')} did not finish within the validation time limit: changes after the signature are not known to be permitted`
+    : `disallowed changes in revision(s) ${bad.map((r) => r.index).join(', ')}${first ? `: ${first.object} — ${first.reason}` : ''}`;
   return policy.levels.modifications === 'fail'
     ? { name: 'modifications', status: 'failed', detail, indication: 'INDETERMINATE', subIndication: 'SIG_CONSTRAINTS_FAILURE' }
     : { name: 'modifications', status: 'warning', detail };

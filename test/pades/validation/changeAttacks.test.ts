@@ -445,13 +445,17 @@ describe('the validation time limit', () => {
       u.edit(doc.catalogRef!.num).set('DSS', u.add(new PdfDict({ Type: name('DSS'), Certs: items })));
     });
     expectAllowed(await validate(updated));
-    const late = await validatePdf({ bytes: updated }, { policy, trustAnchors: anchors, deadline: Date.now() - 1 });
+    const late = await validatePdf({ bytes: updated }, { policy, trustAnchors: anchors, analysisTimeLimitMs: -1 });
     expect(late.documentIndication).not.toBe('TOTAL-PASSED');
     const stopped = late.revisions.flatMap((r) => r.changes).find((c) => c.reason.includes('time limit'));
-    expect(stopped).toMatchObject({ kind: 'structure', allowed: false });
+    expect(stopped).toMatchObject({ kind: 'time-limit', allowed: false });
+    // The signature says the analysis did not finish, not that the document was modified.
+    const modifications = late.signatures[0]!.checks.find((c) => c.name === 'modifications')!;
+    expect(modifications).toMatchObject({ status: 'failed', indication: 'INDETERMINATE' });
+    expect(modifications.detail).toContain('did not finish within the validation time limit');
     // Inside the object loop (checked every 64 objects): the same answer.
     const inside = analyseRevision(updated, 2, { docMdp: null, locks: [], deadline: Date.now() - 1 });
-    expect(inside).toEqual([{ object: 'revision 2', kind: 'structure', allowed: false, reason: expect.stringContaining('time limit') }]);
+    expect(inside).toEqual([{ object: 'revision 2', kind: 'time-limit', allowed: false, reason: expect.stringContaining('time limit') }]);
     expect(analyseRevision(updated, 2, { docMdp: null, locks: [] }).every((c) => c.allowed)).toBe(true);
   });
 });
