@@ -193,12 +193,15 @@ describe('trusted proxies', () => {
     expect(resolveClient('127.0.0.1', '10.20.0.5, 203.0.113.9:41234', trusted)).toBe('203.0.113.9');
     expect(resolveClient('127.0.0.1', '10.20.0.5, [2001:db8::7]', trusted)).toBe('2001:db8::7');
     expect(resolveClient('127.0.0.1', '10.20.0.5, [2001:db8::7]:443', trusted)).toBe('2001:db8::7');
-    // The proxy hid its client ("unknown"): the client-written entry left of it is not believed.
-    expect(resolveClient('127.0.0.1', '10.20.0.5, unknown', trusted)).toBe('127.0.0.1');
-    expect(resolveClient('127.0.0.1', '198.51.100.1, unknown, 10.1.2.3', trusted)).toBe('10.1.2.3');
+    // The proxy hid its client ("unknown"): neither the client-written entry left of it nor the proxy
+    // (whose internal address a key's CIDR block may allow) is the client, but the unspecified address.
+    expect(resolveClient('127.0.0.1', '10.20.0.5, unknown', trusted)).toBe('0.0.0.0');
+    expect(resolveClient('127.0.0.1', '198.51.100.1, unknown, 10.1.2.3', trusted)).toBe('0.0.0.0');
     for (const bad of ['[2001:db8::7', '[2001:db8::7]x', '203.0.113.9:', '203.0.113.9:port', '[203.0.113.9]']) {
-      expect(resolveClient('127.0.0.1', `198.51.100.1, ${bad}`, trusted), bad).toBe('127.0.0.1');
+      expect(resolveClient('127.0.0.1', `198.51.100.1, ${bad}`, trusted), bad).toBe('0.0.0.0');
     }
+    // An untrusted hop before the unknown one is still the client (the walk stopped there first).
+    expect(resolveClient('127.0.0.1', 'unknown, 203.0.113.9', trusted)).toBe('203.0.113.9');
   });
 
   it('limits count an IPv6 client by its /64, an IPv4 client by its address, other keys as they are', () => {

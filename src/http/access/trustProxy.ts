@@ -108,9 +108,16 @@ function hopAddress(raw: string): string | undefined {
 }
 
 /**
+ * The client a trusted proxy could not name (it wrote `unknown` or an obfuscated identifier): the
+ * unspecified address, which no API-key CIDR block written for real networks contains and which all
+ * such clients share for the limits. Never the proxy's own address, which internal CIDR blocks may allow.
+ */
+export const UNKNOWN_CLIENT = '0.0.0.0';
+
+/**
  * The client address for a peer and its X-Forwarded-For header, trusting only `trusted` hops. A hop
  * that is not an address stops the walk: the entries left of it were written by someone no trusted
- * proxy vouches for, so the last trusted proxy is taken as the client instead.
+ * proxy vouches for, and the client is UNKNOWN_CLIENT.
  */
 export function resolveClient(peer: string, forwardedFor: string, trusted: (ip: string) => boolean): string {
   let client = clientAddress(peer);
@@ -118,7 +125,7 @@ export function resolveClient(peer: string, forwardedFor: string, trusted: (ip: 
   const hops = forwardedFor.split(',');
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hopAddress(hops[i]!);
-    if (hop === undefined) break;
+    if (hop === undefined) return UNKNOWN_CLIENT;
     client = hop;
     if (!trusted(client)) break;
   }
