@@ -31,6 +31,8 @@ export interface OfficerSessionDeps {
   tenants: TenantRepository;
   lockout: LockoutPolicy;
   now?: () => Date;
+  /** Most unknown or disabled usernames whose failures are counted at once (10 000). */
+  unlockableTracked?: number;
 }
 
 export interface ClientInfo {
@@ -69,6 +71,22 @@ export class OfficerSessions {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /**
+   * Makes room: the least recently failed name that is not locked goes first. A locked name is kept
+   * (forgetting it early would unlock it, unlike a real account: the oracle again) unless every
+   * tracked name is locked, when the oldest goes.
+   */
+  private forgetOneUnlockable(): void {
+    const now = this.now().getTime();
+    for (const [name, e] of this.unlockable) {
+      if (e.lockedUntilMs <= now) {
+        this.unlockable.delete(name);
+        return;
+      }
+    }
+    this.unlockable.delete(this.unlockable.keys().next().value!);
+  }
+
   private unlockableLockedFor(name: string): number {
     const ms = (this.unlockable.get(name)?.lockedUntilMs ?? 0) - this.now().getTime();
     return ms > 0 ? Math.ceil(ms / 1000) : 0;
@@ -83,7 +101,7 @@ export class OfficerSessions {
       entry.lockedUntilMs = this.now().getTime() + this.deps.lockout.lockMs;
     }
     this.unlockable.set(name, entry);
-    if (this.unlockable.size > UNLOCKABLE_TRACKED) this.unlockable.delete(this.unlockable.keys().next().value!);
+    if (this.unlockable.size > (this.deps.unlockableTracked ?? UNLOCKABLE_TRACKED)) this.forgetOneUnlockable();
     return this.unlockableLockedFor(name);
   }
 

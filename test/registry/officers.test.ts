@@ -117,6 +117,19 @@ describe('sign-in and sessions', () => {
     expect(officers.get(o.id)!.failedLogins).toBe(0);
   });
 
+  it('an unknown username locked by failures stays locked while other unknown names crowd the memory', async () => {
+    const { officers, sessions, clock, db } = await withOfficer();
+    const tenants = new TenantRepository(db.db, clock.now);
+    const auth = new OfficerSessions({ officers, sessions, tenants, lockout: { maxFailures: 5, lockMs: 15 * MIN }, now: clock.now, unlockableTracked: 3 });
+    for (let i = 0; i < 5; i++) await auth.passwordLogin('khong-co', 'wrong-password', client);
+    expect(await auth.passwordLogin('khong-co', 'wrong-password', client)).toMatchObject({ ok: false, reason: 'locked' });
+    // Four other names fail once each: more than the three tracked, yet the locked one is not forgotten.
+    for (const other of ['ten-1', 'ten-2', 'ten-3', 'ten-4']) await auth.passwordLogin(other, 'wrong-password', client);
+    expect(await auth.passwordLogin('khong-co', 'wrong-password', client)).toMatchObject({ ok: false, reason: 'locked' });
+    clock.advance(15 * MIN);
+    expect(await auth.passwordLogin('khong-co', 'wrong-password', client)).toMatchObject({ ok: false, reason: 'invalid' });
+  });
+
   it('answers an unknown user exactly as a wrong password', async () => {
     const { auth } = await withOfficer();
     expect(await auth.passwordLogin('nobody', 'the-right-password', client)).toEqual({ ok: false, reason: 'invalid', officer: null });
@@ -184,7 +197,7 @@ describe('trusted proxies', () => {
     // A client that writes its own header cannot choose its address: the proxy appended the real one.
     expect(resolveClient('127.0.0.1', '198.51.100.1, 203.0.113.9, 10.1.2.3', trusted)).toBe('203.0.113.9');
     expect(resolveClient('203.0.113.50', '198.51.100.1', trusted)).toBe('203.0.113.50');
-    expect(resolveClient('127.0.0.1', 'garbage', trusted)).toBe('127.0.0.1');
+    expect(resolveClient('127.0.0.1', 'garbage', trusted)).toBe('0.0.0.0'); // a proxy that names no client
     expect(resolveClient('::1', '2001:db8::5', trusted)).toBe('2001:db8::5');
   });
 
