@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { PdfDocument, isPdfError } from '../pdf/index.ts';
-import { EncryptedPDFError, PDFDocument, PDFName, PDFRawStream, type PDFPage } from 'pdf-lib';
+import { EncryptedPDFError, PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFRef, PDFStream, type PDFPage } from 'pdf-lib';
 import { StampError } from './errors.ts';
 import { orientationMatrix, swapsSides } from './exif.ts';
 import { readJpeg } from './jpeg.ts';
@@ -224,6 +224,70 @@ function drawXObject(page: PDFPage, name: PDFName, matrix: readonly number[]): v
   page.node.addContentStream(ref);
 }
 
+/** ISO 32000-1 Table 165: Hidden (2), NoView (32). */
+const ANNOT_NOT_SHOWN = 2 | 32;
+
+/**
+ * Draws each shown annotation's normal appearance into `page`'s content (ISO 32000-1 §12.5.5: the form's
+ * /BBox, transformed by its /Matrix, fitted to the annotation's /Rect), clipped to the page's crop box,
+ * after the page's own content (wrapped in q/Q so its graphics state cannot leak). Annotations without
+ * an appearance (links, popups) draw nothing and are skipped.
+ */
+function flattenAnnotations(doc: PDFDocument, page: PDFPage): void {
+  const ctx = doc.context;
+  const annots = page.node.Annots();
+  if (!annots) return;
+  const nums = (v: unknown): number[] | undefined => {
+    const arr = v instanceof PDFArray ? v : undefined;
+    const out = arr?.asArray().map((x) => (ctx.lookup(x) instanceof PDFNumber ? (ctx.lookup(x) as PDFNumber).asNumber() : NaN));
+    return out && out.every(Number.isFinite) ? out : undefined;
+  };
+  const ops: string[] = [];
+  for (let i = 0; i < annots.size(); i++) {
+    const annot = ctx.lookup(annots.get(i));
+    if (!(annot instanceof PDFDict)) continue;
+    const flags = annot.lookup(PDFName.of('F'));
+    if (flags instanceof PDFNumber && flags.asNumber() & ANNOT_NOT_SHOWN) continue;
+    const ap = annot.lookup(PDFName.of('AP'));
+    let normal = ap instanceof PDFDict ? ap.get(PDFName.of('N')) : undefined;
+    // A widget's appearance states (§12.7.4.2.3): the one its /AS names.
+    const states = normal ? ctx.lookup(normal) : undefined;
+    if (states instanceof PDFDict && !(states instanceof PDFRawStream)) {
+      const as = annot.lookup(PDFName.of('AS'));
+      normal = as instanceof PDFName ? states.get(as) : undefined;
+    }
+    if (!(normal instanceof PDFRef)) continue;
+    const form = ctx.lookup(normal);
+    if (!(form instanceof PDFRawStream || form instanceof PDFStream)) continue;
+    const rect = nums(annot.lookup(PDFName.of('Rect')));
+    const bbox = nums(form.dict.lookup(PDFName.of('BBox')));
+    if (!rect || rect.length !== 4 || !bbox || bbox.length !== 4) continue;
+    const m = nums(form.dict.lookup(PDFName.of('Matrix'))) ?? [1, 0, 0, 1, 0, 0];
+    if (m.length !== 6) continue;
+    const corners = [
+      [bbox[0]!, bbox[1]!],
+      [bbox[2]!, bbox[1]!],
+      [bbox[0]!, bbox[3]!],
+      [bbox[2]!, bbox[3]!],
+    ].map(([x, y]) => [m[0]! * x! + m[2]! * y! + m[4]!, m[1]! * x! + m[3]! * y! + m[5]!] as const);
+    const xs = corners.map((c) => c[0]);
+    const ys = corners.map((c) => c[1]);
+    const [bx1, bx2, by1, by2] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const [rx1, rx2, ry1, ry2] = [Math.min(rect[0]!, rect[2]!), Math.max(rect[0]!, rect[2]!), Math.min(rect[1]!, rect[3]!), Math.max(rect[1]!, rect[3]!)];
+    if (bx2 - bx1 <= 0 || by2 - by1 <= 0 || rx2 - rx1 <= 0 || ry2 - ry1 <= 0) continue;
+    const sx = (rx2 - rx1) / (bx2 - bx1);
+    const sy = (ry2 - ry1) / (by2 - by1);
+    const name = page.node.newXObject('Annot', normal);
+    const n = (v: number) => (Math.round(v * 10_000) / 10_000).toString();
+    ops.push(`q ${n(sx)} 0 0 ${n(sy)} ${n(rx1 - sx * bx1)} ${n(ry1 - sy * by1)} cm ${name.asString()} Do Q`);
+  }
+  if (ops.length === 0) return;
+  const box = page.getCropBox();
+  const clip = `${box.x} ${box.y} ${box.width} ${box.height} re W n`;
+  page.node.wrapContentStreams(ctx.register(ctx.stream('q')), ctx.register(ctx.stream('Q')));
+  page.node.addContentStream(ctx.register(ctx.stream(`q ${clip}\n${ops.join('\n')}\nQ`)));
+}
+
 async function copyPdfPages(out: PDFDocument, bytes: Uint8Array, label: string, lim: ScanLimits, pagesSoFar: number): Promise<number> {
   // Our own reader sees /Encrypt in any revision's trailer, including xref streams whose object
   // streams pdf-lib cannot read once encrypted (ISO 32000-1 §7.6). Other complaints of it are left to
@@ -251,11 +315,13 @@ async function copyPdfPages(out: PDFDocument, bytes: Uint8Array, label: string, 
   if (pagesSoFar + count > lim.maxPages) {
     throw new StampError('scan-too-many-pages', `${label}: the scan has more than ${lim.maxPages} pages`, { details: { limit: lim.maxPages } });
   }
-  // A copy shows the scan's page content only. Annotations are drawn above page content, so one
-  // reaching below the page would sit over the stamp band the page grows for (it could blank or fake
-  // the certification text and the QR code, inside what both signatures cover); page actions (/AA)
-  // have no place in a certified copy either. Both are left behind, never copied.
+  // Annotations are drawn above page content, so one reaching below the page would sit over the stamp
+  // band the page grows for (it could blank or fake the certification text and the QR code, inside
+  // what both signatures cover). What they show is kept, as page content clipped to the page's own
+  // box (a copy must show what the original shows); the annotations themselves, and page actions
+  // (/AA), are not copied.
   for (const page of src.getPages()) {
+    flattenAnnotations(src, page);
     page.node.delete(PDFName.of('Annots'));
     page.node.delete(PDFName.of('AA'));
   }
