@@ -169,7 +169,12 @@ export function embeddedRevocationStatus(
   for (const der of embedded.crls) {
     try {
       const crl = parseCrl(der);
-      if (!bytesEqual(crl.issuer, issuerName) || !verifyCrlSignature(crl, issuer)) continue;
+      if (!verifyCrlSignature(crl, issuer)) continue; // another CA's CRL
+      if (!bytesEqual(crl.issuer, issuerName)) {
+        // RFC 5280 §5.1.2.3: the CA writes its name as in its certificates; names are compared as encoded.
+        setAside.push("a CRL signed by the issuer whose issuer name is not encoded as the certificate's issuer");
+        continue;
+      }
       if (issuerUsage !== undefined && !issuerUsage.has('cRLSign')) {
         setAside.push('a CRL from an issuer whose keyUsage lacks cRLSign');
         continue;
