@@ -49,6 +49,7 @@ const schema = z.object({
   REVOCATION_TIMEOUT_MS: int(5000, 100, 120_000),
   VALIDATION_POLICY: z.string().min(1).optional(),
   VALIDATION_TIMEOUT_MS: int(20_000, 100, 600_000),
+  VALIDATION_WORKERS: int(1, 0, 32),
   DEV_PKI_SERVICES: z.enum(['auto', 'off']).default('auto'),
   BODY_LIMIT_BYTES: int(1_048_576, 1024),
   UPLOAD_LIMIT_BYTES: int(268_435_456, 1024),
@@ -110,6 +111,8 @@ export interface Config {
   validationPolicyFile: string | undefined;
   /** Longest one validation works before what is left is reported not analysed (VALIDATION_TIMEOUT_MS, 20 s). */
   validationTimeoutMs: number;
+  /** Worker threads validating off the service's event loop (VALIDATION_WORKERS, 1; 0: in the event loop). */
+  validationWorkers: number;
   limits: { jsonBytes: number; uploadBytes: number; requestTimeoutMs: number };
   shutdownTimeoutMs: number;
   api: {
@@ -216,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devPkiServices: e.CERTS_DIR === 'certs' ? e.DEV_PKI_SERVICES : 'off',
     validationPolicyFile: e.VALIDATION_POLICY === undefined ? undefined : abs(e.VALIDATION_POLICY),
     validationTimeoutMs: e.VALIDATION_TIMEOUT_MS,
+    validationWorkers: e.VALIDATION_WORKERS,
     limits: { jsonBytes: e.BODY_LIMIT_BYTES, uploadBytes: e.UPLOAD_LIMIT_BYTES, requestTimeoutMs: e.REQUEST_TIMEOUT_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     api: {

@@ -15,7 +15,8 @@ import { createApp, type MountedRoute } from './http/app.ts';
 import { ServiceMetrics, listenMetrics, type MetricsServer } from './http/metrics.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { listen, type RunningServer } from './http/server.ts';
-import { STRICT_POLICY, parsePolicy } from './pades/validation/index.ts';
+import { STRICT_POLICY, parsePolicy, policyToJson } from './pades/validation/index.ts';
+import { ValidationPool } from './services/validationPool.ts';
 import { CertificatePool, CrlFetcher, OcspClient, RevocationChecker, loadCertificates } from './pki/index.ts';
 import {
   ApiKeyRepository,
@@ -245,10 +246,25 @@ export async function startService(config: Config, logger: Logger = createLogger
   sweepTimer.unref();
   let server: RunningServer | undefined;
   const audit = new AuditLog(db.db, undefined, { onError: (err, lost) => logger.error({ err, lost }, 'audit batch write failed: page-view rows lost') });
+  const validation = buildValidationDeps(config, trust.checker);
+  // Validation of uploaded PDFs runs in worker threads: a hostile or large file costs a worker's time
+  // (and at worst the worker), not the event loop every QR lookup and signature needs.
+  if (config.validationWorkers > 0) {
+    validation.pool = new ValidationPool({
+      trustAnchors: validation.trustAnchors.map((c) => new Uint8Array(c.raw)),
+      policyJson: policyToJson(validation.policy),
+      timeoutMs: config.validationTimeoutMs,
+      revocation: config.revocation,
+      size: config.validationWorkers,
+      // Parsing, signatures and online revocation come before the change analysis's own limit.
+      hardLimitMs: config.validationTimeoutMs + 60_000,
+      onWorkerLost: (reason) => logger.error({ reason }, 'validation worker replaced'),
+    });
+  }
   const app = createApp({
     logger,
     signing: trust.signing,
-    validation: buildValidationDeps(config, trust.checker),
+    validation,
     copies,
     tenants: new TenantRepository(db.db),
     certifiedCopies: {
@@ -302,6 +318,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   } catch (err) {
     clearInterval(purgeTimer);
     clearInterval(sweepTimer);
+    await validation.pool?.close();
     await hsm.close();
     db.close();
     throw err;
@@ -320,6 +337,7 @@ export async function startService(config: Config, logger: Logger = createLogger
         clearInterval(sweepTimer);
         await metricsServer?.close();
         await server?.close(config.shutdownTimeoutMs);
+        await validation.pool?.close();
         await hsm.close();
         audit.flush();
         db.close();

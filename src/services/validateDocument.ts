@@ -4,7 +4,8 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { RevocationChecker } from '../pki/index.ts';
-import { STRICT_POLICY, validatePdf, type ValidateInput, type ValidationPolicy, type ValidationReport } from '../pades/validation/index.ts';
+import { STRICT_POLICY, policyToJson, validatePdf, type ValidateInput, type ValidationPolicy, type ValidationReport } from '../pades/validation/index.ts';
+import type { ValidationPool } from './validationPool.ts';
 import { timestampVerifier, validationRevocationSource } from './trustServices.ts';
 
 export interface ValidationDeps {
@@ -14,9 +15,12 @@ export interface ValidationDeps {
   checker?: RevocationChecker;
   /** Longest the change analysis may work (ms) before what is left is reported unfinished (VALIDATION_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Worker threads that do the work off the event loop (the service); absent: in this thread (CLI, workers themselves). */
+  pool?: ValidationPool;
 }
 
 export async function validateDocument(deps: ValidationDeps, input: ValidateInput, opts: { policy?: ValidationPolicy; now?: Date } = {}): Promise<ValidationReport> {
+  if (deps.pool) return deps.pool.validate(input, { ...(opts.policy ? { policyJson: policyToJson(opts.policy) } : {}), ...(opts.now ? { now: opts.now } : {}) });
   const policy = opts.policy ?? deps.policy ?? STRICT_POLICY;
   return validatePdf(input, {
     policy,

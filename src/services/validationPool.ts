@@ -1,0 +1,153 @@
+/**
+ * Signature validation off the service's event loop: a small pool of worker threads, each running
+ * validateDocument with its own trust anchors, policy and revocation client (src/services/
+ * validationWorker.ts). A hostile or merely large PDF then costs a worker's time, not the QR lookups'
+ * and signatures' of everyone else, and whatever kills a worker (memory exhaustion under its own
+ * heap limit, a fatal engine error) kills that worker only: its job fails, a fresh worker takes its
+ * place. A job that outlives `hardLimitMs` has its worker terminated the same way.
+ */
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../errors.ts';
+import type { ValidateInput, ValidationReport } from '../pades/validation/index.ts';
+
+/** What a worker needs to validate: plain data, as it crosses to another thread. */
+export interface ValidationWorkerSettings {
+  /** DER of each trust anchor. */
+  trustAnchors: Uint8Array[];
+  /** The policy as JSON (policyToJson). */
+  policyJson: string;
+  /** The change analysis's time limit (VALIDATION_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** Online OCSP/CRL, when the policy fetches online. */
+  revocation: { ocspUrl?: string | undefined; timeoutMs: number };
+}
+
+export interface ValidationPoolOptions extends ValidationWorkerSettings {
+  /** Worker threads (VALIDATION_WORKERS). */
+  size: number;
+  /** A job still running after this long has its worker terminated (ms). */
+  hardLimitMs: number;
+  /** Heap limit of each worker (MB). */
+  maxHeapMb?: number;
+  /** Told when a worker had to be replaced. */
+  onWorkerLost?: (reason: string) => void;
+}
+
+interface Job {
+  input: ValidateInput;
+  policyJson: string | undefined;
+  now: number | undefined;
+  hardLimitMs: number;
+  resolve: (report: ValidationReport) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: (Job & { id: number; timer: NodeJS.Timeout }) | undefined;
+}
+
+type Reply = { id: number; report: ValidationReport } | { id: number; error: { code?: string; message: string; status?: number } };
+
+const WORKER_URL = new URL('./validationWorker.mjs', import.meta.url);
+
+export class ValidationPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  /** Jobs answered by a worker (for tests and metrics). */
+  completed = 0;
+
+  constructor(private readonly opts: ValidationPoolOptions) {
+    if (!(opts.size >= 1)) throw new RangeError('a validation pool needs at least one worker');
+    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), job: undefined });
+  }
+
+  /** `hardLimitMs`: this job's own limit instead of the pool's. */
+  validate(input: ValidateInput, options: { policyJson?: string; now?: Date; hardLimitMs?: number } = {}): Promise<ValidationReport> {
+    if (this.closed) return Promise.reject(new AppError('validation-unavailable', 'the validation workers are shut down', { status: 503, retryable: true }));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, policyJson: options.policyJson, now: options.now?.getTime(), hardLimitMs: options.hardLimitMs ?? this.opts.hardLimitMs, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new AppError('validation-unavailable', 'the validation workers are shutting down', { status: 503, retryable: true }));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        if (slot.job) {
+          clearTimeout(slot.job.timer);
+          slot.job.reject(new AppError('validation-unavailable', 'the validation workers are shutting down', { status: 503, retryable: true }));
+          slot.job = undefined;
+        }
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private spawn(): Worker {
+    const { trustAnchors, policyJson, timeoutMs, revocation } = this.opts;
+    // validationWorker.mjs registers tsx (the project runs TypeScript through it), then loads the worker.
+    const worker = new Worker(WORKER_URL, {
+      workerData: { trustAnchors, policyJson, timeoutMs, revocation } satisfies ValidationWorkerSettings,
+      resourceLimits: { maxOldGenerationSizeMb: this.opts.maxHeapMb ?? 1024 },
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.answered(worker, reply));
+    worker.on('error', (err) => this.lost(worker, `the validation worker failed: ${err.message}`));
+    worker.on('exit', (code) => this.lost(worker, `the validation worker exited (code ${code})`));
+    return worker;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.replace(slot, new AppError('validation-timeout', `the validation did not end within ${job.hardLimitMs} ms`, { status: 503, retryable: false }));
+      }, job.hardLimitMs);
+      timer.unref();
+      slot.job = { ...job, id, timer };
+      slot.worker.postMessage({ id, input: job.input, policyJson: job.policyJson, now: job.now });
+    }
+  }
+
+  private answered(worker: Worker, reply: Reply): void {
+    const slot = this.slots.find((s) => s.worker === worker);
+    const job = slot?.job;
+    if (!slot || !job || job.id !== reply.id) return;
+    clearTimeout(job.timer);
+    slot.job = undefined;
+    this.completed++;
+    if ('report' in reply) job.resolve(reply.report);
+    else job.reject(new AppError(reply.error.code ?? 'validation-failed', reply.error.message, { status: reply.error.status ?? 500 }));
+    this.dispatch();
+  }
+
+  /** A worker that errored or exited: its job fails, a fresh worker takes its place. */
+  private lost(worker: Worker, reason: string): void {
+    const slot = this.slots.find((s) => s.worker === worker);
+    if (!slot || this.closed) return;
+    this.replace(slot, new AppError('validation-failed', `${reason}; the document could not be validated`, { status: 500 }));
+  }
+
+  private replace(slot: Slot, error: AppError): void {
+    const job = slot.job;
+    slot.job = undefined;
+    if (job) {
+      clearTimeout(job.timer);
+      job.reject(error);
+    }
+    const old = slot.worker;
+    slot.worker = this.spawn();
+    old.removeAllListeners();
+    old.on('error', () => {}); // the old worker may still report its end
+    void old.terminate();
+    this.opts.onWorkerLost?.(error.message);
+    this.dispatch();
+  }
+}
