@@ -567,10 +567,13 @@ class RevisionDiff {
         if (t.kind === 'name') lastName = t.value;
         if (t.kind !== 'kw') continue;
         if (t.value === 'Do') {
-          // A named XObject: blank only if it is a blank form of this appearance's own resources.
+          // A named XObject: blank only if it is a blank form of this appearance's own resources (an
+          // image always draws; its bytes are not content to read for operators).
           const xobjects = this.newDoc.resolveDict(this.newDoc.resolveDict(s.dict.get('Resources'))?.get('XObject'));
           const ref = lastName === undefined ? undefined : xobjects?.get(lastName);
-          if (depth >= 2 || !(ref instanceof PdfRef) || this.appearanceDraws(ref.num, depth + 1)) return true;
+          const called = ref instanceof PdfRef ? this.newDoc.resolve(ref) : undefined;
+          const isForm = called instanceof PdfStream && called.dict.getName('Subtype') === 'Form';
+          if (depth >= 2 || !(ref instanceof PdfRef) || !isForm || this.appearanceDraws(ref.num, depth + 1)) return true;
         } else if (PAINTING_OPERATORS.has(t.value)) return true;
       }
     } catch {

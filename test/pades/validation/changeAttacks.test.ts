@@ -298,6 +298,23 @@ describe('change analysis: new empty signature fields (finding 5)', () => {
       AP: new PdfDict({ N: form(u, '/Inner Do', new PdfDict({ XObject: new PdfDict({ Inner: form(u, '0 0 200 50 re f') }) })) }),
     }));
     expectFlagged(await validate(painted.bytes), painted.widgetNum());
+    // An image called by the appearance draws, whatever its bytes look like (all zeros: black).
+    const imaged = addEmptyField(signed, 'Imaged', (u) => ({
+      Rect: [0, 0, 612, 792],
+      F: 4,
+      AP: new PdfDict({
+        N: form(
+          u,
+          'q 612 0 0 792 0 0 cm /Im0 Do Q',
+          new PdfDict({
+            XObject: new PdfDict({
+              Im0: u.add(new PdfStream(new PdfDict({ Type: name('XObject'), Subtype: name('Image'), Width: 8, Height: 8, ColorSpace: name('DeviceGray'), BitsPerComponent: 8 }), new Uint8Array(64))),
+            }),
+          }),
+        ),
+      }),
+    }));
+    expectFlagged(await validate(imaged.bytes), imaged.widgetNum());
   });
 
   it('a new field signed in the same update, visible widget included, stays allowed', async () => {
