@@ -10,6 +10,7 @@ export type StampErrorCode =
   | 'scan-too-large'
   | 'scan-too-many-pages'
   | 'scan-too-many-pixels'
+  | 'scan-too-many-annotations'
   | 'scan-unsupported-type'
   | 'scan-corrupt'
   | 'scan-encrypted'
@@ -22,7 +23,7 @@ export class StampError extends InputError {
   declare readonly code: StampErrorCode;
 
   constructor(code: StampErrorCode, message: string, options: AppErrorOptions = {}) {
-    const limit = code === 'scan-too-large' || code === 'scan-too-many-pages' || code === 'scan-too-many-pixels';
+    const limit = code === 'scan-too-large' || code === 'scan-too-many-pages' || code === 'scan-too-many-pixels' || code === 'scan-too-many-annotations';
     super(code, message, { ...(limit ? { status: 413 } : {}), ...options });
   }
 }

@@ -226,6 +226,8 @@ function drawXObject(page: PDFPage, name: PDFName, matrix: readonly number[]): v
 
 /** ISO 32000-1 Table 165: Hidden (2), NoView (32). */
 const ANNOT_NOT_SHOWN = 2 | 32;
+/** Annotations one scan page may carry (a scan has a few; thousands are an attack on the time it takes). */
+export const MAX_ANNOTATIONS_PER_PAGE = 1000;
 
 /**
  * Draws each shown annotation's normal appearance into `page`'s content (ISO 32000-1 §12.5.5: the form's
@@ -233,10 +235,38 @@ const ANNOT_NOT_SHOWN = 2 | 32;
  * after the page's own content (wrapped in q/Q so its graphics state cannot leak). Annotations without
  * an appearance (links, popups) draw nothing and are skipped.
  */
-function flattenAnnotations(doc: PDFDocument, page: PDFPage): void {
+function flattenAnnotations(doc: PDFDocument, page: PDFPage, label: string): void {
   const ctx = doc.context;
-  const annots = page.node.Annots();
-  if (!annots) return;
+  const annotsValue = page.node.get(PDFName.of('Annots'));
+  if (annotsValue === undefined) return;
+  const annots = ctx.lookup(annotsValue);
+  if (!(annots instanceof PDFArray)) throw new StampError('scan-corrupt', `${label}: /Annots is not an array`);
+  if (annots.size() > MAX_ANNOTATIONS_PER_PAGE) {
+    throw new StampError('scan-too-many-annotations', `${label} has ${annots.size()} annotations; at most ${MAX_ANNOTATIONS_PER_PAGE} are accepted`, {
+      details: { limit: MAX_ANNOTATIONS_PER_PAGE },
+    });
+  }
+  if (annots.size() === 0) return;
+  // This page's own /Contents array and resources before anything is added: another page may share
+  // them (an indirect array, inherited or indirect resources) and must not draw this page's annotations.
+  const contents = page.node.get(PDFName.of('Contents'));
+  const list = contents instanceof PDFRef ? ctx.lookup(contents) : undefined;
+  if (list instanceof PDFArray) page.node.set(PDFName.of('Contents'), ctx.obj(list.asArray()));
+  const shared = page.node.normalizedEntries();
+  const resources = shared.Resources.clone(ctx);
+  const xobjects = shared.XObject.clone(ctx);
+  resources.set(PDFName.of('XObject'), xobjects);
+  page.node.set(PDFName.of('Resources'), resources);
+  // Names of our own for the appearances, from a counter (pdf-lib's unique-name search rescans the
+  // resources on every call).
+  let next = 0;
+  const nameFor = (ref: PDFRef): PDFName => {
+    let key: PDFName;
+    do key = PDFName.of(`ChAnnot${next++}`);
+    while (xobjects.has(key));
+    xobjects.set(key, ref);
+    return key;
+  };
   const nums = (v: unknown): number[] | undefined => {
     const arr = v instanceof PDFArray ? v : undefined;
     const out = arr?.asArray().map((x) => (ctx.lookup(x) instanceof PDFNumber ? (ctx.lookup(x) as PDFNumber).asNumber() : NaN));
@@ -277,7 +307,7 @@ function flattenAnnotations(doc: PDFDocument, page: PDFPage): void {
     if (bx2 - bx1 <= 0 || by2 - by1 <= 0 || rx2 - rx1 <= 0 || ry2 - ry1 <= 0) continue;
     const sx = (rx2 - rx1) / (bx2 - bx1);
     const sy = (ry2 - ry1) / (by2 - by1);
-    const name = page.node.newXObject('Annot', normal);
+    const name = nameFor(normal);
     const n = (v: number) => (Math.round(v * 10_000) / 10_000).toString();
     ops.push(`q ${n(sx)} 0 0 ${n(sy)} ${n(rx1 - sx * bx1)} ${n(ry1 - sy * by1)} cm ${name.asString()} Do Q`);
   }
@@ -320,8 +350,13 @@ async function copyPdfPages(out: PDFDocument, bytes: Uint8Array, label: string, 
   // what both signatures cover). What they show is kept, as page content clipped to the page's own
   // box (a copy must show what the original shows); the annotations themselves, and page actions
   // (/AA), are not copied.
-  for (const page of src.getPages()) {
-    flattenAnnotations(src, page);
+  for (const [i, page] of src.getPages().entries()) {
+    try {
+      flattenAnnotations(src, page, `${label} page ${i + 1}`);
+    } catch (cause) {
+      if (cause instanceof StampError) throw cause;
+      throw new StampError('scan-corrupt', `${label} page ${i + 1}: its annotations cannot be read`, { cause });
+    }
     page.node.delete(PDFName.of('Annots'));
     page.node.delete(PDFName.of('AA'));
   }

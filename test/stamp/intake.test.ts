@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.ts';
 import { DEFAULT_SCAN_DPI, normalizeScan, StampError, type ScanFile } from '../../src/stamp/index.ts';
+import { MAX_ANNOTATIONS_PER_PAGE } from '../../src/stamp/intake.ts';
+import { PDFArray, PDFDocument, PDFName, PDFRawStream, decodePDFRawStream } from 'pdf-lib';
 import { qpdfCheck } from '../support/pdfTools.ts';
 import {
   Workdir,
@@ -166,6 +168,52 @@ describe('PNG and TIFF scans (lossless)', () => {
     await expectStampError(normalizeScan([{ bytes: bad }]), 'scan-corrupt');
     const tiff = writeMultiPageTiff([{ ...parsePnm(rasterize(wd, source, 1, 'ppm', 50)), dpi: 50 }]);
     await expectStampError(normalizeScan([{ bytes: tiff.subarray(0, 4000) }]), 'scan-corrupt');
+  });
+});
+
+describe('PDF scans with annotations', () => {
+  const square = (doc: PDFDocument, rect: number[]) => {
+    const ctx = doc.context;
+    const ap = ctx.register(ctx.stream('0 g 0 0 10 10 re f', { Type: 'XObject', Subtype: 'Form', BBox: [0, 0, 10, 10] }));
+    return ctx.register(ctx.obj({ Type: 'Annot', Subtype: 'Square', Rect: rect, F: 4, AP: { N: ap } }));
+  };
+
+  it('refuses a page with more annotations than allowed (413) and /Annots that is not an array (scan-corrupt)', async () => {
+    const many = await PDFDocument.create();
+    const page = many.addPage([200, 200]);
+    const one = square(many, [10, 10, 20, 20]);
+    page.node.set(PDFName.of('Annots'), many.context.obj(Array.from({ length: MAX_ANNOTATIONS_PER_PAGE + 1 }, () => one)));
+    const err = await expectStampError(normalizeScan([{ bytes: await many.save() }]), 'scan-too-many-annotations');
+    expect(err.status).toBe(413);
+    const odd = await PDFDocument.create();
+    odd.addPage([200, 200]).node.set(PDFName.of('Annots'), odd.context.obj(7));
+    await expectStampError(normalizeScan([{ bytes: await odd.save() }]), 'scan-corrupt');
+  });
+
+  it('draws a page\'s annotation on that page only, when pages share their /Contents array', async () => {
+    const doc = await PDFDocument.create();
+    const [p1, p2] = [doc.addPage([200, 200]), doc.addPage([200, 200])];
+    const ctx = doc.context;
+    const sharedContents = ctx.register(ctx.obj([ctx.register(ctx.stream('0 0 1 rg 0 190 10 10 re f'))]));
+    for (const p of [p1, p2]) p.node.set(PDFName.of('Contents'), sharedContents);
+    p1.node.set(PDFName.of('Annots'), ctx.obj([square(doc, [50, 50, 150, 150])]));
+    const scan = await normalizeScan([{ bytes: await doc.save({ useObjectStreams: false }) }]);
+    const wd2 = wd.file('shared.pdf', scan.pdf);
+    const at = (page: number) => {
+      const img = parsePnm(rasterize(wd, readFileSync(wd2), page, 'ppm', 72));
+      return img.pixels[((img.height - 1 - 100) * img.width + 100) * 3]!;
+    };
+    expect(at(1)).toBeLessThan(50); // page 1: the annotation's black square
+    expect(at(2)).toBeGreaterThan(200); // page 2: white there
+    // Page 2's content does not call page 1's annotation appearance (poppler: "XObject … is unknown").
+    const out = await PDFDocument.load(scan.pdf);
+    const contentOf = (i: number) => {
+      const c = out.getPage(i).node.Contents();
+      const refs = c instanceof PDFArray ? c.asArray() : [out.getPage(i).node.get(PDFName.of('Contents'))];
+      return refs.map((r) => Buffer.from(decodePDFRawStream(out.context.lookup(r) as PDFRawStream).decode()).toString('latin1')).join('\n');
+    };
+    expect(contentOf(0)).toContain('Do');
+    expect(contentOf(1)).not.toContain('Do');
   });
 });
 
