@@ -72,19 +72,23 @@ export class OfficerSessions {
   }
 
   /**
-   * Makes room: the least recently failed name that is not locked goes first. A locked name is kept
-   * (forgetting it early would unlock it, unlike a real account: the oracle again) unless every
-   * tracked name is locked, when the oldest goes.
+   * Makes room, never by forgetting `counting` (the name just counted, which must be able to lock):
+   * the least recently failed other name that is not locked goes first. A locked name is kept
+   * (forgetting it early would unlock it, unlike a real account: the oracle again) unless every other
+   * tracked name is locked, when the oldest of them goes.
    */
-  private forgetOneUnlockable(): void {
+  private forgetOneUnlockable(counting: string): void {
     const now = this.now().getTime();
+    let oldest: string | undefined;
     for (const [name, e] of this.unlockable) {
+      if (name === counting) continue;
+      oldest ??= name;
       if (e.lockedUntilMs <= now) {
         this.unlockable.delete(name);
         return;
       }
     }
-    this.unlockable.delete(this.unlockable.keys().next().value!);
+    if (oldest !== undefined) this.unlockable.delete(oldest);
   }
 
   private unlockableLockedFor(name: string): number {
@@ -101,7 +105,7 @@ export class OfficerSessions {
       entry.lockedUntilMs = this.now().getTime() + this.deps.lockout.lockMs;
     }
     this.unlockable.set(name, entry);
-    if (this.unlockable.size > (this.deps.unlockableTracked ?? UNLOCKABLE_TRACKED)) this.forgetOneUnlockable();
+    if (this.unlockable.size > (this.deps.unlockableTracked ?? UNLOCKABLE_TRACKED)) this.forgetOneUnlockable(name);
     return this.unlockableLockedFor(name);
   }
 

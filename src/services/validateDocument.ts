@@ -19,8 +19,15 @@ export interface ValidationDeps {
   pool?: ValidationPool;
 }
 
-export async function validateDocument(deps: ValidationDeps, input: ValidateInput, opts: { policy?: ValidationPolicy; now?: Date } = {}): Promise<ValidationReport> {
-  if (deps.pool) return deps.pool.validate(input, { ...(opts.policy ? { policyJson: policyToJson(opts.policy) } : {}), ...(opts.now ? { now: opts.now } : {}) });
+/** `urgent`: with a worker pool, ahead of the jobs waiting (the service's own copies, a QR lookup waits for). */
+export async function validateDocument(
+  deps: ValidationDeps,
+  input: ValidateInput,
+  opts: { policy?: ValidationPolicy; now?: Date; urgent?: boolean } = {},
+): Promise<ValidationReport> {
+  if (deps.pool) {
+    return deps.pool.validate(input, { ...(opts.policy ? { policyJson: policyToJson(opts.policy) } : {}), ...(opts.now ? { now: opts.now } : {}), urgent: opts.urgent === true });
+  }
   const policy = opts.policy ?? deps.policy ?? STRICT_POLICY;
   return validatePdf(input, {
     policy,

@@ -45,9 +45,13 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: (Job & { id: number; timer: NodeJS.Timeout }) | undefined;
+  /** Between a lost worker and its replacement: no job is given to the slot. */
+  starting: boolean;
 }
 
-type Reply = { id: number; report: ValidationReport } | { id: number; error: { code?: string; message: string; status?: number } };
+type Reply =
+  | { id: number; report: ValidationReport }
+  | { id: number; error: { code?: string; message: string; status?: number; retryable?: boolean; details?: Record<string, unknown> } };
 
 const WORKER_URL = new URL('./validationWorker.mjs', import.meta.url);
 
@@ -56,19 +60,26 @@ export class ValidationPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  /** Workers lost in a row without an answer in between (for the respawn pause). */
+  private failures = 0;
   /** Jobs answered by a worker (for tests and metrics). */
   completed = 0;
 
   constructor(private readonly opts: ValidationPoolOptions) {
     if (!(opts.size >= 1)) throw new RangeError('a validation pool needs at least one worker');
-    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), job: undefined });
+    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), job: undefined, starting: false });
   }
 
-  /** `hardLimitMs`: this job's own limit instead of the pool's. */
-  validate(input: ValidateInput, options: { policyJson?: string; now?: Date; hardLimitMs?: number } = {}): Promise<ValidationReport> {
+  /**
+   * `hardLimitMs`: this job's own limit instead of the pool's. `urgent`: the job goes ahead of those
+   * waiting (the service's own stored copies, which a QR lookup waits for, before uploaded files).
+   */
+  validate(input: ValidateInput, options: { policyJson?: string; now?: Date; hardLimitMs?: number; urgent?: boolean } = {}): Promise<ValidationReport> {
     if (this.closed) return Promise.reject(new AppError('validation-unavailable', 'the validation workers are shut down', { status: 503, retryable: true }));
     return new Promise((resolve, reject) => {
-      this.queue.push({ input, policyJson: options.policyJson, now: options.now?.getTime(), hardLimitMs: options.hardLimitMs ?? this.opts.hardLimitMs, resolve, reject });
+      const job = { input, policyJson: options.policyJson, now: options.now?.getTime(), hardLimitMs: options.hardLimitMs ?? this.opts.hardLimitMs, resolve, reject };
+      if (options.urgent) this.queue.unshift(job);
+      else this.queue.push(job);
       this.dispatch();
     });
   }
@@ -104,11 +115,12 @@ export class ValidationPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.job || this.queue.length === 0) continue;
+      if (slot.job || slot.starting || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
       const id = this.nextId++;
       const timer = setTimeout(() => {
-        this.replace(slot, new AppError('validation-timeout', `the validation did not end within ${job.hardLimitMs} ms`, { status: 503, retryable: false }));
+        // 422: the same file would take as long again; it is the document, not the service.
+        this.replace(slot, new AppError('validation-timeout', `the validation did not end within ${job.hardLimitMs} ms`, { status: 422, retryable: false }));
       }, job.hardLimitMs);
       timer.unref();
       slot.job = { ...job, id, timer };
@@ -123,18 +135,26 @@ export class ValidationPool {
     clearTimeout(job.timer);
     slot.job = undefined;
     this.completed++;
+    this.failures = 0;
     if ('report' in reply) job.resolve(reply.report);
-    else job.reject(new AppError(reply.error.code ?? 'validation-failed', reply.error.message, { status: reply.error.status ?? 500 }));
+    else if (reply.error.code !== undefined) job.reject(new AppError(reply.error.code, reply.error.message, { status: reply.error.status ?? 500, retryable: reply.error.retryable ?? false, details: reply.error.details }));
+    // Anything else is a fault, reported as one without its message (paths, internals); the log gets it.
+    else job.reject(new Error(`validation worker: ${reply.error.message}`));
     this.dispatch();
   }
 
   /** A worker that errored or exited: its job fails, a fresh worker takes its place. */
   private lost(worker: Worker, reason: string): void {
     const slot = this.slots.find((s) => s.worker === worker);
-    if (!slot || this.closed) return;
+    if (!slot || slot.starting || this.closed) return;
     this.replace(slot, new AppError('validation-failed', `${reason}; the document could not be validated`, { status: 500 }));
   }
 
+  /**
+   * Fails the slot's job with `error`, terminates its worker and starts another: at once after a
+   * worker that had answered, else after a growing pause (0.5 s doubling to 30 s), so a worker that
+   * cannot even start is not respawned in a tight loop. Jobs wait meanwhile.
+   */
   private replace(slot: Slot, error: AppError): void {
     const job = slot.job;
     slot.job = undefined;
@@ -143,11 +163,23 @@ export class ValidationPool {
       job.reject(error);
     }
     const old = slot.worker;
-    slot.worker = this.spawn();
     old.removeAllListeners();
     old.on('error', () => {}); // the old worker may still report its end
     void old.terminate();
     this.opts.onWorkerLost?.(error.message);
-    this.dispatch();
+    slot.starting = true;
+    const pauseMs = this.failures === 0 ? 0 : Math.min(30_000, 500 * 2 ** (this.failures - 1));
+    this.failures++;
+    const restart = setTimeout(() => {
+      if (this.closed) return;
+      try {
+        slot.worker = this.spawn();
+        slot.starting = false;
+        this.dispatch();
+      } catch (err) {
+        this.replace(slot, new AppError('validation-failed', `a validation worker cannot start: ${err instanceof Error ? err.message : String(err)}`, { status: 500 }));
+      }
+    }, pauseMs);
+    restart.unref();
   }
 }

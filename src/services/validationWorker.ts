@@ -30,7 +30,10 @@ parentPort!.on('message', (job: { id: number; input: { path: string } | { bytes:
       });
       parentPort!.postMessage({ id: job.id, report });
     } catch (err) {
-      const e = err instanceof AppError ? { code: err.code, message: err.message, status: err.status } : { message: err instanceof Error ? err.message : String(err) };
+      const e =
+        err instanceof AppError
+          ? { code: err.code, message: err.message, status: err.status, retryable: err.retryable, ...(err.details ? { details: err.details } : {}) }
+          : { message: err instanceof Error ? err.message : String(err) };
       parentPort!.postMessage({ id: job.id, error: e });
     }
   })();

@@ -130,6 +130,16 @@ describe('sign-in and sessions', () => {
     expect(await auth.passwordLogin('khong-co', 'wrong-password', client)).toMatchObject({ ok: false, reason: 'invalid' });
   });
 
+  it('a name counted while every other tracked name is locked can still lock', async () => {
+    const { officers, sessions, clock, db } = await withOfficer();
+    const tenants = new TenantRepository(db.db, clock.now);
+    const auth = new OfficerSessions({ officers, sessions, tenants, lockout: { maxFailures: 2, lockMs: 15 * MIN }, now: clock.now, unlockableTracked: 2 });
+    for (const locked of ['mot', 'hai']) for (let i = 0; i < 2; i++) await auth.passwordLogin(locked, 'wrong-password', client);
+    expect(await auth.passwordLogin('hai', 'wrong-password', client)).toMatchObject({ reason: 'locked' });
+    await auth.passwordLogin('ba', 'wrong-password', client);
+    expect(await auth.passwordLogin('ba', 'wrong-password', client)).toMatchObject({ ok: false, reason: 'locked' });
+  });
+
   it('answers an unknown user exactly as a wrong password', async () => {
     const { auth } = await withOfficer();
     expect(await auth.passwordLogin('nobody', 'the-right-password', client)).toEqual({ ok: false, reason: 'invalid', officer: null });

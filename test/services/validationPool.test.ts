@@ -61,7 +61,7 @@ describe('validation worker pool', () => {
     const lost: string[] = [];
     const pool = new ValidationPool({ ...settings, size: 1, hardLimitMs: 60_000, onWorkerLost: (r) => lost.push(r) });
     try {
-      await expect(pool.validate({ path: signed }, { hardLimitMs: 1 })).rejects.toMatchObject({ code: 'validation-timeout', status: 503 });
+      await expect(pool.validate({ path: signed }, { hardLimitMs: 1 })).rejects.toMatchObject({ code: 'validation-timeout', status: 422 });
       expect(lost).toHaveLength(1);
       expect((await pool.validate({ path: signed })).documentIndication).toBe('TOTAL-PASSED');
     } finally {
@@ -70,11 +70,25 @@ describe('validation worker pool', () => {
     await expect(pool.validate({ path: signed })).rejects.toMatchObject({ code: 'validation-unavailable' });
   });
 
+  it('an urgent job (a stored copy a QR lookup waits for) goes ahead of the uploads waiting', async () => {
+    const pool = new ValidationPool({ ...settings, size: 1, hardLimitMs: 60_000 });
+    try {
+      const order: string[] = [];
+      const run = (name: string, urgent: boolean) => pool.validate({ path: signed }, { urgent }).then(() => order.push(name));
+      await Promise.all([run('first', false), run('upload', false), run('stored-copy', true)]);
+      expect(order).toEqual(['first', 'stored-copy', 'upload']);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a file the worker cannot read is an error of that job only', async () => {
     const pool = new ValidationPool({ ...settings, size: 2, hardLimitMs: 60_000 });
     try {
       const [missing, fine] = await Promise.allSettled([pool.validate({ path: path.join(tmp, 'no-such.pdf') }), pool.validate({ path: signed })]);
       expect(missing.status).toBe('rejected');
+      // A fault, not a client's error: no code, and its message stays in the log (not the answer).
+      expect((missing as PromiseRejectedResult).reason).not.toHaveProperty('code');
       expect(fine).toMatchObject({ status: 'fulfilled', value: { documentIndication: 'TOTAL-PASSED' } });
     } finally {
       await pool.close();

@@ -131,7 +131,8 @@ export class CopyAssessor {
     let report: ValidationReport | null = null;
     if (this.validation) {
       try {
-        report = await validateDocument(this.validation, { path: file });
+        // A QR lookup waits for this: it goes ahead of uploaded files waiting for a worker.
+        report = await validateDocument(this.validation, { path: file }, { urgent: true });
       } catch {
         report = null;
       }
