@@ -47,6 +47,8 @@ interface Slot {
   job: (Job & { id: number; timer: NodeJS.Timeout }) | undefined;
   /** Between a lost worker and its replacement: no job is given to the slot. */
   starting: boolean;
+  /** The worker has built its dependencies (it said so): losing it later is the job's doing, not a start failure. */
+  ready: boolean;
 }
 
 type Reply =
@@ -60,14 +62,16 @@ export class ValidationPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
-  /** Workers lost in a row without an answer in between (for the respawn pause). */
+  /** Workers lost in a row before they were ready (for the respawn pause). */
   private failures = 0;
+  /** Urgent jobs at the head of the queue (they keep their order among themselves). */
+  private urgentWaiting = 0;
   /** Jobs answered by a worker (for tests and metrics). */
   completed = 0;
 
   constructor(private readonly opts: ValidationPoolOptions) {
     if (!(opts.size >= 1)) throw new RangeError('a validation pool needs at least one worker');
-    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), job: undefined, starting: false });
+    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), job: undefined, starting: false, ready: false });
   }
 
   /**
@@ -78,7 +82,7 @@ export class ValidationPool {
     if (this.closed) return Promise.reject(new AppError('validation-unavailable', 'the validation workers are shut down', { status: 503, retryable: true }));
     return new Promise((resolve, reject) => {
       const job = { input, policyJson: options.policyJson, now: options.now?.getTime(), hardLimitMs: options.hardLimitMs ?? this.opts.hardLimitMs, resolve, reject };
-      if (options.urgent) this.queue.unshift(job);
+      if (options.urgent) this.queue.splice(this.urgentWaiting++, 0, job);
       else this.queue.push(job);
       this.dispatch();
     });
@@ -86,6 +90,7 @@ export class ValidationPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.urgentWaiting = 0;
     for (const job of this.queue.splice(0)) job.reject(new AppError('validation-unavailable', 'the validation workers are shutting down', { status: 503, retryable: true }));
     await Promise.all(
       this.slots.map(async (slot) => {
@@ -107,7 +112,7 @@ export class ValidationPool {
       resourceLimits: { maxOldGenerationSizeMb: this.opts.maxHeapMb ?? 1024 },
     });
     worker.unref();
-    worker.on('message', (reply: Reply) => this.answered(worker, reply));
+    worker.on('message', (reply: Reply | { ready: true }) => this.answered(worker, reply));
     worker.on('error', (err) => this.lost(worker, `the validation worker failed: ${err.message}`));
     worker.on('exit', (code) => this.lost(worker, `the validation worker exited (code ${code})`));
     return worker;
@@ -117,6 +122,7 @@ export class ValidationPool {
     for (const slot of this.slots) {
       if (slot.job || slot.starting || this.queue.length === 0) continue;
       const job = this.queue.shift()!;
+      if (this.urgentWaiting > 0) this.urgentWaiting--;
       const id = this.nextId++;
       const timer = setTimeout(() => {
         // 422: the same file would take as long again; it is the document, not the service.
@@ -128,14 +134,18 @@ export class ValidationPool {
     }
   }
 
-  private answered(worker: Worker, reply: Reply): void {
+  private answered(worker: Worker, reply: Reply | { ready: true }): void {
     const slot = this.slots.find((s) => s.worker === worker);
+    if (slot && 'ready' in reply) {
+      slot.ready = true;
+      this.failures = 0;
+      return;
+    }
     const job = slot?.job;
-    if (!slot || !job || job.id !== reply.id) return;
+    if (!slot || !job || 'ready' in reply || job.id !== reply.id) return;
     clearTimeout(job.timer);
     slot.job = undefined;
     this.completed++;
-    this.failures = 0;
     if ('report' in reply) job.resolve(reply.report);
     else if (reply.error.code !== undefined) job.reject(new AppError(reply.error.code, reply.error.message, { status: reply.error.status ?? 500, retryable: reply.error.retryable ?? false, details: reply.error.details }));
     // Anything else is a fault, reported as one without its message (paths, internals); the log gets it.
@@ -151,13 +161,15 @@ export class ValidationPool {
   }
 
   /**
-   * Fails the slot's job with `error`, terminates its worker and starts another: at once after a
-   * worker that had answered, else after a growing pause (0.5 s doubling to 30 s), so a worker that
-   * cannot even start is not respawned in a tight loop. Jobs wait meanwhile.
+   * Fails the slot's job with `error`, terminates its worker and starts another: at once when the lost
+   * worker was ready (the job killed it), else after a pause growing from 0.5 s to 30 s with each worker
+   * lost before it was ready, so a worker that cannot even start is not respawned in a tight loop.
+   * Jobs wait meanwhile.
    */
   private replace(slot: Slot, error: AppError): void {
     const job = slot.job;
     slot.job = undefined;
+    slot.starting = true;
     if (job) {
       clearTimeout(job.timer);
       job.reject(error);
@@ -166,10 +178,10 @@ export class ValidationPool {
     old.removeAllListeners();
     old.on('error', () => {}); // the old worker may still report its end
     void old.terminate();
+    const pauseMs = slot.ready ? 0 : Math.min(30_000, 500 * 2 ** this.failures);
+    if (!slot.ready) this.failures++;
+    slot.ready = false;
     this.opts.onWorkerLost?.(error.message);
-    slot.starting = true;
-    const pauseMs = this.failures === 0 ? 0 : Math.min(30_000, 500 * 2 ** (this.failures - 1));
-    this.failures++;
     const restart = setTimeout(() => {
       if (this.closed) return;
       try {

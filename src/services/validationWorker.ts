@@ -21,6 +21,8 @@ const deps: ValidationDeps = {
   timeoutMs: settings.timeoutMs,
 };
 
+parentPort!.postMessage({ ready: true });
+
 parentPort!.on('message', (job: { id: number; input: { path: string } | { bytes: Uint8Array }; policyJson?: string; now?: number }) => {
   void (async () => {
     try {

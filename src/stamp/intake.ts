@@ -235,7 +235,14 @@ export const MAX_ANNOTATIONS_PER_PAGE = 1000;
  * after the page's own content (wrapped in q/Q so its graphics state cannot leak). Annotations without
  * an appearance (links, popups) draw nothing and are skipped.
  */
-function flattenAnnotations(doc: PDFDocument, page: PDFPage, label: string): void {
+/**
+ * Per scan document: for each resources' XObject dictionary pages share, the one extended copy (an
+ * indirect object) the pages with annotations point to instead, with its own name counter. One copy
+ * for all of them, not one per page (pages may share thousands of entries).
+ */
+type ExtendedXObjects = Map<PDFDict, { ref: PDFRef; dict: PDFDict; next: number }>;
+
+function flattenAnnotations(doc: PDFDocument, page: PDFPage, label: string, extended: ExtendedXObjects): void {
   const ctx = doc.context;
   const annotsValue = page.node.get(PDFName.of('Annots'));
   if (annotsValue === undefined) return;
@@ -247,24 +254,27 @@ function flattenAnnotations(doc: PDFDocument, page: PDFPage, label: string): voi
     });
   }
   if (annots.size() === 0) return;
-  // This page's own /Contents array and resources before anything is added: another page may share
-  // them (an indirect array, inherited or indirect resources) and must not draw this page's annotations.
-  const contents = page.node.get(PDFName.of('Contents'));
-  const list = contents instanceof PDFRef ? ctx.lookup(contents) : undefined;
-  if (list instanceof PDFArray) page.node.set(PDFName.of('Contents'), ctx.obj(list.asArray()));
+  // This page's own resources before anything is added: other pages may share them (inherited or
+  // indirect); they point to an extended copy of the XObjects, made once per shared dictionary.
   const shared = page.node.normalizedEntries();
+  let ext = extended.get(shared.XObject);
+  if (!ext) {
+    const dict = shared.XObject.clone(ctx);
+    ext = { ref: ctx.register(dict), dict, next: 0 };
+    extended.set(shared.XObject, ext);
+    extended.set(dict, ext);
+  }
+  const own = ext;
   const resources = shared.Resources.clone(ctx);
-  const xobjects = shared.XObject.clone(ctx);
-  resources.set(PDFName.of('XObject'), xobjects);
+  resources.set(PDFName.of('XObject'), own.ref);
   page.node.set(PDFName.of('Resources'), resources);
   // Names of our own for the appearances, from a counter (pdf-lib's unique-name search rescans the
-  // resources on every call).
-  let next = 0;
+  // resources on every call); names other pages added are harmless here (this page does not call them).
   const nameFor = (ref: PDFRef): PDFName => {
     let key: PDFName;
-    do key = PDFName.of(`ChAnnot${next++}`);
-    while (xobjects.has(key));
-    xobjects.set(key, ref);
+    do key = PDFName.of(`ChAnnot${own.next++}`);
+    while (own.dict.has(key));
+    own.dict.set(key, ref);
     return key;
   };
   const nums = (v: unknown): number[] | undefined => {
@@ -350,9 +360,15 @@ async function copyPdfPages(out: PDFDocument, bytes: Uint8Array, label: string, 
   // what both signatures cover). What they show is kept, as page content clipped to the page's own
   // box (a copy must show what the original shows); the annotations themselves, and page actions
   // (/AA), are not copied.
+  const extended: ExtendedXObjects = new Map();
   for (const [i, page] of src.getPages().entries()) {
+    // Each page its own /Contents array: pages that share one (an indirect array) would otherwise each
+    // get every page's annotations here and every page's stamp later.
+    const contents = page.node.get(PDFName.of('Contents'));
+    const list = contents instanceof PDFRef ? src.context.lookup(contents) : undefined;
+    if (list instanceof PDFArray) page.node.set(PDFName.of('Contents'), src.context.obj(list.asArray()));
     try {
-      flattenAnnotations(src, page, `${label} page ${i + 1}`);
+      flattenAnnotations(src, page, `${label} page ${i + 1}`, extended);
     } catch (cause) {
       if (cause instanceof StampError) throw cause;
       throw new StampError('scan-corrupt', `${label} page ${i + 1}: its annotations cannot be read`, { cause });

@@ -256,6 +256,22 @@ describe('templates and refusals', () => {
   it('refuses a character the font cannot show', () => refuse({ ...spec, certifier: { ...spec.certifier, name: '阮氏桃' } }, 'stamp-glyph-missing'));
 });
 
+describe('pages that share one /Contents array', () => {
+  it('each page gets its own stamp and footer, not every page\'s', async () => {
+    const src = await PDFDocument.create();
+    const pages = [0, 1, 2].map(() => src.addPage([595.2, 841.92]));
+    const ctx = src.context;
+    const sharedContents = ctx.register(ctx.obj([ctx.register(ctx.stream('0 0 1 rg 10 10 20 20 re f'))]));
+    for (const p of pages) p.node.set(PDFName.of('Contents'), sharedContents);
+    const scan = await normalizeScan([{ bytes: await src.save({ useObjectStreams: false }) }]);
+    const out = await stampCopy(scan.pdf, spec);
+    const file = wd.file('shared-contents.pdf', out.pdf);
+    const footer = (page: number) => collapse(pdftotext(file, page)).match(/trang \d\/3/g) ?? [];
+    expect([footer(1), footer(2), footer(3)]).toEqual([['trang 1/3'], ['trang 2/3'], ['trang 3/3']]);
+    expect(collapse(pdftotext(file, 1))).not.toContain('Chứng thực bản sao đúng với bản chính');
+  });
+});
+
 describe('intake then stamp', () => {
   it('a 3-page JPEG scan keeps its JPEG bytes through the stamp', async () => {
     const source = await fixturePdf([
