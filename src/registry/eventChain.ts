@@ -180,8 +180,9 @@ export function verifyChain(db: Sqlite, anchors: ReadonlyArray<{ id: number; has
       head = { id: e.id, hash: e.hash };
       checked += 1;
     }
+    const eventHashAt = db.prepare('SELECT hash FROM copy_events WHERE id = ?');
     for (const a of anchors) {
-      const at = db.prepare('SELECT hash FROM copy_events WHERE id = ?').get(a.id) as { hash: string } | undefined;
+      const at = eventHashAt.get(a.id) as { hash: string } | undefined;
       if (!at) return bad({ kind: 'anchor', id: String(a.id), reason: `the anchored event ${a.id} is no longer in the chain (it ends at ${head?.id ?? 0}): events were removed` });
       if (at.hash !== a.hash) return bad({ kind: 'anchor', id: String(a.id), reason: `event ${a.id} no longer has the anchored hash: the chain was rewritten` });
     }

@@ -2,7 +2,7 @@
  * Use case: sign a PDF with a key of the HSM at a PAdES level. Plain inputs and outputs; the HTTP
  * route and the CLI both call this.
  */
-import { x509Certificate } from '../cms/index.ts';
+import { OID_KP_OCSP_SIGNING, OID_KP_TIME_STAMPING, x509Certificate } from '../cms/index.ts';
 import { extendedKeyUsage, keyUsage, type CertificatePool } from '../pki/index.ts';
 import type { X509Certificate } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
@@ -119,8 +119,6 @@ export function nextInput(out: SignedOutput): DocumentInput {
   return out.path ? { path: out.path } : { bytes: out.bytes!, digest: out.digest };
 }
 
-const ID_KP_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
-const ID_KP_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 
 /**
@@ -135,7 +133,7 @@ function checkSigningPurpose(label: string, x509: X509Certificate): void {
     throw new PadesError('certificate-not-for-signing', `the certificate of "${label}" does not allow signatures (keyUsage without digitalSignature or nonRepudiation)`, { status: 409 });
   }
   const purposes = extendedKeyUsage(x509);
-  if (purposes !== undefined && !purposes.includes(ANY_EXTENDED_KEY_USAGE) && purposes.every((p) => p === ID_KP_TIME_STAMPING || p === ID_KP_OCSP_SIGNING)) {
+  if (purposes !== undefined && !purposes.includes(ANY_EXTENDED_KEY_USAGE) && purposes.every((p) => p === OID_KP_TIME_STAMPING || p === OID_KP_OCSP_SIGNING)) {
     throw new PadesError('certificate-not-for-signing', `the certificate of "${label}" is for time-stamping or OCSP responses only (extendedKeyUsage), not for signing documents`, { status: 409 });
   }
 }

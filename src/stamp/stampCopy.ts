@@ -31,7 +31,6 @@ export interface StampedCopy {
 
 /** Stamps a saved PDF, or a document still open in pdf-lib (buildScanDocument's; it is spent afterwards). */
 export async function stampCopy(pdf: Uint8Array | PDFDocument, spec: StampSpec): Promise<StampedCopy> {
-  renderStampText(spec); // a bad spec or template is refused before the document is read
   const qr = qrMatrix(spec.verificationUrl);
   const template = spec.template ?? DEFAULT_STAMP_TEMPLATE;
   let doc: PDFDocument;

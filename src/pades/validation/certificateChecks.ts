@@ -24,9 +24,10 @@ export function buildTrustedChain(
   leaf: X509Certificate,
   pool: CertificatePool,
   anchors: readonly X509Certificate[],
+  also?: CertificatePool,
 ): { chain: X509Certificate[]; trusted: boolean } {
   const fps = new Set(anchors.map((a) => a.fingerprint256));
-  const chain = pool.buildChain(leaf);
+  const chain = pool.buildChain(leaf, 10, also);
   const idx = chain.findIndex((c) => fps.has(c.fingerprint256));
   if (idx >= 0) return { chain: chain.slice(0, idx + 1), trusted: true };
   return { chain, trusted: false };

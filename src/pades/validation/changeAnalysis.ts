@@ -112,12 +112,18 @@ interface Verdict {
 /** Operators that put marks on the page (ISO 32000-1 Table 51, §8.2): painting, shading, text showing, inline images. */
 const PAINTING_OPERATORS = new Set(['S', 's', 'f', 'F', 'f*', 'B', 'B*', 'b', 'b*', 'sh', 'Tj', 'TJ', "'", '"', 'BI', 'EI', 'ID']);
 
+/** Width and height of a /Rect or /BBox, or undefined when it is not a four-number array. */
+function boxSize(v: PdfValue): { w: number; h: number } | undefined {
+  if (!Array.isArray(v) || v.length !== 4) return undefined;
+  const [x1, y1, x2, y2] = v.map(numberValue);
+  if (x1 === undefined || y1 === undefined || x2 === undefined || y2 === undefined) return undefined;
+  return { w: Math.abs(x2 - x1), h: Math.abs(y2 - y1) };
+}
+
 /** A /Rect or /BBox with no area (a valid four-number array only; anything else may draw). */
 function zeroArea(v: PdfValue): boolean {
-  if (!Array.isArray(v) || v.length !== 4) return false;
-  const [x1, y1, x2, y2] = v.map(numberValue);
-  if (x1 === undefined || y1 === undefined || x2 === undefined || y2 === undefined) return false;
-  return (x2 - x1) * (y2 - y1) === 0;
+  const size = boxSize(v);
+  return size !== undefined && size.w * size.h === 0;
 }
 
 /**
@@ -128,10 +134,8 @@ const NOTE_ICON_MAX = 48;
 
 /** True when a /Rect is a four-number array no wider and no taller than `max`. */
 function fitsBox(v: PdfValue, max: number): boolean {
-  if (!Array.isArray(v) || v.length !== 4) return false;
-  const [x1, y1, x2, y2] = v.map(numberValue);
-  if (x1 === undefined || y1 === undefined || x2 === undefined || y2 === undefined) return false;
-  return Math.abs(x2 - x1) <= max && Math.abs(y2 - y1) <= max;
+  const size = boxSize(v);
+  return size !== undefined && size.w <= max && size.h <= max;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { X509Certificate } from 'node:crypto';
 import {
   CmsError,
+  OID_KP_TIME_STAMPING,
   certificateMatchesSid,
   digest,
   oids,
@@ -49,9 +50,6 @@ export interface SignatureOutcome {
   /** For document timestamps: integrity verified and chain trusted, so genTime is a POE. */
   usableAsPoe: boolean;
 }
-
-/** RFC 3161 §2.3 / RFC 5280 §4.2.1.12 id-kp-timeStamping. */
-const OID_KP_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
 const failed = (
   name: CheckResult['name'],
@@ -283,24 +281,19 @@ async function timestampAuthorityProblem(
   const who = `"${tsa.subject.replace(/\n/g, ', ')}"`;
   const fail = (problem: string) => ({ who, problem, summary: '' });
   let tokenCrls: Uint8Array[] = [];
-  const pool = new CertificatePool();
-  for (const c of input.anchors) pool.add(c);
-  for (const der of [...input.dssCertificates, ...signature.certificates]) {
-    const c = toX509(der);
-    if (c) pool.add(c);
-  }
+  // The signature's pool (anchors, DSS and CMS certificates) and, where it has no issuer, the token's own.
+  const carried = new CertificatePool([tsa]);
   try {
     const parsed = parseSignedData(token);
     for (const der of parsed.certificates) {
       const c = toX509(der);
-      if (c) pool.add(c);
+      if (c) carried.add(c);
     }
     tokenCrls = [...parsed.crls];
   } catch {
     /* the verifier accepted the token: it parses */
   }
-  pool.add(tsa);
-  const { chain, trusted } = buildTrustedChain(tsa, pool, input.anchors);
+  const { chain, trusted } = buildTrustedChain(tsa, input.pool, input.anchors, carried);
   if (!trusted) return fail(`no chain to a configured trust anchor (${input.anchors.length} configured)`);
   if (!(tsa.keyUsage ?? []).includes(OID_KP_TIME_STAMPING)) return fail('the certificate lacks extendedKeyUsage id-kp-timeStamping (RFC 3161 §2.3)');
   const ku = keyUsageCheck(tsa, input.policy, true);
