@@ -1,5 +1,6 @@
 /** `chungthuc extend IN.pdf -o OUT.pdf --level B-LTA`: the same use case as POST /api/v1/signatures/extend. */
 import { InputError } from '../errors.ts';
+import { revokedPhrase } from '../pades/index.ts';
 import { extendDocument } from '../services/extendDocument.ts';
 import type { Command } from './command.ts';
 import { inputOutput, withTrustServices } from './signingContext.ts';
@@ -22,7 +23,7 @@ export const extendCommand: Command = {
     if (!(LEVELS as readonly string[]).includes(level)) throw new InputError('invalid-parameters', `--level must be one of ${LEVELS.join(', ')}`);
     const r = await withTrustServices((trust) => extendDocument(trust.signing, { path: input }, { path: output }, level as (typeof LEVELS)[number]));
     io.out(`${output}: ${r.level}, added ${r.added.join(' + ')}, ${r.length} bytes\n`);
-    for (const c of r.revoked) io.out(`  note: "${c.subject}" is revoked${c.time ? ` since ${c.time.toISOString()}` : ''}; its revocation evidence is in the DSS\n`);
+    for (const c of r.revoked) io.out(`  note: "${c.subject}" ${revokedPhrase(c)}; its revocation evidence is in the DSS\n`);
     return 0;
   },
 };

@@ -30,6 +30,7 @@ export {
   collectChainMaterial,
   collectSignatureMaterial,
   derLength,
+  revokedPhrase,
   signatureTimestamper,
   type IssuedTimestamp,
   type KnownSigners,

@@ -8,7 +8,7 @@
  * and CRLs plug in without this module knowing how.
  */
 import { X509Certificate } from 'node:crypto';
-import { digest as hashBytes, parseSignedData, signatureValueOf, addSignatureTimestamp, x509Certificate } from '../cms/index.ts';
+import { digest as hashBytes, parseSignedData, signatureValueOf, addSignatureTimestamp, x509Certificate, type CrlReason } from '../cms/index.ts';
 import { IncrementalUpdate, PdfDocument, PdfString } from '../pdf/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
@@ -41,6 +41,8 @@ export interface TimestampSource {
 export interface RevocationMaterial {
   status: 'good' | 'revoked' | 'unknown';
   revocationTime?: Date;
+  /** RFC 5280 reason of a `revoked` status (`certificateHold`: suspended). */
+  reason?: CrlReason;
   ocsp?: Uint8Array;
   crl?: Uint8Array;
   /** Certificates needed to validate the response itself (delegated OCSP responder). */
@@ -95,9 +97,9 @@ export async function collectChainMaterial(
   rev: RevocationProvider,
   seen = new Set<string>(),
   carried: readonly X509Certificate[] = [],
-): Promise<{ certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: { subject: string; time?: Date } }> {
+): Promise<{ certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: RevokedCertificate }> {
   const chain = rev.chain(leaf, carried);
-  const out: { certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: { subject: string; time?: Date } } = { certs: [], ocsps: [], crls: [] };
+  const out: { certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; revoked?: RevokedCertificate } = { certs: [], ocsps: [], crls: [] };
   for (let i = 0; i < chain.length; i++) {
     const cert = chain[i]!;
     out.certs.push(new Uint8Array(cert.raw));
@@ -112,7 +114,7 @@ export async function collectChainMaterial(
     if (m.crl) out.crls.push(m.crl);
     out.certs.push(...m.certs);
     // The responder's own certificate chain (delegated OCSP signer) is validated from the DSS too.
-    if (m.status === 'revoked') out.revoked ??= { subject: cert.subject, time: m.revocationTime };
+    if (m.status === 'revoked') out.revoked ??= { subject: cert.subject.replace(/\n/g, ', '), time: m.revocationTime, ...(m.reason ? { reason: m.reason } : {}) };
   }
   return out;
 }
@@ -143,7 +145,7 @@ export async function collectSignatureMaterial(
   cms: Uint8Array,
   rev: RevocationProvider,
   known?: Omit<KnownSigners, 'cms'>,
-): Promise<VriEntry & { revoked?: { subject: string; time?: Date } }> {
+): Promise<VriEntry & { revoked?: RevokedCertificate }> {
   const signers = known ?? signersOf(cms);
   const carried = (signers.carried ?? []).flatMap((der) => {
     try {
@@ -175,6 +177,14 @@ export async function collectSignatureMaterial(
 export interface RevokedCertificate {
   subject: string;
   time?: Date | undefined;
+  /** RFC 5280 reason, when the source gave one (`certificateHold`: suspended, may be lifted). */
+  reason?: CrlReason;
+}
+
+/** "is revoked since …" / "is on hold (suspended) since …", for the errors that refuse to sign. */
+export function revokedPhrase(r: RevokedCertificate): string {
+  const since = r.time ? ` since ${r.time.toISOString()}` : '';
+  return r.reason === 'certificateHold' ? `is on hold (suspended)${since}` : `is revoked${since}`;
 }
 
 /**
@@ -211,9 +221,9 @@ export async function addValidationData(
       const m = await collectSignatureMaterial(der, rev, opts.known?.find((k) => equalBytes(k.cms, der)));
       if (m.revoked) {
         if (opts.revoked !== 'embed') {
-          throw new PadesError('certificate-revoked', `the certificate "${m.revoked.subject.replace(/\n/g, ', ')}" is revoked${m.revoked.time ? ` since ${m.revoked.time.toISOString()}` : ''}`, { status: 409 });
+          throw new PadesError('certificate-revoked', `the certificate "${m.revoked.subject}" ${revokedPhrase(m.revoked)}`, { status: 409, details: { reason: m.revoked.reason ?? null } });
         }
-        revoked.push({ subject: m.revoked.subject.replace(/\n/g, ', '), time: m.revoked.time });
+        revoked.push(m.revoked);
       }
       all.certs.push(...m.certs);
       all.ocsps.push(...m.ocsps);

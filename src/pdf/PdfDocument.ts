@@ -3,7 +3,7 @@ import { Lexer, ascii } from './Lexer.ts';
 import { PdfError } from './PdfError.ts';
 import { decodeStreamFully } from './filters.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfValue } from './objects.ts';
-import { DEFAULT_PARSER_LIMITS, parseIndirectObject, parseValue } from './parser.ts';
+import { DEFAULT_PARSER_LIMITS, ValueBudget, parseIndirectObject, parseValue, type ParserLimits } from './parser.ts';
 import { type PageInfo, findPage, walkPages } from './pageTree.ts';
 import { type SignatureField, collectSignatureFields } from './signatureFields.ts';
 import { type XrefEntry, type XrefSection, findStartXref, readXrefSection } from './xref.ts';
@@ -15,6 +15,12 @@ export interface OpenOptions {
   maxObjects?: number;
   /** Largest decoded object stream. */
   maxObjectStreamBytes?: number;
+  /**
+   * Most values (numbers, names, strings, arrays, dictionaries…) parsed from the document's objects,
+   * and again from its trailers and xref stream dictionaries: bounds the memory and time a hostile
+   * file can cost (`pdf-limit-exceeded` beyond).
+   */
+  maxParsedValues?: number;
 }
 
 /** One revision: the state of the file after an original save or an incremental update (§7.5.6). */
@@ -45,7 +51,9 @@ interface ObjStmCache {
   index: Array<[number, number]>;
 }
 
-const DEFAULTS = { maxRevisions: 4096, maxObjects: 8_388_607, maxObjectStreamBytes: 64 * 1024 * 1024 };
+// maxParsedValues: about 200 MB of heap at worst (millions of empty arrays); real documents parse far
+// fewer, as signing and validation read only the objects they need and stream data stays bytes.
+const DEFAULTS = { maxRevisions: 4096, maxObjects: 8_388_607, maxObjectStreamBytes: 64 * 1024 * 1024, maxParsedValues: 4_000_000 };
 
 /** Parsed xref chains shared by `PdfDocument.openShared` while their holder works on the bytes. */
 interface SharedParse {
@@ -58,7 +66,7 @@ interface SharedParse {
 const shared = new WeakMap<Uint8Array, SharedParse>();
 
 function sameLimits(a: typeof DEFAULTS, b: typeof DEFAULTS): boolean {
-  return a.maxRevisions === b.maxRevisions && a.maxObjects === b.maxObjects && a.maxObjectStreamBytes === b.maxObjectStreamBytes;
+  return a.maxRevisions === b.maxRevisions && a.maxObjects === b.maxObjects && a.maxObjectStreamBytes === b.maxObjectStreamBytes && a.maxParsedValues === b.maxParsedValues;
 }
 
 function sharedParse(bytes: Uint8Array, o: typeof DEFAULTS): SharedParse | undefined {
@@ -84,6 +92,8 @@ export class PdfDocument {
   private readonly objStms = new Map<number, ObjStmCache>();
   private pagesCache: PageInfo[] | null = null;
   private readonly opts: typeof DEFAULTS;
+  /** One value budget for every object read from this document. */
+  private readonly parseLimits: ParserLimits;
 
   private constructor(
     readonly source: ByteSource,
@@ -93,6 +103,7 @@ export class PdfDocument {
     opts: OpenOptions,
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.parseLimits = { ...DEFAULT_PARSER_LIMITS, budget: new ValueBudget(this.opts.maxParsedValues) };
     this.headerVersion = headerVersion;
     this.revisions = allRevisions.slice(0, uptoIndex + 1);
     const trailer = new PdfDict();
@@ -264,7 +275,7 @@ export class PdfDocument {
         if (err instanceof PdfError) return undefined; // fall back to scanning for endstream
         throw err;
       }
-    }, DEFAULT_PARSER_LIMITS);
+    }, this.parseLimits);
     if (obj.num !== num) throw new PdfError('pdf-malformed', `xref points object ${num} at offset ${offset}, which holds object ${obj.num}`);
     return obj.value;
   }
@@ -278,7 +289,7 @@ export class PdfDocument {
     const start = stm.first + hit[1];
     if (start >= stm.data.length) throw new PdfError('pdf-malformed', `object ${num} lies outside object stream ${stmNum}`);
     const lx = new Lexer(new BufferSource(stm.data), start);
-    const v = parseValue(lx);
+    const v = parseValue(lx, this.parseLimits);
     if (v instanceof PdfStream) throw new PdfError('pdf-malformed', 'stream inside an object stream');
     return v;
   }
@@ -359,6 +370,7 @@ function readHeader(src: ByteSource): string {
 
 /** Follows startxref and /Prev (with loop protection), grouping sections into revisions, oldest first. */
 function readRevisions(src: ByteSource, o: typeof DEFAULTS): Revision[] {
+  const limits = { maxObjects: o.maxObjects, budget: new ValueBudget(o.maxParsedValues) };
   const sections: XrefSection[] = [];
   const visited = new Set<number>();
   let offset: number | undefined = findStartXref(src);
@@ -366,12 +378,12 @@ function readRevisions(src: ByteSource, o: typeof DEFAULTS): Revision[] {
     if (visited.has(offset)) throw new PdfError('pdf-malformed', `xref /Prev chain loops back to offset ${offset}`);
     if (visited.size >= o.maxRevisions) throw new PdfError('pdf-limit-exceeded', `more than ${o.maxRevisions} xref sections`);
     visited.add(offset);
-    const sec = readXrefSection(src, offset, o);
+    const sec = readXrefSection(src, offset, limits);
     // §7.5.8.4 hybrid file: the table's trailer points at an xref stream with the compressed objects;
     // its entries apply where the table itself has none (or only a free one).
     const stm = sec.trailer.getNumber('XRefStm');
     if (sec.kind === 'table' && stm !== undefined && Number.isInteger(stm) && stm >= 0 && stm < src.length && !visited.has(stm)) {
-      const hidden = readXrefSection(src, stm, o);
+      const hidden = readXrefSection(src, stm, limits);
       for (const [num, e] of hidden.entries) {
         const cur = sec.entries.get(num);
         if (!cur || cur.type === 'free') sec.entries.set(num, e);

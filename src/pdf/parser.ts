@@ -10,6 +10,20 @@ export interface ParserLimits extends LexerLimits {
   maxContainerItems: number;
   /** How far past the stream start we scan for `endstream` when /Length is wrong. */
   maxStreamScan: number;
+  /** Values left to parse for the whole document (shared by every parse of it), when it has a budget. */
+  budget?: ValueBudget;
+}
+
+/**
+ * How many values (numbers, names, strings, arrays, dictionaries…) may still be parsed from one
+ * document. The per-container limit alone lets a small file cost gigabytes: millions of `[]` in each
+ * of many objects take about 50 bytes of heap per two bytes of file.
+ */
+export class ValueBudget {
+  left: number;
+  constructor(readonly max: number) {
+    this.left = max;
+  }
 }
 
 export const DEFAULT_PARSER_LIMITS: ParserLimits = {
@@ -25,6 +39,9 @@ export function parseValue(lx: Lexer, limits: ParserLimits = DEFAULT_PARSER_LIMI
 }
 
 function valueFrom(lx: Lexer, t: Token, depth: number, limits: ParserLimits): PdfValue {
+  if (limits.budget && --limits.budget.left < 0) {
+    throw new PdfError('pdf-limit-exceeded', `the document has more than ${limits.budget.max} values to parse (arrays, dictionaries and their items)`);
+  }
   switch (t.kind) {
     case 'int': {
       // §7.3.10: "num gen R" — look ahead two tokens, rewind when it is not a reference.

@@ -3,7 +3,7 @@ import { Lexer, ascii, findBytes, isWhite, lastIndexOf } from './Lexer.ts';
 import { PdfError } from './PdfError.ts';
 import { decodeStreamFully } from './filters.ts';
 import { PdfDict, PdfStream, numberValue } from './objects.ts';
-import { DEFAULT_PARSER_LIMITS, parseIndirectObject, parseValue } from './parser.ts';
+import { DEFAULT_PARSER_LIMITS, parseIndirectObject, parseValue, type ParserLimits, type ValueBudget } from './parser.ts';
 
 /** One cross-reference entry (§7.5.4 table, §7.5.8.3 stream types 0/1/2). */
 export type XrefEntry =
@@ -30,7 +30,11 @@ export interface XrefSection {
 export interface XrefLimits {
   /** Largest object number accepted (a bound on /Size and subsection ranges). */
   maxObjects: number;
+  /** Values the trailers and xref stream dictionaries of the whole chain may hold together. */
+  budget?: ValueBudget;
 }
+
+const parserLimits = (l: XrefLimits): ParserLimits => (l.budget ? { ...DEFAULT_PARSER_LIMITS, budget: l.budget } : DEFAULT_PARSER_LIMITS);
 
 const EOF_MARK = ascii('%%EOF');
 const STARTXREF = ascii('startxref');
@@ -97,14 +101,14 @@ function readTable(src: ByteSource, lx: Lexer, offset: number, limits: XrefLimit
       else entries.set(num, { type: 'offset', offset: o.value, gen: g.value });
     }
   }
-  const trailer = parseValue(lx);
+  const trailer = parseValue(lx, parserLimits(limits));
   if (!(trailer instanceof PdfDict)) throw new PdfError('pdf-malformed', `trailer at ${offset} is not a dictionary`);
   return { offset, kind: 'table', trailer, entries, sectionEnd: lx.pos, ...eofAfter(src, lx.pos) };
 }
 
 function readStreamSection(src: ByteSource, offset: number, limits: XrefLimits): XrefSection {
   // §7.5.8.2: an xref stream's /Length must be direct, so no resolver is needed.
-  const obj = parseIndirectObject(src, offset, () => undefined, DEFAULT_PARSER_LIMITS);
+  const obj = parseIndirectObject(src, offset, () => undefined, parserLimits(limits));
   const stream = obj.value;
   if (!(stream instanceof PdfStream) || stream.dict.getName('Type') !== 'XRef') {
     throw new PdfError('pdf-malformed', `object at xref offset ${offset} is not an xref stream`);

@@ -12,6 +12,7 @@ import {
   addDocumentTimestamp,
   addValidationData,
   collectChainMaterial,
+  revokedPhrase,
   signPdf,
   signatureTimestamper,
   type IssuedTimestamp,
@@ -108,8 +109,8 @@ async function precheckRevocation(deps: SigningDeps, certificate: Uint8Array, le
   if (m.revoked) {
     throw new PadesError(
       'certificate-revoked',
-      `the certificate "${m.revoked.subject.replace(/\n/g, ', ')}" is revoked${m.revoked.time ? ` since ${m.revoked.time.toISOString()}` : ''}; it cannot sign`,
-      { status: 409 },
+      `the certificate "${m.revoked.subject}" ${revokedPhrase(m.revoked)}; it cannot sign`,
+      { status: 409, details: { reason: m.revoked.reason ?? null } },
     );
   }
 }

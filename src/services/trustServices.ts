@@ -38,6 +38,7 @@ export function revocationProvider(checker: RevocationChecker, pool: Certificate
       return {
         status: s.status,
         revocationTime: s.revocationTime,
+        ...(s.reason ? { reason: s.reason } : {}),
         ocsp: s.ocsp?.responseDer,
         crl: s.crl?.crlDer,
         certs,
@@ -118,6 +119,9 @@ function keepsExpired(crl: ParsedCrl, cert: X509Certificate): boolean {
  * certificate (issuer name, cRLSign, `crlScopeProblem`, no critical extension this code does not
  * process, so no delta CRL). Then:
  * - a `revoked` answer from any such source wins (revocation is final), whatever its age;
+ * - a hold (reason certificateHold, RFC 5280 §5.3.1) is not final: it stands unless an answer issued
+ *   after it no longer lists the certificate (the hold was lifted, removeFromCRL); it comes back as
+ *   `revoked` with reason `certificateHold` and the earliest hold time;
  * - a `good` answer (an OCSP `good`, a CRL not listing the certificate) counts only if it is fresh for
  *   `query.freshFrom` (default `at`, see `freshProblem`), was not issued after the validation time,
  *   and, for a CRL issued after the certificate expired, only with ExpiredCertsOnCRL covering it.
@@ -132,6 +136,10 @@ export function embeddedRevocationStatus(
   const freshFrom = query.freshFrom ?? at;
   const now = query.now ?? new Date();
   const revoked: Array<{ time: Date; source: string }> = [];
+  const holds: Array<{ since: Date; issued: Date; source: string }> = [];
+  // When the newest answer that does not list the certificate was issued (fresh or not): a hold older
+  // than it was lifted.
+  let cleared = -Infinity;
   let good: string | undefined;
   const setAside: string[] = [];
   for (const der of embedded.ocsps) {
@@ -150,13 +158,15 @@ export function embeddedRevocationStatus(
       }
       const st = single.certStatus;
       if (st.status === 'revoked') {
-        revoked.push({ time: st.revocationTime, source: 'ocsp:embedded' });
+        if (st.reason === 'certificateHold') holds.push({ since: st.revocationTime, issued: single.thisUpdate, source: 'ocsp:embedded' });
+        else revoked.push({ time: st.revocationTime, source: 'ocsp:embedded' });
         continue;
       }
       if (st.status === 'unknown') {
         setAside.push('an OCSP response saying "unknown"');
         continue;
       }
+      cleared = Math.max(cleared, single.thisUpdate.getTime());
       const problem = freshProblem(single.thisUpdate, single.nextUpdate, freshFrom, now);
       if (problem) setAside.push(`an OCSP response ${problem}`);
       else good ??= 'ocsp:embedded';
@@ -189,13 +199,19 @@ export function embeddedRevocationStatus(
         continue;
       }
       const entry = crlEntryFor(crl, cert);
+      if (entry?.reason === 'certificateHold') {
+        holds.push({ since: entry.revocationDate, issued: crl.thisUpdate, source: 'crl:embedded' });
+        continue;
+      }
       if (entry && entry.reason !== 'removeFromCRL') {
         revoked.push({ time: entry.revocationDate, source: 'crl:embedded' });
         continue;
       }
+      const speaks = keepsExpired(crl, cert);
+      if (speaks) cleared = Math.max(cleared, crl.thisUpdate.getTime());
       const problem = freshProblem(crl.thisUpdate, crl.nextUpdate, freshFrom, now);
       if (problem) setAside.push(`a CRL ${problem}`);
-      else if (!keepsExpired(crl, cert)) setAside.push(`a CRL issued ${iso(crl.thisUpdate)}, after the certificate expired (no ExpiredCertsOnCRL)`);
+      else if (!speaks) setAside.push(`a CRL issued ${iso(crl.thisUpdate)}, after the certificate expired (no ExpiredCertsOnCRL)`);
       else good ??= 'crl:embedded';
     } catch {
       /* idem */
@@ -205,6 +221,12 @@ export function embeddedRevocationStatus(
     // The earliest revocation any valid source gives; one at or before `at` decides.
     const first = revoked.reduce((a, b) => (b.time < a.time ? b : a));
     return { status: { status: 'revoked', revocationTime: first.time, source: first.source }, setAside };
+  }
+  // Answers issued at the same time as the hold do not lift it.
+  const standing = holds.filter((h) => h.issued.getTime() >= cleared);
+  if (standing.length > 0) {
+    const first = standing.reduce((a, b) => (b.since < a.since ? b : a));
+    return { status: { status: 'revoked', reason: 'certificateHold', revocationTime: first.since, source: first.source }, setAside };
   }
   return { status: good ? { status: 'good', source: good } : undefined, setAside };
 }
@@ -218,14 +240,18 @@ export function validationRevocationSource(checker: RevocationChecker | undefine
   return {
     async status(cert, issuer, at, embedded, query = {}) {
       const local = embeddedRevocationStatus(cert, issuer, at, embedded, query);
-      if (local.status) return local.status;
+      // A hold is not final: where the policy lets us ask, the current answer says whether it still stands.
+      const held = local.status?.reason === 'certificateHold';
+      if (local.status && !(held && checker)) return local.status;
       const why = local.setAside.length > 0 ? `embedded data set aside: ${local.setAside.join('; ')}` : 'no embedded revocation data for it';
       if (!checker) return { status: 'unavailable', detail: `${why}; no online source` };
       try {
         const s = await checker.check(cert, issuer);
+        if (held && s.status === 'unknown') return local.status!;
         // The online checker only returns current answers (nextUpdate not passed), so fresh for any past time.
-        return { status: s.status, revocationTime: s.revocationTime, source: `${s.source}:online` };
+        return { status: s.status, revocationTime: s.revocationTime, ...(s.reason ? { reason: s.reason } : {}), source: `${s.source}:online` };
       } catch (err) {
+        if (held) return local.status!;
         return { status: 'unavailable', detail: `${why}; online: ${err instanceof Error ? err.message : String(err)}` };
       }
     },

@@ -291,6 +291,24 @@ describe('PAdES levels above B-B', () => {
     await expect(signAt('B-B', 'revoked-bb', 'officer-revoked')).rejects.toMatchObject({ code: 'certificate-revoked' });
   });
 
+  it('refuses to sign with a certificate on hold, and says it is suspended rather than revoked', async () => {
+    const real = trust.signing.revocation!;
+    const officer = new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, 'officer1.pem')));
+    const since = new Date(Date.now() - 3600_000);
+    const revocation = {
+      chain: (leaf: X509Certificate) => real.chain(leaf),
+      async revocation(cert: X509Certificate, issuer: X509Certificate) {
+        const m = await real.revocation(cert, issuer);
+        return cert.fingerprint256 === officer.fingerprint256 ? { ...m, status: 'revoked' as const, revocationTime: since, reason: 'certificateHold' as const } : m;
+      },
+    };
+    for (const level of ['B-B', 'B-LT'] as const) {
+      const refused = signDocument({ ...trust.signing, revocation }, { path: fx.classic }, { memory: true }, { key: 'officer1', level, reason: 'x' });
+      await expect(refused).rejects.toMatchObject({ code: 'certificate-revoked', status: 409, details: { reason: 'certificateHold' } });
+      await expect(refused).rejects.toThrow(`is on hold (suspended) since ${since.toISOString()}`);
+    }
+  });
+
   it('refuses to sign with an expired certificate', async () => {
     await expect(signAt('B-B', 'expired', 'officer-expired')).rejects.toMatchObject({ code: 'certificate-expired' });
   });

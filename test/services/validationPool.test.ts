@@ -2,7 +2,7 @@
  * Validation in worker threads (the service's path): the same report as in this thread, and a job
  * that outlives its limit takes only its worker down; a fresh one answers the next job.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { signDocument } from '../../src/services/signDocument.ts';
 import { validateDocument } from '../../src/services/validateDocument.ts';
 import { ValidationPool } from '../../src/services/validationPool.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
+import { classicPdf } from '../support/classicPdf.ts';
 import { DEV_PATHS, openDevToken } from '../support/hsm.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-vpool-'));
@@ -78,6 +79,26 @@ describe('validation worker pool', () => {
       await Promise.all([run('first', false), run('upload', false), run('stored-copy-1', true), run('stored-copy-2', true)]);
       // Urgent jobs keep their order among themselves.
       expect(order).toEqual(['first', 'stored-copy-1', 'stored-copy-2', 'upload']);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a file that exhausts a worker\'s heap fails alone with validation-failed; a fresh worker answers the next job', async () => {
+    // Millions of numbers in /AcroForm /Fields: a few MB of file, far more than 64 MB of parsed objects.
+    const numbers = `[${'0 '.repeat(3_000_000)}]`;
+    const pdf = classicPdf([`<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields ${numbers} >> >>`, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>']);
+    const heavy = path.join(tmp, 'heavy.pdf');
+    writeFileSync(heavy, pdf);
+
+    const lost: string[] = [];
+    const pool = new ValidationPool({ ...settings, size: 1, hardLimitMs: 60_000, maxHeapMb: 64, onWorkerLost: (r) => lost.push(r) });
+    try {
+      await expect(pool.validate({ path: heavy })).rejects.toMatchObject({ code: 'validation-failed', status: 500 });
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toMatch(/memory limit/);
+      expect((await pool.validate({ path: signed })).documentIndication).toBe('TOTAL-PASSED');
+      expect(lost).toHaveLength(1);
     } finally {
       await pool.close();
     }

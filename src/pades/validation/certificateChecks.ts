@@ -141,10 +141,15 @@ export async function revocationCheck(
     const who = cert.subject.replace(/\n/g, ', ');
     if (r.status === 'revoked') {
       const when = r.revocationTime;
-      // Revoked after the time proven for the signature: the signature predates it (§5.2.6.4).
+      const held = r.reason === 'certificateHold';
+      // Revoked (or suspended) after the time proven for the signature: the signature predates it (§5.2.6.4).
       if (when && when > at) {
-        seen.push(`${who}: revoked ${when.toISOString()}, after ${at.toISOString()}${r.source ? ` (${r.source})` : ''}`);
+        seen.push(`${who}: ${held ? 'on hold from' : 'revoked'} ${when.toISOString()}, after ${at.toISOString()}${r.source ? ` (${r.source})` : ''}`);
         continue;
+      }
+      // Suspended (RFC 5280 §5.3.1 certificateHold): not final, the CA may lift it, so not REVOKED (as EU DSS).
+      if (held) {
+        return { name: 'revocation', status: 'failed', detail: `${who} on hold (certificateHold)${when ? ` since ${when.toISOString()}` : ''} (${r.source ?? 'source'}); its status may still change`, indication: 'INDETERMINATE', subIndication: 'TRY_LATER' };
       }
       return { name: 'revocation', status: 'failed', detail: `${who} revoked${when ? ` at ${when.toISOString()}` : ''} (${r.source ?? 'source'})`, indication: 'TOTAL-FAILED', subIndication: 'REVOKED' };
     }

@@ -26,6 +26,11 @@ export interface TimestampVerifier {
 export interface RevocationStatus {
   status: 'good' | 'revoked' | 'unknown' | 'unavailable';
   revocationTime?: Date;
+  /**
+   * RFC 5280 §5.3.1 reason of a `revoked` answer. `certificateHold` is a suspension, not a
+   * revocation: the certificate may come back (removeFromCRL), so it gives INDETERMINATE, not REVOKED.
+   */
+  reason?: string;
   /** Where the answer came from, e.g. `ocsp:http://…`, `crl:dss`. */
   source?: string;
   /** Why no usable answer was found (stale or out-of-scope data, no online source…), for the report. */

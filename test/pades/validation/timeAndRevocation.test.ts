@@ -107,16 +107,22 @@ function issue(name: string, profile: 'leaf' | 'tsa', from: Date, to: Date): Iss
   return asSigner(name, file(`${name}.pem`), k);
 }
 
-/** A copy of the CA index where the named certificates are revoked at the given times (keyCompromise). */
-function indexWith(label: string, revoked: Record<string, Date>): string {
-  const serials = new Map(Object.entries(revoked).map(([n, d]) => [issued.get(n)!.cert.serialNumber.toUpperCase(), d]));
+/**
+ * A copy of the CA index where the named certificates are revoked at the given times (keyCompromise),
+ * and those in `held` put on hold (certificateHold, as `openssl ca -crl_hold` writes it).
+ */
+function indexWith(label: string, revoked: Record<string, Date>, held: Record<string, Date> = {}): string {
+  const serials = new Map([
+    ...Object.entries(revoked).map(([n, d]) => [issued.get(n)!.cert.serialNumber.toUpperCase(), `${utc(d)},keyCompromise`] as const),
+    ...Object.entries(held).map(([n, d]) => [issued.get(n)!.cert.serialNumber.toUpperCase(), `${utc(d)},holdInstruction,holdInstructionReject`] as const),
+  ]);
   const lines = readFileSync(file('index.txt'), 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => {
       const f = line.split('\t');
-      const when = serials.get((f[3] ?? '').toUpperCase());
-      return when ? ['R', f[1], `${utc(when)},keyCompromise`, f[3], f[4], f[5]].join('\t') : line;
+      const status = serials.get((f[3] ?? '').toUpperCase());
+      return status ? ['R', f[1], status, f[3], f[4], f[5]].join('\t') : line;
     });
   const db = file(`index-${label}.txt`);
   writeFileSync(db, lines.join('\n') + '\n');
@@ -190,6 +196,7 @@ const verdict = (s: SignatureReport | undefined) => `${s?.indication}/${s?.subIn
 // Timeline (days from today).
 const GEN_TIME = day(-365);
 const REVOKED_AT = day(-200);
+const HELD_AT = day(-10);
 
 beforeAll(() => {
   writeFileSync(file('index.txt'), '');
@@ -209,6 +216,7 @@ beforeAll(() => {
   issue('tsa', 'tsa', day(-1000), day(1500));
   issue('tsaRevoked', 'tsa', day(-1000), day(1500)); // revoked day -300
   issue('tsaLate', 'tsa', day(-250), day(1500)); // valid only from day -250
+  issue('held', 'leaf', day(-1000), day(1500)); // on hold from HELD_AT
 
   // A self-signed "TSA": a key anyone can make, with the right extendedKeyUsage.
   const fk = key('fakeTsa');
@@ -220,6 +228,7 @@ beforeAll(() => {
   indexWith('current', { revoked: REVOKED_AT, expiredRevoked: day(-400), tsaRevoked: day(-300) });
   // What a CA publishes after the certificate expired: its entry is dropped (RFC 5280 §3.3).
   indexWith('afterExpiry', { revoked: REVOKED_AT, tsaRevoked: day(-300) });
+  indexWith('held', {}, { held: HELD_AT });
   pdf = new Uint8Array(readFileSync(generateFixtures(file('fx')).classic));
 }, 120_000);
 
@@ -346,5 +355,54 @@ describe('long-term validation on data issued after the proven time', () => {
     // With the CRL from before expiry that lists it, the key is revoked before the proven time.
     const listed = await withDss(bytes, { crls: [crl('current', day(-100), day(-93))] });
     expect((await validate(listed)).signatures[0]?.subIndication).toBe('REVOKED');
+  });
+});
+
+describe('a certificate on hold (certificateHold) is suspended, not revoked', () => {
+  it('on hold at the time the status is needed for: INDETERMINATE/TRY_LATER, from a CRL or an OCSP answer', async () => {
+    for (const material of [{ crls: [crl('held', day(-1), day(6))] }, { ocsps: [ocsp('held', 'held', 7)] }]) {
+      const r = await validate(await withDss(await sign('held'), material));
+      const s = r.signatures[0];
+      expect(s?.indication, verdict(s)).toBe('INDETERMINATE');
+      expect(s?.subIndication).toBe('TRY_LATER');
+      expect(check(s, 'revocation')?.detail).toMatch(/on hold \(certificateHold\) since .*may still change/);
+      expect(r.documentIndication).not.toBe('TOTAL-FAILED');
+    }
+  });
+
+  it('a hold after the time proven by a trusted timestamp does not touch the signature', async () => {
+    const bytes = await withDss(await sign('held', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { crls: [crl('held', day(-1), day(6))], ocsps: [ocsp('clean', 'tsa', 7)] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.indication, verdict(s)).toBe('TOTAL-PASSED');
+    expect(check(s, 'revocation')?.detail).toMatch(/on hold from .*, after /);
+  });
+
+  it('a hold is lifted by a later answer that no longer lists the certificate, not by an earlier one', async () => {
+    const held = crl('held', day(-5), day(2));
+    const lifted = await withDss(await sign('held'), { crls: [held, crl('clean', day(-1), day(6))] });
+    const s1 = (await validate(lifted)).signatures[0];
+    expect(s1?.indication, verdict(s1)).toBe('TOTAL-PASSED');
+
+    const stillHeld = await withDss(await sign('held'), { crls: [crl('clean', day(-8), day(6)), crl('held', day(-1), day(6))] });
+    expect((await validate(stillHeld)).signatures[0]?.subIndication).toBe('TRY_LATER');
+  });
+
+  it('a permanent revocation beside a hold still wins', async () => {
+    indexWith('heldThenRevoked', { held: day(-2) });
+    const bytes = await withDss(await sign('held'), { crls: [crl('held', day(-5), day(2)), crl('heldThenRevoked', day(-1), day(6))] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.indication, verdict(s)).toBe('TOTAL-FAILED');
+    expect(s?.subIndication).toBe('REVOKED');
+  });
+
+  it('with an online source, an embedded hold is asked about again: lifted online passes, no answer keeps the hold', async () => {
+    const bytes = await withDss(await sign('held'), { crls: [crl('held', day(-1), day(6))] });
+    const online = (answer: () => unknown) => ({ check: async () => answer() }) as unknown as RevocationChecker;
+    const lifted = (await validate(bytes, { checker: online(() => ({ status: 'good', source: 'crl', thisUpdate: new Date(), attempts: [] })) })).signatures[0];
+    expect(lifted?.indication, verdict(lifted)).toBe('TOTAL-PASSED');
+    expect(check(lifted, 'revocation')?.detail).toContain('online');
+    const down = (await validate(bytes, { checker: online(() => { throw new Error('no route to the responder'); }) })).signatures[0];
+    expect(down?.subIndication, verdict(down)).toBe('TRY_LATER');
+    expect(check(down, 'revocation')?.detail).toMatch(/on hold/);
   });
 });
