@@ -25,6 +25,7 @@ export { addToDss, vriKey, type ValidationMaterial, type VriEntry } from './dss.
 export { appendUpdate } from './SigningSession.ts';
 export {
   LEVEL_ORDER,
+  MAX_SIGNATURES,
   addDocumentTimestamp,
   addValidationData,
   collectChainMaterial,

@@ -174,6 +174,12 @@ export async function collectSignatureMaterial(
 }
 
 /** A certificate found revoked while validation data was gathered. */
+/**
+ * Signatures and document timestamps one B-LT step gathers validation data for. Each costs a CMS
+ * parse, a chain and revocation answers on the event loop; real documents carry a handful.
+ */
+export const MAX_SIGNATURES = 256;
+
 export interface RevokedCertificate {
   subject: string;
   time?: Date | undefined;
@@ -206,14 +212,24 @@ export async function addValidationData(
 ): Promise<SignedOutput & { revoked: RevokedCertificate[] }> {
   const doc = PdfDocument.open('path' in input ? input.path : input.bytes);
   try {
+    // One entry per CMS: fields sharing a signature dictionary (or carrying the same bytes) are one signature.
+    const seen = new Set<string>();
     const signed = doc.signatureFields().flatMap((f) => {
       const contents = f.value?.get('Contents');
       const bytes = contents instanceof PdfString ? contents.bytes : undefined;
       if (f.value && !bytes) throw new PadesError('signature-malformed', `the signature of "${f.name}" has no /Contents`, { status: 422 });
-      return bytes ? [{ bytes, der: bytes.subarray(0, derLength(bytes)) }] : [];
+      if (!bytes) return [];
+      const der = bytes.subarray(0, derLength(bytes));
+      const key = Buffer.from(hashBytes('SHA-256', der)).toString('hex');
+      if (seen.has(key)) return [];
+      seen.add(key);
+      return [{ bytes, der }];
     });
     const targets = opts.only ? signed.filter((t) => equalBytes(t.der, opts.only!)) : signed;
     if (targets.length === 0) throw new PadesError('no-signature', 'the document has no signature to add validation data for', { status: 422 });
+    if (targets.length > MAX_SIGNATURES) {
+      throw new PadesError('pdf-limit-exceeded', `the document has ${targets.length} signatures and document timestamps; at most ${MAX_SIGNATURES} get validation data`, { status: 422 });
+    }
     const all = { certs: [] as Uint8Array[], ocsps: [] as Uint8Array[], crls: [] as Uint8Array[] };
     const vri: VriEntry[] = [];
     const revoked: RevokedCertificate[] = [];

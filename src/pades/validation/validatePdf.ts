@@ -73,6 +73,8 @@ const SUB_ORDER: SubIndication[] = [
  * revisions searched for removed signatures below, so none goes unchecked.
  */
 export const MAX_VALIDATED_REVISIONS = 64;
+/** Signatures and document timestamps of one file (each is a CMS, a chain and revocation data to check). */
+export const MAX_VALIDATED_SIGNATURES = 256;
 
 export async function validatePdf(input: ValidateInput, opts: ValidateOptions = {}): Promise<ValidationReport> {
   const policy = opts.policy ?? STRICT_POLICY;
@@ -131,6 +133,14 @@ async function validateOpened(
   } catch (e) {
     if (!(e instanceof PdfError)) throw e;
     report.document.error = { code: e.code, message: `cannot enumerate the signatures: ${e.message}` };
+    return report;
+  }
+  if (candidates.length > MAX_VALIDATED_SIGNATURES) {
+    report.document.error = {
+      code: 'pdf-limit-exceeded',
+      message: `the file has ${candidates.length} signatures and document timestamps; at most ${MAX_VALIDATED_SIGNATURES} are validated`,
+    };
+    reportUnreadableSignatures(bytes, report, 'in a file with more signatures than are validated');
     return report;
   }
   if (candidates.length === 0) return report;
