@@ -147,7 +147,8 @@ export async function collectSignatureMaterial(
   known?: Omit<KnownSigners, 'cms'>,
 ): Promise<VriEntry & { revoked?: RevokedCertificate }> {
   const signers = known ?? signersOf(cms);
-  const carried = (signers.carried ?? []).flatMap((der) => {
+  // A CMS needs a handful of certificates; a hostile one may carry tens of thousands (each a parse).
+  const carried = (signers.carried ?? []).slice(0, MAX_CARRIED_CERTIFICATES).flatMap((der) => {
     try {
       return [x509Certificate(der)];
     } catch {
@@ -179,6 +180,8 @@ export async function collectSignatureMaterial(
  * parse, a chain and revocation answers on the event loop; real documents carry a handful.
  */
 export const MAX_SIGNATURES = 256;
+/** Certificates a CMS and its time-stamp tokens carry that are looked at to complete chains. */
+const MAX_CARRIED_CERTIFICATES = 64;
 
 export interface RevokedCertificate {
   subject: string;
