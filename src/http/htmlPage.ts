@@ -3,6 +3,8 @@
  * never cached (they may show a register entry or a signed-in officer), HTML in UTF-8.
  */
 import type { Context } from 'koa';
+import type { AppError } from '../errors.ts';
+import type { AppState } from './middleware.ts';
 
 export function htmlPageHeaders(ctx: Context, csp: string, referrer: 'no-referrer' | 'same-origin'): void {
   ctx.set('Content-Security-Policy', csp);
@@ -10,4 +12,15 @@ export function htmlPageHeaders(ctx: Context, csp: string, referrer: 'no-referre
   ctx.set('Referrer-Policy', referrer);
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'text/html; charset=utf-8';
+}
+
+/**
+ * An error answered to a person with a page rather than problem+json: its status, and the log line
+ * and audit code the error edge would have given it.
+ */
+export function pagedProblem(ctx: Context & { state: AppState }, err: AppError): void {
+  ctx.state.problemCode = err.code;
+  if (err.status >= 500) ctx.state.log.error({ err, code: err.code }, 'request failed');
+  else ctx.state.log.info({ code: err.code, detail: err.message }, 'request rejected');
+  ctx.status = err.status >= 400 && err.status <= 599 ? err.status : 500;
 }

@@ -308,7 +308,8 @@ describe('officer console in Chromium', () => {
     await page.fill('#newPassword', 'mat-khau-moi-cua-toi-2026');
     await page.click('#password-form button[type=submit]');
     await page.waitForSelector('#error:not([hidden])');
-    expect(await page.textContent('#error')).toContain('current password');
+    // In the page's language, with the problem's code.
+    expect(await page.textContent('#error')).toContain('Mật khẩu hiện tại không đúng. (current-password-wrong)');
     await page.fill('#currentPassword', accounts.officer.password);
     await page.fill('#newPassword', 'mat-khau-moi-cua-toi-2026');
     await page.click('#password-form button[type=submit]');

@@ -1,7 +1,7 @@
 /** Headless Chromium for the web-page tests: Debian's chromium driven by playwright-core. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEV_PATHS } from '../support/hsm.ts';
 
 export const ARTIFACTS = path.join(DEV_PATHS.root, 'test-artifacts', 'web');
@@ -41,3 +41,22 @@ export async function axeViolations(page: Page, artifactName?: string): Promise<
 }
 
 export const seriousOrWorse = (vs: AxeViolation[]): AxeViolation[] => vs.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+
+/** A browser with one page, and the errors its console reported (CSP violations among them). */
+export interface BrowserPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  consoleErrors: string[];
+}
+
+export async function openBrowserPage(viewport = { width: 1280, height: 800 }): Promise<BrowserPage> {
+  const browser = await launchBrowser();
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  return { browser, context, page, consoleErrors };
+}

@@ -1,7 +1,8 @@
 // Officer console and public report page. The pages are server-rendered shells; this script calls
 // the JSON APIs with the session cookie (same origin) and, on every state-changing request, the
 // X-CSRF-Token header from GET /api/v1/session. Every text from the server goes in with
-// textContent (never innerHTML), and problems (RFC 9457) are shown with their `detail`.
+// textContent (never innerHTML). Problems (RFC 9457) are shown in the page's words for the codes the
+// page knows (its i18n data `problems`), else with their English `detail`, the code in parentheses.
 (function () {
   'use strict';
   var body = document.body;
@@ -9,6 +10,7 @@
   var lang = body.getAttribute('data-lang') || 'vi';
   var M = {};
   try { M = JSON.parse(document.getElementById('i18n').textContent); } catch (_) { /* words fall back to keys */ }
+  var PROBLEMS = M.problems || {};
   function t(k) { return M[k] || k; }
   function $(id) { return document.getElementById(id); }
   function withLang(path) { return lang === 'en' ? path + (path.indexOf('?') < 0 ? '?' : '&') + 'lang=en' : path; }
@@ -36,35 +38,102 @@
     if (text) showError('');
   }
 
-  /** The problem's `detail` (else its title / code) from a failed response. */
-  function problemText(status, text) {
-    try {
-      var p = JSON.parse(text);
-      return (p.detail || p.title || p.code || '') + (p.code ? ' (' + p.code + ')' : '');
-    } catch (_) { return 'HTTP ' + status; }
+  /** The visible name of a form field: its label without the "(required)" mark. */
+  function labelOf(input) {
+    var label = input.labels && input.labels[0];
+    return label ? label.firstChild.textContent.trim() : input.name;
   }
 
-  var csrf = null;
-  function session() {
-    return fetch('/api/v1/session', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (s) { if (s) csrf = s.csrfToken; return s; });
+  /**
+   * An Error for a failed response, its message in the page's words (see the header). The parsed
+   * problem stays on it (`problem`), for the fields of an invalid-parameters answer.
+   */
+  function failure(status, text, retryAfter) {
+    var p = null;
+    try { p = JSON.parse(text); } catch (_) { /* not ours: a proxy's or gateway's page */ }
+    if (!p || typeof p !== 'object' || !p.code) {
+      p = { code: status === 413 ? 'body-too-large' : status === 429 ? 'rate-limited' : null, retryAfterSeconds: parseInt(retryAfter || '', 10) || null };
+      if (!p.code) return new Error(t('httpError').replace('{status}', String(status)));
+    }
+    var known = PROBLEMS[p.code];
+    var words = known ? known.replace('{s}', p.retryAfterSeconds ? String(p.retryAfterSeconds) : '…') : p.detail || p.title || '';
+    if (p.code === 'invalid-parameters' && p.errors && p.errors.length) {
+      words += ': ' + p.errors.map(function (e) { var f = fieldOf(e.path); return f ? labelOf(f) : e.path ? e.path + ': ' + e.message : e.message; }).join(', ');
+    }
+    var err = new Error(words + ' (' + p.code + ')' + (status >= 500 && p.requestId ? ' — ' + p.requestId : ''));
+    err.problem = p;
+    return err;
   }
 
-  /** JSON API call; rejects with an Error whose message is the problem's detail. */
-  function api(method, url, data) {
+  // The field an invalid-parameters error names: the parameter's own id, or the id the form gives it.
+  var FIELD_IDS = { reason: ['reason', 'annulReason'] };
+  function fieldOf(path) {
+    var ids = (FIELD_IDS[path] || [path]).concat(['o-' + path, 'e-' + path, 'k-' + path]);
+    for (var i = 0; i < ids.length; i++) { var f = $(ids[i]); if (f && f.offsetParent !== null) return f; }
+    return null;
+  }
+
+  /**
+   * What a failed action shows: the error, and the focus where it can be fixed — the first field the
+   * service named, else the error itself (scrolled into view: it sits at the top of long pages).
+   */
+  function failed(err) {
+    Array.prototype.forEach.call(document.querySelectorAll('[aria-invalid="true"]'), function (f) { f.removeAttribute('aria-invalid'); });
+    showError(err.message);
+    var p = err.problem;
+    var first = null;
+    if (p && p.code === 'invalid-parameters' && p.errors) p.errors.forEach(function (e) {
+      var f = fieldOf(e.path);
+      if (f) { f.setAttribute('aria-invalid', 'true'); first = first || f; }
+    });
+    if (first) first.focus();
+    else if (errorBox) errorBox.focus();
+  }
+
+  /** After a list is drawn again, the focus goes to the row acted on (the button pressed is gone with the old rows). */
+  function focusRow(row) {
+    if (!row) return;
+    row.setAttribute('tabindex', '-1');
+    row.focus();
+  }
+
+  /** One request; rejects with `failure`. Unsafe methods carry `token` as X-CSRF-Token. */
+  function request(method, url, data, token) {
     var headers = { Accept: 'application/json' };
-    if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+    if (token) headers['X-CSRF-Token'] = token;
     var init = { method: method, credentials: 'same-origin', headers: headers };
     if (data !== undefined) { headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(data); }
     return fetch(url, init).then(function (r) {
       if (r.status === 401 && page !== 'login') { location.href = withLang('/console/login?next=' + encodeURIComponent(location.pathname)); }
       if (r.status === 204) return null;
       return r.text().then(function (text) {
-        if (!r.ok) throw new Error(problemText(r.status, text));
+        if (!r.ok) throw failure(r.status, text, r.headers.get('Retry-After'));
         return text ? JSON.parse(text) : null;
       });
     }, function () { throw new Error(t('networkError')); });
+  }
+
+  // The session's CSRF token: asked for once, and asked again when that failed (a network hiccup at
+  // page load must not leave every later action without it).
+  var csrf = null;
+  var csrfLoad = null;
+  function csrfToken() {
+    if (csrf) return Promise.resolve(csrf);
+    if (!csrfLoad) {
+      csrfLoad = request('GET', '/api/v1/session').then(function (s) {
+        csrfLoad = null;
+        csrf = s && s.csrfToken;
+        if (!csrf) throw new Error(t('networkError'));
+        return csrf;
+      }, function (err) { csrfLoad = null; throw err; });
+    }
+    return csrfLoad;
+  }
+
+  /** JSON API call of a signed-in page: state-changing methods wait for the CSRF token. */
+  function api(method, url, data) {
+    if (method === 'GET') return request(method, url, data, null);
+    return csrfToken().then(function (token) { return request(method, url, data, token); });
   }
 
   function formValue(id) { var e = $(id); return e ? e.value.trim() : ''; }
@@ -76,11 +145,10 @@
 
   var logout = $('logout');
   if (logout) logout.addEventListener('click', function () {
-    // After the CSRF token has arrived; a failed sign-out is shown, never taken for a success
-    // (on a shared counter computer the next person would find this session open).
-    Promise.resolve(ready)
-      .then(function () { return api('DELETE', '/api/v1/session'); })
-      .then(function () { location.href = withLang('/console/login'); }, function (err) { showError(err.message); });
+    // A failed sign-out is shown, never taken for a success (on a shared counter computer the next
+    // person would find this session open).
+    api('DELETE', '/api/v1/session')
+      .then(function () { location.href = withLang('/console/login'); }, failed);
   });
 
   /** A drop zone that hands dropped files to `take` (and keeps the file input usable by keyboard). */
@@ -117,7 +185,7 @@
       showError('');
       var button = lform.querySelector('button[type=submit]');
       button.disabled = true;
-      api('POST', '/api/v1/session', { username: formValue('username'), password: $('password').value })
+      request('POST', '/api/v1/session', { username: formValue('username'), password: $('password').value })
         .then(function () { location.href = withLang(lform.getAttribute('data-next') || '/console'); })
         .catch(function (err) {
           showError(t('loginFailed') + ' ' + err.message);
@@ -129,8 +197,8 @@
     return;
   }
 
-  // Every other console page needs the CSRF token before it changes anything.
-  var ready = session();
+  // Every other console page needs the CSRF token before it changes anything: ask for it now.
+  csrfToken().catch(function () { /* asked again by the first action that needs it */ });
 
   // ---------------------------------------------------------------- register rows (today, search)
   var STATUS = { valid: t('st-valid'), annulled: t('st-annulled'), void: t('st-void'), reserved: t('st-reserved') };
@@ -182,12 +250,22 @@
   if (page === 'search') {
     var annulBox = $('annul');
     var target = null;
+    var opener = null;
     var list = registerList($('search-table'), annulBox ? function (c) {
       target = c;
+      opener = document.activeElement;
       $('annul-target').textContent = '— ' + c.number + ' (' + c.documentType + ')';
       annulBox.hidden = false;
       annulBox.focus();
     } : null);
+    /** Back from the annulment form: to the copy's row (after the list is reloaded), or the button that opened it. */
+    function closeAnnul(copyId) {
+      annulBox.hidden = true;
+      target = null;
+      var row = copyId ? $('search-table').querySelector('tr[data-id="' + copyId + '"]') : null;
+      if (row) focusRow(row);
+      else if (opener && opener.isConnected) opener.focus();
+    }
     var sform = $('search-form');
     function run() {
       var q = new URLSearchParams();
@@ -198,21 +276,19 @@
     }
     sform.addEventListener('submit', function (e) { e.preventDefault(); run(); });
     if (annulBox) {
-      $('annul-cancel').addEventListener('click', function () { annulBox.hidden = true; target = null; });
+      $('annul-cancel').addEventListener('click', function () { closeAnnul(null); });
       $('annul-form').addEventListener('submit', function (e) {
         e.preventDefault();
         if (!target) return;
+        var id = target.id;
         var button = e.target.querySelector('button[type=submit]');
         button.disabled = true;
-        ready.then(function () {
-          return api('POST', '/api/v1/certified-copies/' + encodeURIComponent(target.id) + '/annul', {
-            decisionNumber: formValue('decisionNumber'), decisionDate: formValue('decisionDate'), reason: formValue('annulReason'),
-          });
+        api('POST', '/api/v1/certified-copies/' + encodeURIComponent(id) + '/annul', {
+          decisionNumber: formValue('decisionNumber'), decisionDate: formValue('decisionDate'), reason: formValue('annulReason'),
         }).then(function () {
-          annulBox.hidden = true;
           e.target.reset();
-          return run().then(function () { notice(t('annulled')); });
-        }).catch(function (err) { showError(err.message); })
+          return run().then(function () { closeAnnul(id); notice(t('annulled')); });
+        }).catch(failed)
           .then(function () { button.disabled = false; });
       });
     }
@@ -266,10 +342,11 @@
       preview.textContent = '';
       if (!files.length) return;
       notice(t('previewing'));
-      ready.then(function () {
-        return fetch('/api/v1/certified-copies/preview', { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json', 'X-CSRF-Token': csrf || '' }, body: filesForm() });
+      csrfToken().then(function (token) {
+        return fetch('/api/v1/certified-copies/preview', { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json', 'X-CSRF-Token': token }, body: filesForm() })
+          .then(null, function () { throw new Error(t('networkError')); });
       }).then(function (r) {
-        return r.text().then(function (text) { if (!r.ok) throw new Error(problemText(r.status, text)); return JSON.parse(text); });
+        return r.text().then(function (text) { if (!r.ok) throw failure(r.status, text, r.headers.get('Retry-After')); return JSON.parse(text); });
       }).then(function (p) {
         if (seq !== previewSeq) return;
         notice('');
@@ -299,10 +376,14 @@
     var progressBox = $('progress');
     var bar = $('upload-progress');
     var barLabel = $('progress-label');
-    function progress(label, percent) {
+    // The bar's label follows every percent; screen readers hear each stage once, in the polite
+    // notice region (uploading, then signing, then saved), not every percent.
+    var stage = null;
+    function progress(label, percent, stageKey) {
       progressBox.hidden = false;
       barLabel.textContent = label;
       if (percent === null) bar.removeAttribute('value'); else bar.value = percent;
+      if (stageKey !== stage) { stage = stageKey; notice(t(stageKey)); }
     }
 
     function showResult(r) {
@@ -339,32 +420,34 @@
       idempotencyKey = idempotencyKey || (window.crypto && crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
       var button = $('certify-button');
       button.disabled = true;
-      ready.then(function () {
+      function stopped(err) { button.disabled = false; progressBox.hidden = true; notice(''); failed(err); }
+      csrfToken().then(function (token) {
         var xhr = new XMLHttpRequest();
         xhr.open('POST', '/api/v1/certified-copies');
         xhr.setRequestHeader('Accept', 'application/json');
-        xhr.setRequestHeader('X-CSRF-Token', csrf || '');
+        xhr.setRequestHeader('X-CSRF-Token', token);
         xhr.setRequestHeader('Idempotency-Key', idempotencyKey);
         xhr.upload.addEventListener('progress', function (ev) {
-          if (ev.lengthComputable) progress(t('uploading') + ' ' + Math.round(100 * ev.loaded / ev.total) + ' %', Math.round(100 * ev.loaded / ev.total));
+          if (ev.lengthComputable) progress(t('uploading') + ' ' + Math.round(100 * ev.loaded / ev.total) + ' %', Math.round(100 * ev.loaded / ev.total), 'uploading');
         });
         // Upload done: the server now normalises, stamps, signs and time-stamps.
-        xhr.upload.addEventListener('load', function () { progress(t('signing'), null); });
+        xhr.upload.addEventListener('load', function () { progress(t('signing'), null, 'signing'); });
         xhr.addEventListener('load', function () {
-          button.disabled = false;
           if (xhr.status === 201 || xhr.status === 200) {
-            progress(t('saved'), 100);
+            button.disabled = false;
+            progress(t('saved'), 100, 'saved');
             idempotencyKey = null;
             showResult(JSON.parse(xhr.responseText));
           } else {
-            progressBox.hidden = true;
-            showError(problemText(xhr.status, xhr.responseText));
+            stopped(failure(xhr.status, xhr.responseText, xhr.getResponseHeader('Retry-After')));
           }
         });
-        xhr.addEventListener('error', function () { button.disabled = false; progressBox.hidden = true; showError(t('networkError')); });
-        progress(t('uploading') + ' 0 %', 0);
+        xhr.addEventListener('error', function () { stopped(new Error(t('networkError'))); });
+        xhr.addEventListener('abort', function () { stopped(new Error(t('networkError'))); });
+        stage = null;
+        progress(t('uploading') + ' 0 %', 0, 'uploading');
         xhr.send(fd);
-      });
+      }).catch(stopped);
     });
 
     $('refuse-form').addEventListener('submit', function (e) {
@@ -375,9 +458,9 @@
       if (formValue('reason')) data.reason = formValue('reason');
       if (formValue('requesterName')) data.requesterName = formValue('requesterName');
       if (formValue('caseCode')) data.caseCode = formValue('caseCode');
-      ready.then(function () { return api('POST', '/api/v1/refusals', data); })
+      api('POST', '/api/v1/refusals', data)
         .then(function () { notice(t('refused')); e.target.reset(); })
-        .catch(function (err) { showError(err.message); });
+        .catch(failed);
     });
     return;
   }
@@ -389,14 +472,13 @@
       ev.preventDefault();
       var button = pwForm.querySelector('button[type=submit]');
       button.disabled = true;
-      ready
-        .then(function () { return api('POST', '/api/v1/session/password', { currentPassword: $('currentPassword').value, newPassword: $('newPassword').value }); })
+      api('POST', '/api/v1/session/password', { currentPassword: $('currentPassword').value, newPassword: $('newPassword').value })
         .then(function (s) {
           // The change ended every session; this one goes on with a new cookie and CSRF token.
           if (s) csrf = s.csrfToken;
           pwForm.reset();
           notice(t('passwordChanged'));
-        }, function (err) { showError(err.message); })
+        }, failed)
         .then(function () { button.disabled = false; });
     });
   }
@@ -412,7 +494,7 @@
           var toggle = el('button', { type: 'button', class: 'small secondary', text: (disabled ? t('enable') : t('disable')) + ' ' + o.username });
           toggle.addEventListener('click', function () {
             // Disabling frees the officer's key, enabling takes it back: the offered keys change with it.
-            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { disabled: !disabled }).then(function () { notice(t('saved')); return Promise.all([loadOfficers(), loadSigningKeys()]); }).catch(function (err) { showError(err.message); });
+            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { disabled: !disabled }).then(function () { notice(t('saved')); return reloadOfficers(o.username); }).catch(failed);
           });
           var change = el('button', { type: 'button', class: 'small secondary', text: t('edit') + ' ' + o.username });
           change.addEventListener('click', function () { editOfficer(o); });
@@ -420,7 +502,7 @@
           reset.addEventListener('click', function () {
             var pw = window.prompt(t('newPassword'));
             if (!pw) return;
-            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { password: pw }).then(function () { notice(t('saved')); }).catch(function (err) { showError(err.message); });
+            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { password: pw }).then(function () { notice(t('saved')); }).catch(failed);
           });
           officers.appendChild(el('tr', { 'data-username': o.username }, [
             el('td', { text: o.username }), el('td', { text: o.displayName }), el('td', { text: o.title }), el('td', { text: t('role-' + o.role) }),
@@ -428,6 +510,12 @@
           ]));
         });
       }).catch(function (err) { showError(err.message); });
+    }
+    /** The officers and the free keys drawn again; the focus goes to `username`'s row (the button pressed is gone). */
+    function reloadOfficers(username) {
+      return Promise.all([loadOfficers(), loadSigningKeys()]).then(function () {
+        if (username) focusRow(officers.querySelector('tr[data-username="' + username + '"]'));
+      });
     }
     // The personal key of a new officer: one of the tenant's keys that is neither the seal's nor held.
     var keyChoice = $('o-signingKeyLabel');
@@ -445,8 +533,10 @@
     // a renewed certificate comes with a new key.
     var editBox = $('officer-edit');
     var editing = null;
+    var editOpener = null;
     function editOfficer(o) {
       editing = o;
+      editOpener = document.activeElement;
       $('officer-edit-h').textContent = t('edit') + ' ' + o.username;
       $('e-displayName').value = o.displayName;
       $('e-title').value = o.title;
@@ -459,7 +549,11 @@
       editBox.hidden = false;
       editBox.focus();
     }
-    $('officer-edit-close').addEventListener('click', function () { editBox.hidden = true; editing = null; });
+    $('officer-edit-close').addEventListener('click', function () {
+      editBox.hidden = true;
+      editing = null;
+      if (editOpener && editOpener.isConnected) editOpener.focus();
+    });
     $('officer-edit-form').addEventListener('submit', function (e) {
       e.preventDefault();
       if (!editing) return;
@@ -474,8 +568,8 @@
         editBox.hidden = true;
         editing = null;
         notice(t('saved'));
-        return Promise.all([loadOfficers(), loadSigningKeys()]);
-      }).catch(function (err) { showError(err.message); });
+        return reloadOfficers(o.username);
+      }).catch(failed);
     });
     function loadKeys() {
       return api('GET', '/api/v1/api-keys?limit=200').then(function (r) {
@@ -486,7 +580,8 @@
             var revoke = el('button', { type: 'button', class: 'small danger', text: t('revoke') + ' ' + k.name });
             revoke.addEventListener('click', function () {
               if (!window.confirm(t('confirmRevoke'))) return;
-              api('DELETE', '/api/v1/api-keys/' + encodeURIComponent(k.id)).then(function () { notice(t('saved')); return loadKeys(); }).catch(function (err) { showError(err.message); });
+              api('DELETE', '/api/v1/api-keys/' + encodeURIComponent(k.id)).then(function () { notice(t('saved')); return loadKeys(); })
+                .then(function () { focusRow(keys.querySelector('tr[data-prefix="' + k.prefix + '"]')); }, failed);
             });
             cell.appendChild(revoke);
           }
@@ -501,7 +596,7 @@
       e.preventDefault();
       var data = { username: formValue('o-username'), displayName: formValue('o-displayName'), title: formValue('o-title'), role: formValue('o-role'), password: $('o-password').value };
       if (formValue('o-signingKeyLabel')) data.signingKeyLabel = formValue('o-signingKeyLabel');
-      api('POST', '/api/v1/officers', data).then(function () { e.target.reset(); notice(t('saved')); return Promise.all([loadOfficers(), loadSigningKeys()]); }).catch(function (err) { showError(err.message); });
+      api('POST', '/api/v1/officers', data).then(function () { e.target.reset(); notice(t('saved')); return reloadOfficers(null); }).catch(failed);
     });
     $('key-form').addEventListener('submit', function (e) {
       e.preventDefault();
@@ -518,8 +613,10 @@
         box.focus();
         e.target.reset();
         return loadKeys();
-      }).catch(function (err) { showError(err.message); });
+      }).catch(failed);
     });
-    ready.then(function () { loadOfficers(); loadSigningKeys(); loadKeys(); });
+    loadOfficers();
+    loadSigningKeys();
+    loadKeys();
   }
 })();

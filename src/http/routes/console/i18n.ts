@@ -3,9 +3,28 @@
  * `js` holds what the browser script needs (embedded in the page as JSON data, never as script).
  * Every message exists in both languages; the type makes a missing one a compile error.
  */
+import { PASSWORD_MIN_LENGTH } from '../../../registry/index.ts';
 import type { Lang } from '../verification/i18n.ts';
 
 export type { Lang };
+
+/**
+ * Problem codes (RFC 9457 `code`) the pages explain in their own words, in the page's language; the
+ * problem's `detail` is English and is shown only for codes not listed here. `{s}` stands for the
+ * problem's `retryAfterSeconds`.
+ */
+export const EXPLAINED_PROBLEMS = [
+  'login-failed', 'account-locked', 'too-many-requests', 'rate-limited', 'csrf-failed', 'unauthenticated', 'forbidden-scope',
+  'current-password-wrong', 'password-too-weak', 'password-too-long', 'invalid-username', 'username-taken', 'own-account',
+  'signing-key-taken', 'signing-key-is-seal', 'signing-key-name-mismatch', 'signing-key-not-allowed', 'invalid-cidr', 'invalid-scopes',
+  'officer-has-no-signing-key', 'certifier-name-mismatch', 'scan-too-large', 'scan-too-many-pages', 'scan-too-many-pixels',
+  'scan-too-many-annotations', 'scan-unsupported-type', 'scan-corrupt', 'scan-encrypted', 'scan-empty', 'too-many-files',
+  'idempotency-key-in-progress', 'hsm-unavailable', 'revocation-unavailable', 'tsa-unreachable', 'tsa-timeout',
+  'copy-already-annulled', 'copy-not-found', 'copy-not-issued', 'body-too-large', 'not-a-pdf', 'file-missing',
+  'unsupported-media-type', 'invalid-multipart', 'validation-timeout', 'validation-failed', 'validation-unavailable',
+  'internal-error', 'invalid-parameters',
+] as const;
+export type ExplainedProblem = (typeof EXPLAINED_PROBLEMS)[number];
 
 export interface ConsoleMessages {
   consoleTitle: string;
@@ -139,6 +158,7 @@ export interface ConsoleMessages {
   tooManyHeading: string;
   tooMany: (s: number) => string;
   errorHeading: string;
+  problems: Record<ExplainedProblem, string>;
   js: Record<string, string>;
 }
 
@@ -284,9 +304,60 @@ const vi: ConsoleMessages = {
   tooManyHeading: 'Quá nhiều yêu cầu',
   tooMany: (s) => `Vui lòng thử lại sau ${s} giây.`,
   errorHeading: 'Không kiểm tra được',
+  problems: {
+    'login-failed': 'Sai tên đăng nhập hoặc mật khẩu.',
+    'account-locked': 'Tài khoản tạm bị khóa vì nhập sai mật khẩu nhiều lần. Thử lại sau {s} giây.',
+    'too-many-requests': 'Có quá nhiều lần xác thực không thành công từ máy này. Thử lại sau {s} giây.',
+    'rate-limited': 'Quá nhiều yêu cầu. Vui lòng thử lại sau {s} giây.',
+    'csrf-failed': 'Trang không còn khớp với phiên đăng nhập. Hãy tải lại trang rồi thử lại.',
+    unauthenticated: 'Phiên đăng nhập đã kết thúc. Hãy đăng nhập lại.',
+    'forbidden-scope': 'Vai trò của bạn không được phép làm việc này.',
+    'current-password-wrong': 'Mật khẩu hiện tại không đúng.',
+    'password-too-weak': `Mật khẩu phải có ít nhất ${PASSWORD_MIN_LENGTH} ký tự.`,
+    'password-too-long': 'Mật khẩu quá dài.',
+    'invalid-username': 'Tên đăng nhập gồm 3–64 ký tự a–z, 0–9, dấu chấm, gạch dưới hoặc gạch ngang.',
+    'username-taken': 'Tên đăng nhập này đã được dùng.',
+    'own-account': 'Quản trị viên không thể tự khóa hoặc hạ vai trò tài khoản của chính mình.',
+    'signing-key-taken': 'Khóa ký này đã được gán cho một cán bộ khác.',
+    'signing-key-is-seal': 'Khóa dấu của cơ quan không thể là khóa cá nhân.',
+    'signing-key-name-mismatch': 'Họ tên trong chứng thư số của khóa ký khác họ tên của cán bộ.',
+    'signing-key-not-allowed': 'Cơ quan không được phép dùng khóa ký này.',
+    'invalid-cidr': 'Địa chỉ được phép phải là địa chỉ IPv4/IPv6 hoặc khối CIDR.',
+    'invalid-scopes': 'Hãy chọn ít nhất một quyền.',
+    'officer-has-no-signing-key': 'Tài khoản của bạn chưa được gán khóa ký cá nhân; hãy liên hệ quản trị viên.',
+    'certifier-name-mismatch': 'Họ tên của bạn khác họ tên trong chứng thư số của khóa ký; hãy liên hệ quản trị viên.',
+    'scan-too-large': 'Bản quét quá lớn.',
+    'scan-too-many-pages': 'Bản quét có quá nhiều trang.',
+    'scan-too-many-pixels': 'Một trang của bản quét có quá nhiều điểm ảnh.',
+    'scan-too-many-annotations': 'Một trang PDF có quá nhiều chú thích.',
+    'scan-unsupported-type': 'Định dạng tệp không được hỗ trợ (chỉ nhận PDF, JPEG, PNG, TIFF).',
+    'scan-corrupt': 'Tệp quét bị hỏng hoặc không đọc được.',
+    'scan-encrypted': 'Tệp PDF đã bị mã hóa; hãy dùng bản không đặt mật khẩu.',
+    'scan-empty': 'Chưa có tệp quét nào.',
+    'too-many-files': 'Quá nhiều tệp trong một lần gửi.',
+    'idempotency-key-in-progress': 'Yêu cầu trước vẫn đang được xử lý; hãy đợi giây lát.',
+    'hsm-unavailable': 'Thiết bị ký số (HSM) tạm thời không sẵn sàng; hãy thử lại sau.',
+    'revocation-unavailable': 'Không kiểm tra được tình trạng thu hồi chứng thư số; hãy thử lại sau.',
+    'tsa-unreachable': 'Không kết nối được dịch vụ cấp dấu thời gian; hãy thử lại sau.',
+    'tsa-timeout': 'Dịch vụ cấp dấu thời gian không trả lời kịp; hãy thử lại sau.',
+    'copy-already-annulled': 'Bản sao này đã bị hủy bỏ trước đó.',
+    'copy-not-found': 'Không tìm thấy bản sao trong sổ của đơn vị.',
+    'copy-not-issued': 'Số chứng thực này không có bản sao (số vô hiệu hoặc đang giữ).',
+    'body-too-large': 'Tệp gửi lên quá lớn.',
+    'not-a-pdf': 'Tệp này không phải tệp PDF (không bắt đầu bằng %PDF-).',
+    'file-missing': 'Chưa có tệp PDF nào được gửi.',
+    'unsupported-media-type': 'Dữ liệu gửi lên không đúng định dạng.',
+    'invalid-multipart': 'Dữ liệu gửi lên bị lỗi; hãy thử lại.',
+    'validation-timeout': 'Tệp này cần quá nhiều thời gian để kiểm tra.',
+    'validation-failed': 'Không kiểm tra được tệp này.',
+    'validation-unavailable': 'Dịch vụ kiểm tra chữ ký tạm thời không sẵn sàng; hãy thử lại sau.',
+    'internal-error': 'Máy chủ gặp lỗi; hãy thử lại sau. Nếu lỗi lặp lại, hãy báo quản trị viên kèm mã yêu cầu.',
+    'invalid-parameters': 'Thông tin chưa hợp lệ',
+  },
   js: {
     loginFailed: 'Đăng nhập không thành công.',
     networkError: 'Không kết nối được máy chủ.',
+    httpError: 'Máy chủ trả lời lỗi HTTP {status}; hãy thử lại sau.',
     uploading: 'Đang tải lên',
     signing: 'Đang ký số và đóng dấu thời gian…',
     previewing: 'Đang tạo bản xem trước…',
@@ -473,9 +544,60 @@ const en: ConsoleMessages = {
   tooManyHeading: 'Too many requests',
   tooMany: (s) => `Please try again in ${s} seconds.`,
   errorHeading: 'The file could not be checked',
+  problems: {
+    'login-failed': 'Wrong user name or password.',
+    'account-locked': 'The account is locked for a while after too many wrong passwords. Try again in {s} seconds.',
+    'too-many-requests': 'Too many failed sign-ins from this computer. Try again in {s} seconds.',
+    'rate-limited': 'Too many requests. Please try again in {s} seconds.',
+    'csrf-failed': 'This page no longer matches your session. Reload the page and try again.',
+    unauthenticated: 'Your session has ended. Please sign in again.',
+    'forbidden-scope': 'Your role may not do this.',
+    'current-password-wrong': 'The current password is not right.',
+    'password-too-weak': `A password needs at least ${PASSWORD_MIN_LENGTH} characters.`,
+    'password-too-long': 'The password is too long.',
+    'invalid-username': 'A user name is 3–64 characters: a–z, 0–9, dot, underscore or hyphen.',
+    'username-taken': 'This user name is taken.',
+    'own-account': 'An administrator cannot disable or demote their own account.',
+    'signing-key-taken': 'This signing key is already held by another officer.',
+    'signing-key-is-seal': "The agency seal's key cannot be a personal key.",
+    'signing-key-name-mismatch': "The name in the signing key's certificate is not the officer's name.",
+    'signing-key-not-allowed': 'The office may not use this signing key.',
+    'invalid-cidr': 'Allowed addresses must be IPv4/IPv6 addresses or CIDR blocks.',
+    'invalid-scopes': 'Choose at least one scope.',
+    'officer-has-no-signing-key': 'Your account has no personal signing key yet; ask your administrator.',
+    'certifier-name-mismatch': "Your name is not the name in your signing key's certificate; ask your administrator.",
+    'scan-too-large': 'The scan is too large.',
+    'scan-too-many-pages': 'The scan has too many pages.',
+    'scan-too-many-pixels': 'A page of the scan has too many pixels.',
+    'scan-too-many-annotations': 'A PDF page has too many annotations.',
+    'scan-unsupported-type': 'This file type is not supported (PDF, JPEG, PNG, TIFF only).',
+    'scan-corrupt': 'A scan file is damaged or cannot be read.',
+    'scan-encrypted': 'The PDF is encrypted; use a copy without a password.',
+    'scan-empty': 'No scan file was given.',
+    'too-many-files': 'Too many files in one request.',
+    'idempotency-key-in-progress': 'The previous request is still being processed; please wait a moment.',
+    'hsm-unavailable': 'The signing device (HSM) is not available right now; please try again later.',
+    'revocation-unavailable': 'The revocation status of a certificate could not be checked; please try again later.',
+    'tsa-unreachable': 'The time-stamping service cannot be reached; please try again later.',
+    'tsa-timeout': 'The time-stamping service did not answer in time; please try again later.',
+    'copy-already-annulled': 'This copy was already annulled.',
+    'copy-not-found': "No such copy in your office's register.",
+    'copy-not-issued': 'This certification number has no copy (void or reserved).',
+    'body-too-large': 'The upload is too large.',
+    'not-a-pdf': 'This file is not a PDF (it does not begin with %PDF-).',
+    'file-missing': 'No PDF file was sent.',
+    'unsupported-media-type': 'The data was not sent in a supported format.',
+    'invalid-multipart': 'The upload was damaged; please try again.',
+    'validation-timeout': 'This file takes too long to check.',
+    'validation-failed': 'This file could not be checked.',
+    'validation-unavailable': 'Signature checking is not available right now; please try again later.',
+    'internal-error': 'The server ran into an error; please try again later. If it happens again, tell your administrator the request id.',
+    'invalid-parameters': 'Some details are not valid',
+  },
   js: {
     loginFailed: 'Sign-in failed.',
     networkError: 'The server cannot be reached.',
+    httpError: 'The server answered with HTTP error {status}; please try again later.',
     uploading: 'Uploading',
     signing: 'Signing and time-stamping…',
     previewing: 'Building the preview…',
@@ -524,3 +646,10 @@ const en: ConsoleMessages = {
 };
 
 export const CONSOLE_MESSAGES: Readonly<Record<Lang, ConsoleMessages>> = { vi, en };
+
+/** A problem in the page's words (`{s}` filled with its wait), or undefined for a code not explained. */
+export function explainProblem(m: ConsoleMessages, code: string, details?: Record<string, unknown>): string | undefined {
+  const text = (m.problems as Partial<Record<string, string>>)[code];
+  const wait = details?.retryAfterSeconds;
+  return text?.replace('{s}', typeof wait === 'number' ? String(wait) : '…');
+}

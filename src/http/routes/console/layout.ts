@@ -76,7 +76,7 @@ export function layout(f: Frame, body: string): string {
 <a class="lang" href="${esc(withLang(f.path, other))}" hreflang="${other}" lang="${other}" aria-label="${esc(m.switchLabel)}: ${esc(m.switchLang)}">${esc(m.switchLang)}</a></header>
 ${nav(m, f)}
 <main id="main">${body}</main>
-<script type="application/json" id="i18n">${jsonData(m.js)}</script></body></html>`;
+<script type="application/json" id="i18n">${jsonData({ ...m.js, problems: m.problems })}</script></body></html>`;
 }
 
 /** A labelled input; `hint` is tied with aria-describedby. */
@@ -90,7 +90,7 @@ export function field(id: string, label: string, opts: { type?: string; required
   return `<div class="field"><label for="${id}">${esc(label)}${mark}</label>${hint}${input}</div>`;
 }
 
-/** The live regions every page has: errors (assertive) and notices (polite). */
-export const messageRegions = `<p id="error" class="error" role="alert" hidden></p><p id="notice" class="notice" role="status" aria-live="polite"></p>`;
+/** The live regions every page has: errors (assertive; focusable, so a failed action can bring it into view) and notices (polite). */
+export const messageRegions = `<p id="error" class="error" role="alert" tabindex="-1" hidden></p><p id="notice" class="notice" role="status" aria-live="polite"></p>`;
 
 export { esc };

@@ -5,7 +5,8 @@
  * ISO 32000-1 §12.8 incremental updates). Same frame and CSP as the console pages.
  */
 import type { RevisionReport, SignatureReport, ValidationReport } from '../../../pades/validation/index.ts';
-import { CONSOLE_MESSAGES, type ConsoleMessages } from './i18n.ts';
+import type { AppError } from '../../../errors.ts';
+import { CONSOLE_MESSAGES, explainProblem, type ConsoleMessages } from './i18n.ts';
 import { esc, layout, withLang, type Frame } from './layout.ts';
 
 type PageFrame = Omit<Frame, 'title' | 'page' | 'who'>;
@@ -118,4 +119,10 @@ export function renderReportMessage(f: PageFrame, heading: string, text: string)
   const m = CONSOLE_MESSAGES[f.lang];
   const body = `<h1>${esc(heading)}</h1><p class="error" role="alert">${esc(text)}</p>${uploadForm(m, f.lang)}`;
   return layout({ ...f, who: null, page: 'report', title: heading }, body);
+}
+
+/** A file that could not be checked: the reason in the page's language (the English detail only for a code the pages do not explain). */
+export function renderReportProblem(f: PageFrame, err: AppError): string {
+  const m = CONSOLE_MESSAGES[f.lang];
+  return renderReportMessage(f, m.errorHeading, explainProblem(m, err.code, err.details) ?? err.message);
 }

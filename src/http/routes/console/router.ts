@@ -22,7 +22,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { AppState } from '../../middleware.ts';
 import { AppError } from '../../../errors.ts';
-import { htmlPageHeaders } from '../../htmlPage.ts';
+import { htmlPageHeaders, pagedProblem } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveDocument } from '../../upload.ts';
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
@@ -32,7 +32,7 @@ import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
 import { CONSOLE_MESSAGES } from './i18n.ts';
 import { layout, loadConsoleAssets, withLang, esc, type SignedIn } from './layout.ts';
 import { renderAccountPage, renderAdminPage, renderCertifyPage, renderLoginPage, renderSearchPage, renderTodayPage } from './pages.ts';
-import { renderReportForm, renderReportMessage, renderReportResult } from './reportPage.ts';
+import { renderReportForm, renderReportMessage, renderReportProblem, renderReportResult } from './reportPage.ts';
 
 export interface ConsoleOptions {
   dataDir: string;
@@ -179,11 +179,11 @@ export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
       pageHeaders(ctx);
       ctx.body = renderReportResult(frame(ctx, lang), report);
     } catch (err) {
-      // People get the reason on a page with the form again; programs get problem+json.
-      if (!people || !(err instanceof AppError) || err.status >= 500) throw err;
+      // People get the reason, in the page's language, on a page with the form again; programs get problem+json.
+      if (!people || !(err instanceof AppError)) throw err;
+      pagedProblem(ctx, err);
       pageHeaders(ctx);
-      ctx.status = err.status;
-      ctx.body = renderReportMessage(frame(ctx, lang), m.errorHeading, err.message);
+      ctx.body = renderReportProblem(frame(ctx, lang), err);
     }
   });
 

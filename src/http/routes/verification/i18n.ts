@@ -69,6 +69,11 @@ export interface Messages {
     serverIndeterminate: string;
     serverNoSignature: string;
     serverError: string;
+    serverBusy: string;
+    serverTooLarge: string;
+    serverNotPdf: string;
+    serverOffline: string;
+    readError: string;
     chooseFirst: string;
   };
   accessHeading: string;
@@ -170,6 +175,11 @@ const vi: Messages = {
     serverIndeterminate: 'Máy chủ: chưa xác định được hiệu lực của chữ ký.',
     serverNoSignature: 'Máy chủ: tệp không có chữ ký số.',
     serverError: 'Máy chủ không kiểm tra được tệp này.',
+    serverBusy: 'Máy chủ đang nhận quá nhiều yêu cầu. Vui lòng đợi {s} giây rồi thử lại.',
+    serverTooLarge: 'Tệp quá lớn để gửi lên máy chủ.',
+    serverNotPdf: 'Máy chủ: tệp này không phải tệp PDF.',
+    serverOffline: 'Không kết nối được máy chủ. Hãy kiểm tra kết nối mạng rồi thử lại.',
+    readError: 'Trình duyệt không đọc được tệp này (tệp có thể quá lớn hoặc đã bị di chuyển).',
     chooseFirst: 'Hãy chọn tệp PDF trước.',
   },
   accessHeading: 'Xem hoặc tải bản sao',
@@ -271,6 +281,11 @@ const en: Messages = {
     serverIndeterminate: 'Server: the validity of a signature could not be established.',
     serverNoSignature: 'Server: the file has no digital signature.',
     serverError: 'The server could not check this file.',
+    serverBusy: 'The server is receiving too many requests. Please wait {s} seconds and try again.',
+    serverTooLarge: 'The file is too large to send to the server.',
+    serverNotPdf: 'Server: this file is not a PDF.',
+    serverOffline: 'The server cannot be reached. Check your connection and try again.',
+    readError: 'The browser cannot read this file (it may be too large, or it was moved).',
     chooseFirst: 'Choose a PDF file first.',
   },
   accessHeading: 'View or download the copy',

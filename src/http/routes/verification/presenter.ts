@@ -147,10 +147,10 @@ function jsMessages(m: Messages): string {
   return attrs;
 }
 
-function fileSection(m: Messages, sha256: string, code: string): string {
+function fileSection(m: Messages, lang: Lang, sha256: string, code: string): string {
   return `<section id="check-file" class="card" aria-labelledby="file-h" data-sha256="${esc(sha256)}" ${jsMessages(m)}>
 <h2 id="file-h">${esc(m.fileHeading)}</h2><p>${esc(m.fileLead)}</p>
-<form id="server-check" method="post" action="/v/${esc(code)}/validation" enctype="multipart/form-data">
+<form id="server-check" method="post" action="/v/${esc(code)}/validation${lang === 'en' ? '?lang=en' : ''}" enctype="multipart/form-data">
 <input type="hidden" name="format" value="html">
 <div class="drop" id="drop-zone"><label for="file-input">${esc(m.fileLabel)}</label>
 <span class="hint" id="file-hint">${esc(m.fileHint)}</span>
@@ -188,7 +188,7 @@ function accessSection(m: Messages, lang: Lang, code: string, access: AccessStat
 <label for="access-code">${esc(m.accessLabel)}</label>
 ${wrong ? `<p id="access-error" class="error" role="alert">${esc(m.accessWrong)}</p>` : ''}
 <input id="access-code" name="access_code" type="text" required autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="40"${
-    wrong ? ' aria-invalid="true" aria-describedby="access-error"' : ''
+    wrong ? ' aria-invalid="true" aria-describedby="access-error" autofocus' : ''
   }>
 <button type="submit">${esc(m.accessButton)}</button></form></section>`;
 }
@@ -295,7 +295,7 @@ function copyPageHtml(
 ${checksSection(m, a)}
 ${piece.details}
 ${piece.signatures}
-${fileSection(m, piece.sha256, piece.code)}
+${fileSection(m, frame.lang, piece.sha256, piece.code)}
 ${piece.access}
 <p class="more"><a href="${withLang('/v', frame.lang)}">${esc(m.entryLink)}</a></p>`;
   return layout({ ...frame, title: valid ? m.valid : m.annulled, tone: valid ? 'ok' : 'bad' }, body);
@@ -315,7 +315,7 @@ function entryForm(m: Messages, lang: Lang, error: string | null, value: string)
   return `<form class="card entry" method="post" action="${withLang('/v', lang)}">
 <label for="code">${esc(m.entryLabel)}</label><span class="hint" id="code-hint">${esc(m.entryHint)}</span>
 ${error ? `<p id="code-error" class="error" role="alert">${esc(error)}</p>` : ''}
-<input id="code" name="code" type="text" required autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="80" value="${esc(value)}" aria-describedby="code-hint${error ? ' code-error' : ''}"${error ? ' aria-invalid="true"' : ''}>
+<input id="code" name="code" type="text" required autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="80" value="${esc(value)}" aria-describedby="code-hint${error ? ' code-error' : ''}"${error ? ' aria-invalid="true" autofocus' : ''}>
 <button type="submit">${esc(m.entryButton)}</button></form>`;
 }
 

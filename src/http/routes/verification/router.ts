@@ -16,13 +16,15 @@ import path from 'node:path';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppState } from '../../middleware.ts';
-import { htmlPageHeaders } from '../../htmlPage.ts';
+import { AppError } from '../../../errors.ts';
+import { htmlPageHeaders, pagedProblem } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { readBody } from '../../body.ts';
 import { normalizePublicCode, type CopyRepository } from '../../../registry/index.ts';
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
 import { receiveDocument } from '../../upload.ts';
-import { renderReportHtml } from '../validations/presenter.ts';
+import { loadConsoleAssets } from '../console/layout.ts';
+import { renderReportProblem, renderReportResult } from '../console/reportPage.ts';
 import { CopyAssessor, sendPublicCopyJson } from './assessment.ts';
 import { fileKeyPath } from '../../../services/certifyCopy.ts';
 import { loadWebAssets } from './assets.ts';
@@ -84,6 +86,8 @@ async function readForm(ctx: Context): Promise<URLSearchParams> {
 export function verificationRouter(deps: { copies: CopyRepository }, opts: VerificationOptions = { dataDir: 'data' }): Router<AppState> {
   const router = new Router<AppState>({ sensitive: true });
   const assets = loadWebAssets();
+  // The report page of the "full validation" button without script is the public report page's (its CSS, served by the console router).
+  const reportAssets = loadConsoleAssets();
   const limits = { ...DEFAULT_VERIFICATION_LIMITS, ...opts.limits };
   const buckets = {
     lookup: new TokenBuckets(limits.lookup),
@@ -105,8 +109,11 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     return ctx.accepts('html', 'json') === 'json';
   };
 
-  /** 429: problem+json for programs, a page for people (RFC 6585 §4, Retry-After). */
-  function tooMany(ctx: Context & { state: AppState }, lang: Lang, which: string, retryAfterSeconds: number): void {
+  /**
+   * 429: problem+json for programs, a page for people (RFC 6585 §4, Retry-After). `page` is what the
+   * page's language switch opens: a page a GET can show, never the POST-only route that was limited.
+   */
+  function tooMany(ctx: Context & { state: AppState }, lang: Lang, which: string, retryAfterSeconds: number, page: string): void {
     ctx.state.log.info({ rateLimited: which }, 'public verification rate-limited');
     if (wantsJson(ctx)) {
       ctx.set('Retry-After', String(retryAfterSeconds));
@@ -116,7 +123,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     ctx.status = 429;
     ctx.set('Retry-After', String(retryAfterSeconds));
     const m = MESSAGES[lang];
-    ctx.body = renderMessagePage({ lang, assets, path: ctx.path }, m.tooManyHeading, m.tooMany(retryAfterSeconds));
+    ctx.body = renderMessagePage({ lang, assets, path: page }, m.tooManyHeading, m.tooMany(retryAfterSeconds));
   }
 
   async function showCopy(ctx: Context & { state: AppState }, code: string, lang: Lang, access: AccessState): Promise<void> {
@@ -164,7 +171,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   router.post('/v', async (ctx) => {
     const lang = langOf(ctx.query.lang);
     const taken = buckets.entry.take(ctx.ip);
-    if (!taken.ok) return tooMany(ctx, lang, 'entry', taken.retryAfterSeconds);
+    if (!taken.ok) return tooMany(ctx, lang, 'entry', taken.retryAfterSeconds, '/v');
     const typed = (await readForm(ctx)).get('code') ?? '';
     // People copy codes with spaces or dashes between groups; the code itself is base32 (RFC 4648 §6).
     const code = normalizePublicCode(typed.replace(/[\s-]/g, ''));
@@ -182,7 +189,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   router.get('/v/:code', async (ctx) => {
     const lang = langOf(ctx.query.lang);
     const taken = buckets.lookup.take(ctx.ip);
-    if (!taken.ok) return tooMany(ctx, lang, 'lookup', taken.retryAfterSeconds);
+    if (!taken.ok) return tooMany(ctx, lang, 'lookup', taken.retryAfterSeconds, `/v/${ctx.params.code ?? ''}`);
     await showCopy(ctx, ctx.params.code ?? '', lang, { kind: 'locked' });
   });
 
@@ -193,7 +200,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     for (const [which, key] of [['access', ctx.ip], ['access-per-code', code ?? '']] as const) {
       const b = which === 'access' ? buckets.access : buckets.accessPerCode;
       const taken = b.take(key);
-      if (!taken.ok) return tooMany(ctx, lang, which, taken.retryAfterSeconds);
+      if (!taken.ok) return tooMany(ctx, lang, which, taken.retryAfterSeconds, `/v/${code ?? ctx.params.code ?? ''}`);
     }
     const given = ((await readForm(ctx)).get('access_code') ?? '').slice(0, 64);
     const ok = code !== null && given !== '' && deps.copies.verifyAccessCode(code, given);
@@ -216,22 +223,35 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
 
   // The page's "full signature validation" button: public (citizens have no API key), rate-limited per
   // client, the same validation as POST /api/v1/validations; the file is deleted with the response.
+  // Without the page's script (format=html from the form) the answer is the report page of /report, in
+  // the page's language and under the same CSP, its language switch leading back to the copy's page;
+  // a file refused is explained on a page too. Programs get JSON and problem+json.
   router.post('/v/:code/validation', async (ctx) => {
     const lang = langOf(ctx.query.lang);
+    const page = `/v/${normalizePublicCode(ctx.params.code ?? '') ?? ctx.params.code ?? ''}`;
     const taken = buckets.validation.take(ctx.ip);
-    if (!taken.ok) return tooMany(ctx, lang, 'validation', taken.retryAfterSeconds);
-    if (!opts.validation) throw new HttpError('validation-unavailable', 'signature validation is not configured here', { status: 503 });
-    const { pdf, rawParams } = await receiveDocument(ctx, { dataDir: opts.dataDir, uploadBytes: opts.uploadBytes ?? 268_435_456 });
-    const report = await validateDocument(opts.validation, { path: pdf.path });
-    report.source = pdf.filename;
-    ctx.state.log.info({ lookup: 'file-validation', indication: report.documentIndication }, 'public verification validation');
-    if (rawParams.format === 'html' && !wantsJson(ctx)) {
+    if (!taken.ok) return tooMany(ctx, lang, 'validation', taken.retryAfterSeconds, page);
+    const reportFrame = { lang, assets: reportAssets, path: page };
+    try {
+      if (!opts.validation) throw new HttpError('validation-unavailable', 'signature validation is not configured here', { status: 503 });
+      const { pdf, rawParams } = await receiveDocument(ctx, { dataDir: opts.dataDir, uploadBytes: opts.uploadBytes ?? 268_435_456 });
+      const report = await validateDocument(opts.validation, { path: pdf.path });
+      report.source = pdf.filename;
+      ctx.state.log.info({ lookup: 'file-validation', indication: report.documentIndication }, 'public verification validation');
+      if (rawParams.format === 'html' && !wantsJson(ctx)) {
+        pageHeaders(ctx);
+        ctx.body = renderReportResult(reportFrame, report);
+        return;
+      }
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = report;
+    } catch (err) {
+      // A browser's form submission (it asks for HTML) gets a page; anything else problem+json.
+      if (!(err instanceof AppError) || wantsJson(ctx) || !/\btext\/html\b/.test(ctx.get('accept'))) throw err;
+      pagedProblem(ctx, err);
       pageHeaders(ctx);
-      ctx.body = renderReportHtml(report);
-      return;
+      ctx.body = renderReportProblem(reportFrame, err);
     }
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = report;
   });
 
   router.get('/v/:code/file', async (ctx) => {
