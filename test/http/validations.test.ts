@@ -98,7 +98,11 @@ describe('POST /api/v1/validations', () => {
     expect(r.signatures[0]).toMatchObject({ indication: 'TOTAL-FAILED', subIndication: 'HASH_FAILURE' });
     const html = await fetch(`${svc.url}/api/v1/validations?format=html`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: readFileSync(lt) });
     expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    // The public report page's own frame: its stylesheet under a CSP without inline styles.
+    expect(html.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
     const page = await html.text();
+    expect(page).not.toMatch(/<style|style=/);
+    expect(page).toMatch(/<link rel="stylesheet" href="\/assets\/console\.[0-9a-f]+\.css"/);
     expect(page).toContain('Hợp lệ');
     expect(page).toContain('Trung tâm Phục vụ hành chính công tỉnh Thanh Hóa');
   });

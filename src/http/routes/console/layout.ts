@@ -4,10 +4,21 @@
  * `default-src 'self'`. The messages the script needs travel as a JSON data block
  * (`<script type="application/json">` is data, never executed, so the CSP does not apply to it).
  */
+import type { Context } from 'koa';
 import type { OfficerRole } from '../../../registry/index.ts';
+import { htmlPageHeaders } from '../../htmlPage.ts';
 import { loadAsset, type Asset } from '../verification/assets.ts';
 import { esc } from '../verification/presenter.ts';
 import { CONSOLE_MESSAGES, type ConsoleMessages, type Lang } from './i18n.ts';
+
+/**
+ * Our own files and nothing else; data: and blob: images only for the scan previews the preview API
+ * returns as data URLs. Scripts and styles from 'self' only (no 'unsafe-inline').
+ */
+const CSP = "default-src 'self'; img-src 'self' data: blob:; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** Headers of every page in this frame (console pages, the report page wherever it is answered). */
+export const consolePageHeaders = (ctx: Context): void => htmlPageHeaders(ctx, CSP, 'same-origin');
 
 export interface ConsoleAssets {
   readonly css: Asset;

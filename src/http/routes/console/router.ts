@@ -22,7 +22,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { AppState } from '../../middleware.ts';
 import { AppError } from '../../../errors.ts';
-import { htmlPageHeaders, pagedProblem } from '../../htmlPage.ts';
+import { pagedProblem } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveDocument } from '../../upload.ts';
 import { validateDocument, type ValidationDeps } from '../../../services/validateDocument.ts';
@@ -30,7 +30,7 @@ import type { ApiScope } from '../../../registry/index.ts';
 import { langOf, type Lang } from '../verification/i18n.ts';
 import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
 import { CONSOLE_MESSAGES } from './i18n.ts';
-import { layout, loadConsoleAssets, withLang, esc, type SignedIn } from './layout.ts';
+import { consolePageHeaders, layout, loadConsoleAssets, withLang, esc, type SignedIn } from './layout.ts';
 import { renderAccountPage, renderAdminPage, renderCertifyPage, renderLoginPage, renderSearchPage, renderTodayPage } from './pages.ts';
 import { renderReportForm, renderReportMessage, renderReportProblem, renderReportResult } from './reportPage.ts';
 
@@ -45,13 +45,7 @@ export interface ConsoleOptions {
 
 export const DEFAULT_REPORT_LIMIT: BucketLimit = { capacity: 6, refillPerSecond: 1 / 10 };
 
-/**
- * Our own files and nothing else; data: and blob: images only for the scan previews the preview API
- * returns as data URLs. Scripts and styles from 'self' only (no 'unsafe-inline').
- */
-const CSP = "default-src 'self'; img-src 'self' data: blob:; base-uri 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'";
-
-const pageHeaders = (ctx: Context): void => htmlPageHeaders(ctx, CSP, 'same-origin');
+const pageHeaders = consolePageHeaders;
 
 /** The page path with the query minus `lang`, so the language switch keeps the rest. */
 function pathOf(ctx: Context): string {
