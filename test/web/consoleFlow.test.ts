@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TenantRepository } from '../../src/registry/index.ts';
+import { CopyRepository, TenantRepository, registerYear } from '../../src/registry/index.ts';
 import { DEMO_TENANT, seedDemoTenant, type DemoCredentials } from '../../src/services/demoTenant.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
 import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
@@ -188,6 +188,16 @@ describe('officer console in Chromium', () => {
     expect(await page.getAttribute(`#today-table tr[data-number="${copyNumber}"] [data-status]`, 'data-status')).toBe('valid');
     await noSeriousAxe('console-today');
     await shot('console-today');
+    // A number voided by a failed certification has no file: its row offers no PDF link.
+    const copies = new CopyRepository(world.svc.db.db);
+    const reserved = copies.reserveNumber(demoTenantId, registerYear(new Date()), 60_000);
+    copies.voidReservation(reserved.id, 'certification failed (test)');
+    await page.reload();
+    const voidRow = `#today-table tr[data-number="${reserved.number}"]`;
+    await page.waitForSelector(voidRow);
+    expect(await page.getAttribute(`${voidRow} [data-status]`, 'data-status')).toBe('void');
+    expect(await page.$(`${voidRow} a[download]`)).toBeNull();
+    expect(await page.$(`#today-table tr[data-number="${copyNumber}"] a[download]`)).not.toBeNull();
     await page.goto(`${world.svc.url}/console/search`);
     await page.fill('#code', publicCode.toLowerCase());
     await page.click('#search-form button[type=submit]');
@@ -270,6 +280,14 @@ describe('officer console in Chromium', () => {
     const row = '#officers-table tr[data-username="canbo2.demo"]';
     await expect.poll(() => page.$$eval(`${row} td`, (cells) => cells.slice(2, 5).map((c) => c.textContent))).toEqual(['Phó Chủ tịch UBND phường', 'cán bộ', '—']);
     await expect.poll(offered).toEqual(['', 'officer-spare']);
+    // A password reset: the service makes the password and the page shows it once; it signs in.
+    page.once('dialog', (d) => void d.accept());
+    await page.click(`${row} button:has-text("Đặt lại mật khẩu")`);
+    await page.waitForSelector('#new-password:not([hidden]) #new-password-value');
+    const password = (await page.textContent('#new-password-value'))!;
+    expect(password.length).toBeGreaterThanOrEqual(12);
+    const signIn = await fetch(`${world.svc.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'canbo2.demo', password }) });
+    expect(signIn.status, await signIn.clone().text()).toBeLessThan(300);
     await page.click('#key-form >> xpath=..//summary');
     await page.fill('#k-name', 'Phần mềm một cửa');
     await page.check('#key-form input[value="read-registry"]');

@@ -203,7 +203,9 @@
   // ---------------------------------------------------------------- register rows (today, search)
   var STATUS = { valid: t('st-valid'), annulled: t('st-annulled'), void: t('st-void'), reserved: t('st-reserved') };
   function registerRow(c, onAnnul) {
-    var actions = el('td', null, [el('a', { href: '/api/v1/certified-copies/' + encodeURIComponent(c.id) + '/pdf', download: 'ban-sao-' + c.number + '.pdf', text: t('pdf') })]);
+    // Only issued copies have a file: a void or reserved number has none.
+    var hasFile = c.status === 'valid' || c.status === 'annulled';
+    var actions = el('td', null, [hasFile ? el('a', { href: '/api/v1/certified-copies/' + encodeURIComponent(c.id) + '/pdf', download: 'ban-sao-' + c.number + '.pdf', text: t('pdf') }) : document.createTextNode('—')]);
     if (onAnnul && c.status === 'valid') {
       actions.appendChild(document.createTextNode(' '));
       actions.appendChild(el('button', { type: 'button', class: 'small danger', 'data-annul': c.id, text: t('annul') + ' ' + c.number }));
@@ -499,10 +501,17 @@
           var change = el('button', { type: 'button', class: 'small secondary', text: t('edit') + ' ' + o.username });
           change.addEventListener('click', function () { editOfficer(o); });
           var reset = el('button', { type: 'button', class: 'small secondary', text: t('resetPassword') + ' ' + o.username });
+          // The service makes the password and shows it once (never typed into a plain-text prompt).
           reset.addEventListener('click', function () {
-            var pw = window.prompt(t('newPassword'));
-            if (!pw) return;
-            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { password: pw }).then(function () { notice(t('saved')); }).catch(failed);
+            if (!window.confirm(t('resetConfirm') + ' ' + o.username)) return;
+            api('PATCH', '/api/v1/officers/' + encodeURIComponent(o.id), { resetPassword: true }).then(function (r) {
+              var box = $('new-password');
+              box.textContent = '';
+              box.appendChild(el('p', { class: 'warn', text: t('passwordOnce') + ' ' + o.username }));
+              box.appendChild(el('p', null, [el('code', { class: 'secret', id: 'new-password-value', text: r.password })]));
+              box.hidden = false;
+              box.focus();
+            }).catch(failed);
           });
           officers.appendChild(el('tr', { 'data-username': o.username }, [
             el('td', { text: o.username }), el('td', { text: o.displayName }), el('td', { text: o.title }), el('td', { text: t('role-' + o.role) }),

@@ -121,6 +121,7 @@ export function renderAdminPage(f: PageFrame): string {
   ).join('');
   const body = `<h1>${esc(m.adminHeading)}</h1>${noScript(m)}${messageRegions}
 <section aria-labelledby="officers-h"><h2 id="officers-h">${esc(m.officersHeading)}</h2>
+<div id="new-password" class="card warn-box" hidden tabindex="-1"></div>
 <div class="table-wrap"><table id="officers-table"><thead><tr><th scope="col">${esc(m.username)}</th><th scope="col">${esc(m.displayName)}</th><th scope="col">${esc(m.title)}</th>
 <th scope="col">${esc(m.role)}</th><th scope="col">${esc(m.signingKey)}</th><th scope="col">${esc(m.status)}</th><th scope="col">${esc(m.col.actions)}</th></tr></thead><tbody></tbody></table></div>
 <details class="card"><summary>${esc(m.newOfficer)}</summary><form id="officer-form" method="post"><div class="grid">
