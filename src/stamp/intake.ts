@@ -6,7 +6,8 @@
  *
  * Image quality is kept: JPEG bytes are embedded unchanged (DCTDecode) — a photo's Exif Orientation
  * is honoured by turning the placement, not the pixels — PNG pixels are re-deflated
- * losslessly by pdf-lib, TIFF pixels are decoded and Flate-compressed (FlateDecode is lossless).
+ * losslessly by pdf-lib, TIFF pixels are decoded and Flate-compressed (FlateDecode is lossless) in
+ * worker threads (tiffDecoder.ts).
  * PDF pages are copied as they are. Limits are checked on headers before any pixel is inflated.
  */
 import { createHash } from 'node:crypto';
@@ -20,7 +21,7 @@ import { readPng } from './png.ts';
 import type { Resolution } from './resolution.ts';
 import { savePdf } from './save.ts';
 import { sniffFormat } from './sniff.ts';
-import { decodeTiffPage, readTiffPages } from './tiff.ts';
+import { sharedTiffDecoder } from './tiffDecoder.ts';
 
 export interface ScanFile {
   bytes: Uint8Array;
@@ -136,12 +137,13 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         break;
       }
       case 'tiff': {
-        const { buffer, ifds, headers } = readTiffPages(file.bytes, label);
-        headers.forEach((h, i) => checkPixels(h.width, h.height, `${label} page ${i + 1}`));
-        addPages(headers.length, label);
-        for (const [i, ifd] of ifds.entries()) {
-          const header = headers[i]!;
-          const decoded = decodeTiffPage(buffer, ifd, header, `${label} page ${i + 1}`);
+        // Read and decoded in worker threads (tiffDecoder.ts): seconds a page that would otherwise
+        // stop every other request. The limits are checked here, on the headers, before any decoding.
+        const tiff = await sharedTiffDecoder.read(file.bytes, label);
+        tiff.headers.forEach((h, i) => checkPixels(h.width, h.height, `${label} page ${i + 1}`));
+        addPages(tiff.headers.length, label);
+        for (const [i, header] of tiff.headers.entries()) {
+          const decoded = await sharedTiffDecoder.decodePage(tiff, i, `${label} page ${i + 1}`);
           const ref = out.context.register(
             PDFRawStream.of(
               out.context.obj({
@@ -153,7 +155,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
                 BitsPerComponent: decoded.bitsPerComponent,
                 Filter: 'FlateDecode',
               }),
-              deflateSync(decoded.samples),
+              decoded.flate,
             ),
           );
           const page = imagePage(out, header.width, header.height, header.resolution, `${label} page ${i + 1}`);

@@ -22,7 +22,16 @@ export interface DecodedTiffPage extends TiffPageHeader {
   samples: Uint8Array;
 }
 
-type Ifd = UTIF.IFD;
+/** A TIFF directory as utif2 reads it: plain data, so it can cross to a worker and back. */
+export type TiffIfd = UTIF.IFD;
+type Ifd = TiffIfd;
+
+/**
+ * UTIF.decode as utif2 defines it (its typings leave out the options). Maker notes are camera data a
+ * scan does not need, which utif2 would otherwise parse as TIFFs of their own. A SharedArrayBuffer
+ * is read as well: utif2 only makes views of the buffer.
+ */
+const decodeIfds = UTIF.decode as (buffer: ArrayBufferLike, options: { parseMN: boolean; debug: boolean }) => Ifd[];
 
 function tagNumber(ifd: Ifd, tag: number): number | undefined {
   const v = ifd[`t${tag}`];
@@ -36,12 +45,15 @@ function tagNumber(ifd: Ifd, tag: number): number | undefined {
   return typeof first === 'number' ? first : undefined;
 }
 
-/** The image pages of a TIFF: reduced-resolution copies and masks (NewSubfileType bits 0 and 2) are left out. */
-export function readTiffPages(bytes: Uint8Array, fileLabel: string): { buffer: ArrayBuffer; ifds: Ifd[]; headers: TiffPageHeader[] } {
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+/**
+ * The image pages of a TIFF: reduced-resolution copies and masks (NewSubfileType bits 0 and 2) are left out.
+ * `buffer` holds the whole file (the caller's own: utif2 reads it through views, never copies it).
+ */
+export function readTiffPages(buffer: ArrayBufferLike, fileLabel: string): { ifds: Ifd[]; headers: TiffPageHeader[] } {
+  checkDirectories(new Uint8Array(buffer), fileLabel);
   let ifds: Ifd[];
   try {
-    ifds = UTIF.decode(buffer);
+    ifds = decodeIfds(buffer, { parseMN: false, debug: false });
   } catch (cause) {
     throw new StampError('scan-corrupt', `${fileLabel}: TIFF structure cannot be read`, { cause });
   }
@@ -59,7 +71,79 @@ export function readTiffPages(bytes: Uint8Array, fileLabel: string): { buffer: A
     const stated = x !== undefined && y !== undefined && (unit === 2 || unit === 3) ? resolutionFrom(x, y, unit === 2 ? 'inch' : 'cm') : undefined;
     return { width, height, resolution: stated ?? defaultResolution() };
   });
-  return { buffer, ifds: pages, headers };
+  return { ifds: pages, headers };
+}
+
+/** Directories utif2 may read in one file: 200 pages with a few sub-directories each fit many times over. */
+const MAX_DIRECTORIES = 4096;
+/** Values utif2 may read into arrays and strings: one-row strips on 200 pages of 20 000 rows fit. */
+const MAX_DIRECTORY_VALUES = 8_000_000;
+/**
+ * TIFF 6.0 §2 field types utif2 reads into JavaScript values: bytes per value, and what each costs
+ * against MAX_DIRECTORY_VALUES (a rational becomes a pair, a character a piece of a string). BYTE and
+ * UNDEFINED (1, 7) become views of the file and cost nothing; utif2 skips other types.
+ */
+const FIELD_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
+const FIELD_COSTS: Record<number, number> = { 1: 0, 2: 4, 3: 1, 4: 1, 5: 4, 7: 0, 8: 1, 9: 1, 10: 4, 11: 2, 12: 2, 13: 1 };
+/** SubIFDs, Exif and GPS directories: utif2 reads the directories these tags point to. */
+const SUB_DIRECTORY_TAGS = new Set([330, 34665, 34853]);
+/** DNG private data and Fuji RAW directories: utif2 reads them too, from offsets it finds in odd ways; no scan has them. */
+const REFUSED_TAGS = new Set([50740, 61440]);
+
+/**
+ * utif2 reads a TIFF's directories without bounds: it follows the chain of directories (TIFF 6.0 §2)
+ * and their sub-directories without noticing a loop, and reads as many values as a tag claims, into
+ * JavaScript arrays and strings, even past the end of the file. A 30-byte file could keep it reading
+ * forever or grow one array until the heap is exhausted, which aborts the whole process, workers'
+ * heap limits notwithstanding (nodejs/node#47224). The same walk is made here first, with bounds.
+ */
+function checkDirectories(data: Uint8Array, label: string): void {
+  const corrupt = (why: string) => new StampError('scan-corrupt', `${label}: ${why}`);
+  if (data.length < 8) throw corrupt('TIFF header is truncated');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const little = data[0] === 0x49;
+  // Past the end of the file utif2 reads zeros.
+  const u16 = (at: number) => (at + 2 <= data.length ? view.getUint16(at, little) : 0);
+  const u32 = (at: number) => (at + 4 <= data.length ? view.getUint32(at, little) : 0);
+  let directories = 0;
+  let values = 0;
+  const readDirectory = (at: number, open: Set<number>): void => {
+    if (open.has(at)) throw corrupt('TIFF directories form a loop');
+    if (++directories > MAX_DIRECTORIES) throw corrupt(`TIFF has more than ${MAX_DIRECTORIES} directories`);
+    open.add(at);
+    for (let i = 0, n = u16(at); i < n; i++) {
+      const entry = at + 2 + i * 12;
+      const [tag, type, count] = [u16(entry), u16(entry + 2), u32(entry + 4)];
+      const size = FIELD_SIZES[type];
+      if (size === undefined) {
+        if (count !== 0 && i === 0) break; // utif2 leaves the directory there
+        continue;
+      }
+      if (REFUSED_TAGS.has(tag)) throw corrupt(`TIFF tag ${tag} is not taken in a scan`);
+      const bytes = count * size;
+      const valuesAt = bytes > 4 ? u32(entry + 8) : entry + 8;
+      if (valuesAt + bytes > data.length) throw corrupt(`TIFF tag ${tag} has values past the end of the file`);
+      values += count * (FIELD_COSTS[type] ?? 0);
+      if (values > MAX_DIRECTORY_VALUES) throw corrupt('TIFF directories hold more values than a scan has');
+      if (SUB_DIRECTORY_TAGS.has(tag)) {
+        if (type !== 4 && type !== 13) throw corrupt(`TIFF tag ${tag} does not hold directory offsets`);
+        for (let k = 0; k < count; k++) readDirectory(u32(valuesAt + 4 * k), open);
+      }
+    }
+    open.delete(at);
+  };
+  // The chain as utif2 walks it: the first directory is read even at offset 0, and one whose first
+  // entry has an unknown type ends the chain.
+  for (let at = u32(4), chain = new Set<number>(); ; ) {
+    if (chain.has(at)) throw corrupt('TIFF directories form a loop');
+    chain.add(at);
+    const entries = u16(at);
+    const firstType = u16(at + 4);
+    if (entries !== 0 && (firstType < 1 || firstType > 13)) return;
+    readDirectory(at, new Set());
+    at = u32(at + 2 + entries * 12);
+    if (at === 0) return;
+  }
 }
 
 function tagNumbers(ifd: Ifd, tag: number): number[] {
@@ -97,12 +181,12 @@ function checkJpegFrames(bytes: Uint8Array, ifd: Ifd, header: TiffPageHeader, la
   if (compression === 7 && frames < offsets.length) throw new StampError('scan-corrupt', `${label}: TIFF JPEG strip without a frame header`);
 }
 
-export function decodeTiffPage(buffer: ArrayBuffer, ifd: Ifd, header: TiffPageHeader, label: string): DecodedTiffPage {
+export function decodeTiffPage(buffer: ArrayBufferLike, ifd: Ifd, header: TiffPageHeader, label: string): DecodedTiffPage {
   const { width, height } = header;
   checkJpegFrames(new Uint8Array(buffer), ifd, header, label);
   let rgba: Uint8Array;
   try {
-    UTIF.decodeImage(buffer, ifd);
+    UTIF.decodeImage(buffer as ArrayBuffer, ifd); // or a SharedArrayBuffer: see decodeIfds
     rgba = UTIF.toRGBA8(ifd);
   } catch (cause) {
     throw new StampError('scan-corrupt', `${label}: TIFF image data cannot be decoded`, { cause });

@@ -46,20 +46,27 @@ export async function fixturePdf(pages: FixturePage[]): Promise<Uint8Array> {
   return doc.save();
 }
 
+/** Three pages of different sizes, so that page order shows in the output's sizes. */
+export const THREE_PAGES: FixturePage[] = [
+  { size: [288, 360], label: 'Trang A' },
+  { size: [360, 216], label: 'Trang B' },
+  { size: [216, 288], label: 'Trang C' },
+];
+
 /** pdftoppm of one page into an image file of the given kind; returns its bytes. */
 export function rasterize(
   wd: Workdir,
   pdf: Uint8Array,
   page: number,
-  kind: 'jpeg' | 'png' | 'tiff' | 'ppm' | 'pgm',
+  kind: 'jpeg' | 'png' | 'tiff' | 'ppm' | 'pgm' | 'pbm',
   dpi: number,
   extra: string[] = [],
 ): Uint8Array {
   const input = wd.file(`in-${Math.random().toString(36).slice(2)}.pdf`, pdf);
   const prefix = input.replace(/\.pdf$/, '');
-  const flag = kind === 'ppm' ? [] : kind === 'pgm' ? ['-gray'] : [`-${kind}`];
+  const flag = kind === 'ppm' ? [] : kind === 'pgm' ? ['-gray'] : kind === 'pbm' ? ['-mono'] : [`-${kind}`];
   execFileSync('pdftoppm', [...flag, ...extra, '-r', String(dpi), '-f', String(page), '-l', String(page), '-singlefile', input, prefix]);
-  const ext = { jpeg: 'jpg', png: 'png', tiff: 'tif', ppm: 'ppm', pgm: 'pgm' }[kind];
+  const ext = { jpeg: 'jpg', png: 'png', tiff: 'tif', ppm: 'ppm', pgm: 'pgm', pbm: 'pbm' }[kind];
   return readFileSync(`${prefix}.${ext}`);
 }
 
@@ -220,4 +227,70 @@ export function zbarDecode(pngFile: string): string[] {
 
 export function pdffonts(file: string): string {
   return execFileSync('pdffonts', [file], { encoding: 'utf8' });
+}
+
+/** Bytes per value of each TIFF 6.0 field type (§2, "Types"). */
+const TIFF_TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
+
+/**
+ * Single-page little-endian TIFFs (pdftoppm's, any compression) joined into one multi-page file: the
+ * files are laid end to end and every offset in their IFDs moved by where its file now starts.
+ */
+export function joinTiffs(files: Uint8Array[]): Uint8Array {
+  const out = Buffer.concat(files.map((f) => Buffer.from(f)));
+  let base = 0;
+  let link = 4; // where the previous IFD's "next IFD" offset (or the header's first) is written
+  for (const f of files) {
+    if (out.toString('latin1', base, base + 2) !== 'II') throw new Error('joinTiffs: little-endian TIFFs only');
+    const ifd = base + out.readUInt32LE(base + 4);
+    const count = out.readUInt16LE(ifd);
+    for (let i = 0; i < count; i++) {
+      const at = ifd + 2 + i * 12;
+      const [tag, type, n] = [out.readUInt16LE(at), out.readUInt16LE(at + 2), out.readUInt32LE(at + 4)];
+      const size = (TIFF_TYPE_SIZES[type] ?? 1) * n;
+      if (size > 4) out.writeUInt32LE(out.readUInt32LE(at + 8) + base, at + 8);
+      // StripOffsets, TileOffsets, JPEGInterchangeFormat: the values are offsets too.
+      if (tag === 273 || tag === 324 || tag === 513) {
+        if (type !== 4) throw new Error(`joinTiffs: tag ${tag} of type ${type}`);
+        const values = size > 4 ? out.readUInt32LE(at + 8) : at + 8;
+        for (let k = 0; k < n; k++) out.writeUInt32LE(out.readUInt32LE(values + 4 * k) + base, values + 4 * k);
+      }
+      if (tag === 330 || tag === 34665) throw new Error('joinTiffs: sub-IFDs are not moved');
+    }
+    out.writeUInt32LE(ifd, link);
+    link = ifd + 2 + count * 12;
+    out.writeUInt32LE(0, link);
+    base += f.length;
+  }
+  return out;
+}
+
+/** A one-strip TIFF (Compression 7, gray) around `jpeg` whose tags claim `width`×`height`. */
+export function oneStripJpegTiff(jpeg: Uint8Array, width: number, height: number): Uint8Array {
+  const entries: Array<[number, number, number]> = [
+    [256, 4, width],
+    [257, 4, height],
+    [258, 3, 8],
+    [259, 3, 7],
+    [262, 3, 1],
+    [273, 4, 0], // set below
+    [277, 3, 1],
+    [278, 4, height],
+    [279, 4, jpeg.length],
+  ];
+  const dataAt = 8 + 2 + entries.length * 12 + 4;
+  const head = Buffer.alloc(dataAt);
+  head.write('II*\0', 0, 'latin1');
+  head.writeUInt32LE(8, 4);
+  head.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, value], i) => {
+    const at = 10 + i * 12;
+    head.writeUInt16LE(tag, at);
+    head.writeUInt16LE(type, at + 2);
+    head.writeUInt32LE(1, at + 4);
+    const v = tag === 273 ? dataAt : value;
+    if (type === 3) head.writeUInt16LE(v, at + 8);
+    else head.writeUInt32LE(v, at + 8);
+  });
+  return Buffer.concat([head, jpeg]);
 }

@@ -8,9 +8,11 @@ import { MAX_ANNOTATIONS_PER_PAGE } from '../../src/stamp/intake.ts';
 import { PDFArray, PDFDocument, PDFName, PDFRawStream, decodePDFRawStream } from 'pdf-lib';
 import { qpdfCheck } from '../support/pdfTools.ts';
 import {
+  THREE_PAGES,
   Workdir,
   compareTopRows,
   fixturePdf,
+  oneStripJpegTiff,
   parsePnm,
   pdfimagesAll,
   pdfimagesList,
@@ -24,11 +26,7 @@ let wd: Workdir;
 let source: Uint8Array; // 3 pages of different sizes, so page order is visible in the output sizes
 beforeAll(async () => {
   wd = new Workdir();
-  source = await fixturePdf([
-    { size: [288, 360], label: 'Trang A' },
-    { size: [360, 216], label: 'Trang B' },
-    { size: [216, 288], label: 'Trang C' },
-  ]);
+  source = await fixturePdf(THREE_PAGES);
 });
 afterAll(() => wd.remove());
 
@@ -289,34 +287,4 @@ function crc32(bytes: Uint8Array): number {
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
   }
   return ~c >>> 0;
-}
-
-/** A one-strip TIFF (Compression 7, gray) around `jpeg` whose tags claim `width`×`height`. */
-function oneStripJpegTiff(jpeg: Uint8Array, width: number, height: number): Uint8Array {
-  const entries: Array<[number, number, number]> = [
-    [256, 4, width],
-    [257, 4, height],
-    [258, 3, 8],
-    [259, 3, 7],
-    [262, 3, 1],
-    [273, 4, 0], // set below
-    [277, 3, 1],
-    [278, 4, height],
-    [279, 4, jpeg.length],
-  ];
-  const dataAt = 8 + 2 + entries.length * 12 + 4;
-  const head = Buffer.alloc(dataAt);
-  head.write('II*\0', 0, 'latin1');
-  head.writeUInt32LE(8, 4);
-  head.writeUInt16LE(entries.length, 8);
-  entries.forEach(([tag, type, value], i) => {
-    const at = 10 + i * 12;
-    head.writeUInt16LE(tag, at);
-    head.writeUInt16LE(type, at + 2);
-    head.writeUInt32LE(1, at + 4);
-    const v = tag === 273 ? dataAt : value;
-    if (type === 3) head.writeUInt16LE(v, at + 8);
-    else head.writeUInt32LE(v, at + 8);
-  });
-  return Buffer.concat([head, jpeg]);
 }
