@@ -1,0 +1,67 @@
+/**
+ * Anonymous validations of uploaded files (POST /report, POST /v/{code}/validation) are admitted a
+ * few at a time per process: beyond DEFAULT_PUBLIC_VALIDATIONS in flight, the next is refused at once
+ * with 503 server-busy and a Retry-After, before its upload is received; a place comes back when a
+ * request ends, also when its client goes away mid-upload (before, busboy never ended such a body and
+ * the request waited forever, holding its place).
+ */
+import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
+import { DEFAULT_PUBLIC_VALIDATIONS } from '../../src/http/admission.ts';
+import { startTestService, type TestService } from '../support/service.ts';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-http-admission-'));
+let svc: TestService;
+let fx: FixtureSet;
+
+beforeAll(async () => {
+  fx = generateFixtures(path.join(tmp, 'fx'));
+  // Each request from its own client address (the per-client rate limit is not what is tested here).
+  svc = await startTestService({ TRUST_PROXY: 'loopback' });
+});
+afterAll(async () => {
+  await svc?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A POST /report whose multipart body starts but never ends (a slow upload), until `abort()`. */
+let client = 0;
+const nextClient = () => `10.0.0.${++client}`;
+
+function hangingUpload(): Promise<{ abort: () => void }> {
+  const url = new URL(svc.url);
+  const boundary = 'b0undary';
+  const req = http.request({ host: url.hostname, port: url.port, path: '/report', method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': '10000000', accept: 'application/json', 'x-forwarded-for': nextClient() } });
+  req.on('error', () => {});
+  req.write(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="slow.pdf"\r\ncontent-type: application/pdf\r\n\r\n%PDF-1.7\n`);
+  // Once the server has taken the request (its first bytes are read), it holds a place.
+  return new Promise((resolve) => setTimeout(() => resolve({ abort: () => req.destroy() }), 150));
+}
+
+function report(bytes: Buffer): Promise<Response> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'application/pdf' }), 'x.pdf');
+  return fetch(`${svc.url}/report`, { method: 'POST', headers: { accept: 'application/json', 'x-forwarded-for': nextClient() }, body: form });
+}
+
+describe('admission of anonymous validations', () => {
+  it(`refuses the ${DEFAULT_PUBLIC_VALIDATIONS + 1}th at once with 503 server-busy and Retry-After, and takes files again once places are free`, async () => {
+    const hanging = [];
+    for (let i = 0; i < DEFAULT_PUBLIC_VALIDATIONS; i++) hanging.push(await hangingUpload());
+    const busy = await report(readFileSync(fx.classic));
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get('retry-after')).toBe('10');
+    const p = (await busy.json()) as { code: string; retryAfterSeconds: number };
+    expect(p).toMatchObject({ code: 'server-busy', retryAfterSeconds: 10 });
+
+    for (const h of hanging) h.abort();
+    // The aborted uploads give their places back.
+    await expect
+      .poll(async () => (await report(readFileSync(fx.classic))).status, { timeout: 5000, interval: 200 })
+      .toBe(200);
+  });
+});
