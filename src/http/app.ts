@@ -1,6 +1,7 @@
 /** Builds the Koa application from already-constructed dependencies (no I/O here). */
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { Admission, DEFAULT_PUBLIC_VALIDATIONS } from './admission.ts';
 import { bodyLimit, errorEdge, requestContext, type AppState } from './middleware.ts';
 import { healthRouter, type ReadinessCheck } from './routes/health/router.ts';
 import { signaturesRouter } from './routes/signatures/router.ts';
@@ -32,7 +33,8 @@ import type Router from '@koa/router';
 
 export interface AppDeps {
   logger: Logger;
-  limits: { jsonBytes: number; uploadBytes: number };
+  /** `publicValidations`: anonymous validations of uploaded files at once (default DEFAULT_PUBLIC_VALIDATIONS). */
+  limits: { jsonBytes: number; uploadBytes: number; publicValidations?: number };
   readiness: readonly ReadinessCheck[];
   signing: SigningDeps;
   getTsa: () => Promise<TimeStampAuthority>;
@@ -89,13 +91,15 @@ export function createApp(deps: AppDeps): ChungthucApp {
   app.use(authenticate({ ...deps.access, operations: operationIndex() }));
   app.use(rateLimit(deps.access.rateLimit));
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
+  // Anonymous validations of uploaded files, both public routes together (see admission.ts).
+  const publicValidations = new Admission(deps.limits.publicValidations ?? DEFAULT_PUBLIC_VALIDATIONS, 'validations of uploaded files');
   const routers: Router<AppState>[] = [
     // The public pages first: every QR scan lands here, and each router before costs a match. Its
     // asset handler passes files it does not know on to the console's.
-    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes }),
+    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes, publicValidations }),
     openApiRouter(deps.openApi),
     healthRouter(deps.readiness),
-    consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation }),
+    consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation, publicValidations }),
     signaturesRouter({
       signing: deps.signing,
       dataDir: deps.dataDir,

@@ -5,6 +5,7 @@
 import type { Context } from 'koa';
 import type { AppError } from '../errors.ts';
 import type { AppState } from './middleware.ts';
+import { retryAfterOf } from './problem.ts';
 
 export function htmlPageHeaders(ctx: Context, csp: string, referrer: 'no-referrer' | 'same-origin'): void {
   ctx.set('Content-Security-Policy', csp);
@@ -23,4 +24,6 @@ export function pagedProblem(ctx: Context & { state: AppState }, err: AppError):
   if (err.status >= 500) ctx.state.log.error({ err, code: err.code }, 'request failed');
   else ctx.state.log.info({ code: err.code, detail: err.message }, 'request rejected');
   ctx.status = err.status >= 400 && err.status <= 599 ? err.status : 500;
+  const retryAfter = retryAfterOf(err.details);
+  if (retryAfter !== undefined && (ctx.status === 503 || ctx.status === 429)) ctx.set('Retry-After', retryAfter);
 }

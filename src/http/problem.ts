@@ -104,6 +104,13 @@ export function sendProblem(ctx: Context, problem: Problem): void {
   ctx.status = problem.status;
   ctx.type = PROBLEM_CONTENT_TYPE;
   ctx.body = JSON.stringify(problem);
-  // A more precise Retry-After set by whoever raised the problem (e.g. the throttle) wins.
-  if ((problem.status === 503 || problem.status === 429) && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '5');
+  // A more precise Retry-After set by whoever raised the problem (e.g. the throttle) wins, then the
+  // problem's own retryAfterSeconds (so header and body agree), then 5 s.
+  if ((problem.status === 503 || problem.status === 429) && !ctx.response.get('Retry-After')) ctx.set('Retry-After', retryAfterOf(problem) ?? '5');
+}
+
+/** The `retryAfterSeconds` member of a problem or an error's details, as a Retry-After value. */
+export function retryAfterOf(details: Record<string, unknown> | undefined): string | undefined {
+  const s = details?.retryAfterSeconds;
+  return typeof s === 'number' && Number.isFinite(s) && s >= 0 ? String(Math.ceil(s)) : undefined;
 }

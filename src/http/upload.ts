@@ -33,6 +33,9 @@ export interface UploadLimits {
 const tooLarge = (limit: number) =>
   new HttpError('body-too-large', `the upload exceeds the limit of ${limit} bytes`, { status: 413, details: { limit } });
 
+/** The client went away before its body ended: nothing to answer, but the handler must end too. */
+const aborted = () => new HttpError('upload-aborted', 'the client closed the connection before the upload ended', { status: 400 });
+
 /** A scratch folder for one request, removed when the response is finished or aborted. */
 export async function requestTempDir(ctx: Context, baseDir: string): Promise<string> {
   const dir = path.join(baseDir, 'tmp', randomUUID());
@@ -60,6 +63,7 @@ export async function receiveRaw(ctx: Context, dir: string, limit: number, filen
     await pipeline(ctx.req, budget(limit, used), createWriteStream(file));
   } catch (err) {
     if (err instanceof HttpError) ctx.set('Connection', 'close');
+    if (!ctx.req.complete && (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') throw aborted();
     throw err;
   }
   return { field: 'file', filename, mimeType: ctx.request.type || 'application/octet-stream', path: file, size: used.n };
@@ -113,6 +117,11 @@ export async function receiveMultipart(
     bb.on('partsLimit', () => fail(new HttpError('too-many-parts', 'too many parts in the multipart body', { status: 413 })));
     bb.on('error', (err: unknown) => fail(new HttpError('invalid-multipart', 'the multipart body is malformed', { status: 400, cause: err })));
     bb.on('close', () => resolve());
+    // busboy never ends a body whose client went away: without this the request would wait forever,
+    // holding what it holds (an admission place, an idempotency key in progress).
+    ctx.req.once('close', () => {
+      if (!ctx.req.complete) fail(aborted());
+    });
   });
   ctx.req.pipe(bb);
   await done;

@@ -32,20 +32,20 @@ afterAll(async () => {
 let client = 0;
 const nextClient = () => `10.0.0.${++client}`;
 
-function hangingUpload(): Promise<{ abort: () => void }> {
+function hangingUpload(from = nextClient()): Promise<{ abort: () => void }> {
   const url = new URL(svc.url);
   const boundary = 'b0undary';
-  const req = http.request({ host: url.hostname, port: url.port, path: '/report', method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': '10000000', accept: 'application/json', 'x-forwarded-for': nextClient() } });
+  const req = http.request({ host: url.hostname, port: url.port, path: '/report', method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': '10000000', accept: 'application/json', 'x-forwarded-for': from } });
   req.on('error', () => {});
   req.write(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="slow.pdf"\r\ncontent-type: application/pdf\r\n\r\n%PDF-1.7\n`);
   // Once the server has taken the request (its first bytes are read), it holds a place.
   return new Promise((resolve) => setTimeout(() => resolve({ abort: () => req.destroy() }), 150));
 }
 
-function report(bytes: Buffer): Promise<Response> {
+function report(bytes: Buffer, from = nextClient()): Promise<Response> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(bytes)], { type: 'application/pdf' }), 'x.pdf');
-  return fetch(`${svc.url}/report`, { method: 'POST', headers: { accept: 'application/json', 'x-forwarded-for': nextClient() }, body: form });
+  return fetch(`${svc.url}/report`, { method: 'POST', headers: { accept: 'application/json', 'x-forwarded-for': from }, body: form });
 }
 
 describe('admission of anonymous validations', () => {
@@ -63,5 +63,18 @@ describe('admission of anonymous validations', () => {
     await expect
       .poll(async () => (await report(readFileSync(fx.classic))).status, { timeout: 5000, interval: 200 })
       .toBe(200);
+  });
+
+  it('one client holds one place: its second at once is refused with 429, the first goes on, and then it may send another', async () => {
+    const me = '10.9.9.9';
+    const first = await hangingUpload(me);
+    const second = await report(readFileSync(fx.classic), me);
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBe('10');
+    expect(((await second.json()) as { code: string }).code).toBe('rate-limited');
+    // Other clients are not held up by it.
+    expect((await report(readFileSync(fx.classic))).status).toBe(200);
+    first.abort();
+    await expect.poll(async () => (await report(readFileSync(fx.classic), me)).status, { timeout: 5000, interval: 200 }).toBe(200);
   });
 });

@@ -82,6 +82,14 @@ describe('the "full validation" button', () => {
     await page.unroute(validationUrl());
   });
 
+  it('the service full of anonymous validations (503 server-busy): how long to wait', async () => {
+    const problem = { type: 'urn:chungthuc:problem:server-busy', title: 'Service unavailable', status: 503, code: 'server-busy', retryable: true, retryAfterSeconds: 10 };
+    await page.route(validationUrl(), (r) => r.fulfill({ status: 503, contentType: 'application/problem+json', headers: { 'retry-after': '10' }, body: JSON.stringify(problem) }));
+    await page.click('#server-check button[type=submit]');
+    await expect.poll(serverResult).toMatch(/đợi 10 giây/);
+    await page.unroute(validationUrl());
+  });
+
   it('a lost connection is told apart from a refusal', async () => {
     await page.route(validationUrl(), (r) => r.abort('internetdisconnected'));
     await page.click('#server-check button[type=submit]');

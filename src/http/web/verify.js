@@ -62,11 +62,11 @@
 
   var VERDICTS = { 'TOTAL-PASSED': 'server-passed', 'TOTAL-FAILED': 'server-failed', INDETERMINATE: 'server-indeterminate', NO_SIGNATURE: 'server-no-signature' };
 
-  // Why the server gave no report: busy (429, with its Retry-After), too large (413, also from a proxy
+  // Why the server gave no report: busy (429, or 503 server-busy, with its Retry-After), too large (413, also from a proxy
   // whose answer is not JSON), not a PDF, unreachable, or anything else.
   function failureText(f) {
     var p = f.problem || {};
-    if (f.status === 429) {
+    if (f.status === 429 || p.code === 'server-busy') {
       var s = p.retryAfterSeconds || parseInt(f.retryAfter || '', 10);
       return msg('server-busy').replace('{s}', s > 0 ? String(s) : '…');
     }

@@ -22,6 +22,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { AppState } from '../../middleware.ts';
 import { AppError } from '../../../errors.ts';
+import type { Admission } from '../../admission.ts';
 import { pagedProblem } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveDocument } from '../../upload.ts';
@@ -41,6 +42,8 @@ export interface ConsoleOptions {
   validation?: ValidationDeps;
   /** POST /report per client address. */
   reportLimit?: BucketLimit;
+  /** Anonymous validations in flight at once, shared with the verification pages' button. */
+  publicValidations?: Admission;
 }
 
 export const DEFAULT_REPORT_LIMIT: BucketLimit = { capacity: 6, refillPerSecond: 1 / 10 };
@@ -159,8 +162,11 @@ export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
       ctx.body = renderReportMessage(frame(ctx, lang), m.tooManyHeading, m.tooMany(taken.retryAfterSeconds));
       return;
     }
+    let leave: (() => void) | undefined;
     try {
       if (!opts.validation) throw new HttpError('validation-unavailable', 'signature validation is not configured here', { status: 503 });
+      // Before the upload is received: a full house takes no more files.
+      leave = opts.publicValidations?.enter(ctx.ip);
       const { pdf } = await receiveDocument(ctx, opts);
       const report = await validateDocument(opts.validation, { path: pdf.path });
       report.source = pdf.filename;
@@ -178,6 +184,8 @@ export function consoleRouter(opts: ConsoleOptions): Router<AppState> {
       pagedProblem(ctx, err);
       pageHeaders(ctx);
       ctx.body = renderReportProblem(frame(ctx, lang), err);
+    } finally {
+      leave?.();
     }
   });
 

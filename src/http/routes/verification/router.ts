@@ -17,6 +17,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AppState } from '../../middleware.ts';
 import { AppError } from '../../../errors.ts';
+import type { Admission } from '../../admission.ts';
 import { htmlPageHeaders, pagedProblem } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { readBody } from '../../body.ts';
@@ -67,6 +68,8 @@ export interface VerificationOptions {
   fileTokenTtlSeconds?: number;
   /** Largest file accepted by the public validation button. */
   uploadBytes?: number;
+  /** Anonymous validations in flight at once, shared with POST /report. */
+  publicValidations?: Admission;
 }
 
 /** Content-Security-Policy of the pages: our own files only, no framing (clickjacking), no plugins. */
@@ -232,8 +235,11 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     const taken = buckets.validation.take(ctx.ip);
     if (!taken.ok) return tooMany(ctx, lang, 'validation', taken.retryAfterSeconds, page);
     const reportFrame = { lang, assets: reportAssets, path: page };
+    let leave: (() => void) | undefined;
     try {
       if (!opts.validation) throw new HttpError('validation-unavailable', 'signature validation is not configured here', { status: 503 });
+      // Before the upload is received: a full house takes no more files.
+      leave = opts.publicValidations?.enter(ctx.ip);
       const { pdf, rawParams } = await receiveDocument(ctx, { dataDir: opts.dataDir, uploadBytes: opts.uploadBytes ?? 268_435_456 });
       const report = await validateDocument(opts.validation, { path: pdf.path });
       report.source = pdf.filename;
@@ -251,6 +257,8 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
       pagedProblem(ctx, err);
       pageHeaders(ctx);
       ctx.body = renderReportProblem(reportFrame, err);
+    } finally {
+      leave?.();
     }
   });
 
