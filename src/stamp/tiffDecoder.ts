@@ -16,8 +16,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { AppError } from '../errors.ts';
-import { StampError, type StampErrorCode } from './errors.ts';
+import type { JobErrorFields } from './jobErrors.ts';
+import { JobPool, type Runner, type RunnerEvents } from './jobPool.ts';
 import type { DecodedTiffPage, TiffIfd, TiffPageHeader } from './tiff.ts';
 
 /** A TIFF file in memory the workers share (copied there once), with its pages' directories. */
@@ -41,7 +41,7 @@ export type TiffJob = JobMessage & { id: number };
 export type TiffReply =
   | { id: number; read: Omit<TiffFile, 'buffer'> }
   | { id: number; page: EncodedTiffPage }
-  | { id: number; error: { code?: StampErrorCode; message: string; details?: Record<string, unknown>; cause?: string } };
+  | { id: number; error: JobErrorFields };
 
 export interface TiffDecoderOptions {
   /** Worker threads: by default one fewer than the CPUs, at least one and at most two. */
@@ -57,37 +57,22 @@ export interface TiffDecoderOptions {
   idleMs?: number;
 }
 
-interface Job {
-  message: JobMessage;
-  label: string;
-  resolve: (reply: TiffReply) => void;
-  reject: (err: unknown) => void;
-}
-
-interface Slot {
-  worker: Worker | undefined;
-  job: (Job & { id: number; timer: NodeJS.Timeout }) | undefined;
-  idle: NodeJS.Timeout | undefined;
-}
+type TiffAnswer = Exclude<TiffReply, { error: unknown }>;
 
 const WORKER_URL = new URL('./tiffWorker.mjs', import.meta.url);
 const COPY_SLICE_BYTES = 4 * 1024 * 1024;
 
-export class TiffDecoder {
-  private readonly slots: Slot[];
-  private readonly queue: Job[] = [];
-  private readonly hardLimitMs: number;
+export class TiffDecoder extends JobPool<JobMessage, TiffAnswer, Runner<JobMessage>> {
   private readonly maxHeapMb: number;
-  private readonly idleMs: number;
-  private nextId = 1;
 
   constructor(opts: TiffDecoderOptions = {}) {
-    const size = opts.size ?? Math.max(1, Math.min(2, availableParallelism() - 1));
-    if (!(size >= 1)) throw new RangeError('a TIFF decoder needs at least one worker');
-    this.slots = Array.from({ length: size }, () => ({ worker: undefined, job: undefined, idle: undefined }));
-    this.hardLimitMs = opts.hardLimitMs ?? 60_000;
+    super({
+      size: opts.size ?? Math.max(1, Math.min(2, availableParallelism() - 1)),
+      hardLimitMs: opts.hardLimitMs ?? 60_000,
+      idleMs: opts.idleMs ?? 60_000,
+      decoder: 'TIFF decoder',
+    });
     this.maxHeapMb = opts.maxHeapMb ?? 512;
-    this.idleMs = opts.idleMs ?? 60_000;
   }
 
   /** The file's image pages (readTiffPages, in a worker). */
@@ -115,108 +100,24 @@ export class TiffDecoder {
     return reply.page;
   }
 
-  /** Fails what is waiting or running and stops the workers. */
-  async close(): Promise<void> {
-    const closed = (label: string) => new AppError('scan-decoder-failed', `${label}: the TIFF decoder was shut down`, { status: 503, retryable: true });
-    for (const job of this.queue.splice(0)) job.reject(closed(job.label));
-    await Promise.all(this.slots.map((slot) => this.stop(slot, slot.job && closed(slot.job.label))));
-  }
-
-  private run(message: JobMessage, label: string): Promise<TiffReply> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ message, label, resolve, reject });
-      this.dispatch();
-    });
-  }
-
-  private dispatch(): void {
-    for (const slot of this.slots) {
-      while (!slot.job && this.queue.length > 0) {
-        const job = this.queue.shift()!;
-        clearTimeout(slot.idle);
-        let worker = slot.worker;
-        try {
-          worker ??= slot.worker = this.spawn(slot);
-        } catch (err) {
-          job.reject(new AppError('scan-decoder-failed', `${job.label}: the TIFF decoder cannot start: ${err instanceof Error ? err.message : String(err)}`, { status: 500 }));
-          continue;
-        }
-        // While a job runs, the worker keeps the process alive: the command line awaits its answer.
-        worker.ref();
-        const id = this.nextId++;
-        const timer = setTimeout(() => void this.stop(slot, lostError(job.label, `did not finish within ${this.hardLimitMs} ms`, 422)), this.hardLimitMs);
-        slot.job = { ...job, id, timer };
-        try {
-          worker.postMessage({ ...job.message, id } satisfies TiffJob);
-        } catch (err) {
-          clearTimeout(timer);
-          slot.job = undefined;
-          job.reject(err);
-        }
-      }
-    }
-  }
-
-  private spawn(slot: Slot): Worker {
+  protected start(events: RunnerEvents<TiffAnswer>): Runner<JobMessage> {
     // tiffWorker.mjs registers tsx (the project runs TypeScript through it), then loads the worker.
     const worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
-    worker.on('message', (reply: TiffReply) => this.answered(slot, reply));
+    worker.on('message', (reply: TiffReply) => events.answer(reply.id, 'error' in reply ? { error: reply.error } : { value: reply }));
     worker.on('error', (err: Error & { code?: string }) => {
       const outOfMemory = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      const reason = outOfMemory ? 'ran out of memory' : `failed (${err.message})`;
-      if (slot.worker === worker) void this.stop(slot, slot.job && lostError(slot.job.label, reason, outOfMemory ? 422 : 500));
+      events.lost(outOfMemory ? 'ran out of memory' : `failed (${err.message})`, outOfMemory ? 422 : 500);
     });
-    worker.on('exit', (code) => {
-      if (slot.worker === worker) void this.stop(slot, slot.job && lostError(slot.job.label, `stopped (exit code ${code})`, 500));
-    });
-    return worker;
+    worker.on('exit', (code) => events.lost(`stopped (exit code ${code})`, 500));
+    return {
+      ready: true,
+      send: (message, id) => worker.postMessage({ ...message, id } satisfies TiffJob),
+      hold: (on) => (on ? worker.ref() : worker.unref()),
+      stop: async () => {
+        await worker.terminate();
+      },
+    };
   }
-
-  private answered(slot: Slot, reply: TiffReply): void {
-    const job = slot.job;
-    if (!job || reply.id !== job.id) return;
-    clearTimeout(job.timer);
-    slot.job = undefined;
-    slot.worker?.unref();
-    slot.idle = setTimeout(() => {
-      if (!slot.job) void this.stop(slot);
-    }, this.idleMs).unref();
-    if ('error' in reply) job.reject(fromWorker(reply.error, job.label));
-    else job.resolve(reply);
-    this.dispatch();
-  }
-
-  /** Terminates the slot's worker; its job, if any, fails with `error`. The next job starts a new one. */
-  private async stop(slot: Slot, error?: AppError): Promise<void> {
-    clearTimeout(slot.idle);
-    const { worker, job } = slot;
-    slot.worker = undefined;
-    slot.job = undefined;
-    if (job) {
-      clearTimeout(job.timer);
-      job.reject(error ?? lostError(job.label, 'was stopped', 500));
-    }
-    this.dispatch();
-    if (!worker) return;
-    worker.removeAllListeners();
-    worker.on('error', () => {}); // it may still report its end
-    await worker.terminate();
-  }
-}
-
-/**
- * 422 when the limits were reached (the time, the heap): the same file would reach them again, so it
- * is the file, as with validation-timeout. utif2 loops without end on some corrupt LZW data.
- */
-function lostError(label: string, reason: string, status: 422 | 500): AppError {
-  return new AppError('scan-decoder-failed', `${label}: the TIFF decoder ${reason}; the scan was not taken`, { status });
-}
-
-/** A refusal keeps its StampError code (and so its status); anything else is a decoder fault. */
-function fromWorker(e: Extract<TiffReply, { error: unknown }>['error'], label: string): AppError {
-  const cause = e.cause === undefined ? undefined : new Error(e.cause);
-  if (e.code) return new StampError(e.code, e.message, { ...(e.details ? { details: e.details } : {}), ...(cause ? { cause } : {}) });
-  return new AppError('scan-decoder-failed', `${label}: the TIFF decoder failed: ${e.message}`, { status: 500 });
 }
 
 /** The process's decoder, used by intake. */

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { deflateSync } from 'node:zlib';
-import { StampError } from './errors.ts';
+import { jobErrorFields } from './jobErrors.ts';
 import type { TiffJob, TiffReply } from './tiffDecoder.ts';
 import { decodeTiffPage, readTiffPages } from './tiff.ts';
 
@@ -23,18 +23,7 @@ parentPort!.on('message', (job: TiffJob) => {
       reply({ id: job.id, page: { ...page, flate } }, [flate.buffer as ArrayBuffer]);
     }
   } catch (err) {
-    reply({
-      id: job.id,
-      error:
-        err instanceof StampError
-          ? {
-              code: err.code,
-              message: err.message,
-              ...(err.details ? { details: err.details } : {}),
-              ...(err.cause !== undefined ? { cause: err.cause instanceof Error ? err.cause.message : String(err.cause) } : {}),
-            }
-          : { message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) },
-    });
+    reply({ id: job.id, error: jobErrorFields(err) });
   }
 });
 

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { PDFDocument, StandardFonts, degrees, rgb } from 'pdf-lib';
 
 export class Workdir {
@@ -293,4 +294,40 @@ export function oneStripJpegTiff(jpeg: Uint8Array, width: number, height: number
     else head.writeUInt32LE(v, at + 8);
   });
   return Buffer.concat([head, jpeg]);
+}
+
+/** An 8-bit RGBA PNG (colour type 6) of a pattern with varying alpha: the kind pdf-lib stores with an /SMask. */
+export function rgbaPng(width: number, height: number): Uint8Array {
+  const row = 1 + width * 4;
+  const raw = Buffer.alloc(row * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) raw.set([x & 255, y & 255, 99, (x * y) & 255], y * row + 1 + x * 4);
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const b = Buffer.alloc(12 + data.length);
+    b.writeUInt32BE(data.length, 0);
+    b.write(type, 4, 'latin1');
+    data.copy(b, 8);
+    b.writeUInt32BE(zlib.crc32(b.subarray(4, 8 + data.length)), 8 + data.length);
+    return b;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 6;
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** How often a 5 ms interval fired while `work` ran, with its result: a blocked event loop fires it once or twice. */
+export async function ticksDuring<T>(work: Promise<T>): Promise<{ ticks: number; result: T }> {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  try {
+    const result = await work;
+    return { ticks, result };
+  } finally {
+    clearInterval(timer);
+  }
 }
