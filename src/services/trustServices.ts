@@ -67,6 +67,8 @@ function responderFor(basic: BasicOcspResponse, issuer: X509Certificate): X509Ce
 const CLOCK_SKEW_MS = 5 * 60_000;
 /** RFC 5280 §5.2.7 ExpiredCertsOnCRL: the CRL keeps entries of certificates that expired since that date. */
 const OID_EXPIRED_CERTS_ON_CRL = '2.5.29.60';
+/** RFC 6960 §4.4.4 archiveCutoff (a single response's extension): the responder keeps the status of certificates that expired since that date. */
+const OID_OCSP_ARCHIVE_CUTOFF = '1.3.6.1.5.5.7.48.1.6';
 
 /** What the embedded revocation data says, and why the data that said nothing usable was set aside. */
 export interface EmbeddedRevocationAnswer {
@@ -99,11 +101,18 @@ function freshProblem(thisUpdate: Date, nextUpdate: Date | undefined, t: Date, n
   return `issued ${iso(thisUpdate)}, expired ${iso(nextUpdate)}, before ${iso(t)}`;
 }
 
-/** Whether `crl`, issued after `cert` expired, may still be trusted to list it (RFC 5280 §3.3, §5.2.7). */
-function keepsExpired(crl: ParsedCrl, cert: X509Certificate): boolean {
+/**
+ * Whether an answer issued at `issued` about `cert` still speaks for it: issued before the certificate
+ * expired, or carrying a date (`oid`, a GeneralizedTime) from which its issuer keeps the status of
+ * certificates that have expired, not after the certificate's notAfter. For a CRL that is
+ * ExpiredCertsOnCRL (RFC 5280 §3.3, §5.2.7), for an OCSP answer archiveCutoff (RFC 6960 §4.4.4):
+ * otherwise the issuer may have dropped a revoked certificate once it expired, and its silence or
+ * "good" proves nothing.
+ */
+function keepsExpired(issued: Date, extensions: readonly { oid: string; value: Uint8Array }[], oid: string, cert: X509Certificate): boolean {
   const notAfter = new Date(cert.validTo);
-  if (crl.thisUpdate <= notAfter) return true;
-  const ext = crl.extensions.find((e) => e.oid === OID_EXPIRED_CERTS_ON_CRL);
+  if (issued <= notAfter) return true;
+  const ext = extensions.find((e) => e.oid === oid);
   if (!ext) return false;
   try {
     const t = asn1js.fromBER(Uint8Array.from(ext.value)).result;
@@ -124,7 +133,8 @@ function keepsExpired(crl: ParsedCrl, cert: X509Certificate): boolean {
  *   `revoked` with reason `certificateHold` and the earliest hold time;
  * - a `good` answer (an OCSP `good`, a CRL not listing the certificate) counts only if it is fresh for
  *   `query.freshFrom` (default `at`, see `freshProblem`), was not issued after the validation time,
- *   and, for a CRL issued after the certificate expired, only with ExpiredCertsOnCRL covering it.
+ *   and, when issued after the certificate expired, only with ExpiredCertsOnCRL (CRL) or
+ *   archiveCutoff (OCSP) covering it.
  */
 export function embeddedRevocationStatus(
   cert: X509Certificate,
@@ -166,9 +176,11 @@ export function embeddedRevocationStatus(
         setAside.push('an OCSP response saying "unknown"');
         continue;
       }
-      cleared = Math.max(cleared, single.thisUpdate.getTime());
+      const speaks = keepsExpired(single.thisUpdate, single.extensions, OID_OCSP_ARCHIVE_CUTOFF, cert);
+      if (speaks) cleared = Math.max(cleared, single.thisUpdate.getTime());
       const problem = freshProblem(single.thisUpdate, single.nextUpdate, freshFrom, now);
       if (problem) setAside.push(`an OCSP response ${problem}`);
+      else if (!speaks) setAside.push(`an OCSP response issued ${iso(single.thisUpdate)}, after the certificate expired (no archiveCutoff)`);
       else good ??= 'ocsp:embedded';
     } catch {
       /* an unreadable response speaks for nothing */
@@ -207,7 +219,7 @@ export function embeddedRevocationStatus(
         revoked.push({ time: entry.revocationDate, source: 'crl:embedded' });
         continue;
       }
-      const speaks = keepsExpired(crl, cert);
+      const speaks = keepsExpired(crl.thisUpdate, crl.extensions, OID_EXPIRED_CERTS_ON_CRL, cert);
       if (speaks) cleared = Math.max(cleared, crl.thisUpdate.getTime());
       const problem = freshProblem(crl.thisUpdate, crl.nextUpdate, freshFrom, now);
       if (problem) setAside.push(`a CRL ${problem}`);

@@ -345,13 +345,18 @@ describe('long-term validation on data issued after the proven time', () => {
     expect(s?.subIndication, verdict(s)).toBe('TRY_LATER');
   });
 
-  it('a CRL issued after the certificate expired (its entry dropped) does not clear it', async () => {
+  it('a CRL or OCSP answer issued after the certificate expired (its entry dropped) does not clear it', async () => {
     // Revoked (day -400) before the timestamp (day -365): only a CRL from after expiry is embedded.
     const bytes = await withDss(await sign('expiredRevoked', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { crls: [crl('afterExpiry', day(-10), day(-3))], ocsps: [ocsp('current', 'tsa', 7)] });
     const s = (await validate(bytes)).signatures[0];
     expect(s?.bestSignatureTimeFromPoe).toBe(true);
     expect(s?.subIndication, verdict(s)).toBe('TRY_LATER');
     expect(check(s, 'revocation')?.detail).toMatch(/after the certificate expired/);
+    // Nor an OCSP "good" given after it expired without archiveCutoff (RFC 6960 §4.4.4).
+    const byOcsp = await withDss(await sign('expiredRevoked', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { ocsps: [ocsp('afterExpiry', 'expiredRevoked', 7), ocsp('current', 'tsa', 7)] });
+    const o = (await validate(byOcsp)).signatures[0];
+    expect(o?.subIndication, verdict(o)).toBe('TRY_LATER');
+    expect(check(o, 'revocation')?.detail).toMatch(/an OCSP response issued .*, after the certificate expired \(no archiveCutoff\)/);
     // With the CRL from before expiry that lists it, the key is revoked before the proven time.
     const listed = await withDss(bytes, { crls: [crl('current', day(-100), day(-93))] });
     expect((await validate(listed)).signatures[0]?.subIndication).toBe('REVOKED');
