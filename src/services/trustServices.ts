@@ -260,8 +260,16 @@ export function validationRevocationSource(checker: RevocationChecker | undefine
       try {
         const s = await checker.check(cert, issuer);
         if (held && s.status === 'unknown') return local.status!;
-        // The online checker only returns current answers (nextUpdate not passed), so fresh for any past time.
-        return { status: s.status, revocationTime: s.revocationTime, ...(s.reason ? { reason: s.reason } : {}), source: `${s.source}:online` };
+        // The answer fetched is judged as embedded data is (an OCSP "good" after the certificate expired
+        // without archiveCutoff, a hold…). It is current (its nextUpdate has not passed), so fresh for any past time.
+        const der = s.ocsp?.responseDer ?? s.crl?.crlDer;
+        const online = `${s.source}:online`;
+        if (der) {
+          const judged = embeddedRevocationStatus(cert, issuer, at, s.ocsp ? { ocsps: [der], crls: [] } : { ocsps: [], crls: [der] }, query);
+          if (!judged.status) return held ? local.status! : { status: 'unavailable', detail: `${why}; online answer set aside: ${judged.setAside.join('; ')}` };
+          return { ...judged.status, source: online };
+        }
+        return { status: s.status, revocationTime: s.revocationTime, ...(s.reason ? { reason: s.reason } : {}), source: online };
       } catch (err) {
         if (held) return local.status!;
         return { status: 'unavailable', detail: `${why}; online: ${err instanceof Error ? err.message : String(err)}` };

@@ -357,6 +357,13 @@ describe('long-term validation on data issued after the proven time', () => {
     const o = (await validate(byOcsp)).signatures[0];
     expect(o?.subIndication, verdict(o)).toBe('TRY_LATER');
     expect(check(o, 'revocation')?.detail).toMatch(/an OCSP response issued .*, after the certificate expired \(no archiveCutoff\)/);
+    // The same answer fetched online is judged the same way.
+    const fetched = ocsp('afterExpiry', 'expiredRevoked', 7);
+    const checker = { check: async () => ({ status: 'good', source: 'ocsp', thisUpdate: new Date(), attempts: [], ocsp: { responseDer: fetched } }) } as unknown as RevocationChecker;
+    const bt = await withDss(await sign('expiredRevoked', { tsa: issued.get('tsa')!, genTime: GEN_TIME }), { ocsps: [ocsp('current', 'tsa', 7)] });
+    const onl = (await validate(bt, { checker })).signatures[0];
+    expect(onl?.subIndication, verdict(onl)).toBe('TRY_LATER');
+    expect(check(onl, 'revocation')?.detail).toMatch(/online answer set aside: an OCSP response issued .*no archiveCutoff/);
     // With the CRL from before expiry that lists it, the key is revoked before the proven time.
     const listed = await withDss(bytes, { crls: [crl('current', day(-100), day(-93))] });
     expect((await validate(listed)).signatures[0]?.subIndication).toBe('REVOKED');
