@@ -31,10 +31,15 @@ const TEST_PACKAGES = {
   chromium: 'headless browser tests (playwright-core drives /usr/bin/chromium)',
 };
 
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
+/** Runs a step; `quiet`: its output is kept, and shown only (its last lines) when it fails. */
+function run(cmd, args, { quiet = false, ...opts } = {}) {
+  const r = spawnSync(cmd, args, { stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit', cwd: root, encoding: 'utf8', ...opts });
+  if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}`);
+  if (r.status !== 0) {
+    const tail = quiet ? `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-12).join('\n') : '';
+    const how = r.status === null ? `was killed (${r.signal})` : `exited with ${r.status}`;
+    throw new Error(`${cmd} ${args.join(' ')} ${how}${tail ? `:\n${tail}` : ''}`);
+  }
 }
 
 function missingDebianPackages(names) {
@@ -45,6 +50,10 @@ function missingDebianPackages(names) {
 }
 
 function ensureDebianPackages() {
+  if (spawnSync('dpkg-query', ['--version']).error) {
+    log('this setup installs Debian packages with apt-get, and dpkg-query is not here: run it on Debian (or install by hand the packages listed in scripts/bootstrap.mjs)');
+    process.exit(1);
+  }
   const wanted = Object.keys({ ...RUNTIME_PACKAGES, ...(forTest ? TEST_PACKAGES : {}) });
   const missing = missingDebianPackages(wanted);
   if (missing.length === 0) return;
@@ -71,7 +80,7 @@ function ensureNpmDependencies() {
 function ensureDevPki() {
   run(process.execPath, ['--import', 'tsx', path.join('scripts', 'dev-pki.ts')]);
   // Small sample PDFs for a first try (fixtures/generated/, git-ignored; under a second).
-  run(process.execPath, ['--import', 'tsx', path.join('scripts', 'gen-fixtures.ts')], { stdio: 'ignore' });
+  run(process.execPath, ['--import', 'tsx', path.join('scripts', 'gen-fixtures.ts')], { quiet: true });
 }
 
 const [major] = process.versions.node.split('.').map(Number);

@@ -9,8 +9,8 @@
  * A second run checks each artefact and only rebuilds what is missing or stale.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as asn1js from 'asn1js';
@@ -55,9 +55,9 @@ function writeIfChanged(file: string, data: string | Uint8Array, mode?: number):
   return true;
 }
 
-function pemToDer(pem: string): Uint8Array {
+function pemToDer(pem: string, what = 'the input'): Uint8Array {
   const m = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(pem);
-  if (!m) throw new DevPkiError('not a PEM file');
+  if (!m) throw new DevPkiError(`${what} is not a PEM file`);
   return new Uint8Array(Buffer.from((m[2] ?? '').replace(/\s+/g, ''), 'base64'));
 }
 
@@ -80,6 +80,68 @@ function yearsFromNow(years: number): Date {
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
 
+// ------------------------------------------------------------------------------ what is on disk now
+//
+// Whether an artefact is usable is read from the artefacts themselves, never carried from one step to
+// the next: a run killed half-way (after a CA was rebuilt, while a file was being written) leaves files
+// that the next run must see as stale, or it would keep them for good.
+
+/** Certificates this close to their end are made again (dev material: nothing to keep). */
+const RENEW_BEFORE_MS = 30 * 86_400_000;
+
+/** The certificate in `file`, or undefined when it is missing or does not parse (cut short). */
+function readCert(file: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(readFileSync(file));
+  } catch {
+    return undefined;
+  }
+}
+
+function mustReadCert(file: string): X509Certificate {
+  const cert = readCert(file);
+  if (!cert) throw new DevPkiError(`${path.relative(P.root, file)} was just written but does not parse`);
+  return cert;
+}
+
+/** Issued (named and signed) by `issuer`; a root by itself. */
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+}
+
+const endsSoon = (cert: X509Certificate): boolean => Date.parse(cert.validTo) - Date.now() < RENEW_BEFORE_MS;
+
+/** The private key in `keyFile` is the one `cert` certifies (false when missing or cut short). */
+function keyMatches(keyFile: string, cert: X509Certificate): boolean {
+  try {
+    const spki = createPublicKey(createPrivateKey(readFileSync(keyFile))).export({ type: 'spki', format: 'der' });
+    return spki.equals(cert.publicKey.export({ type: 'spki', format: 'der' }));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The certificate names `url` as a URI (its AIA or CRL distribution point): the DER of a GeneralName
+ * uniformResourceIdentifier ([6] IA5String). A certificate made before DEV_PKI_OCSP_URL or
+ * DEV_PKI_REPO_URL changed does not, and is made again.
+ */
+function namesUri(cert: X509Certificate, url: string): boolean {
+  const bytes = Buffer.from(url, 'latin1');
+  if (bytes.length > 127) return cert.raw.includes(bytes);
+  return cert.raw.includes(Buffer.concat([Buffer.from([0x86, bytes.length]), bytes]));
+}
+
+/** A CA made from `keyFile`, whose `openssl ca` database has `index`: usable as it is? */
+function caUsable(cert: X509Certificate | undefined, issuer: X509Certificate | undefined, keyFile: string, index: string): cert is X509Certificate {
+  return cert !== undefined && issuedBy(cert, issuer ?? cert) && keyMatches(keyFile, cert) && existsSync(index) && !endsSoon(cert);
+}
+
+/** Owner-only, whatever made the file or folder (an older run, a copy, a umask). */
+function ownerOnly(file: string, mode: 0o600 | 0o700): void {
+  if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, mode);
+}
+
 // ----------------------------------------------------------------------------------------------- HSM
 
 /** SoftHSM2 configuration: the token directory is absolute, so rewrite it if the checkout moved. */
@@ -91,7 +153,10 @@ function ensureHsmFiles(summary: string[]): { pin: string; soPin: string; pinCre
   const secret = (file: string): string => {
     if (existsSync(file)) {
       const v = readFileSync(file, 'utf8').trim();
-      if (v.length >= 4) return v;
+      if (v.length >= 4) {
+        ownerOnly(file, 0o600);
+        return v;
+      }
     }
     const v = randomBytes(8).toString('hex');
     writeFileSync(file, `${v}\n`, { mode: 0o600 });
@@ -242,12 +307,24 @@ function caIssue(caName: 'root_ca' | 'issuing_ca', args: string[]): void {
   openssl('ca', '-config', P.opensslConf, '-name', caName, '-batch', '-notext', '-utf8', ...args);
 }
 
-/** Returns true when a CA was (re)built, which invalidates every certificate under it. */
-function ensureCas(summary: string[]): boolean {
-  mkdirSync(path.join(P.certsDir, 'private'), { recursive: true, mode: 0o700 });
+interface Cas {
+  root: X509Certificate;
+  issuing: X509Certificate;
+}
+
+/**
+ * The root CA, the issuing CA and the OCSP responder's certificate: each is made again when it does not
+ * parse, is not signed by the CA above it as that CA is now, has lost its key or its database, or ends
+ * within RENEW_BEFORE_MS. What hangs below a CA made again is then stale by the same tests.
+ */
+function ensureCas(summary: string[]): Cas {
+  const privateDir = path.join(P.certsDir, 'private');
+  mkdirSync(privateDir, { recursive: true, mode: 0o700 });
+  ownerOnly(privateDir, 0o700);
+  for (const key of [P.rootCaKey, P.issuingCaKey, P.ocspKey]) ownerOnly(key, 0o600);
   writeIfChanged(P.opensslConf, opensslConfig());
-  let rebuilt = false;
-  if (!existsSync(P.rootCaPem) || !existsSync(P.rootCaKey) || !existsSync(path.join(P.rootCaDb, 'index.txt'))) {
+  let root = readCert(P.rootCaPem);
+  if (!caUsable(root, undefined, P.rootCaKey, path.join(P.rootCaDb, 'index.txt'))) {
     openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:4096', '-out', P.rootCaKey);
     chmodSync(P.rootCaKey, 0o600);
     initCaDb(P.rootCaDb);
@@ -256,10 +333,11 @@ function ensureCas(summary: string[]): boolean {
     // `openssl ca -selfsign` (not `req -x509`) so the root is in its own database and can be backdated.
     caIssue('root_ca', ['-selfsign', '-keyfile', P.rootCaKey, '-in', csr, '-out', P.rootCaPem, '-extensions', 'ext_root',
       '-startdate', caDate(CA_NOT_BEFORE()), '-enddate', caDate(yearsFromNow(17))]);
+    root = mustReadCert(P.rootCaPem);
     summary.push('created root CA (RSA-4096, 20 years)');
-    rebuilt = true;
   }
-  if (rebuilt || !existsSync(P.issuingCaPem) || !existsSync(P.issuingCaKey) || !existsSync(P.issuingCaIndex)) {
+  let issuing = readCert(P.issuingCaPem);
+  if (!caUsable(issuing, root, P.issuingCaKey, P.issuingCaIndex) || !namesUri(issuing, `${devRepoUrl()}/root-ca.crl`)) {
     openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3072', '-out', P.issuingCaKey);
     chmodSync(P.issuingCaKey, 0o600);
     initCaDb(P.issuingCaDb);
@@ -267,18 +345,20 @@ function ensureCas(summary: string[]): boolean {
     openssl('req', '-new', '-config', P.opensslConf, '-utf8', '-key', P.issuingCaKey, '-subj', ISSUING_SUBJECT, '-out', csr);
     caIssue('root_ca', ['-in', csr, '-out', P.issuingCaPem, '-extensions', 'ext_issuing',
       '-startdate', caDate(CA_NOT_BEFORE()), '-enddate', caDate(yearsFromNow(7))]);
+    issuing = mustReadCert(P.issuingCaPem);
     summary.push('created issuing CA (RSA-3072, 10 years, pathlen 0)');
-    rebuilt = true;
   }
-  if (rebuilt || !existsSync(P.ocspPem) || !existsSync(P.ocspKey)) {
+  const ocsp = readCert(P.ocspPem);
+  if (!ocsp || !issuedBy(ocsp, issuing) || !keyMatches(P.ocspKey, ocsp) || endsSoon(ocsp)) {
     openssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', P.ocspKey);
     chmodSync(P.ocspKey, 0o600);
     const csr = path.join(P.issuingCaDb, 'ocsp.csr');
     openssl('req', '-new', '-config', P.opensslConf, '-utf8', '-key', P.ocspKey, '-subj', OCSP_SUBJECT, '-out', csr);
     caIssue('issuing_ca', ['-in', csr, '-out', P.ocspPem, '-extensions', 'ext_ocsp', '-days', '825']);
+    mustReadCert(P.ocspPem);
     summary.push('created OCSP responder certificate');
   }
-  return rebuilt;
+  return { root, issuing };
 }
 
 // ------------------------------------------------------------------------------------- end entities
@@ -354,7 +434,7 @@ function indexStatus(serialHex: string): string | undefined {
   return undefined;
 }
 
-async function ensureEndEntity(token: Pkcs11Token, ee: EndEntity, existing: KeyInfo[], caRebuilt: boolean, summary: string[]): Promise<{ crlDirty: boolean }> {
+async function ensureEndEntity(token: Pkcs11Token, ee: EndEntity, existing: KeyInfo[], issuing: X509Certificate, summary: string[]): Promise<{ crlDirty: boolean }> {
   let crlDirty = false;
   let key = existing.find((k) => k.label === ee.label);
   let spki: Uint8Array;
@@ -367,8 +447,16 @@ async function ensureEndEntity(token: Pkcs11Token, ee: EndEntity, existing: KeyI
     spki = await token.getPublicKeySpki(ee.label);
   }
   const certFile = devCertPath(ee.label);
-  let certPem = existsSync(certFile) ? readFileSync(certFile, 'utf8') : undefined;
-  const stale = caRebuilt || certPem === undefined || !equalBytes(certificateFields(pemToDer(certPem)).spki, spki);
+  const current = readCert(certFile);
+  // The expired one is made expired: only the others are renewed before their end.
+  const stale =
+    current === undefined ||
+    !issuedBy(current, issuing) ||
+    !equalBytes(certificateFields(new Uint8Array(current.raw)).spki, spki) ||
+    (!ee.expired && endsSoon(current)) ||
+    !namesUri(current, devOcspUrl()) ||
+    !namesUri(current, `${devRepoUrl()}/issuing-ca.crl`);
+  let certPem = current === undefined ? undefined : readFileSync(certFile, 'utf8');
   if (stale) {
     const signer = await token.getSigner(ee.label);
     const csr = await buildCsr(signer, ee.subject, spki);
@@ -378,6 +466,7 @@ async function ensureEndEntity(token: Pkcs11Token, ee: EndEntity, existing: KeyI
       : ['-days', ee.label === 'tsa' || ee.label === 'seal' ? '1825' : '825'];
     caIssue('issuing_ca', ['-in', devCsrPath(ee.label), '-out', certFile, '-extensions', ee.extensions, ...validity]);
     certPem = readFileSync(certFile, 'utf8');
+    mustReadCert(certFile);
     summary.push(`issued certificate ${ee.label}`);
     crlDirty = true;
   }
@@ -387,7 +476,7 @@ async function ensureEndEntity(token: Pkcs11Token, ee: EndEntity, existing: KeyI
     summary.push(`revoked ${ee.label} (keyCompromise)`);
     crlDirty = true;
   }
-  const der = pemToDer(certPem as string);
+  const der = pemToDer(certPem as string, path.relative(P.root, certFile));
   const signer = await token.getSigner(ee.label);
   if (!signer.certificate || !equalBytes(signer.certificate, der)) {
     await token.importCertificate(ee.label, key.id, der);
@@ -398,17 +487,41 @@ async function ensureEndEntity(token: Pkcs11Token, ee: EndEntity, existing: KeyI
 
 // ----------------------------------------------------------------------------------- CRLs and copies
 
-/** Regenerate a CRL when asked, when missing, or when its nextUpdate is less than a week away. */
-function ensureCrl(caName: 'root_ca' | 'issuing_ca', pemFile: string, derFile: string, force: boolean, summary: string[]): void {
-  let fresh = !force && existsSync(pemFile) && existsSync(derFile);
-  if (fresh) {
-    const next = run('openssl', ['crl', '-in', pemFile, '-noout', '-nextupdate']).stdout.trim().replace(/^nextUpdate=/, '');
-    fresh = Date.parse(next) - Date.now() > 7 * 86_400_000;
+const normalSerial = (hex: string): string => hex.toUpperCase().replace(/^0+(?=.)/, '');
+
+/** The serials an `openssl ca` database lists as revoked. */
+function revokedSerials(index: string): string[] {
+  return readFileSync(index, 'utf8')
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter((f) => f[0] === 'R')
+    .map((f) => normalSerial(f[3] ?? ''))
+    .sort();
+}
+
+/**
+ * The CRL signed by the CA as it is now, listing exactly what its database has revoked (a run killed
+ * between a revocation and the CRL leaves one that does not), with its nextUpdate over a week away.
+ */
+function crlCurrent(pemFile: string, caPem: string, index: string): boolean {
+  if (!existsSync(pemFile)) return false;
+  const r = run('openssl', ['crl', '-in', pemFile, '-CAfile', caPem, '-noout', '-text'], { allowFail: true });
+  // `openssl crl -CAfile` prints "verify failure" and still exits 0.
+  if (!r.ok || !/verify OK/.test(r.stderr)) return false;
+  const next = /Next Update: (.+)/.exec(r.stdout)?.[1];
+  if (next === undefined || !(Date.parse(next) - Date.now() > 7 * 86_400_000)) return false;
+  const listed = [...r.stdout.matchAll(/Serial Number: ([0-9A-Fa-f]+)/g)].map((m) => normalSerial(m[1] ?? '')).sort();
+  return listed.join() === revokedSerials(index).join();
+}
+
+/** A CRL made again when asked (a certificate was just issued or revoked) or when it is not current. */
+function ensureCrl(caName: 'root_ca' | 'issuing_ca', caPem: string, index: string, pemFile: string, derFile: string, force: boolean, summary: string[]): void {
+  if (force || !crlCurrent(pemFile, caPem, index)) {
+    openssl('ca', '-config', P.opensslConf, '-name', caName, '-batch', '-gencrl', '-crldays', '30', '-out', pemFile);
+    summary.push(`generated CRL ${path.basename(derFile)}`);
   }
-  if (fresh) return;
-  openssl('ca', '-config', P.opensslConf, '-name', caName, '-batch', '-gencrl', '-crldays', '30', '-out', pemFile);
-  openssl('crl', '-in', pemFile, '-outform', 'DER', '-out', derFile);
-  summary.push(`generated CRL ${path.basename(derFile)}`);
+  // The DER the repository serves is the PEM's (a run may have died between writing the two).
+  writeIfChanged(derFile, pemToDer(readFileSync(pemFile, 'utf8'), path.relative(P.root, pemFile)));
 }
 
 function ensureCopies(): void {
@@ -423,10 +536,20 @@ function ensureCopies(): void {
 
 const NSS_NICK = 'Chungthuc Dev Root CA';
 
-function ensureNssDb(caRebuilt: boolean, summary: string[]): void {
+/** The NSS db trusts the root as it is now (not one a rebuilt CA replaced). */
+function nssTrustsRoot(db: string): boolean {
+  if (!existsSync(path.join(P.nssDir, 'cert9.db'))) return false;
+  const listed = run('certutil', ['-L', '-d', db, '-n', NSS_NICK, '-a'], { allowFail: true });
+  try {
+    return listed.ok && equalBytes(pemToDer(listed.stdout), pemToDer(readFileSync(P.rootCaPem, 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+function ensureNssDb(summary: string[]): void {
   const db = `sql:${P.nssDir}`;
-  const present = existsSync(path.join(P.nssDir, 'cert9.db')) && run('certutil', ['-L', '-d', db, '-n', NSS_NICK], { allowFail: true }).ok;
-  if (present && !caRebuilt) return;
+  if (nssTrustsRoot(db)) return;
   rmSync(P.nssDir, { recursive: true, force: true });
   mkdirSync(P.nssDir, { recursive: true });
   run('certutil', ['-N', '-d', db, '--empty-password']);
@@ -443,30 +566,105 @@ export interface DevPkiResult {
   elapsedMs: number;
 }
 
-/** Build or refresh the dev PKI and HSM token. Safe to call repeatedly (tests' global setup). */
+/** Longest a run waits for another one to finish (a first run takes seconds). */
+const LOCK_WAIT_MS = 5 * 60_000;
+
+/** The pid in a lock file; 0 while it is being written; undefined when the file is gone or stale. */
+function lockHolder(lock: string): number | undefined {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = readFileSync(lock, 'utf8');
+    mtimeMs = statSync(lock).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - mtimeMs > 10_000 ? undefined : 0;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/**
+ * One run at a time: `npm start` and `npm test` started together (or the tests' global setup) would both
+ * generate the keys, and the token would end up with two key pairs under each label. The lock is a file
+ * in hsm/ holding the owner's pid; one left by a run that was killed is taken over.
+ */
+async function withSetupLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(P.hsmDir, '.dev-pki.lock');
+  mkdirSync(P.hsmDir, { recursive: true });
+  const started = Date.now();
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = lockHolder(lock);
+    if (holder === undefined) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() - started > LOCK_WAIT_MS) {
+      throw new DevPkiError(`another dev PKI setup (pid ${holder}) has held ${path.relative(P.root, lock)} for over ${LOCK_WAIT_MS / 60_000} minutes; remove it if no setup is running`);
+    }
+    if (!told && holder !== 0) {
+      process.stderr.write(`dev-pki: waiting for the setup running as pid ${holder}\n`);
+      told = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Build or refresh the dev PKI and HSM token. Safe to call repeatedly (tests' global setup), and after a
+ * run that was killed at any point: every artefact is checked as it is, not as the last run left word.
+ */
 export async function ensureDevPki(): Promise<DevPkiResult> {
   const t0 = Date.now();
   const changes: string[] = [];
-  mkdirSync(P.certsDir, { recursive: true });
-  const { pin, soPin, pinCreated } = ensureHsmFiles(changes);
-  ensureToken(pin, soPin, pinCreated, changes);
-  const caRebuilt = ensureCas(changes);
-  let crlDirty = caRebuilt;
-  const token = await openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin, poolSize: 1 });
-  try {
-    const existing = await token.listKeys();
-    for (const ee of endEntities()) {
-      const r = await ensureEndEntity(token, ee, existing, caRebuilt, changes);
-      crlDirty ||= r.crlDirty;
+  return withSetupLock(async () => {
+    mkdirSync(P.certsDir, { recursive: true });
+    const { pin, soPin, pinCreated } = ensureHsmFiles(changes);
+    ensureToken(pin, soPin, pinCreated, changes);
+    const { issuing } = ensureCas(changes);
+    let crlDirty = false;
+    const token = await openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin, poolSize: 1 });
+    try {
+      let existing = await token.listKeys();
+      // Two setups that once ran at the same time each generated a label's key pair: which one signs, and
+      // which one the certificate is for, then varies. Such a label starts over (dev keys).
+      const doubled = DEV_KEY_LABELS.filter((label) => existing.filter((k) => k.label === label).length > 1);
+      for (const label of doubled) {
+        const count = existing.filter((k) => k.label === label).length;
+        for (let i = 0; i < count; i++) await token.destroyKey(label);
+        changes.push(`destroyed ${count} key pairs labelled ${label} (two setups had run at once)`);
+      }
+      if (doubled.length > 0) existing = await token.listKeys();
+      for (const ee of endEntities()) {
+        const r = await ensureEndEntity(token, ee, existing, issuing, changes);
+        crlDirty ||= r.crlDirty;
+      }
+    } finally {
+      await token.close();
     }
-  } finally {
-    await token.close();
-  }
-  ensureCrl('root_ca', P.rootCaCrlPem, P.rootCaCrl, caRebuilt, changes);
-  ensureCrl('issuing_ca', P.issuingCaCrlPem, P.issuingCaCrl, crlDirty, changes);
-  ensureCopies();
-  ensureNssDb(caRebuilt, changes);
-  return { changes, elapsedMs: Date.now() - t0 };
+    ensureCrl('root_ca', P.rootCaPem, path.join(P.rootCaDb, 'index.txt'), P.rootCaCrlPem, P.rootCaCrl, false, changes);
+    ensureCrl('issuing_ca', P.issuingCaPem, P.issuingCaIndex, P.issuingCaCrlPem, P.issuingCaCrl, crlDirty, changes);
+    ensureCopies();
+    ensureNssDb(changes);
+    return { changes, elapsedMs: Date.now() - t0 };
+  });
 }
 
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -64,12 +64,26 @@ export function devCsrPath(label: string): string {
   return path.join(certsDir, `${label}.csr`);
 }
 
+/** An http(s) URL with nothing an openssl configuration line or a certificate would choke on. */
+function devUrl(name: string, value: string | undefined, fallback: string): string {
+  if (value === undefined || value === '') return fallback;
+  let ok = false;
+  try {
+    const u = new URL(value);
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && /^[\x21-\x7e]+$/.test(value) && !/[,;#"]/.test(value);
+  } catch {
+    /* not a URL */
+  }
+  if (!ok) throw new Error(`${name}: expected an http:// or https:// URL without spaces, commas or semicolons, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function devOcspUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DEV_PKI_OCSP_URL ?? DEV_OCSP_URL_DEFAULT;
+  return devUrl('DEV_PKI_OCSP_URL', env.DEV_PKI_OCSP_URL, DEV_OCSP_URL_DEFAULT);
 }
 
 export function devRepoUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.DEV_PKI_REPO_URL ?? DEV_REPO_URL_DEFAULT).replace(/\/+$/, '');
+  return devUrl('DEV_PKI_REPO_URL', env.DEV_PKI_REPO_URL, DEV_REPO_URL_DEFAULT).replace(/\/+$/, '');
 }
 
 export function devAgency(env: NodeJS.ProcessEnv = process.env): string {

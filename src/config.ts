@@ -19,15 +19,49 @@ export class ConfigError extends AppError {
   }
 }
 
+/**
+ * A whole number in decimal digits: `z.coerce.number()` took "" for 0 (`RATE_LIMIT_KEY_BURST=` turned the
+ * limit off, `PORT=` picked any free port), and "0x1F90", "1e3" or " 80 " as numbers.
+ */
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+  z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return def;
+      if (!/^\d+$/.test(s)) {
+        ctx.addIssue({ code: 'custom', message: `expected a whole number, got "${s}"` });
+        return z.NEVER;
+      }
+      const n = Number(s);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `expected a number from ${min} to ${max}, got ${s}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** An absolute http: or https: URL (z.string().url() also took "localhost:8080", "ftp://…" and "javascript:…"). */
+const httpUrl = () =>
+  z.string().refine(
+    (s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    // The value is not repeated: a URL may carry credentials (https://user:password@host/).
+    { error: 'expected an absolute http:// or https:// URL' },
+  );
 
 const schema = z.object({
   PORT: int(8080, 0, 65535),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('data'),
   COPY_STORE_DIR: z.string().min(1).optional(),
-  PUBLIC_BASE_URL: z.string().url().optional(),
+  PUBLIC_BASE_URL: httpUrl().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PKCS11_MODULE: z.string().min(1).default('/usr/lib/softhsm/libsofthsm2.so'),
   PKCS11_TOKEN_LABEL: z.string().min(1).default('chungthuc-dev'),
@@ -38,14 +72,14 @@ const schema = z.object({
   CERTS_DIR: z.string().min(1).default('certs'),
   TRUST_DIR: z.string().min(1).optional(),
   CA_CERTS: z.string().min(1).optional(),
-  TSA_URL: z.string().url().optional(),
+  TSA_URL: httpUrl().optional(),
   TSA_USERNAME: z.string().optional(),
   TSA_PASSWORD: z.string().optional(),
   TSA_BEARER_TOKEN: z.string().optional(),
   TSA_KEY_LABEL: z.string().min(1).default('tsa'),
   TSA_POLICY_OID: z.string().regex(/^[0-2](\.\d+)+$/).default('1.3.6.1.4.1.99999.1.1'),
   TSA_ACCURACY_MS: int(1000, 1, 60_000),
-  OCSP_URL: z.string().url().optional(),
+  OCSP_URL: httpUrl().optional(),
   REVOCATION_TIMEOUT_MS: int(5000, 100, 120_000),
   VALIDATION_POLICY: z.string().min(1).optional(),
   VALIDATION_TIMEOUT_MS: int(20_000, 100, 600_000),
@@ -73,6 +107,9 @@ const schema = z.object({
   RATE_LIMIT_IP_PER_SECOND: int(200, 1, 1_000_000),
   TRUST_PROXY: z.string().default(''),
 });
+
+/** The variables the schema reads (README § Configuration documents each; DEV_PKI_AGENCY and the DEV_PKI_*_URL are the setup's). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 export interface Config {
   port: number;
@@ -153,11 +190,25 @@ function abs(p: string): string {
 function readPin(env: { PKCS11_PIN?: string | undefined; PKCS11_PIN_FILE: string }): string {
   if (env.PKCS11_PIN !== undefined) return env.PKCS11_PIN;
   const file = abs(env.PKCS11_PIN_FILE);
+  let pin: string;
   try {
-    return readFileSync(file, 'utf8').trim();
+    pin = readFileSync(file, 'utf8').trim();
   } catch (cause) {
     throw new ConfigError(`cannot read the HSM PIN file ${file} (set PKCS11_PIN or PKCS11_PIN_FILE)`, { cause });
   }
+  // An empty PIN would be sent to the token as a wrong one (and count toward its lockout).
+  if (pin === '') throw new ConfigError(`invalid configuration: PKCS11_PIN_FILE: ${file} is empty`);
+  return pin;
+}
+
+/** TSA_USERNAME/TSA_PASSWORD or TSA_BEARER_TOKEN; a combination that would be half ignored is refused. */
+function tsaAuth(e: { TSA_USERNAME?: string | undefined; TSA_PASSWORD?: string | undefined; TSA_BEARER_TOKEN?: string | undefined }): Config['tsa']['auth'] {
+  if (e.TSA_BEARER_TOKEN !== undefined && (e.TSA_USERNAME !== undefined || e.TSA_PASSWORD !== undefined)) {
+    throw new ConfigError('invalid configuration: TSA_BEARER_TOKEN: set it or TSA_USERNAME/TSA_PASSWORD, not both');
+  }
+  if (e.TSA_PASSWORD !== undefined && e.TSA_USERNAME === undefined) throw new ConfigError('invalid configuration: TSA_PASSWORD needs TSA_USERNAME');
+  if (e.TSA_BEARER_TOKEN !== undefined) return { bearer: e.TSA_BEARER_TOKEN };
+  return e.TSA_USERNAME === undefined ? undefined : { basic: { user: e.TSA_USERNAME, password: e.TSA_PASSWORD ?? '' } };
 }
 
 /** `loopback, 10.0.0.0/8` → ['loopback', '10.0.0.0/8']; anything else is a configuration error. */
@@ -182,14 +233,19 @@ function demoSetting(value: 'on' | 'off' | undefined, devPki: boolean): boolean 
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // An empty variable (`PORT=`, as compose files and systemd units easily leave) counts as unset.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(set);
   if (!parsed.success) {
     const msg = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${msg}`);
   }
   const e = parsed.data;
-  // SoftHSM2 reads its configuration file from the environment at C_Initialize.
-  if (process.env.SOFTHSM2_CONF === undefined) process.env.SOFTHSM2_CONF = abs(e.SOFTHSM2_CONF);
+  // SoftHSM2 reads its configuration file from the environment at C_Initialize, relative to the
+  // working directory: make it absolute (against the repository root, like every other path).
+  const softhsmConf = process.env.SOFTHSM2_CONF;
+  if (softhsmConf === undefined || softhsmConf === '') process.env.SOFTHSM2_CONF = abs(e.SOFTHSM2_CONF);
+  else if (!path.isAbsolute(softhsmConf)) process.env.SOFTHSM2_CONF = abs(softhsmConf);
   const certsDir = abs(e.CERTS_DIR);
   return {
     port: e.PORT,
@@ -205,12 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caCerts: e.CA_CERTS === undefined ? path.join(certsDir, 'chain.pem') : abs(e.CA_CERTS),
     tsa: {
       url: e.TSA_URL,
-      auth:
-        e.TSA_BEARER_TOKEN !== undefined
-          ? { bearer: e.TSA_BEARER_TOKEN }
-          : e.TSA_USERNAME !== undefined
-            ? { basic: { user: e.TSA_USERNAME, password: e.TSA_PASSWORD ?? '' } }
-            : undefined,
+      auth: tsaAuth(e),
       keyLabel: e.TSA_KEY_LABEL,
       policyOid: e.TSA_POLICY_OID,
       accuracyMs: e.TSA_ACCURACY_MS,

@@ -4,18 +4,17 @@
  * writes an audit row (actor kind `cli`, the OS user).
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
 import {
+  API_SCOPES,
   ApiKeyRepository,
   AuditLog,
   OfficerRepository,
   TenantRepository,
   checkPasswordPolicy,
   generatePassword,
-  openDatabase,
   parseScopes,
+  type OpenedDatabase,
   type Officer,
   type OfficerRole,
   type Tenant,
@@ -23,33 +22,30 @@ import {
 import { apiKeyJson } from '../http/routes/accounts/presenter.ts';
 import type { Command } from './command.ts';
 import { checkKeyHolder } from '../services/keyHolder.ts';
+import { withRegister, withRegisterAsync } from './register.ts';
 import { tokenKeyHolder } from './signingContext.ts';
 
 const cliUser = (): string => process.env.USER ?? process.env.USERNAME ?? 'local';
 
-function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
-  const db = openDatabase(path.join(loadConfig().dataDir, 'chungthuc.sqlite'));
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
-async function withDbAsync<T>(fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
-  const db = openDatabase(path.join(loadConfig().dataDir, 'chungthuc.sqlite'));
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
-}
-
-function tenantByCode(db: ReturnType<typeof openDatabase>, code: unknown): Tenant {
+function tenantByCode(db: OpenedDatabase, code: unknown): Tenant {
   if (typeof code !== 'string' || code === '') throw new InputError('invalid-parameters', '--tenant CODE is required');
   const t = new TenantRepository(db.db).getByCode(code);
   if (!t) throw new InputError('tenant-not-found', `no tenant with code ${code}`);
   return t;
+}
+
+/**
+ * Appends the audit row of an act already committed. A failure (the database busy past its timeout, a full
+ * disk) is handed back instead of thrown: the act's secret — the API key, the generated password — must
+ * still be printed before the command fails, or the key or account would exist with a secret nobody has.
+ */
+function auditAfter(append: () => void): unknown {
+  try {
+    append();
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }
 
 /** The same JSON as the admin API's (GET /api/v1/api-keys). */
@@ -62,12 +58,12 @@ export const apikeyCreate: Command = {
   options: {
     tenant: [{ type: 'string' }, 'tenant code'],
     name: [{ type: 'string' }, 'what the key is for, e.g. "one-stop system"'],
-    scopes: [{ type: 'string' }, 'comma-separated: sign, validate, certify, read-registry, admin'],
+    scopes: [{ type: 'string' }, `comma-separated: ${API_SCOPES.join(', ')}`],
     cidr: [{ type: 'string', multiple: true }, 'allowed client address block (repeatable; default any)'],
     json: [{ type: 'boolean' }, 'print JSON (with the key) instead of text'],
   },
   async run(values, _p, io) {
-    const { key, token } = withDb((db) => {
+    const { key, token, auditFailure } = withRegister((db) => {
       const tenant = tenantByCode(db, values.tenant);
       const created = new ApiKeyRepository(db.db).create({
         tenantId: tenant.id,
@@ -76,14 +72,17 @@ export const apikeyCreate: Command = {
         allowedCidrs: Array.isArray(values.cidr) ? (values.cidr as string[]) : undefined,
         createdBy: `cli:${cliUser()}`,
       });
-      new AuditLog(db.db).append({
-        actorKind: 'cli', actorId: cliUser(), tenantId: tenant.id, action: 'apikey.create', object: `apikey:${created.key.id}`, outcome: 'success',
-        details: { name: created.key.name, prefix: created.key.prefix, scopes: created.key.scopes, allowedCidrs: created.key.allowedCidrs },
-      });
-      return created;
+      const failure = auditAfter(() =>
+        new AuditLog(db.db).append({
+          actorKind: 'cli', actorId: cliUser(), tenantId: tenant.id, action: 'apikey.create', object: `apikey:${created.key.id}`, outcome: 'success',
+          details: { name: created.key.name, prefix: created.key.prefix, scopes: created.key.scopes, allowedCidrs: created.key.allowedCidrs },
+        }),
+      );
+      return { ...created, auditFailure: failure };
     });
     if (values.json === true) io.out(JSON.stringify({ ...keyView(key), key: token }, null, 2) + '\n');
     else io.out([`API key ${key.id} (${key.name}) scopes=${key.scopes.join(',')}${key.allowedCidrs ? ` from ${key.allowedCidrs.join(',')}` : ''}`, `  ${token}`, '  Store it now: it is not shown again.', ''].join('\n'));
+    if (auditFailure !== undefined) throw auditFailure;
     return 0;
   },
 };
@@ -94,7 +93,7 @@ export const apikeyList: Command = {
   usage: '--tenant CODE [--json]',
   options: { tenant: [{ type: 'string' }, 'tenant code'], json: [{ type: 'boolean' }, 'print JSON'] },
   async run(values, _p, io) {
-    const keys = withDb((db) => new ApiKeyRepository(db.db).list(tenantByCode(db, values.tenant).id));
+    const keys = withRegister((db) => new ApiKeyRepository(db.db).list(tenantByCode(db, values.tenant).id));
     if (values.json === true) io.out(JSON.stringify(keys.map(keyView), null, 2) + '\n');
     else {
       for (const k of keys) {
@@ -110,6 +109,7 @@ export const apikeyRevoke: Command = {
   path: ['apikey', 'revoke'],
   summary: 'revoke an API key (effective at the next request)',
   usage: 'ID',
+  operands: true,
   options: {},
   async run(_values, positionals, io) {
     const id = positionals[0];
@@ -117,7 +117,7 @@ export const apikeyRevoke: Command = {
       io.err('chungthuc apikey revoke: give exactly one key id\n');
       return 2;
     }
-    const key = withDb((db) => {
+    const key = withRegister((db) => {
       const k = new ApiKeyRepository(db.db).revoke(id, `cli:${cliUser()}`);
       new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: k.tenantId, action: 'apikey.revoke', object: `apikey:${k.id}`, outcome: 'success', details: { prefix: k.prefix } }, { durable: true });
       return k;
@@ -142,7 +142,7 @@ export const auditList: Command = {
     if (since && Number.isNaN(since.getTime())) throw new InputError('invalid-parameters', '--since must be an ISO 8601 instant');
     const limit = values.limit === undefined ? undefined : Number(values.limit);
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InputError('invalid-parameters', '--limit must be a positive integer');
-    const rows = withDb((db) => new AuditLog(db.db).list({ since, limit, tenantId: values.tenant === undefined ? undefined : tenantByCode(db, values.tenant).id }));
+    const rows = withRegister((db) => new AuditLog(db.db).list({ since, limit, tenantId: values.tenant === undefined ? undefined : tenantByCode(db, values.tenant).id }));
     for (const r of rows) {
       if (values.json === true) io.out(JSON.stringify({ ...r, at: r.at.toISOString() }) + '\n');
       else io.out(`${r.at.toISOString()}  ${`${r.actorKind}:${r.actorId ?? '-'}`.padEnd(46)} ${r.action.padEnd(22)} ${r.outcome.padEnd(8)} ${String(r.status ?? '').padEnd(4)} ${r.ip ?? '-'}  ${r.object ?? ''}\n`);
@@ -172,7 +172,7 @@ function passwordFrom(values: Record<string, unknown>): { password: string; gene
   return { password: generatePassword(), generated: true };
 }
 
-function officerByUsername(db: ReturnType<typeof openDatabase>, username: unknown): Officer {
+function officerByUsername(db: OpenedDatabase, username: unknown): Officer {
   const o = typeof username === 'string' ? new OfficerRepository(db.db).getByUsername(username) : null;
   if (!o) throw new InputError('officer-not-found', `no officer with username ${String(username)}`);
   return o;
@@ -204,7 +204,7 @@ export const officerCreate: Command = {
     const role = typeof values.role === 'string' && ROLES.includes(values.role) ? (values.role as OfficerRole) : undefined;
     if (!role) throw new InputError('invalid-parameters', `--role must be one of ${ROLES.join(', ')}`);
     if (typeof values.key === 'string') await checkKeyHolder(tokenKeyHolder, values.key, String(values.name ?? ''));
-    const officer = await withDbAsync(async (db) => {
+    const { officer, auditFailure } = await withRegisterAsync(async (db) => {
       const tenant = tenantByCode(db, values.tenant);
       const o = await new OfficerRepository(db.db).create({
         tenantId: tenant.id,
@@ -216,14 +216,17 @@ export const officerCreate: Command = {
         password,
         createdBy: `cli:${cliUser()}`,
       });
-      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: tenant.id, action: 'officer.create', object: `officer:${o.id}`, outcome: 'success', details: { username: o.username, role: o.role, signingKeyLabel: o.signingKeyLabel } });
-      return o;
+      const failure = auditAfter(() =>
+        new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: tenant.id, action: 'officer.create', object: `officer:${o.id}`, outcome: 'success', details: { username: o.username, role: o.role, signingKeyLabel: o.signingKeyLabel } }),
+      );
+      return { officer: o, auditFailure: failure };
     });
     if (values.json === true) io.out(JSON.stringify({ ...officerView(officer), ...(generated ? { password } : {}) }, null, 2) + '\n');
     else {
       io.out(`officer ${officer.username} (${officer.displayName}, ${officer.title}) role=${officer.role} id=${officer.id}\n`);
       if (generated) io.out(`  password: ${password}\n  Hand it over now: it is not shown again.\n`);
     }
+    if (auditFailure !== undefined) throw auditFailure;
     return 0;
   },
 };
@@ -234,7 +237,7 @@ export const officerList: Command = {
   usage: '--tenant CODE [--json]',
   options: { tenant: [{ type: 'string' }, 'tenant code'], json: [{ type: 'boolean' }, 'print JSON'] },
   async run(values, _p, io) {
-    const list = withDb((db) => new OfficerRepository(db.db).list(tenantByCode(db, values.tenant).id));
+    const list = withRegister((db) => new OfficerRepository(db.db).list(tenantByCode(db, values.tenant).id));
     if (values.json === true) io.out(JSON.stringify(list.map(officerView), null, 2) + '\n');
     else {
       for (const o of list) {
@@ -250,6 +253,7 @@ export const officerUpdate: Command = {
   path: ['officer', 'update'],
   summary: "change an officer's name, title, role or personal key (a renewed certificate comes with a new key)",
   usage: 'USERNAME [--name "Họ tên"] [--title "Chức danh"] [--role R] [--key LABEL | --no-key] [--json]',
+  operands: true,
   options: {
     ...OFFICER_FIELDS,
     'no-key': [{ type: 'boolean' }, 'remove the personal key'],
@@ -263,7 +267,7 @@ export const officerUpdate: Command = {
     if (typeof values.key === 'string' && values['no-key'] === true) throw new InputError('invalid-parameters', 'give --key or --no-key, not both');
     const role = values.role === undefined ? undefined : typeof values.role === 'string' && ROLES.includes(values.role) ? (values.role as OfficerRole) : null;
     if (role === null) throw new InputError('invalid-parameters', `--role must be one of ${ROLES.join(', ')}`);
-    const current = withDb((db) => officerByUsername(db, positionals[0]));
+    const current = withRegister((db) => officerByUsername(db, positionals[0]));
     const changes = {
       displayName: typeof values.name === 'string' ? values.name : undefined,
       title: typeof values.title === 'string' ? values.title : undefined,
@@ -273,7 +277,7 @@ export const officerUpdate: Command = {
     if (Object.values(changes).every((v) => v === undefined)) throw new InputError('invalid-parameters', 'nothing to change: give --name, --title, --role, --key or --no-key');
     const key = changes.signingKeyLabel === undefined ? current.signingKeyLabel : changes.signingKeyLabel;
     if (key && (changes.displayName !== undefined || changes.signingKeyLabel !== undefined)) await checkKeyHolder(tokenKeyHolder, key, changes.displayName ?? current.displayName);
-    const o = withDb((db) => {
+    const o = withRegister((db) => {
       const officer = new OfficerRepository(db.db).update(current.id, changes);
       new AuditLog(db.db).append(
         { actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.update', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username, changed: Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== undefined) } },
@@ -291,13 +295,14 @@ export const officerDisable: Command = {
   path: ['officer', 'disable'],
   summary: "disable an officer account (its sessions end at once)",
   usage: 'USERNAME',
+  operands: true,
   options: {},
   async run(_values, positionals, io) {
     if (positionals.length !== 1) {
       io.err('chungthuc officer disable: give exactly one username\n');
       return 2;
     }
-    const o = withDb((db) => {
+    const o = withRegister((db) => {
       const officer = new OfficerRepository(db.db).disable(officerByUsername(db, positionals[0]).id);
       new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.disable', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } }, { durable: true });
       return officer;
@@ -311,6 +316,7 @@ export const officerResetPassword: Command = {
   path: ['officer', 'reset-password'],
   summary: 'set a new password (generated and printed once unless --password-file); ends the officer’s sessions and lifts a lockout',
   usage: 'USERNAME [--password-file F]',
+  operands: true,
   options: { 'password-file': [{ type: 'string' }, 'read the new password from the first line of this file'] },
   async run(values, positionals, io) {
     if (positionals.length !== 1) {
@@ -318,13 +324,16 @@ export const officerResetPassword: Command = {
       return 2;
     }
     const { password, generated } = passwordFrom(values);
-    const o = await withDbAsync(async (db) => {
+    const { o, auditFailure } = await withRegisterAsync(async (db) => {
       const officer = await new OfficerRepository(db.db).setPassword(officerByUsername(db, positionals[0]).id, password);
-      new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.reset-password', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } }, { durable: true });
-      return officer;
+      const failure = auditAfter(() =>
+        new AuditLog(db.db).append({ actorKind: 'cli', actorId: cliUser(), tenantId: officer.tenantId, action: 'officer.reset-password', object: `officer:${officer.id}`, outcome: 'success', details: { username: officer.username } }, { durable: true }),
+      );
+      return { o: officer, auditFailure: failure };
     });
     io.out(`password of ${o.username} changed; their sessions have ended\n`);
     if (generated) io.out(`  password: ${password}\n  Hand it over now: it is not shown again.\n`);
+    if (auditFailure !== undefined) throw auditFailure;
     return 0;
   },
 };

@@ -14,11 +14,18 @@
  * register, one that fails after (e.g. a signing error) leaves its number voided with the reason, as
  * "no gaps, no reuse" requires. Progress: `[12/40] …` rewritten in place on a terminal, one line per
  * row otherwise; then a summary. Exit code 1 when any row failed.
+ *
+ * Two things stop the batch after the row in progress, the rows left being reported as not attempted:
+ * a failure that is not the row's but every later row's too (STOPS_THE_BATCH: above all a PIN the token
+ * rejected, since each row's login would count toward the token's lockout), and SIGINT/SIGTERM (Ctrl-C),
+ * so a copy being made is finished and registered rather than left as a reserved number. A second
+ * signal ends the process at once.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError, InputError } from '../errors.ts';
+import { describeError } from '../main.ts';
 import type { Command, CommandContext } from './command.ts';
 
 export const BATCH_OPTIONS: Command['options'] = {
@@ -119,6 +126,17 @@ function csvRecords(text: string): unknown[] {
   });
 }
 
+/** Failures that are the configuration's, the HSM's or the database's: every later row would meet them. */
+const STOPS_THE_BATCH: ReadonlySet<string> = new Set([
+  'hsm-pin-incorrect',
+  'hsm-pin-locked',
+  'hsm-module-load-failed',
+  'hsm-token-absent',
+  'config-invalid',
+  'db-open-failed',
+  'tenant-not-found',
+]);
+
 export interface BatchResult {
   row: number;
   ok: boolean;
@@ -167,28 +185,55 @@ export async function certifyBatch(
   const dup = outputs.find((o, i) => outputs.indexOf(o) !== i);
   if (dup !== undefined) throw new InputError('batch-manifest-invalid', `two rows write the same output file ${path.basename(dup)}`);
 
-  for (const [i, row] of rows.entries()) {
-    const n = i + 1;
-    const tag = `[${String(n).padStart(width)}/${rows.length}]`;
-    const output = outputs[i]!;
-    progress(`${tag} ${path.basename(row.files[0]!)} …`);
-    const printed: string[] = [];
-    const rowIo: CommandContext = { out: (t) => printed.push(t), err: (t) => printed.push(t) };
-    let ok = false;
-    try {
-      ok = (await certifyOne({ ...common, ...row.values, output }, row.files, rowIo)) === 0;
-    } catch (err) {
-      printed.push(err instanceof AppError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err));
+  let stopped: string | undefined;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      // The second one: as if we had not been listening.
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.kill(process.pid, signal);
+      return;
     }
-    const message = printed.join('').trim();
-    results.push({ row: n, ok, output: ok ? output : undefined, message });
+    signalled = true;
+    stopped ??= `stopped by ${signal}`;
     clear();
-    // The access code is shown once: every row's own output is printed, not only the progress.
-    // Whole, even for a failed row: a row certified before its output failed still shows its access code.
-    io.out(`${tag} ${ok ? 'ok' : 'FAILED'} row ${n}: ${message}\n`);
+    io.err(`chungthuc certify: ${signal}: stopping after the row in progress (again to stop at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    for (const [i, row] of rows.entries()) {
+      if (stopped !== undefined) break;
+      const n = i + 1;
+      const tag = `[${String(n).padStart(width)}/${rows.length}]`;
+      const output = outputs[i]!;
+      progress(`${tag} ${path.basename(row.files[0]!)} …`);
+      const printed: string[] = [];
+      const rowIo: CommandContext = { out: (t) => printed.push(t), err: (t) => printed.push(t) };
+      let ok = false;
+      try {
+        ok = (await certifyOne({ ...common, ...row.values, output }, row.files, rowIo)) === 0;
+      } catch (err) {
+        printed.push(describeError(err));
+        if (err instanceof AppError && STOPS_THE_BATCH.has(err.code)) stopped = `row ${n} failed with ${err.code}, which every later row would meet`;
+      }
+      const message = printed.join('').trim();
+      results.push({ row: n, ok, output: ok ? output : undefined, message });
+      clear();
+      // The access code is shown once: every row's own output is printed, not only the progress.
+      // Whole, even for a failed row: a row certified before its output failed still shows its access code.
+      io.out(`${tag} ${ok ? 'ok' : 'FAILED'} row ${n}: ${message}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 
   const failed = results.filter((r) => !r.ok);
-  io.out(`\ncertified ${results.length - failed.length} of ${results.length}${failed.length > 0 ? `; failed: ${failed.map((r) => `row ${r.row}`).join(', ')}` : ''}\n`);
-  return failed.length === 0 ? 0 : 1;
+  const left = rows.length - results.length;
+  const notAttempted = left === 0 ? '' : `; not attempted: ${left === 1 ? `row ${rows.length}` : `rows ${results.length + 1}–${rows.length}`}`;
+  if (stopped !== undefined && left > 0) io.out(`\nbatch stopped: ${stopped}`);
+  io.out(`\ncertified ${results.length - failed.length} of ${rows.length}${failed.length > 0 ? `; failed: ${failed.map((r) => `row ${r.row}`).join(', ')}` : ''}${notAttempted}\n`);
+  return failed.length === 0 && left === 0 ? 0 : 1;
 }

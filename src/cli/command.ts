@@ -16,6 +16,11 @@ export interface Command {
   readonly usage: string;
   /** Option name → [parseArgs spec, help text]. */
   readonly options: Record<string, [Options[string], string]>;
+  /**
+   * The command takes arguments besides its options (files, a code, a username). Any other command refuses
+   * them as a usage error: `registry verify files` (for --files) must not check less and say OK.
+   */
+  readonly operands?: true;
   run(values: Record<string, unknown>, positionals: string[], io: CommandContext): Promise<number>;
 }
 

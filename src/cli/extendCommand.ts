@@ -11,6 +11,7 @@ export const extendCommand: Command = {
   path: ['extend'],
   summary: 'raise a signed PDF to B-T, B-LT or B-LTA (DSS, document timestamps), or renew an LTA timestamp',
   usage: 'IN.pdf -o OUT.pdf [--level B-LTA]',
+  operands: true,
   options: {
     output: [{ type: 'string', short: 'o' }, 'output file (required; never the input)'],
     level: [{ type: 'string' }, 'B-T, B-LT or B-LTA (default B-LTA)'],

@@ -2,7 +2,7 @@
  * `chungthuc` command-line front end: as thin as the HTTP layer, it parses arguments and calls the
  * same services. Exit codes: 0 success, 1 failure of the operation, 2 usage error.
  */
-import { AppError } from '../errors.ts';
+import { describeError } from '../main.ts';
 import { helpText, parseCommandArgs, type Command, type CommandContext } from './command.ts';
 import { COMMANDS } from './commands.ts';
 
@@ -55,11 +55,15 @@ export async function main(
     io.out(helpText(found.cmd));
     return 0;
   }
+  if (!found.cmd.operands && parsed.positionals.length > 0) {
+    io.err(`chungthuc ${found.cmd.path.join(' ')}: unexpected argument "${parsed.positionals[0]}" (options start with --)\n\n${helpText(found.cmd)}`);
+    return 2;
+  }
   try {
     return await found.cmd.run(parsed.values, parsed.positionals, io);
   } catch (err) {
-    const msg = err instanceof AppError ? `${err.message} [${err.code}]` : err instanceof Error ? err.message : String(err);
-    io.err(`chungthuc ${found.cmd.path.join(' ')}: ${msg}\n`);
+    // One line, no stack: the message, the causes it does not already say, the code.
+    io.err(`chungthuc ${found.cmd.path.join(' ')}: ${describeError(err)}\n`);
     return 1;
   }
 }

@@ -6,23 +6,14 @@ import { readFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { AuditLog, CopyRepository, TenantRepository, TenantSettingsRepository, openDatabase, sealImageKind, type ChainReport, type Tenant, type TenantSettingsChanges } from '../registry/index.ts';
+import { AuditLog, CopyRepository, TenantRepository, TenantSettingsRepository, sealImageKind, type ChainReport, type Tenant, type TenantSettingsChanges } from '../registry/index.ts';
 import { parseStampTemplate } from '../stamp/index.ts';
 import { certifyCopy } from '../services/certifyCopy.ts';
 import { backupAnchors, backupRegistry, checkCopyStore, type BackupReport, type StoreCheck } from '../services/registryBackup.ts';
 import type { Command } from './command.ts';
+import { openRegister, withRegister } from './register.ts';
 import { withTrustServices } from './signingContext.ts';
 import { BATCH_OPTIONS, certifyBatch } from './certifyBatch.ts';
-
-function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
-  const config = loadConfig();
-  const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 function required(values: Record<string, unknown>, name: string): string {
@@ -47,12 +38,16 @@ export const tenantCreate: Command = {
     suffix: [{ type: 'string' }, 'register suffix (default -SCT/BS; some provinces use -SCTĐT/BS)'],
   },
   async run(values, _p, io) {
-    const t = withDb((db) => {
-      const created = new TenantRepository(db.db).create({ code: required(values, 'code'), name: required(values, 'name'), registerSuffix: str(values.suffix) });
-      const user = process.env.USER ?? 'local';
-      new AuditLog(db.db).append({ actorKind: 'cli', actorId: user, tenantId: created.id, action: 'tenant.create', object: `tenant:${created.code}`, outcome: 'success', details: { name: created.name } });
-      return created;
-    });
+    // The one command that may make the register: the first act of a command-line-only setup.
+    const t = withRegister(
+      (db) => {
+        const created = new TenantRepository(db.db).create({ code: required(values, 'code'), name: required(values, 'name'), registerSuffix: str(values.suffix) });
+        const user = process.env.USER ?? 'local';
+        new AuditLog(db.db).append({ actorKind: 'cli', actorId: user, tenantId: created.id, action: 'tenant.create', object: `tenant:${created.code}`, outcome: 'success', details: { name: created.name } });
+        return created;
+      },
+      { create: true },
+    );
     io.out(`tenant ${t.code}: ${t.name} (${t.registerSuffix}) id=${t.id}\n`);
     return 0;
   },
@@ -68,7 +63,7 @@ export const tenantAllowKey: Command = {
   },
   async run(values, _p, io) {
     const label = required(values, 'key');
-    const keys = withDb((db) => {
+    const keys = withRegister((db) => {
       const tenants = new TenantRepository(db.db);
       const t = tenants.getByCode(required(values, 'tenant'));
       if (!t) throw new InputError('tenant-not-found', `no tenant with code ${String(values.tenant)}`);
@@ -121,7 +116,7 @@ export const tenantConfigure: Command = {
       changes.stampTemplate = text;
     }
     if (values['clear-template'] === true) changes.stampTemplate = null;
-    const settings = withDb((db) => {
+    const settings = withRegister((db) => {
       const tenants = new TenantRepository(db.db);
       const t = tenants.getByCode(required(values, 'tenant'));
       if (!t) throw new InputError('tenant-not-found', `no tenant with code ${String(values.tenant)}`);
@@ -161,7 +156,8 @@ export const tenantConfigure: Command = {
 export const certify: Command = {
   path: ['certify'],
   summary: 'certify an electronic copy from scans (PDF/JPEG/PNG/TIFF): stamp, QR, certifier + seal signatures, register entry',
-  usage: 'SCAN… -o OUT.pdf --tenant CODE --document-type T --issuer I --requester R --original-pages N [options]',
+  usage: 'SCAN… -o OUT.pdf --tenant CODE --document-type T --issuer I --requester R --original-pages N [options] | --batch MANIFEST --out-dir DIR --tenant CODE [options]',
+  operands: true,
   options: {
     output: [{ type: 'string', short: 'o' }, 'where to write the certified PDF (it is also kept in the file store)'],
     tenant: [{ type: 'string' }, 'tenant code (see `tenant create`)'],
@@ -179,7 +175,13 @@ export const certify: Command = {
     ...BATCH_OPTIONS,
   },
   async run(values, positionals, io) {
-    if (values.batch !== undefined) return certifyBatch(values, io, certify.run);
+    if (values.batch !== undefined) {
+      if (positionals.length > 0) {
+        io.err('chungthuc certify: with --batch the scans come from the manifest: no SCAN arguments\n');
+        return 2;
+      }
+      return certifyBatch(values, io, certify.run);
+    }
     const out = str(values.output);
     if (positionals.length === 0 || !out) {
       io.err('chungthuc certify: give the scan file(s) and -o OUT.pdf\n');
@@ -188,7 +190,7 @@ export const certify: Command = {
     const levelOption = str(values.level);
     if (levelOption !== undefined && levelOption !== 'B-LT' && levelOption !== 'B-LTA') throw new InputError('invalid-parameters', '--level must be B-LT or B-LTA');
     const config = loadConfig();
-    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+    const db = openRegister();
     try {
       const tenant: Tenant | null = new TenantRepository(db.db).getByCode(required(values, 'tenant'));
       if (!tenant) throw new InputError('tenant-not-found', `no tenant with code ${String(values.tenant)}`);
@@ -254,6 +256,7 @@ export const annul: Command = {
   path: ['annul'],
   summary: 'annul a certified copy by decision (nothing is deleted; the public page shows the annulment)',
   usage: 'PUBLIC_CODE --decision NO --date YYYY-MM-DD --reason TEXT',
+  operands: true,
   options: {
     decision: [{ type: 'string' }, 'decision number'],
     date: [{ type: 'string' }, 'decision date, YYYY-MM-DD'],
@@ -265,11 +268,24 @@ export const annul: Command = {
       io.err('chungthuc annul: give exactly one public code\n');
       return 2;
     }
-    const rec = withDb((db) => {
+    const decision = { decisionNumber: required(values, 'decision'), decisionDate: required(values, 'date'), reason: required(values, 'reason') };
+    const user = process.env.USER ?? 'local';
+    const rec = withRegister((db) => {
       const copies = new CopyRepository(db.db);
+      const audit = new AuditLog(db.db);
       const found = copies.getByPublicCode(code);
       if (!found) throw new InputError('copy-not-found', `no certified copy with code ${code}`);
-      return copies.annulCopy(found.id, { decisionNumber: required(values, 'decision'), decisionDate: required(values, 'date'), reason: required(values, 'reason'), actor: `cli:${process.env.USER ?? 'local'}` });
+      // Audited as the HTTP annulment is (copies.annul), refusals included.
+      const row = { actorKind: 'cli', actorId: user, tenantId: found.tenantId, action: 'copies.annul', object: `copy:${found.id}` } as const;
+      let annulled;
+      try {
+        annulled = copies.annulCopy(found.id, { ...decision, actor: `cli:${user}` });
+      } catch (err) {
+        audit.append({ ...row, outcome: 'rejected', details: { decisionNumber: decision.decisionNumber, error: err instanceof Error ? err.message : String(err) } });
+        throw err;
+      }
+      audit.append({ ...row, outcome: 'success', details: { number: annulled.number, decisionNumber: decision.decisionNumber, decisionDate: annulled.annulment?.decisionDate } }, { durable: true });
+      return annulled;
     });
     io.out(`copy ${rec.number} (${rec.volumeLabel}${rec.registerSuffix}) annulled\n`);
     return 0;
@@ -295,7 +311,7 @@ export const registryVerify: Command = {
       anchors.push({ id: Number(m[1]), hash: m[2]! });
     }
     if (typeof values.backups === 'string') anchors.push(...(await backupAnchors(values.backups)));
-    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+    const db = openRegister();
     let report: ChainReport;
     let store: StoreCheck | undefined;
     try {
@@ -346,7 +362,7 @@ export const registryBackup: Command = {
     for (const dir of [config.dataDir, config.copyStoreDir]) {
       if (overlaps(to, dir) || overlaps(dir, to)) throw new InputError('invalid-parameters', `--to must be outside ${dir}, and not contain it`);
     }
-    const db = openDatabase(path.join(config.dataDir, 'chungthuc.sqlite'));
+    const db = openRegister();
     let report: BackupReport;
     try {
       report = await backupRegistry(db.db, config.copyStoreDir, to);

@@ -15,6 +15,12 @@ function rectOption(v: unknown): [number, number, number, number] | undefined {
   return n as [number, number, number, number];
 }
 
+function pageOption(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[1-9]\d*$/.test(v)) throw new InputError('invalid-parameters', '--page must be a page number: 1, 2, …');
+  return Number(v);
+}
+
 function oneOf<T extends string>(v: unknown, allowed: readonly T[], flag: string): T | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
@@ -25,6 +31,7 @@ export const signCommand: Command = {
   path: ['sign'],
   summary: 'sign a PDF with a key of the HSM (PAdES), writing an incremental update',
   usage: 'IN.pdf -o OUT.pdf [options]',
+  operands: true,
   options: {
     output: [{ type: 'string', short: 'o' }, 'output file (required; never the input)'],
     key: [{ type: 'string', short: 'k' }, 'HSM key label (default: seal)'],
@@ -59,7 +66,7 @@ export const signCommand: Command = {
           key: typeof values.key === 'string' ? values.key : 'seal',
           level: oneOf<PadesLevel>(values.level ?? 'B-B', ['B-B', 'B-T', 'B-LT', 'B-LTA'], '--level')!,
           fieldName: typeof values.field === 'string' ? values.field : undefined,
-          page: values.page === undefined ? undefined : Number(values.page),
+          page: pageOption(values.page),
           rect: rectOption(values.rect),
           image: imageBytes ? { bytes: imageBytes, kind: imageBytes[0] === 0x89 ? 'png' : 'jpeg' } : undefined,
           reason: typeof values.reason === 'string' ? values.reason : undefined,

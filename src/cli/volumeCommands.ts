@@ -8,15 +8,14 @@
  * It is not an event of the copy chain: copy_events names one certified copy per event (copy_id NOT
  * NULL, type issued|annulled|voided), and changing that is a table rebuild of released SQL.
  */
-import path from 'node:path';
-import { loadConfig } from '../config.ts';
 import { InputError } from '../errors.ts';
-import { AuditLog, CopyRepository, TenantRepository, openDatabase, registerYear, type RegisterVolume, type Tenant } from '../registry/index.ts';
+import { AuditLog, CopyRepository, TenantRepository, registerYear, type RegisterVolume, type Tenant } from '../registry/index.ts';
 import type { Command } from './command.ts';
+import { openRegister } from './register.ts';
 
 function withRegistry<T>(tenantCode: unknown, fn: (ctx: { copies: CopyRepository; audit: AuditLog; tenant: Tenant }) => T): T {
   if (typeof tenantCode !== 'string' || tenantCode.trim() === '') throw new InputError('invalid-parameters', '--tenant is required');
-  const db = openDatabase(path.join(loadConfig().dataDir, 'chungthuc.sqlite'));
+  const db = openRegister();
   try {
     const tenant = new TenantRepository(db.db).getByCode(tenantCode);
     if (!tenant) throw new InputError('tenant-not-found', `no tenant with code ${tenantCode}`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certifyBatch, parseCsv, readManifest } from '../../src/cli/certifyBatch.ts';
+import { HsmError } from '../../src/signers/index.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
 import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
 import { fixturePdf } from '../stamp/helpers.ts';
@@ -88,6 +89,97 @@ describe('chungthuc certify --batch', () => {
     expect([t.code, t.stdout]).toEqual([1, '']);
     expect(t.stderr).toContain('two rows write the same output file same.pdf');
   });
+});
+
+describe("a failure that is not the row's, and Ctrl-C", () => {
+  const manifest = () => {
+    const file = path.join(world.tmp, 'three.json');
+    writeFileSync(file, JSON.stringify([{ files: ['a.pdf'] }, { files: ['b.pdf'] }, { files: ['c.pdf'] }]));
+    return file;
+  };
+  const capture = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err };
+  };
+
+  it('stops at a PIN the token rejects instead of logging in with it once per row (each try counts toward the lockout)', async () => {
+    const { io, out } = capture();
+    const tried: string[] = [];
+    const code = await certifyBatch({ batch: manifest(), 'out-dir': world.tmp }, io, async (_v, files) => {
+      tried.push(path.basename(files[0]!));
+      throw new HsmError('hsm-pin-incorrect', 'logging in to token "chungthuc-dev": the token rejected the PIN (CKR_PIN_INCORRECT)');
+    }, false);
+    expect(code).toBe(1);
+    expect(tried).toEqual(['a.pdf']);
+    const text = out.join('');
+    expect(text).toContain('[1/3] FAILED row 1: logging in to token "chungthuc-dev": the token rejected the PIN (CKR_PIN_INCORRECT) [hsm-pin-incorrect]');
+    expect(text).toContain('batch stopped: row 1 failed with hsm-pin-incorrect, which every later row would meet');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('certified 0 of 3; failed: row 1; not attempted: rows 2–3');
+  });
+
+  it('the real command with a wrong PIN: one login attempt, not one per row', async () => {
+    writeFileSync(path.join(world.tmp, 'a.pdf'), await fixturePdf([{ size: [595.2, 841.92], label: 'A' }]));
+    const csv = path.join(world.tmp, 'pin.csv');
+    writeFileSync(csv, ['files,document-type,issuer,requester,original-pages', 'a.pdf,T,I,R,1', 'a.pdf,T,I,R,1', 'a.pdf,T,I,R,1', ''].join('\n'));
+    const r = await run(process.execPath, ['bin/chungthuc.mjs', 'certify', '--batch', csv, '--out-dir', path.join(world.tmp, 'pin-out'), '--tenant', 'TH'], {
+      cwd: DEV_PATHS.root,
+      env: { ...env, PKCS11_PIN: 'wrong-pin' },
+      encoding: 'utf8',
+    }).then(
+      (x) => ({ code: 0, stdout: x.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout.match(/CKR_PIN_INCORRECT/g)).toHaveLength(1);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('certified 0 of 3; failed: row 1; not attempted: rows 2–3');
+  }, 60_000);
+
+  it('SIGINT (Ctrl-C) finishes the row in progress, then stops; the handlers are gone afterwards', async () => {
+    const { io, out, err } = capture();
+    const listeners = process.listenerCount('SIGINT');
+    const done: string[] = [];
+    const code = await certifyBatch({ batch: manifest(), 'out-dir': world.tmp }, io, async (_v, files, rowIo) => {
+      if (done.length === 0) process.emit('SIGINT', 'SIGINT'); // as a real signal calls its listeners
+      done.push(path.basename(files[0]!));
+      rowIo.out('certified\n');
+      return 0;
+    }, false);
+    expect(done).toEqual(['a.pdf']);
+    expect(code).toBe(1);
+    expect(err.join('')).toContain('SIGINT: stopping after the row in progress');
+    const text = out.join('');
+    expect(text).toContain('[1/3] ok row 1: certified');
+    expect(text).toContain('batch stopped: stopped by SIGINT');
+    expect(text.trimEnd().split('\n').at(-1)).toBe('certified 1 of 3; not attempted: rows 2–3');
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+});
+
+describe('chungthuc annul', () => {
+  it('is audited like the HTTP annulment, a refused one too', async () => {
+    const scan = path.join(world.tmp, 'annul.pdf');
+    writeFileSync(scan, await fixturePdf([{ size: [595.2, 841.92], label: 'Giay khai sinh' }]));
+    const made = await cli(['certify', scan, '-o', path.join(world.tmp, 'annul-out.pdf'), '--tenant', 'TH', '--document-type', 'Giấy khai sinh', '--issuer', 'UBND', '--requester', 'A', '--original-pages', '1']);
+    expect(made.code).toBe(0);
+    const code = /\/v\/([A-Z2-7]+)/.exec(made.stdout)?.[1];
+    expect(code).toBeDefined();
+    const args = ['annul', code!, '--decision', '12/QĐ-UBND', '--date', '2026-03-01', '--reason', 'cấp sai'];
+    expect((await cli(args)).code).toBe(0);
+    const again = await cli(args);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('[copy-already-annulled]');
+    const rows = (await cli(['audit', 'list', '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; outcome: string; actorKind: string; details: Record<string, unknown> })
+      .filter((r) => r.action === 'copies.annul');
+    expect(rows.map((r) => [r.actorKind, r.outcome])).toEqual([
+      ['cli', 'success'],
+      ['cli', 'rejected'],
+    ]);
+    expect(rows[0]!.details).toMatchObject({ decisionNumber: '12/QĐ-UBND', decisionDate: '2026-03-01' });
+  }, 120_000);
 });
 
 describe('manifest reading', () => {
