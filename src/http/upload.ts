@@ -120,7 +120,11 @@ export async function receiveMultipart(
     // busboy never ends a body whose client went away: without this the request would wait forever,
     // holding what it holds (an admission place, an idempotency key in progress).
     ctx.req.once('close', () => {
-      if (!ctx.req.complete) fail(aborted());
+      if (ctx.req.complete) return;
+      const err = aborted();
+      fail(err);
+      // Its file stream too, so the temporary file's write stream ends (else a descriptor per abort).
+      bb.destroy(err);
     });
   });
   ctx.req.pipe(bb);

@@ -6,7 +6,7 @@
  * the request waited forever, holding its place).
  */
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,18 @@ afterAll(async () => {
 });
 
 /** A POST /report whose multipart body starts but never ends (a slow upload), until `abort()`. */
+/** This process's open files under the service's upload folder (the service runs in this process). */
+function openUploads(): string[] {
+  const links = readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  return links.filter((l) => l.startsWith(path.join(svc.dataDir, 'tmp')));
+}
+
 let client = 0;
 const nextClient = () => `10.0.0.${++client}`;
 
@@ -63,6 +75,8 @@ describe('admission of anonymous validations', () => {
     await expect
       .poll(async () => (await report(readFileSync(fx.classic))).status, { timeout: 5000, interval: 200 })
       .toBe(200);
+    // And keep no file open under the upload folder (each abort used to leave its write stream open).
+    expect(openUploads()).toEqual([]);
   });
 
   it('one client holds one place: its second at once is refused with 429, the first goes on, and then it may send another', async () => {
