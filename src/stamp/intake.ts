@@ -71,6 +71,13 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
     checkPages(pages, count, lim, label);
     pages += count;
   };
+  let pageBytes = 0;
+  const addPageBytes = (n: number, label: string) => {
+    pageBytes += n;
+    if (pageBytes > lim.maxPageBytes) {
+      throw new StampError('scan-too-large', `${label}: the scan's pages come to more than ${lim.maxPageBytes} bytes once decoded`, { details: { limit: lim.maxPageBytes } });
+    }
+  };
 
   for (const [index, file] of files.entries()) {
     const label = file.name ? `file ${index + 1} (${file.name})` : `file ${index + 1}`;
@@ -80,6 +87,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         const info = readJpeg(file.bytes, label);
         checkPixels(info.width, info.height, lim, label);
         addPages(1, label);
+        addPageBytes(file.bytes.length, label);
         let image;
         try {
           // pdf-lib reads the JPEG through a DataView of the whole ArrayBuffer, ignoring byteOffset: a
@@ -101,6 +109,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         // Checked, decoded and deflated again in the scan reader's process: seconds near the pixel limit.
         const png = await sharedScanReader.png(file.bytes, label, lim, pages);
         addPages(1, label);
+        addPageBytes(png.rgb.length + (png.alpha?.length ?? 0), label);
         addPngPage(out, png, label);
         break;
       }
@@ -112,6 +121,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         addPages(tiff.headers.length, label);
         for (const [i, header] of tiff.headers.entries()) {
           const decoded = await sharedTiffDecoder.decodePage(tiff, i, `${label} page ${i + 1}`);
+          addPageBytes(decoded.flate.length, `${label} page ${i + 1}`);
           const ref = out.context.register(
             PDFRawStream.of(
               out.context.obj({
@@ -136,6 +146,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         // its own); its answer, a PDF of just the pages, is bounded there and merged here.
         const read = await sharedScanReader.pdf(file.bytes, label, lim, pages);
         addPages(read.pages, label);
+        addPageBytes(read.pdf.length, label);
         let src: PDFDocument;
         try {
           src = await PDFDocument.load(read.pdf, { updateMetadata: false });

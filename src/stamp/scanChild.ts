@@ -3,6 +3,7 @@
  * time, in a heap of its own, and answers with what intake merges. Jobs arrive as frames on stdin,
  * answers leave as frames on fd 3 (frames.ts); the service's end (stdin closed) ends this process.
  */
+import { writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFStream, type PDFObject } from 'pdf-lib';
 import { FrameReader, writeFrame, type Frame } from './frames.ts';
@@ -14,6 +15,14 @@ import { copyPdfPages, embedPngPage } from './scanPages.ts';
 // pdf-lib tells the console of every object it cannot parse (a hostile file has millions); stderr is
 // kept for V8's last words, which the service reads.
 for (const method of ['log', 'info', 'warn', 'debug'] as const) console[method] = () => {};
+
+// Its heap limit does not bound what pdf-lib allocates outside the heap (a decoded object stream):
+// if the machine runs short of memory, the kernel is to end this process, not the service.
+try {
+  writeFileSync('/proc/self/oom_score_adj', '1000');
+} catch {
+  /* not Linux, or not allowed: the heap limit and the time limit still hold */
+}
 
 const answers = new Socket({ fd: 3, readable: false, writable: true });
 const send = (answer: ScanAnswer, parts: Uint8Array[] = []) => writeFrame(answers, answer, parts);

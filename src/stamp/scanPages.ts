@@ -32,12 +32,19 @@ export interface ScanLimits {
   maxPages: number;
   /** Width × height of any one image page (decompression bombs, memory). */
   maxPixelsPerPage: number;
+  /**
+   * Bytes the scan's pages come to together (page images after lossless re-compression, PDF pages as
+   * copied), all held in memory by the service: a small PNG or TIFF can decode to far more than its
+   * size (rows repeated through a PNG filter, TIFF pages sharing one strip).
+   */
+  maxPageBytes: number;
 }
 
 export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   maxTotalBytes: 100 * 1024 * 1024,
   maxPages: 200,
   maxPixelsPerPage: 60_000_000,
+  maxPageBytes: 400 * 1024 * 1024,
 };
 
 /** The limits a file's pages are checked against, with the pages the files before it gave. */

@@ -4,6 +4,8 @@
  * bilevel scans, so that intake can Flate-compress them losslessly: the PDF page shows exactly the
  * decoded pixels, with no lossy recompression (Decree 30/2020: keep the image quality).
  */
+import { createRequire } from 'node:module';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import UTIF from 'utif2';
 import { StampError } from './errors.ts';
 import { jpegFrameSize } from './jpeg.ts';
@@ -181,15 +183,53 @@ function checkJpegFrames(bytes: Uint8Array, ifd: Ifd, header: TiffPageHeader, la
   if (compression === 7 && frames < offsets.length) throw new StampError('scan-corrupt', `${label}: TIFF JPEG strip without a frame header`);
 }
 
+/**
+ * utif2 inflates a Deflate strip or tile whole (pako.inflateRaw) before it looks at its size, so a
+ * small strip could grow to gigabytes, outside any heap limit and inside the service's process (the
+ * decoder runs in a worker thread). Its pako is replaced by zlib bounded to what the page can hold
+ * (`inflateLimit`, set for each page by decodeTiffPage); more is an error, so a scan-corrupt page.
+ */
+let inflateLimit = 0;
+const pako = createRequire(createRequire(import.meta.url).resolve('utif2'))('pako') as { inflateRaw: (src: Uint8Array) => Uint8Array };
+pako.inflateRaw = (src) => inflateRawSync(src, { maxOutputLength: Math.max(1, inflateLimit), finishFlush: zlibConstants.Z_SYNC_FLUSH });
+
+/**
+ * What utif2 allocates for a page, bounded before it decodes: sample sizes it lays out itself
+ * (1–16 bits, 1–5 samples; not camera-raw layouts, whose size utif2 derives from byte counts), and
+ * tiles no larger than the page rounded up to 16 (TIFF 6.0 §15), since a tile buffer is allocated
+ * and cleared whatever the page's size. Returns the bytes of the page's packed samples.
+ */
+function checkLayout(ifd: Ifd, header: TiffPageHeader, label: string): number {
+  const bps = tagNumber(ifd, 258) ?? 1;
+  const spp = tagNumber(ifd, 277) ?? 1;
+  if (![1, 2, 4, 8, 16].includes(bps) || !Number.isInteger(spp) || spp < 1 || spp > 5) {
+    throw new StampError('scan-corrupt', `${label}: TIFF with ${bps} bits × ${spp} samples per pixel is not a scan this service reads`);
+  }
+  if (tagNumber(ifd, 262) === 32803 || ifd.t50885 !== undefined) throw new StampError('scan-corrupt', `${label}: camera-raw TIFF data is not a scan`);
+  const tw = tagNumber(ifd, 322);
+  const th = tagNumber(ifd, 323);
+  if (tw !== undefined || th !== undefined) {
+    const fits = (t: number | undefined, side: number) => t !== undefined && Number.isInteger(t) && t > 0 && t <= Math.ceil(side / 16) * 16;
+    if (!fits(tw, header.width) || !fits(th, header.height)) {
+      throw new StampError('scan-corrupt', `${label}: TIFF tiles of ${tw ?? '?'}×${th ?? '?'} pixels on a ${header.width}×${header.height} page`);
+    }
+  }
+  return header.height * Math.ceil((header.width * bps * spp) / 8);
+}
+
 export function decodeTiffPage(buffer: ArrayBufferLike, ifd: Ifd, header: TiffPageHeader, label: string): DecodedTiffPage {
   const { width, height } = header;
   checkJpegFrames(new Uint8Array(buffer), ifd, header, label);
   let rgba: Uint8Array;
   try {
+    inflateLimit = checkLayout(ifd, header, label);
     UTIF.decodeImage(buffer as ArrayBuffer, ifd); // or a SharedArrayBuffer: see decodeIfds
     rgba = UTIF.toRGBA8(ifd);
   } catch (cause) {
+    if (cause instanceof StampError) throw cause;
     throw new StampError('scan-corrupt', `${label}: TIFF image data cannot be decoded`, { cause });
+  } finally {
+    inflateLimit = 0;
   }
   if (rgba.length < width * height * 4) throw new StampError('scan-corrupt', `${label}: TIFF image data is short (truncated)`);
   const bits = tagNumber(ifd, 258) ?? 1;

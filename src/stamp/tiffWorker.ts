@@ -9,6 +9,10 @@ import { jobErrorFields } from './jobErrors.ts';
 import type { TiffJob, TiffReply } from './tiffDecoder.ts';
 import { decodeTiffPage, readTiffPages } from './tiff.ts';
 
+// utif2 prints a debugging line for every tiled page; the worker's console is the service's stdout,
+// where the log's JSON lines go.
+console.log = () => {};
+
 parentPort!.on('message', (job: TiffJob) => {
   try {
     if (job.kind === 'read') {

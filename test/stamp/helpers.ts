@@ -268,17 +268,26 @@ export function joinTiffs(files: Uint8Array[]): Uint8Array {
 
 /** A one-strip TIFF (Compression 7, gray) around `jpeg` whose tags claim `width`×`height`. */
 export function oneStripJpegTiff(jpeg: Uint8Array, width: number, height: number): Uint8Array {
-  const entries: Array<[number, number, number]> = [
+  return oneStripTiff(jpeg, width, height, 7);
+}
+
+/**
+ * A little-endian one-page 8-bit gray TIFF whose one strip is `data` as given (already compressed
+ * with `compression`); `extra` tags (type SHORT or LONG, one value) are added or replace the defaults.
+ */
+export function oneStripTiff(data: Uint8Array, width: number, height: number, compression: number, extra: Array<[tag: number, type: 3 | 4, value: number]> = []): Uint8Array {
+  const base: Array<[number, 3 | 4, number]> = [
     [256, 4, width],
     [257, 4, height],
     [258, 3, 8],
-    [259, 3, 7],
+    [259, 3, compression],
     [262, 3, 1],
     [273, 4, 0], // set below
     [277, 3, 1],
     [278, 4, height],
-    [279, 4, jpeg.length],
+    [279, 4, data.length],
   ];
+  const entries = [...base.filter(([t]) => !extra.some(([x]) => x === t)), ...extra].sort((a, b) => a[0] - b[0]);
   const dataAt = 8 + 2 + entries.length * 12 + 4;
   const head = Buffer.alloc(dataAt);
   head.write('II*\0', 0, 'latin1');
@@ -289,11 +298,11 @@ export function oneStripJpegTiff(jpeg: Uint8Array, width: number, height: number
     head.writeUInt16LE(tag, at);
     head.writeUInt16LE(type, at + 2);
     head.writeUInt32LE(1, at + 4);
-    const v = tag === 273 ? dataAt : value;
+    const v = tag === 273 || tag === 324 ? dataAt : value;
     if (type === 3) head.writeUInt16LE(v, at + 8);
     else head.writeUInt32LE(v, at + 8);
   });
-  return Buffer.concat([head, jpeg]);
+  return Buffer.concat([head, data]);
 }
 
 /** An 8-bit RGBA PNG (colour type 6) of a pattern with varying alpha: the kind pdf-lib stores with an /SMask. */

@@ -167,6 +167,17 @@ describe('PNG and TIFF scans (lossless)', () => {
     const tiff = writeMultiPageTiff([{ ...parsePnm(rasterize(wd, source, 1, 'ppm', 50)), dpi: 50 }]);
     await expectStampError(normalizeScan([{ bytes: tiff.subarray(0, 4000) }]), 'scan-corrupt');
   });
+
+  it('refuses a scan whose pages come to more than maxPageBytes once decoded (a small PNG or TIFF can decode to far more than its size)', async () => {
+    const png = rasterize(wd, source, 1, 'png', 72);
+    const tiff = writeMultiPageTiff([{ ...parsePnm(rasterize(wd, source, 1, 'ppm', 50)), dpi: 50 }]);
+    for (const bytes of [png, tiff]) {
+      const decoded = (await normalizeScan([{ bytes }])).pdf.length;
+      const err = await normalizeScan([{ bytes }, { bytes }], { maxPageBytes: Math.floor(decoded * 1.5) }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'scan-too-large', status: 413 });
+      expect((err as Error).message).toMatch(/the scan's pages come to more than \d+ bytes once decoded/);
+    }
+  });
 });
 
 describe('PDF scans with annotations', () => {

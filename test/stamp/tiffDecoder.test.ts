@@ -11,7 +11,7 @@ import { AppError, InputError } from '../../src/errors.ts';
 import { normalizeScan, StampError } from '../../src/stamp/index.ts';
 import { decodeTiffPage, readTiffPages } from '../../src/stamp/tiff.ts';
 import { TiffDecoder } from '../../src/stamp/tiffDecoder.ts';
-import { THREE_PAGES, Workdir, fixturePdf, joinTiffs, oneStripJpegTiff, rasterize, ticksDuring } from './helpers.ts';
+import { THREE_PAGES, Workdir, fixturePdf, joinTiffs, oneStripJpegTiff, oneStripTiff, rasterize, ticksDuring } from './helpers.ts';
 
 let wd: Workdir;
 let source: Uint8Array;
@@ -139,6 +139,18 @@ describe('refusals made in a worker', () => {
     await expectRefusal(loop, 'scan-corrupt', 422, 'TIFF directories form a loop');
     // 2^31 SHORTs in a 26-byte file: utif2 alone would grow one array until the heap gave out.
     await expectRefusal(tinyTiff(256, 3, 0x7fffffff, 0), 'scan-corrupt', 422, 'TIFF tag 256 has values past the end of the file');
+  });
+
+  it('allocations utif2 would size from the file are bounded first: a Deflate strip that inflates past its page, an oversized tile, odd sample sizes', async () => {
+    // 1×1 pixel whose strip inflates to 64 MB (64 KB of file): utif2's pako inflated it whole, in the service's process.
+    await expectRefusal(oneStripTiff(deflateSync(Buffer.alloc(64 * 1024 * 1024)), 1, 1, 8), 'scan-corrupt', 422, 'TIFF image data cannot be decoded');
+    // A Deflate page that fits decodes as before.
+    const gray = Buffer.alloc(64 * 48, 200);
+    expect((await normalizeScan([{ bytes: oneStripTiff(deflateSync(gray), 64, 48, 8) }])).pages).toBe(1);
+    // 1×1 pixel with one 40000×40000 tile: a 1.6 GB buffer allocated and cleared.
+    const tiled = oneStripTiff(Buffer.alloc(16), 1, 1, 1, [[322, 4, 40_000], [323, 4, 40_000], [324, 4, 0], [325, 4, 16]]);
+    await expectRefusal(tiled, 'scan-corrupt', 422, 'TIFF tiles of 40000×40000 pixels on a 1×1 page');
+    await expectRefusal(oneStripTiff(Buffer.alloc(16), 1, 1, 1, [[258, 3, 12]]), 'scan-corrupt', 422, 'TIFF with 12 bits × 1 samples per pixel');
   });
 
   it('the limits on the headers still hold: pixels and pages', async () => {
