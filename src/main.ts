@@ -546,12 +546,17 @@ export async function runFromCommandLine(): Promise<void> {
   const logger = createLogger(config);
   let launched: Launched | undefined;
   let stopping = false;
-  const stopAndExit = (): void => {
-    // Whatever hangs, the process ends: connections are cut after SHUTDOWN_TIMEOUT_MS, the rest is bounded too.
-    setTimeout(() => {
+  let deadline: NodeJS.Timeout | undefined;
+  // Whatever hangs, the process ends: connections are cut after SHUTDOWN_TIMEOUT_MS, the rest is bounded
+  // too. Armed at the first signal, also when the start itself hangs (a signal then only waits for it).
+  const armDeadline = (): void => {
+    deadline ??= setTimeout(() => {
       logger.error({ afterMs: config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS }, 'shutdown did not finish in time: exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS).unref();
+  };
+  const stopAndExit = (): void => {
+    armDeadline();
     (launched ? launched.stop() : Promise.resolve()).then(
       () => {
         logger.info('stopped');
@@ -569,6 +574,7 @@ export async function runFromCommandLine(): Promise<void> {
     stopping = true;
     logger.info({ signal }, launched ? 'shutting down: finishing in-flight requests' : 'shutting down as soon as the start is over');
     if (launched) stopAndExit();
+    else armDeadline();
   };
   // Listening before anything starts: a signal during the start (the HSM login, the demo office's password
   // hashing) must not end the process at once and leave the dev OCSP responder running on its port.
