@@ -34,7 +34,16 @@ export interface JobPoolOptions {
   idleMs: number;
   /** Names the runners in messages: "TIFF decoder", "scan reader". */
   decoder: string;
+  /**
+   * Jobs that may wait for a runner (default MAX_WAITING); one more is refused at once with 503
+   * `server-busy` rather than queued behind minutes of others' pages (each may take the time limit).
+   */
+  maxWaiting?: number;
 }
+
+/** Jobs waiting for a runner by default: each is one certification's file or page, at most one per request at a time. */
+export const MAX_WAITING = 32;
+const BUSY_RETRY_SECONDS = 30;
 
 interface Job<M, A> {
   message: M;
@@ -63,6 +72,16 @@ export abstract class JobPool<M, A, R extends Runner<M>> {
   protected abstract start(events: RunnerEvents<A>): R;
 
   protected run(message: M, label: string): Promise<A> {
+    const max = this.pool.maxWaiting ?? MAX_WAITING;
+    if (this.queue.length >= max) {
+      return Promise.reject(
+        new AppError('server-busy', `${label}: ${max} scans are already waiting for the ${this.pool.decoder}; retry in ${BUSY_RETRY_SECONDS} s`, {
+          status: 503,
+          retryable: true,
+          details: { retryAfterSeconds: BUSY_RETRY_SECONDS },
+        }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ message, label, resolve, reject });
       this.dispatch();

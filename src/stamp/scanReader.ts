@@ -63,6 +63,8 @@ export interface ScanReaderOptions {
   maxHeapMb?: number;
   /** A child idle this long is stopped (ms). */
   idleMs?: number;
+  /** Jobs that may wait for the child (jobPool.ts MAX_WAITING). */
+  maxWaiting?: number;
   /**
    * Most values (numbers, names, strings, references, arrays, dictionaries and their entries) in the
    * PDF a PDF scan's pages come back as: it is parsed and copied on the service's thread. 300 000 cost
@@ -90,7 +92,7 @@ export class ScanReader extends JobPool<Job, Frame, Runner<Job>> {
   private readonly maxNameBytes: number;
 
   constructor(opts: ScanReaderOptions = {}) {
-    super({ size: opts.size ?? 1, hardLimitMs: opts.hardLimitMs ?? 60_000, idleMs: opts.idleMs ?? 60_000, decoder: 'scan reader' });
+    super({ size: opts.size ?? 1, hardLimitMs: opts.hardLimitMs ?? 60_000, idleMs: opts.idleMs ?? 60_000, decoder: 'scan reader', maxWaiting: opts.maxWaiting });
     this.maxHeapMb = opts.maxHeapMb ?? 256;
     this.maxValues = opts.maxValues ?? 300_000;
     this.maxNameBytes = opts.maxNameBytes ?? 128 * 1024;

@@ -55,6 +55,8 @@ export interface TiffDecoderOptions {
   maxHeapMb?: number;
   /** A worker idle this long is stopped, and what it held freed (ms). */
   idleMs?: number;
+  /** Jobs that may wait for a worker (jobPool.ts MAX_WAITING). */
+  maxWaiting?: number;
 }
 
 type TiffAnswer = Exclude<TiffReply, { error: unknown }>;
@@ -71,6 +73,7 @@ export class TiffDecoder extends JobPool<JobMessage, TiffAnswer, Runner<JobMessa
       hardLimitMs: opts.hardLimitMs ?? 60_000,
       idleMs: opts.idleMs ?? 60_000,
       decoder: 'TIFF decoder',
+      maxWaiting: opts.maxWaiting,
     });
     this.maxHeapMb = opts.maxHeapMb ?? 512;
   }

@@ -195,6 +195,25 @@ describe('a worker that runs out of memory or hangs', () => {
   });
 });
 
+describe('a bounded queue', () => {
+  it('past maxWaiting jobs waiting, the next is refused at once with 503 server-busy; those waiting are answered', async () => {
+    const tiff = Buffer.from(lzw);
+    const { ifds } = readTiffPages(new Uint8Array(tiff).buffer, 'here');
+    for (const at of ifds[1]!.t273 as number[]) tiff.fill(0xff, at, at + 50);
+    const decoder = new TiffDecoder({ size: 1, hardLimitMs: 2000, maxWaiting: 1 });
+    try {
+      const file = await decoder.read(tiff, 'slow.tif');
+      const running = decoder.decodePage(file, 1, 'slow.tif page 2'); // loops until the time limit
+      const waiting = decoder.decodePage(file, 0, 'slow.tif page 1');
+      await expect(decoder.decodePage(file, 0, 'other.tif page 1')).rejects.toMatchObject({ code: 'server-busy', status: 503, retryable: true, details: { retryAfterSeconds: 30 } });
+      await expect(running).rejects.toMatchObject({ code: 'scan-decoder-failed', status: 422 });
+      expect(await waiting).toMatchObject({ width: 400, height: 500 });
+    } finally {
+      await decoder.close();
+    }
+  });
+});
+
 /** A little-endian TIFF of one directory holding one entry. */
 function tinyTiff(tag: number, type: number, count: number, value: number): Buffer {
   const b = Buffer.alloc(8 + 2 + 12 + 4);
