@@ -16,6 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PDFDocument, PDFRawStream } from 'pdf-lib';
+import { AppError } from '../errors.ts';
 import { StampError } from './errors.ts';
 import { orientationMatrix, swapsSides } from './exif.ts';
 import { readJpeg } from './jpeg.ts';
@@ -71,6 +72,13 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
     checkPages(pages, count, lim, label);
     pages += count;
   };
+  const started = Date.now();
+  /** Before each job sent away: the scan as a whole within its decoding time. */
+  const checkTime = (label: string) => {
+    if (Date.now() - started > lim.maxDecodeMs) {
+      throw new AppError('scan-decoder-failed', `${label}: the scan took more than ${lim.maxDecodeMs} ms to decode; the scan was not taken`, { status: 422 });
+    }
+  };
   let pageBytes = 0;
   const addPageBytes = (n: number, label: string) => {
     pageBytes += n;
@@ -107,6 +115,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
       }
       case 'png': {
         // Checked, decoded and deflated again in the scan reader's process: seconds near the pixel limit.
+        checkTime(label);
         const png = await sharedScanReader.png(file.bytes, label, lim, pages);
         addPages(1, label);
         addPageBytes(png.rgb.length + (png.alpha?.length ?? 0), label);
@@ -116,10 +125,12 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
       case 'tiff': {
         // Read and decoded in worker threads (tiffDecoder.ts): seconds a page that would otherwise
         // stop every other request. The limits are checked here, on the headers, before any decoding.
+        checkTime(label);
         const tiff = await sharedTiffDecoder.read(file.bytes, label);
         tiff.headers.forEach((h, i) => checkPixels(h.width, h.height, lim, `${label} page ${i + 1}`));
         addPages(tiff.headers.length, label);
         for (const [i, header] of tiff.headers.entries()) {
+          checkTime(`${label} page ${i + 1}`);
           const decoded = await sharedTiffDecoder.decodePage(tiff, i, `${label} page ${i + 1}`);
           addPageBytes(decoded.flate.length, `${label} page ${i + 1}`);
           const ref = out.context.register(
@@ -144,6 +155,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
       case 'pdf': {
         // Read in the scan reader's process (pdf-lib parses every object of the file, with no limit of
         // its own); its answer, a PDF of just the pages, is bounded there and merged here.
+        checkTime(label);
         const read = await sharedScanReader.pdf(file.bytes, label, lim, pages);
         addPages(read.pages, label);
         addPageBytes(read.pdf.length, label);

@@ -38,6 +38,11 @@ export interface ScanLimits {
    * size (rows repeated through a PNG filter, TIFF pages sharing one strip).
    */
   maxPageBytes: number;
+  /**
+   * Time the scan's decoding jobs may take together (ms): each job (a file, a TIFF page) has its own
+   * time limit, but a file of 200 pages that each run close to it would hold a decoder for hours.
+   */
+  maxDecodeMs: number;
 }
 
 export const DEFAULT_SCAN_LIMITS: ScanLimits = {
@@ -45,6 +50,7 @@ export const DEFAULT_SCAN_LIMITS: ScanLimits = {
   maxPages: 200,
   maxPixelsPerPage: 60_000_000,
   maxPageBytes: 400 * 1024 * 1024,
+  maxDecodeMs: 180_000,
 };
 
 /** The limits a file's pages are checked against, with the pages the files before it gave. */

@@ -153,6 +153,13 @@ describe('refusals made in a worker', () => {
     await expectRefusal(oneStripTiff(Buffer.alloc(16), 1, 1, 1, [[258, 3, 12]]), 'scan-corrupt', 422, 'TIFF with 12 bits × 1 samples per pixel');
   });
 
+  it('a scan whose decoding jobs together run past maxDecodeMs is refused before its next job (each job has only its own limit)', async () => {
+    // Reading the file alone takes more than 1 ms in a worker: no page job is sent after it.
+    const err = await normalizeScan([{ bytes: lzw, name: 'long.tif' }], { maxDecodeMs: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'scan-decoder-failed', status: 422 });
+    expect((err as Error).message).toMatch(/^file 1 \(long\.tif\) page \d: the scan took more than 1 ms to decode/);
+  });
+
   it('the limits on the headers still hold: pixels and pages', async () => {
     await expect(normalizeScan([{ bytes: lzw }], { maxPixelsPerPage: 400 * 500 - 1 })).rejects.toMatchObject({ code: 'scan-too-many-pixels', status: 413 });
     await expect(normalizeScan([{ bytes: g4 }, { bytes: lzw }], { maxPages: 4 })).rejects.toMatchObject({ code: 'scan-too-many-pages', status: 413 });
