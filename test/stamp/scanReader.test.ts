@@ -232,6 +232,19 @@ describe('a child that crashes, hangs or idles', () => {
     }
   });
 
+  it('asks the kernel to end it first when memory runs out (oom_score_adj 1000): its heap limit does not bound what pdf-lib allocates outside the heap', async () => {
+    const reader = new ScanReader();
+    try {
+      const others = childPids();
+      await reader.pdf(source, 'a.pdf', LIMITS, 0);
+      const pid = await newChild(others);
+      expect(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim()).toBe('1000');
+      expect(readFileSync('/proc/self/oom_score_adj', 'utf8').trim()).not.toBe('1000');
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('idle: stopped, and started again for the next job', async () => {
     const reader = new ScanReader({ idleMs: 200 });
     try {
