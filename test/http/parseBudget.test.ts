@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
-import { classicPdf } from '../support/classicPdf.ts';
+import { valueBomb } from '../support/classicPdf.ts';
 import { startTestService, type TestService } from '../support/service.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-http-budget-'));
@@ -25,16 +25,9 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A catalog whose /AcroForm /Fields names `n` objects of `items` empty arrays each. */
-function valueBomb(n: number, items: number): Buffer {
-  const big = `[${'[]'.repeat(items)}]`;
-  const fields = Array.from({ length: n }, (_, i) => `${4 + i} 0 R`).join(' ');
-  return classicPdf([`<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [${fields}] >> >>`, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>', ...Array<string>(n).fill(big)]);
-}
-
 describe('the document value budget on the signing path', () => {
   it('refuses a value bomb with 422 pdf-limit-exceeded and signs the next document', async () => {
-    const bomb = valueBomb(6, 1_000_000); // 12 MB of file, 6 M values
+    const bomb = valueBomb(6, 1_000_000, 'acroform'); // 12 MB of file, 6 M values
     const res = await fetch(`${svc.url}/api/v1/signatures?key=officer1`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: new Uint8Array(bomb) });
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);

@@ -3,7 +3,7 @@ import { createDeflate, deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type FixtureSet, generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { PdfDict, PdfDocument, PdfError, PdfName, PdfStream, decodeStream } from '../../src/pdf/index.ts';
-import { classicPdf } from '../support/classicPdf.ts';
+import { valueBomb } from '../support/classicPdf.ts';
 import { CORPUS } from './helpers.ts';
 
 let fx: FixtureSet;
@@ -98,16 +98,15 @@ describe('hostile input', () => {
 
   it('many objects each just under the container limit stop at the document\'s value budget', () => {
     // Five objects of 1M empty arrays: 10 MB of file, which unbounded would take about 250 MB of heap.
-    const big = `[${'[]'.repeat(1_000_000)}]`;
-    const bytes = classicPdf(['<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R 4 0 R 5 0 R 6 0 R 7 0 R] >> >>', '<< /Type /Pages /Kids [] /Count 0 >>', ...Array<string>(5).fill(big)]);
+    const bytes = valueBomb(5, 1_000_000, 'acroform'); // objects 4–8
 
     const doc = PdfDocument.open(bytes, { maxParsedValues: 2_500_000 });
-    const read = () => [3, 4, 5, 6, 7].forEach((k) => doc.getObject(k));
+    const read = () => [4, 5, 6, 7, 8].forEach((k) => doc.getObject(k));
     expect(read).toThrow(expect.objectContaining({ code: 'pdf-limit-exceeded', message: expect.stringMatching(/more than 2500000 values/) }));
     // The signing path meets it through /Fields, like any other reader.
     expect(() => PdfDocument.open(bytes, { maxParsedValues: 2_500_000 }).signatureFields()).toThrow(expect.objectContaining({ code: 'pdf-limit-exceeded' }));
     // With room for them, the same objects read fine: the budget counts values, nothing else.
-    expect(() => [3, 4, 5, 6, 7].forEach((k) => PdfDocument.open(bytes, { maxParsedValues: 6_000_000 }).getObject(k))).not.toThrow();
+    expect(() => [4, 5, 6, 7, 8].forEach((k) => PdfDocument.open(bytes, { maxParsedValues: 6_000_000 }).getObject(k))).not.toThrow();
     // Trailers count too (each update of a chain has one); the default budget has room for this one.
     const bloated = fileWith('null', `/Junk [${'0 '.repeat(300_000)}] `);
     expect(() => PdfDocument.open(bloated, { maxParsedValues: 200_000 })).toThrow(expect.objectContaining({ code: 'pdf-limit-exceeded' }));

@@ -18,6 +18,7 @@ import { DEFAULT_SCAN_LIMITS, MAX_ANNOTATIONS_PER_PAGE, copyPdfPages, embedPngPa
 import { ScanReader } from '../../src/stamp/scanReader.ts';
 import { savePdf } from '../../src/stamp/save.ts';
 import { THREE_PAGES, Workdir, fixturePdf, rasterize, rgbaPng, ticksDuring } from './helpers.ts';
+import { valueBomb } from '../support/classicPdf.ts';
 
 let wd: Workdir;
 let source: Uint8Array; // 3 pages of different sizes
@@ -284,28 +285,6 @@ describe('frames', () => {
     expect(() => new FrameReader(() => {}).push(bad)).toThrow('a frame header without valid part lengths');
   });
 });
-
-/**
- * A one-page PDF and `objects` more objects of `arrays` empty arrays each (`[[][]…]`), named by the
- * catalog's /AcroForm (not copied with the pages) or by the page's resources (copied with it).
- */
-function valueBomb(objects: number, arrays: number, from: 'acroform' | 'page'): Uint8Array {
-  const refs = Array.from({ length: objects }, (_, i) => `${4 + i} 0 R`).join(' ');
-  const catalog = from === 'acroform' ? `<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [${refs}] >> >>` : '<< /Type /Catalog /Pages 2 0 R >>';
-  const resources = from === 'page' ? ` /Resources << /Properties << ${Array.from({ length: objects }, (_, i) => `/B${i} ${4 + i} 0 R`).join(' ')} >> >>` : '';
-  const bodies = [catalog, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]${resources} >>`];
-  for (let i = 0; i < objects; i++) bodies.push(`[${'[]'.repeat(arrays)}]`);
-  let pdf = '%PDF-1.7\n';
-  const offsets: number[] = [];
-  bodies.forEach((body, i) => {
-    offsets.push(pdf.length);
-    pdf += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = pdf.length;
-  pdf += `xref\n0 ${bodies.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  pdf += `trailer\n<< /Size ${bodies.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(pdf, 'latin1');
-}
 
 /** A PDF with what intake rewrites: annotations (one hidden), pages sharing a /Contents array, a rotated page. */
 async function annotatedPdf(): Promise<Uint8Array> {
