@@ -94,12 +94,13 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     db = new BetterSqlite3(file);
+    // First: several processes may open (and create) one file at once (several instances on one host).
+    db.pragma('busy_timeout = 5000');
     // WAL: readers never block the writer. NORMAL sync survives a crash of the process; register acts
     // that must also survive a power loss commit through `durably` (FULL).
-    db.pragma('journal_mode = WAL');
+    toWal(db);
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     // Read-heavy (every QR scan is a lookup): a 64 MiB page cache and reads through a memory map
     // instead of a pread per page. Both are per connection and only bound what may be used.
     db.pragma('cache_size = -65536');
@@ -121,6 +122,24 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
   };
 }
 
+/**
+ * Switches the connection to WAL. SQLite answers SQLITE_BUSY at once, without its busy handler, while
+ * another connection is switching the same new file (several processes starting together): asked again
+ * for up to the busy timeout.
+ */
+function toWal(db: Sqlite): void {
+  const until = Date.now() + 5000;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > until) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
 function migrate(db: Sqlite, migrations: readonly Migration[]): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT`);
@@ -137,17 +156,21 @@ function migrate(db: Sqlite, migrations: readonly Migration[]): number[] {
   }
   const applied: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const recorded = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?');
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
     try {
-      db.transaction(() => {
+      // Asked again under the write lock: another process starting on the same file may have applied it meanwhile.
+      const ran = db.transaction(() => {
+        if (recorded.get(m.version) !== undefined) return false;
         db.exec(m.sql);
         record.run(m.version, m.name, new Date().toISOString());
+        return true;
       }).immediate();
+      if (ran) applied.push(m.version);
     } catch (cause) {
       throw new RegistryError('db-migration-failed', `migration ${m.version} (${m.name}) failed`, { cause });
     }
-    applied.push(m.version);
   }
   return applied;
 }

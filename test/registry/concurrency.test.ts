@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CopyRepository, openDatabase } from '../../src/registry/index.ts';
+import { CopyRepository, MIGRATIONS, openDatabase } from '../../src/registry/index.ts';
 import { sampleCopy } from './fixtures/sampleCopy.ts';
 import { tempRegistry, type TempRegistry } from './fixtures/tempRegistry.ts';
 
@@ -80,6 +80,27 @@ describe('certification numbers across processes', () => {
       expect(copies.verifyChain()).toMatchObject({ ok: true, checked: 4, entries: 4 });
     } finally {
       reopened.close();
+    }
+  });
+});
+
+describe('several processes opening one new file at once', () => {
+  it('all start: each migration is applied by exactly one of them, and they share one instance id', async () => {
+    const file = path.join(path.dirname(r.file), 'fresh', 'chungthuc.sqlite');
+    // Every child waits for the same instant (after its own start-up), then opens the file that does not exist yet.
+    const startAt = String(Date.now() + 2500);
+    const runs = await Promise.all([1, 2, 3, 4, 5, 6].map(() => runFixture('openAt.ts', [file, startAt])));
+    for (const run of runs) expect(run, run.stderr).toMatchObject({ code: 0 });
+    const opened = runs.map((run) => JSON.parse(run.stdout.trim()) as { applied: number[]; instanceId: string });
+    const applied = opened.flatMap((o) => o.applied).sort((a, b) => a - b);
+    expect(applied).toEqual(MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
+    expect(new Set(opened.map((o) => o.instanceId)).size).toBe(1);
+    const db = openDatabase(file);
+    try {
+      expect(db.applied).toEqual([]);
+      expect(db.db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get()).toEqual({ n: MIGRATIONS.length });
+    } finally {
+      db.close();
     }
   });
 });
