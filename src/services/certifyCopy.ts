@@ -47,6 +47,8 @@ export interface CertifyCopyInput {
   template?: StampTemplate;
   actor: string;
   now?: Date;
+  /** The request's: aborted, the scan's decoding jobs still queued are dropped (intake.ts IntakeOptions). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface CertifyDeps {
@@ -104,7 +106,7 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   // this certification's path nor on the event loop inside reserveNumber.
   const accessCode = nextAccessCode();
   accessCode.catch(() => {}); // awaited below; a failure there is the one reported
-  const scan = await buildScanDocument(input.files, deps.scanLimits);
+  const scan = await buildScanDocument(input.files, deps.scanLimits, { signal: input.signal });
   // A bad template is refused before a number is reserved (it would otherwise void one).
   if (input.template) checkStampTemplate(input.template);
   const [certifierSigner, sealSigner] = await Promise.all([deps.signing.getSigner(input.certifier.keyLabel), deps.signing.getSigner(input.seal.keyLabel)]);

@@ -33,6 +33,8 @@ export interface PreviewOptions {
   /** Pages rendered from the start of the document; the last page (the stamp) is always rendered. */
   maxRenderedPages?: number;
   timeoutMs?: number;
+  /** The request's: aborted, the scan's decoding jobs still queued are dropped (intake.ts IntakeOptions). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PreviewPage {
@@ -82,7 +84,7 @@ function pdftoppm(args: string[], timeoutMs: number): Promise<void> {
 }
 
 export async function previewCopy(input: PreviewInput, opts: PreviewOptions): Promise<CopyPreview> {
-  const scan = await normalizeScan(input.files, opts.scanLimits);
+  const scan = await normalizeScan(input.files, opts.scanLimits, { signal: opts.signal });
   const now = input.now ?? new Date();
   const local = new Date(now.getTime() + 7 * 3600_000).toISOString();
   const stamped = await stampCopy(scan.pdf, {

@@ -1,6 +1,6 @@
 /** Public API of the stamp layer: scan intake and the certification stamp. */
 export { StampError, isStampError, type StampErrorCode } from './errors.ts';
-export { normalizeScan, buildScanDocument, checkScanBytes, DEFAULT_SCAN_LIMITS, type ScanFile, type ScanLimits, type NormalizedScan, type ScanDocument } from './intake.ts';
+export { normalizeScan, buildScanDocument, checkScanBytes, DEFAULT_SCAN_LIMITS, type ScanFile, type ScanLimits, type NormalizedScan, type ScanDocument, type IntakeOptions } from './intake.ts';
 export { DEFAULT_SCAN_DPI } from './resolution.ts';
 export { sniffFormat, type ScanFormat } from './sniff.ts';
 export { stampCopy, type StampedCopy, type SignaturePlace } from './stampCopy.ts';

@@ -50,8 +50,16 @@ export interface ScanDocument extends Omit<NormalizedScan, 'pdf' | 'sourceSha256
   sourceSha256: Promise<string>;
 }
 
-export async function normalizeScan(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<NormalizedScan> {
-  const { doc, sourceSha256, pages } = await buildScanDocument(files, limits);
+export interface IntakeOptions {
+  /**
+   * The request's: once aborted (its client went away), the scan's jobs still waiting for a TIFF worker
+   * or the scan reader leave the queue and no further file or page is sent (`request-aborted`).
+   */
+  signal?: AbortSignal | undefined;
+}
+
+export async function normalizeScan(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}, opts: IntakeOptions = {}): Promise<NormalizedScan> {
+  const { doc, sourceSha256, pages } = await buildScanDocument(files, limits, opts);
   return { pdf: await savePdf(doc), pages, sourceSha256: await sourceSha256 };
 }
 
@@ -61,8 +69,9 @@ export function checkScanBytes(total: number, limits: Partial<ScanLimits> = {}):
   if (total > max) throw new StampError('scan-too-large', `scan is ${total} bytes; at most ${max} are accepted`, { details: { bytes: total, limit: max } });
 }
 
-export async function buildScanDocument(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}): Promise<ScanDocument> {
+export async function buildScanDocument(files: readonly ScanFile[], limits: Partial<ScanLimits> = {}, opts: IntakeOptions = {}): Promise<ScanDocument> {
   const lim: ScanLimits = { ...DEFAULT_SCAN_LIMITS, ...limits };
+  const { signal } = opts;
   if (files.length === 0) throw new StampError('scan-empty', 'no scan file was given');
   checkScanBytes(files.reduce((sum, f) => sum + f.bytes.length, 0), lim);
 
@@ -116,7 +125,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
       case 'png': {
         // Checked, decoded and deflated again in the scan reader's process: seconds near the pixel limit.
         checkTime(label);
-        const png = await sharedScanReader.png(file.bytes, label, lim, pages);
+        const png = await sharedScanReader.png(file.bytes, label, lim, pages, signal);
         addPages(1, label);
         addPageBytes(png.rgb.length + (png.alpha?.length ?? 0), label);
         addPngPage(out, png, label);
@@ -126,12 +135,13 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         // Read and decoded in worker threads (tiffDecoder.ts): seconds a page that would otherwise
         // stop every other request. The limits are checked here, on the headers, before any decoding.
         checkTime(label);
-        const tiff = await sharedTiffDecoder.read(file.bytes, label);
+        const tiff = await sharedTiffDecoder.read(file.bytes, label, signal);
         tiff.headers.forEach((h, i) => checkPixels(h.width, h.height, lim, `${label} page ${i + 1}`));
         addPages(tiff.headers.length, label);
         for (const [i, header] of tiff.headers.entries()) {
           checkTime(`${label} page ${i + 1}`);
-          const decoded = await sharedTiffDecoder.decodePage(tiff, i, `${label} page ${i + 1}`);
+          // Past an abort, the pool refuses the page at once: a running page is not followed by the next.
+          const decoded = await sharedTiffDecoder.decodePage(tiff, i, `${label} page ${i + 1}`, signal);
           addPageBytes(decoded.flate.length, `${label} page ${i + 1}`);
           const ref = out.context.register(
             PDFRawStream.of(
@@ -156,7 +166,7 @@ export async function buildScanDocument(files: readonly ScanFile[], limits: Part
         // Read in the scan reader's process (pdf-lib parses every object of the file, with no limit of
         // its own); its answer, a PDF of just the pages, is bounded there and merged here.
         checkTime(label);
-        const read = await sharedScanReader.pdf(file.bytes, label, lim, pages);
+        const read = await sharedScanReader.pdf(file.bytes, label, lim, pages, signal);
         addPages(read.pages, label);
         addPageBytes(read.pdf.length, label);
         let src: PDFDocument;

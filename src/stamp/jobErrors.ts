@@ -47,3 +47,12 @@ export function jobError(e: JobErrorFields, label: string, decoder: string): App
 export function lostJobError(label: string, decoder: string, reason: string, status: 422 | 500): AppError {
   return new AppError('scan-decoder-failed', `${label}: the ${decoder} ${reason}; the scan was not taken`, { status });
 }
+
+/**
+ * The caller's signal was aborted (the HTTP request whose scan it is went away) before the job reached
+ * a runner: nobody would read the answer, so it is not decoded. 400, as `upload-aborted`: nothing
+ * reaches the client, the code is for the log and the audit row.
+ */
+export function abortedJobError(label: string, decoder: string): AppError {
+  return new AppError('request-aborted', `${label}: the request went away before the ${decoder} took it; not decoded`, { status: 400 });
+}

@@ -3,10 +3,11 @@
  * child processes, scanReader.ts) share this pool: jobs wait in one queue and each runner takes one at
  * a time under a time limit. A runner that is lost (out of memory, a crash, past the time limit) fails
  * its own job with `scan-decoder-failed` and the next job gets a new one; a runner idle for a while is
- * stopped, and what it held freed.
+ * stopped, and what it held freed. A job whose caller's signal is aborted (its request went away) leaves
+ * the queue at once; one already running is left to finish.
  */
 import { AppError } from '../errors.ts';
-import { jobError, lostJobError, type JobErrorFields } from './jobErrors.ts';
+import { abortedJobError, jobError, lostJobError, type JobErrorFields } from './jobErrors.ts';
 
 /** A worker thread or child process, as the pool drives it. */
 export interface Runner<M> {
@@ -50,6 +51,8 @@ interface Job<M, A> {
   label: string;
   resolve: (answer: A) => void;
   reject: (err: unknown) => void;
+  /** Stops listening to the caller's signal: called once the job leaves the queue. */
+  detach?: () => void;
 }
 
 interface Slot<M, A, R> {
@@ -71,7 +74,20 @@ export abstract class JobPool<M, A, R extends Runner<M>> {
   /** Starts a runner that reports to `events`. */
   protected abstract start(events: RunnerEvents<A>): R;
 
-  protected run(message: M, label: string): Promise<A> {
+  /** Jobs waiting for a runner (not those running). */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * `signal`: the caller's (its HTTP request's). Aborted, the job leaves the queue at once and fails with
+   * `request-aborted`, never sent; already aborted, it is not queued at all. A job already running is
+   * left to finish (within its time limit): its runner is shared (a TIFF worker, the scan reader's
+   * child), and stopping it would make the next job, someone else's, wait for a new one. The caller sends
+   * no further job instead.
+   */
+  protected run(message: M, label: string, signal?: AbortSignal): Promise<A> {
+    if (signal?.aborted) return Promise.reject(abortedJobError(label, this.pool.decoder));
     const max = this.pool.maxWaiting ?? MAX_WAITING;
     if (this.queue.length >= max) {
       return Promise.reject(
@@ -83,7 +99,19 @@ export abstract class JobPool<M, A, R extends Runner<M>> {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, label, resolve, reject });
+      const job: Job<M, A> = { message, label, resolve, reject };
+      if (signal) {
+        const drop = () => {
+          const at = this.queue.indexOf(job);
+          if (at < 0) return;
+          this.queue.splice(at, 1);
+          reject(abortedJobError(label, this.pool.decoder));
+        };
+        signal.addEventListener('abort', drop, { once: true });
+        // A request's signal outlives its jobs: each takes its listener away once it leaves the queue.
+        job.detach = () => signal.removeEventListener('abort', drop);
+      }
+      this.queue.push(job);
       this.dispatch();
     });
   }
@@ -91,7 +119,10 @@ export abstract class JobPool<M, A, R extends Runner<M>> {
   /** Fails what is waiting or running and stops the runners. */
   async close(): Promise<void> {
     const closed = (label: string) => new AppError('scan-decoder-failed', `${label}: the ${this.pool.decoder} was shut down`, { status: 503, retryable: true });
-    for (const job of this.queue.splice(0)) job.reject(closed(job.label));
+    for (const job of this.queue.splice(0)) {
+      job.detach?.();
+      job.reject(closed(job.label));
+    }
     await Promise.all(this.slots.map((slot) => this.stop(slot, slot.job && closed(slot.job.label))));
   }
 
@@ -99,6 +130,7 @@ export abstract class JobPool<M, A, R extends Runner<M>> {
     for (const slot of this.slots) {
       while (!slot.job && this.queue.length > 0) {
         const job = this.queue.shift()!;
+        job.detach?.();
         clearTimeout(slot.idle);
         let runner = slot.runner;
         try {

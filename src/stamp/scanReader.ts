@@ -98,25 +98,25 @@ export class ScanReader extends JobPool<Job, Frame, Runner<Job>> {
     this.maxNameBytes = opts.maxNameBytes ?? 128 * 1024;
   }
 
-  /** A PDF scan's pages (copyPdfPages, in a child): a PDF of just those pages, and how many there are. */
-  async pdf(bytes: Uint8Array, label: string, lim: PageLimits, pagesSoFar: number): Promise<{ pdf: Uint8Array; pages: number }> {
-    const { header, parts } = await this.read('pdf', bytes, label, lim, pagesSoFar);
+  /** A PDF scan's pages (copyPdfPages, in a child): a PDF of just those pages, and how many there are. `signal` as in JobPool.run. */
+  async pdf(bytes: Uint8Array, label: string, lim: PageLimits, pagesSoFar: number, signal?: AbortSignal): Promise<{ pdf: Uint8Array; pages: number }> {
+    const { header, parts } = await this.read('pdf', bytes, label, lim, pagesSoFar, signal);
     const answer = header as Partial<Extract<ScanAnswer, { pdf: unknown }>>;
     if (!answer.pdf || parts.length !== 1) throw new Error('scan reader: unexpected answer');
     return { pdf: parts[0]!, pages: answer.pdf.pages };
   }
 
-  /** A PNG scan's image (embedPngPage, in a child), as addPngPage draws it. */
-  async png(bytes: Uint8Array, label: string, lim: PageLimits, pagesSoFar: number): Promise<DeflatedPng> {
-    const { header, parts } = await this.read('png', bytes, label, lim, pagesSoFar);
+  /** A PNG scan's image (embedPngPage, in a child), as addPngPage draws it. `signal` as in JobPool.run. */
+  async png(bytes: Uint8Array, label: string, lim: PageLimits, pagesSoFar: number, signal?: AbortSignal): Promise<DeflatedPng> {
+    const { header, parts } = await this.read('png', bytes, label, lim, pagesSoFar, signal);
     const answer = header as Partial<Extract<ScanAnswer, { png: unknown }>>;
     if (!answer.png || parts.length < 1 || parts.length > 2) throw new Error('scan reader: unexpected answer');
     return { ...answer.png, rgb: parts[0]!, alpha: parts[1] };
   }
 
-  private read(kind: ScanJob['kind'], bytes: Uint8Array, label: string, lim: PageLimits, pagesSoFar: number): Promise<Frame> {
+  private read(kind: ScanJob['kind'], bytes: Uint8Array, label: string, lim: PageLimits, pagesSoFar: number, signal: AbortSignal | undefined): Promise<Frame> {
     const limits: ScanJobLimits = { maxPages: lim.maxPages, maxPixelsPerPage: lim.maxPixelsPerPage, pagesSoFar, maxValues: this.maxValues, maxNameBytes: this.maxNameBytes };
-    return this.run({ header: { kind, label, limits }, bytes }, label);
+    return this.run({ header: { kind, label, limits }, bytes }, label, signal);
   }
 
   protected start(events: RunnerEvents<Frame>): Runner<Job> {

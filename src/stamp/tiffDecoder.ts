@@ -78,8 +78,8 @@ export class TiffDecoder extends JobPool<JobMessage, TiffAnswer, Runner<JobMessa
     this.maxHeapMb = opts.maxHeapMb ?? 512;
   }
 
-  /** The file's image pages (readTiffPages, in a worker). */
-  async read(bytes: Uint8Array, label: string): Promise<TiffFile> {
+  /** The file's image pages (readTiffPages, in a worker); `signal` as in JobPool.run. */
+  async read(bytes: Uint8Array, label: string, signal?: AbortSignal): Promise<TiffFile> {
     // Copied a slice per turn of the event loop: the first touch of fresh memory makes a 100 MB copy
     // take some 50 ms, too long to hold everyone else up for.
     const buffer = new SharedArrayBuffer(bytes.length);
@@ -88,17 +88,17 @@ export class TiffDecoder extends JobPool<JobMessage, TiffAnswer, Runner<JobMessa
       if (at > 0) await new Promise(setImmediate);
       shared.set(bytes.subarray(at, at + COPY_SLICE_BYTES), at);
     }
-    const reply = await this.run({ kind: 'read', buffer, label }, label);
+    const reply = await this.run({ kind: 'read', buffer, label }, label, signal);
     if (!('read' in reply)) throw new Error('TIFF worker: unexpected reply');
     return { buffer, ...reply.read };
   }
 
-  /** Page `index` of a file `read` gave: decodeTiffPage and deflate, in a worker. */
-  async decodePage(file: TiffFile, index: number, label: string): Promise<EncodedTiffPage> {
+  /** Page `index` of a file `read` gave: decodeTiffPage and deflate, in a worker; `signal` as in JobPool.run. */
+  async decodePage(file: TiffFile, index: number, label: string, signal?: AbortSignal): Promise<EncodedTiffPage> {
     const ifd = file.ifds[index];
     const header = file.headers[index];
     if (!ifd || !header) throw new RangeError(`${label}: no page ${index + 1} in this TIFF`);
-    const reply = await this.run({ kind: 'page', buffer: file.buffer, ifd, header, label }, label);
+    const reply = await this.run({ kind: 'page', buffer: file.buffer, ifd, header, label }, label, signal);
     if (!('page' in reply)) throw new Error('TIFF worker: unexpected reply');
     return reply.page;
   }

@@ -96,6 +96,21 @@ async function receiveScans(ctx: Ctx, deps: CopiesRouteDeps, maxFiles: number): 
   return { dir, files: form.files, raw: collectParams(form.fields) };
 }
 
+/**
+ * Aborted when the client goes away before its answer is sent (the response closes unfinished): the
+ * scan's decoding jobs still queued for the TIFF workers or the scan reader are dropped, and no further
+ * page is sent. Taken before the upload is read, so a client gone at any point after is seen.
+ */
+function clientGone(ctx: Ctx): AbortSignal {
+  const gone = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) gone.abort();
+  });
+  // Gone already (while the middleware before the route ran): its 'close' has been and gone.
+  if (ctx.req.socket.destroyed) gone.abort();
+  return gone.signal;
+}
+
 async function readScans(files: readonly UploadedFile[]) {
   return Promise.all(files.map(async (f) => ({ bytes: new Uint8Array(await readFile(f.path)), mimeType: f.mimeType, name: f.filename })));
 }
@@ -133,6 +148,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
 
   router.post('/certified-copies/preview', async (ctx) => {
     const t = tenant(ctx);
+    const signal = clientGone(ctx);
     const { dir, files, raw } = await receiveScans(ctx, deps, limits.maxFiles);
     const fields = parseInput(previewFieldsSchema, raw);
     const p = ctx.state.principal;
@@ -147,7 +163,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
         originalPages: fields.originalPages,
         publicBaseUrl: deps.certify.publicBaseUrl,
       },
-      { workDir: await mkdir(path.join(dir, 'preview'), { recursive: true }).then(() => path.join(dir, 'preview')), scanLimits: deps.certify.scanLimits, maxRenderedPages: limits.previewPages },
+      { workDir: await mkdir(path.join(dir, 'preview'), { recursive: true }).then(() => path.join(dir, 'preview')), scanLimits: deps.certify.scanLimits, maxRenderedPages: limits.previewPages, signal },
     );
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
@@ -160,6 +176,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
   router.post('/certified-copies', async (ctx) => {
     const key = idempotencyKeyOf(ctx);
     const t = tenant(ctx);
+    const signal = clientGone(ctx);
     const { files, raw } = await receiveScans(ctx, deps, limits.maxFiles);
     const fields = parseInput(certifyFieldsSchema, raw);
     const certifier = resolveCertifier(deps.officers, maySignWith, ctx.state.principal, fields.certifier);
@@ -189,6 +206,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
         level,
         template: templateOf(settings),
         actor: certifier.actor,
+        signal,
       });
       // The copy is registered: from here a failure must not let a retry certify it again.
       committed();
