@@ -74,7 +74,7 @@ export async function prepareSignature(
   opts: PrepareOptions,
 ): Promise<PreparedSignature> {
   const up = new IncrementalUpdate(doc);
-  const placed = await placeSignature(up, doc, opts.signature, opts.field);
+  const placed = await placeSignature(up, doc, opts.signature, opts.field, opts.digestAlgorithm);
   const built = up.build();
   const ph = built.placeholders.find((p) => p.objectNumber === placed.signatureObject);
   if (!ph) throw new PadesError('internal-placeholder-missing', 'the writer did not record the signature placeholder', { status: 500 });

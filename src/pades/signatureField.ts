@@ -19,6 +19,7 @@ import {
   type SignatureField,
 } from '../pdf/index.ts';
 import type { SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
+import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
 import { pdfDate } from './pdfDate.ts';
 
@@ -91,9 +92,24 @@ function text(value: string): PdfString {
   return PdfString.fromText(value);
 }
 
-function uniqueFieldName(existing: readonly SignatureField[]): string {
-  const names = new Set(existing.map((f) => f.name));
-  for (let i = 1; ; i++) if (!names.has(`Signature${i}`)) return `Signature${i}`;
+/** `SignatureN` with the lowest N that no form field of any type already has (§12.7.3.2). */
+function uniqueFieldName(taken: ReadonlySet<string>): string {
+  for (let i = 1; ; i++) if (!taken.has(`Signature${i}`)) return `Signature${i}`;
+}
+
+/**
+ * A new field's name is its partial name /T: not empty and without a period, which separates the
+ * partial names of a fully qualified one (§12.7.3.2). Nor may it be the name of any other field: fields
+ * sharing a fully qualified name are one field, so a signature field named like a text field would
+ * merge with it.
+ */
+function checkNewFieldName(fieldName: string, taken: ReadonlySet<string>): void {
+  if (fieldName === '' || fieldName.includes('.')) {
+    throw new PadesError('invalid-parameters', `a new signature field needs a name without a period (ISO 32000-1 §12.7.3.2), not "${fieldName}"`, { status: 400 });
+  }
+  if (taken.has(fieldName)) {
+    throw new PadesError('field-name-taken', `the form already has a field "${fieldName}" that is not an empty signature field`, { status: 409 });
+  }
 }
 
 /** Appends `item` to the array at `holder[key]`, which may be direct, indirect or absent. */
@@ -143,6 +159,64 @@ function lockedBy(doc: PdfDocument, signed: readonly SignatureField[], name: str
   });
 }
 
+/** /Ff bits of a seed value dictionary (§12.7.4.5 Table 234): the entry is a required constraint. */
+const SV_FILTER = 1;
+const SV_SUBFILTER = 2;
+const SV_REASONS = 8;
+const SV_ADD_REV_INFO = 32;
+const SV_DIGEST_METHOD = 64;
+const DIGEST_METHOD_NAMES: Record<DigestAlgorithm, string> = { 'SHA-256': 'SHA256', 'SHA-384': 'SHA384', 'SHA-512': 'SHA512' };
+const OUR_SUBFILTERS: readonly string[] = ['ETSI.CAdES.detached', 'adbe.pkcs7.detached'];
+
+/**
+ * An existing field's seed values (§12.7.4.5 Table 234) that this signature would break. A required
+ * constraint (its /Ff bit set) that cannot be met means "signing shall not take place"; so does an
+ * /MDP that asks for another kind of signature. Constraints on what this service never writes
+ * (legal attestations, named appearances) hold trivially; /Cert and /TimeStamp are not checked here.
+ */
+function seedValueViolation(
+  doc: PdfDocument,
+  field: SignatureField,
+  sig: SignatureDictionaryOptions,
+  digestAlgorithm: DigestAlgorithm | undefined,
+): string | undefined {
+  const sv = doc.resolveDict(field.dict.get('SV'));
+  if (!sv) return undefined;
+  const ff = numberValue(doc.resolve(sv.get('Ff'))) ?? 0;
+  const names = (key: string): string[] | undefined => {
+    const v = doc.resolve(sv.get(key));
+    return Array.isArray(v) ? v.map((x) => doc.resolve(x)).flatMap((x) => (x instanceof PdfName ? [x.name] : [])) : undefined;
+  };
+  const filter = doc.resolve(sv.get('Filter'));
+  if (ff & SV_FILTER && filter instanceof PdfName && filter.name !== 'Adobe.PPKLite') return `the signature handler ${filter.name}`;
+  const subFilters = names('SubFilter');
+  if (ff & SV_SUBFILTER && subFilters) {
+    // The first encoding of the list that the handler supports is the one to use.
+    const first = subFilters.find((n) => OUR_SUBFILTERS.includes(n));
+    if (first !== sig.subFilter) return first ? `/SubFilter ${first}` : `one of the encodings ${subFilters.join(', ')}`;
+  }
+  const digests = names('DigestMethod');
+  if (ff & SV_DIGEST_METHOD && digests && digestAlgorithm && !digests.some((n) => n.toUpperCase() === DIGEST_METHOD_NAMES[digestAlgorithm])) {
+    return `a digest among ${digests.join(', ')}`;
+  }
+  if (ff & SV_REASONS) {
+    const listed = doc.resolve(sv.get('Reasons'));
+    const reasons = Array.isArray(listed) ? listed.map((x) => doc.resolve(x)).flatMap((x) => (x instanceof PdfString ? [x.toText()] : [])) : [];
+    // No list, or only an empty string (or "."): no reason may be given at all.
+    const none = reasons.length === 0 || (reasons.length === 1 && (reasons[0] === '' || reasons[0] === '.'));
+    if (none ? sig.reason !== undefined : !reasons.includes(sig.reason ?? '')) {
+      return none ? 'no /Reason' : `a /Reason among ${reasons.map((r) => `"${r}"`).join(', ')}`;
+    }
+  }
+  // Revocation data inside the CMS (adbe-revocationInfoArchival) is not what PAdES does: it goes in the DSS.
+  if (ff & SV_ADD_REV_INFO && doc.resolve(sv.get('AddRevInfo')) === true) return 'revocation information inside the CMS (/AddRevInfo)';
+  // /MDP /P: 0 an approval signature, 1–3 a certification signature with that DocMDP P.
+  const p = numberValue(doc.resolve(doc.resolveDict(sv.get('MDP'))?.get('P')));
+  if (p === 0 && sig.certify !== undefined) return 'an approval signature, not a certification';
+  if ((p === 1 || p === 2 || p === 3) && sig.certify !== p) return `a certification signature with DocMDP P=${p}`;
+  return undefined;
+}
+
 /** ISO 32000-1 §12.8.1 Table 253: a FieldMDP reference, with /Data (required there) naming the catalog analysed. */
 function fieldMdpReference(lock: PdfDict, catalogRef: PdfRef): PdfDict {
   const params = new PdfDict({ Type: name('TransformParams'), Action: lock.get('Action') ?? name('All'), V: name('1.2') });
@@ -156,11 +230,13 @@ function emptyAppearance(): PdfStream {
   return new PdfStream(dict, new Uint8Array(0));
 }
 
+/** `digestAlgorithm`: the signature's, checked against an existing field's seed values. */
 export async function placeSignature(
   up: IncrementalUpdate,
   doc: PdfDocument,
   sig: SignatureDictionaryOptions,
   field: SignatureFieldOptions = {},
+  digestAlgorithm?: DigestAlgorithm,
 ): Promise<PlacedSignature> {
   const isTimestamp = sig.subFilter === 'ETSI.RFC3161';
   const existing = doc.signatureFields();
@@ -239,6 +315,10 @@ export async function placeSignature(
     if (locker) {
       throw new PadesError('field-locked', `the field "${target.name}" is locked by the signature in "${locker.name}" (FieldMDP): signing it would invalidate that signature`, { status: 409 });
     }
+    const unmet = seedValueViolation(doc, target, sig, digestAlgorithm);
+    if (unmet) {
+      throw new PadesError('field-seed-value', `the field "${target.name}" requires ${unmet} (its seed values, ISO 32000-1 §12.7.4.5)`, { status: 409 });
+    }
     if (!target.ref) throw new PadesError('pdf-structure-unsupported', `the field "${target.name}" is not an indirect object`);
     fieldName = target.name;
     const fieldDict = up.edit(target.ref.num);
@@ -248,7 +328,9 @@ export async function placeSignature(
     widgetPage = w?.pageIndex ?? pageIndex;
     if (target.lock) references.push(fieldMdpReference(target.lock, catalogRef));
   } else {
-    fieldName = field.fieldName ?? uniqueFieldName(existing);
+    const taken = doc.fieldNames();
+    if (field.fieldName !== undefined) checkNewFieldName(field.fieldName, taken);
+    fieldName = field.fieldName ?? uniqueFieldName(taken);
     if (!page.ref) throw new PadesError('pdf-structure-unsupported', 'the page is not an indirect object');
     // A merged field + widget annotation (§12.7.3.1); F 132 = Print | Locked.
     widgetDict = new PdfDict({

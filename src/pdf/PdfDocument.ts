@@ -5,7 +5,7 @@ import { decodeStreamFully } from './filters.ts';
 import { PdfDict, PdfRef, PdfStream, type PdfValue } from './objects.ts';
 import { DEFAULT_PARSER_LIMITS, ValueBudget, parseIndirectObject, parseValue, type ParserLimits } from './parser.ts';
 import { type PageInfo, findPage, walkPages } from './pageTree.ts';
-import { type SignatureField, collectSignatureFields } from './signatureFields.ts';
+import { type SignatureField, collectFieldNames, collectSignatureFields } from './signatureFields.ts';
 import { type XrefEntry, type XrefSection, findStartXref, readXrefSection } from './xref.ts';
 
 export interface OpenOptions {
@@ -357,6 +357,11 @@ export class PdfDocument {
   /** Signature fields (FT /Sig, §12.7.4.5), walking /Fields and /Kids. */
   signatureFields(): SignatureField[] {
     return collectSignatureFields(this);
+  }
+
+  /** Fully qualified names of all form fields, of any type, terminal or not (§12.7.3.2). */
+  fieldNames(): Set<string> {
+    return collectFieldNames(this);
   }
 }
 

@@ -36,43 +36,25 @@ export interface SignatureField {
 const MAX_DEPTH = 64;
 const MAX_NODES = 200_000;
 
-/** Walks /AcroForm /Fields and /Kids; a node reached twice is a loop and is rejected. */
-export function collectSignatureFields(doc: FieldResolver): SignatureField[] {
-  const form = doc.resolve(doc.catalog.get('AcroForm'));
-  if (!(form instanceof PdfDict)) return [];
-  const fields = doc.resolve(form.get('Fields'));
-  if (!Array.isArray(fields)) return [];
-  const out: SignatureField[] = [];
-  const seen = new Set<number>();
-  let annotPages: Map<number, number> | null = null;
-  const pageOfAnnot = (num: number): number | undefined => {
-    if (!annotPages) {
-      annotPages = new Map();
-      let pages: readonly PageInfo[] = [];
-      try {
-        pages = doc.pages;
-      } catch (e) {
-        // A broken page tree must not hide the fields; widgets then get no page index.
-        if (!(e instanceof PdfError)) throw e;
-      }
-      for (const p of pages) {
-        const annots = doc.resolve(p.dict.get('Annots'));
-        if (!Array.isArray(annots)) continue;
-        for (const a of annots) if (a instanceof PdfRef && !annotPages.has(a.num)) annotPages.set(a.num, p.index);
-      }
-    }
-    return annotPages.get(num);
-  };
-  const pageIndexOfRef = (r: PdfRef): number | null => {
-    try {
-      const p = doc.pages.find((x) => x.ref?.num === r.num);
-      return p ? p.index : null;
-    } catch (e) {
-      if (e instanceof PdfError) return null;
-      throw e;
-    }
-  };
+/** One node of the field tree (§12.7.3.1): a field, with its child fields and its widget annotations. */
+interface FieldNode {
+  ref: PdfRef | null;
+  dict: PdfDict;
+  /** Fully qualified name (§12.7.3.2). */
+  name: string;
+  /** /FT, inherited from the ancestors when absent. */
+  ft: string | undefined;
+  childFields: readonly PdfValue[];
+  widgetNodes: ReadonlyArray<{ ref: PdfRef | null; dict: PdfDict }>;
+}
 
+/** Walks /AcroForm /Fields and /Kids, calling `visit` for every field; a node reached twice is a loop and is rejected. */
+function walkFields(doc: FieldResolver, visit: (node: FieldNode) => void): void {
+  const form = doc.resolve(doc.catalog.get('AcroForm'));
+  if (!(form instanceof PdfDict)) return;
+  const fields = doc.resolve(form.get('Fields'));
+  if (!Array.isArray(fields)) return;
+  const seen = new Set<number>();
   type Frame = { node: PdfValue; parentName: string; ft: string | undefined; depth: number };
   const stack: Frame[] = [];
   for (let i = fields.length - 1; i >= 0; i--) stack.push({ node: fields[i] as PdfValue, parentName: '', ft: undefined, depth: 0 });
@@ -113,7 +95,56 @@ export function collectSignatureFields(doc: FieldResolver): SignatureField[] {
     for (let i = childFields.length - 1; i >= 0; i--) {
       stack.push({ node: childFields[i] as PdfValue, parentName: name, ft, depth: depth + 1 });
     }
-    if (ft !== 'Sig' || childFields.length > 0) continue;
+    visit({ ref, dict, name, ft, childFields, widgetNodes });
+  }
+}
+
+/**
+ * The fully qualified names of every field of the form, terminal or not and of any type: a new field
+ * must take none of them (§12.7.3.2: fields sharing a name are one field).
+ */
+export function collectFieldNames(doc: FieldResolver): Set<string> {
+  const names = new Set<string>();
+  walkFields(doc, (f) => {
+    if (f.name !== '') names.add(f.name);
+  });
+  return names;
+}
+
+/** The terminal signature fields (FT /Sig, §12.7.4.5) of the form, with their values and widgets. */
+export function collectSignatureFields(doc: FieldResolver): SignatureField[] {
+  const out: SignatureField[] = [];
+  let annotPages: Map<number, number> | null = null;
+  const pageOfAnnot = (num: number): number | undefined => {
+    if (!annotPages) {
+      annotPages = new Map();
+      let pages: readonly PageInfo[] = [];
+      try {
+        pages = doc.pages;
+      } catch (e) {
+        // A broken page tree must not hide the fields; widgets then get no page index.
+        if (!(e instanceof PdfError)) throw e;
+      }
+      for (const p of pages) {
+        const annots = doc.resolve(p.dict.get('Annots'));
+        if (!Array.isArray(annots)) continue;
+        for (const a of annots) if (a instanceof PdfRef && !annotPages.has(a.num)) annotPages.set(a.num, p.index);
+      }
+    }
+    return annotPages.get(num);
+  };
+  const pageIndexOfRef = (r: PdfRef): number | null => {
+    try {
+      const p = doc.pages.find((x) => x.ref?.num === r.num);
+      return p ? p.index : null;
+    } catch (e) {
+      if (e instanceof PdfError) return null;
+      throw e;
+    }
+  };
+
+  walkFields(doc, ({ ref, dict, name, ft, childFields, widgetNodes }) => {
+    if (ft !== 'Sig' || childFields.length > 0) return;
     const v = dict.get('V');
     const value = doc.resolve(v);
     const lockVal = dict.get('Lock');
@@ -134,6 +165,6 @@ export function collectSignatureFields(doc: FieldResolver): SignatureField[] {
       lock: lock instanceof PdfDict ? lock : null,
       lockRef: lockVal instanceof PdfRef ? lockVal : null,
     });
-  }
+  });
   return out;
 }

@@ -2,6 +2,7 @@
  * The signing matrix: inputs × keys/schemes × field kinds, each output proven by qpdf, pdfsig (with
  * the dev root trusted and the dev OCSP responder answering) and openssl cms.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { chainFor } from '../../src/services/signDocument.ts';
 import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { DEV_PATHS, openDevToken } from '../support/hsm.ts';
 import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
+import { classicPdf } from '../support/classicPdf.ts';
 import { opensslCmsPrint, opensslCmsVerify, pdfsig, qpdfCheck, rawSignatures } from '../support/pdfTools.ts';
 
 const CORPUS = path.resolve(DEV_PATHS.root, '..', 'shared', 'corpus');
@@ -189,6 +191,70 @@ describe('PAdES B-B signing through the HSM', () => {
     const next = path.join(tmp, 'after-lock.pdf');
     await sign(out, next, KEYS[1]!, 'invisible-approval');
     expect(proveOutput(next, out, 2).map((x) => x.signatureValid)).toEqual([true, true]);
+  });
+
+  it('names a new field apart from every form field (ISO 32000-1 §12.7.3.2), not only from signature fields', async () => {
+    // A text field already called "Signature1": a signature field of that name would be the same field.
+    const input = path.join(tmp, 'text-field.pdf');
+    writeFileSync(input, classicPdf([
+      '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [4 0 R] >>',
+      '<< /FT /Tx /T (Signature1) /V (hello) /Type /Annot /Subtype /Widget /Rect [50 700 250 720] /P 3 0 R /F 4 >>',
+    ]));
+    const out = path.join(tmp, 'text-field-signed.pdf');
+    const r = await sign(input, out, KEYS[0]!, 'invisible-approval');
+    expect(r.fieldName).toBe('Signature2');
+    proveOutput(out, input, 1);
+    // qpdf reads the form on its own: every fully qualified name once, the text field untouched.
+    const form = JSON.parse(execFileSync('qpdf', ['--json', '--json-key=acroform', out], { encoding: 'utf8' })) as {
+      acroform: { fields: Array<{ fullname: string; fieldtype: string }> };
+    };
+    const names = form.acroform.fields.map((f) => `${f.fullname} ${f.fieldtype}`);
+    expect(names.sort()).toEqual(['Signature1 /Tx', 'Signature2 /Sig']);
+    // Asked by name: the text field's name is refused, and so is a partial name with a period.
+    await expect(sign(input, path.join(tmp, 'taken.pdf'), KEYS[0]!, 'invisible-approval', { field: { fieldName: 'Signature1' } })).rejects.toMatchObject({
+      code: 'field-name-taken',
+      status: 409,
+    });
+    await expect(sign(input, path.join(tmp, 'dotted.pdf'), KEYS[0]!, 'invisible-approval', { field: { fieldName: 'a.b' } })).rejects.toMatchObject({
+      code: 'invalid-parameters',
+      status: 400,
+    });
+  });
+
+  it("honours an existing field's required seed values (ISO 32000-1 §12.7.4.5): refuses what they forbid, signs what they ask for", async () => {
+    // /Ff 74 = SubFilter (2) + Reasons (8) + DigestMethod (64) are required constraints.
+    const seeded = (sv: string) =>
+      classicPdf([
+        '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>',
+        '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [4 0 R] >>',
+        '<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 /SV 5 0 R >>',
+        sv,
+      ]);
+    // A text string in UTF-16BE with its BOM (§7.9.2.2), as hex: classicPdf writes latin1.
+    const reason = `<FEFF${Buffer.from('Đồng ý', 'utf16le').swap16().toString('hex')}>`;
+    const input = path.join(tmp, 'seed-values.pdf');
+    writeFileSync(input, seeded(`<< /Type /SV /Ff 74 /SubFilter [/adbe.pkcs7.detached] /Reasons [${reason}] /DigestMethod [/SHA384] >>`));
+    const field = { fieldName: 'Approval' };
+    const refused = (extra: Partial<SignPdfOptions>) => sign(input, path.join(tmp, 'seed-refused.pdf'), KEYS[0]!, 'invisible-approval', { field, ...extra });
+    // sign() passes its own reason; each case changes one thing away from what the field asks.
+    await expect(refused({ reason: 'Đồng ý', digestAlgorithm: 'SHA-384' })).rejects.toMatchObject({ code: 'field-seed-value', status: 409 });
+    await expect(refused({ subFilter: 'adbe.pkcs7.detached', reason: 'Đồng ý' })).rejects.toMatchObject({ code: 'field-seed-value' });
+    await expect(refused({ subFilter: 'adbe.pkcs7.detached', digestAlgorithm: 'SHA-384' })).rejects.toMatchObject({ code: 'field-seed-value' });
+    const out = path.join(tmp, 'seed-signed.pdf');
+    await sign(input, out, KEYS[0]!, 'invisible-approval', { field, subFilter: 'adbe.pkcs7.detached', reason: 'Đồng ý', digestAlgorithm: 'SHA-384' });
+    const sigs = proveOutput(out, input, 1);
+    expect(sigs[0]).toMatchObject({ field: 'Approval', subFilter: 'adbe.pkcs7.detached', hash: 'SHA-384' });
+    // The same entries as optional constraints (no /Ff) are only suggestions: the defaults still sign.
+    const optional = path.join(tmp, 'seed-optional.pdf');
+    writeFileSync(optional, seeded(`<< /Type /SV /SubFilter [/adbe.pkcs7.detached] /Reasons [${reason}] /DigestMethod [/SHA384] >>`));
+    await sign(optional, path.join(tmp, 'seed-optional-signed.pdf'), KEYS[0]!, 'invisible-approval', { field });
+    // /MDP /P 0: the field is for an approval signature, never a certification.
+    const approvalOnly = path.join(tmp, 'seed-mdp.pdf');
+    writeFileSync(approvalOnly, seeded('<< /Type /SV /MDP << /P 0 >> >>'));
+    await expect(sign(approvalOnly, path.join(tmp, 'seed-mdp-signed.pdf'), KEYS[0]!, 'certification', { field })).rejects.toMatchObject({ code: 'field-seed-value' });
   });
 
   it('keeps every earlier signature valid: officer, then seal, then a third signer', async () => {
