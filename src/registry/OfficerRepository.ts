@@ -110,7 +110,7 @@ export class OfficerRepository {
              @locked_until, @disabled_at, @created_at, @created_by, @password_changed_at)`,
         )
         .run(row);
-    })();
+    }).immediate();
     return toOfficer(row);
   }
 
@@ -261,7 +261,8 @@ export class OfficerRepository {
       } else {
         this.db.prepare('UPDATE officers SET failed_logins = ? WHERE id = ?').run(failures, id);
       }
-    })();
+      // Read, then written: under the write lock, so failures counted by another process are not lost.
+    }).immediate();
     return this.get(id)!;
   }
 

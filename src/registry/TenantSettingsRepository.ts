@@ -82,6 +82,12 @@ export class TenantSettingsRepository {
 
   /** Applies `changes` over the current settings (or the defaults) in one statement. */
   configure(tenantId: string, changes: TenantSettingsChanges, actor: string): TenantSettings {
+    // Read, changed, written under the write lock: a change made meanwhile by another process (the
+    // command line, another instance) to other settings is not overwritten with what was read before it.
+    return this.db.transaction(() => this.configureNow(tenantId, changes, actor)).immediate();
+  }
+
+  private configureNow(tenantId: string, changes: TenantSettingsChanges, actor: string): TenantSettings {
     const cur = this.get(tenantId);
     const label = changes.sealKeyLabel === undefined ? cur.sealKeyLabel : text('sealKeyLabel', changes.sealKeyLabel, 128);
     const image = changes.sealImage === undefined ? cur.sealImage : changes.sealImage;

@@ -52,8 +52,11 @@ export interface DemoSeed {
 export async function seedDemoTenant(db: Sqlite): Promise<DemoSeed> {
   const tenants = new TenantRepository(db);
   const officers = new OfficerRepository(db);
-  const tenant = tenants.getByCode(DEMO_TENANT.code) ?? tenants.create({ code: DEMO_TENANT.code, name: DEMO_TENANT.name });
-  for (const key of DEMO_KEYS) if (!tenants.maySignWith(tenant.id, key)) tenants.allowSigningKey(tenant.id, key);
+  // Several instances may start together on a new data directory: what another one created meanwhile is taken as it is.
+  const tenant = tenants.getByCode(DEMO_TENANT.code) ?? orTheirs(() => tenants.create({ code: DEMO_TENANT.code, name: DEMO_TENANT.name }), () => tenants.getByCode(DEMO_TENANT.code));
+  for (const key of DEMO_KEYS) {
+    if (!tenants.maySignWith(tenant.id, key)) orTheirs(() => tenants.allowSigningKey(tenant.id, key), () => tenants.maySignWith(tenant.id, key) || null);
+  }
   const created: DemoCredentials[] = [];
   const renamed: string[] = [];
   for (const spec of DEMO_ACCOUNTS) {
@@ -66,10 +69,25 @@ export async function seedDemoTenant(db: Sqlite): Promise<DemoSeed> {
       continue;
     }
     const password = generatePassword();
-    await officers.create({ tenantId: tenant.id, ...spec, password, createdBy: 'demo-seed' });
-    created.push({ username: spec.username, password, role: spec.role });
+    // Its password is printed by the instance that made it.
+    const made = await officers.create({ tenantId: tenant.id, ...spec, password, createdBy: 'demo-seed' }).then(
+      () => true,
+      (err: unknown) => (officers.getByUsername(spec.username) ? false : Promise.reject(err)),
+    );
+    if (made) created.push({ username: spec.username, password, role: spec.role });
   }
   return { tenant, created, renamed };
+}
+
+/** `make()`, or, when it failed because another process made the same thing first, what `theirs()` finds. */
+function orTheirs<T, U>(make: () => T, theirs: () => U | null): T | U {
+  try {
+    return make();
+  } catch (err) {
+    const found = theirs();
+    if (found === null) throw err;
+    return found;
+  }
 }
 
 /** The start banner's demo part: the one-time passwords (first start only) and how to try the console. */

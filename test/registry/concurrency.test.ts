@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CopyRepository, MIGRATIONS, openDatabase } from '../../src/registry/index.ts';
+import { CopyRepository, MIGRATIONS, OfficerRepository, openDatabase } from '../../src/registry/index.ts';
 import { sampleCopy } from './fixtures/sampleCopy.ts';
 import { tempRegistry, type TempRegistry } from './fixtures/tempRegistry.ts';
 
@@ -102,5 +102,17 @@ describe('several processes opening one new file at once', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('failed sign-ins counted by several processes', () => {
+  it('none is lost: 4 processes recording 200 failures each leave the count at 800', async () => {
+    const officer = await new OfficerRepository(r.opened.db).create({
+      tenantId: r.tenant.id, username: 'can-bo.dem', displayName: 'Nguyễn Văn Đếm', title: 'Công chức', role: 'officer', password: 'một mật khẩu đủ dài 2026', createdBy: 'test',
+    });
+    const startAt = String(Date.now() + 2500);
+    const runs = await Promise.all([1, 2, 3, 4].map(() => runFixture('failLogins.ts', [r.file, officer.id, '200', startAt])));
+    for (const run of runs) expect(run, run.stderr).toMatchObject({ code: 0, stdout: '200\n' });
+    expect(r.opened.db.prepare('SELECT failed_logins FROM officers WHERE id = ?').get(officer.id)).toEqual({ failed_logins: 800 });
   });
 });

@@ -9,7 +9,6 @@
  *   copy is registered, and the numbers that were in flight are reserved, then voided with a reason
  *   once their reservation expires (the sweeper) — no unexplained gap.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,10 +16,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CopyRepository, openDatabase, TenantRepository } from '../../../src/registry/index.ts';
 import { CERTIFY_STEPS, sweepExpiredReservations } from '../../../src/services/certifyCopy.ts';
-import { DEV_PATHS } from '../../support/hsm.ts';
 import { freePort, startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
 import { startRepoServer, type RepoServer } from '../../support/repoServer.ts';
-import { startTestService, type TestService } from '../../support/service.ts';
+import { spawnService, startTestService, type TestService } from '../../support/service.ts';
 import { bearer, createOfficer, FIELDS, jpegScans, post, scanForm, tenantWorld, type CertifiedJson } from './helpers.ts';
 import { cli, createKey } from '../access/helpers.ts';
 
@@ -87,27 +85,6 @@ describe('concurrent certifications', () => {
     for (const step of CERTIFY_STEPS) expect(metrics).toMatch(new RegExp(`^chungthuc_certify_step_duration_seconds_count\\{step="${step}"\\} ${N}$`, 'm'));
   });
 });
-
-/** Starts `src/main.ts` in its own process on an existing DATA_DIR; resolves with its URL. */
-function spawnService(dataDir: string): Promise<{ child: ChildProcess; url: string; exited: Promise<NodeJS.Signals | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: DEV_PATHS.root,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', METRICS_PORT: '0', API_AUTH: 'required', DEV_PKI_SERVICES: 'off' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, exited });
-    });
-    child.on('exit', (code) => reject(new Error(`service exited (${code}) before listening: ${err}`)));
-  });
-}
 
 describe('a service killed with SIGKILL in the middle of certifications', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-crash-'));
