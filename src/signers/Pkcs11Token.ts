@@ -15,7 +15,16 @@ import {
   ecSpki,
   rsaSpki,
 } from './keyEncoding.ts';
-import { type LoadedModule, acquireModule, pinHash, releaseModule, samePin } from './Pkcs11Module.ts';
+import {
+  type LoadedModule,
+  acquireModule,
+  inModule,
+  isNotInitialised,
+  pinHash,
+  reinitialiseModule,
+  releaseModule,
+  samePin,
+} from './Pkcs11Module.ts';
 import { Pkcs11Signer, type SessionRunner } from './Pkcs11Signer.ts';
 import { SessionPool } from './SessionPool.ts';
 
@@ -105,6 +114,8 @@ export class Pkcs11Token implements SessionRunner {
   private readonly logger: TokenLogger | undefined;
   /** Bumped by each successful recovery; an operation remembers the generation of its session. */
   private generation = 0;
+  /** The module epoch (see LoadedModule.epoch) in which the pooled sessions were opened. */
+  private moduleEpoch: number;
   private recovering: Promise<void> | undefined;
   private lastFailure: RecoveryFailure | undefined;
   /** Private key handles by (CKA_ID, CKA_LABEL); valid for one generation, cleared by a recovery. */
@@ -119,6 +130,7 @@ export class Pkcs11Token implements SessionRunner {
     this.pinHash = parts.pinHash;
     this.login = parts.login;
     this.logger = parts.logger;
+    this.moduleEpoch = parts.mod.epoch;
     for (const s of parts.sessions) this.mod.sessionOwners.set(hex(s), this);
   }
 
@@ -136,7 +148,7 @@ export class Pkcs11Token implements SessionRunner {
    */
   withSession<T>(fn: (session: Handle) => Promise<T> | T): Promise<T> {
     if (this.closing) return Promise.reject(this.closedError());
-    return this.pool.use(fn);
+    return this.pool.use((s) => inModule(this.mod, () => fn(s)));
   }
 
   /** @internal the current session handles (diagnostics and tests). */
@@ -158,6 +170,19 @@ export class Pkcs11Token implements SessionRunner {
   }
 
   /**
+   * Recoverable when the module was (or is being) initialised again since the pooled sessions were
+   * opened: they died with it, and their numbers may now name other sessions, so they are not used.
+   */
+  private staleSessions(): HsmError | undefined {
+    if (this.moduleEpoch === this.mod.epoch && !this.mod.reinitialising) return undefined;
+    return markRecoverable(
+      new HsmError('hsm-closed', `token "${this.tokenLabel}": its sessions ended when the PKCS#11 module was finalised`, {
+        details: { ckr: 'CKR_CRYPTOKI_NOT_INITIALIZED', tokenLabel: this.tokenLabel },
+      }),
+    );
+  }
+
+  /**
    * Run PKCS#11 calls on one session, mapping failures to HsmError. When the failure means that the
    * sessions or the login are gone (isRecoverable), recover once and, if `retry`, run `fn` again; a
    * second such failure is `hsm-unavailable` (503, retryable), never a 404.
@@ -171,6 +196,8 @@ export class Pkcs11Token implements SessionRunner {
         return await this.withSession(async (s) => {
           generation = this.generation;
           try {
+            const stale = this.staleSessions();
+            if (stale) throw stale;
             return await fn(s);
           } catch (e) {
             const err = toHsmError(e, context);
@@ -212,7 +239,7 @@ export class Pkcs11Token implements SessionRunner {
     if (failed && (failed.final || Date.now() - failed.at < failed.waitMs)) return Promise.reject(failed.err);
     this.logger?.warn({ tokenLabel: this.tokenLabel, reason: cause.details?.ckr ?? cause.code }, 'HSM session or login lost: reopening sessions and logging in again');
     this.recovering = this.pool
-      .replace((old) => this.reopen(old))
+      .replace((old) => this.renew(old))
       .then(
         () => {
           this.lastFailure = undefined;
@@ -240,9 +267,26 @@ export class Pkcs11Token implements SessionRunner {
   }
 
   /**
-   * The swap run by SessionPool.replace with every session idle (synchronous: nothing else of this
-   * process touches the module meanwhile). Opens the new sessions and logs in before closing the old
-   * ones, so the login of other handles on the slot (shared per application) never drops to public.
+   * The swap run by SessionPool.replace with every session idle. A module finalised underneath the
+   * token (CKR_CRYPTOKI_NOT_INITIALIZED from the slot search) is initialised again first, once for all
+   * the tokens of the process that use it, and the sessions are then opened in the new epoch.
+   */
+  private async renew(old: readonly Handle[]): Promise<Handle[]> {
+    // Another token is initialising the module again: open the new sessions after it, not before.
+    if (this.mod.reinitialising) await this.mod.reinitialising;
+    try {
+      return this.reopen(old);
+    } catch (e) {
+      if (!isNotInitialised(e)) throw e;
+    }
+    await reinitialiseModule(this.mod, this.logger);
+    return this.reopen(old);
+  }
+
+  /**
+   * Synchronous, so nothing else of this process touches the module meanwhile. Opens the new sessions
+   * and logs in before closing the old ones, so the login of other handles on the slot (shared per
+   * application) never drops to public.
    */
   private reopen(old: readonly Handle[]): Handle[] {
     const { lib } = this;
@@ -286,6 +330,7 @@ export class Pkcs11Token implements SessionRunner {
     }
     for (const s of fresh) owners.set(hex(s), this);
     if (!slot.equals(this.slot)) this.moveLoginRecord(slot);
+    this.moduleEpoch = this.mod.epoch;
     this.generation++;
     this.keyHandles.clear();
     return fresh;
@@ -582,6 +627,9 @@ export class Pkcs11Token implements SessionRunner {
 
   /** What is wrong with the token and its sessions right now, or undefined. Synchronous, holds no session. */
   private health(): HsmError | undefined {
+    // Sessions of an earlier epoch: C_GetSessionInfo on their numbers may describe someone else's.
+    const stale = this.staleSessions();
+    if (stale) return stale;
     let info: pkcs11js.TokenInfo;
     try {
       info = this.lib.C_GetTokenInfo(this.slot);
@@ -620,8 +668,11 @@ export class Pkcs11Token implements SessionRunner {
     const last = record === undefined || record.count <= 1;
     if (record) record.count--;
     if (last) this.mod.logins.delete(this.slotKey);
+    // Sessions that died with a finalised module are not logged out or closed: their numbers may now
+    // be another token's sessions (and a failed re-initialisation leaves nothing to end).
+    const live = this.moduleEpoch === this.mod.epoch && !this.mod.reinitialising;
     try {
-      if (last && this.pool.all[0] !== undefined) {
+      if (live && last && this.pool.all[0] !== undefined) {
         try {
           lib.C_Logout(this.pool.all[0]);
         } catch (e) {
@@ -630,6 +681,7 @@ export class Pkcs11Token implements SessionRunner {
       }
       for (const s of this.pool.all) {
         if (this.mod.sessionOwners.get(hex(s)) === this) this.mod.sessionOwners.delete(hex(s));
+        if (!live) continue;
         try {
           lib.C_CloseSession(s);
         } catch (e) {
@@ -674,7 +726,15 @@ export async function openToken(opts: OpenTokenOptions): Promise<Pkcs11Token> {
   let counted = false;
   const slotKeyOf = (slot: Handle): string => slot.toString('hex');
   try {
-    const slot = findSlot(mod, opts.tokenLabel);
+    let slot: Handle;
+    try {
+      slot = findSlot(mod, opts.tokenLabel);
+    } catch (e) {
+      // The module this process already loaded was finalised underneath it: initialise it again.
+      if (!isNotInitialised(e)) throw e;
+      await reinitialiseModule(mod, opts.logger);
+      slot = findSlot(mod, opts.tokenLabel);
+    }
     const slotKey = slotKeyOf(slot);
     for (let i = 0; i < opts.poolSize; i++) {
       try {
@@ -705,6 +765,9 @@ export async function openToken(opts: OpenTokenOptions): Promise<Pkcs11Token> {
           details: { tokenLabel: opts.tokenLabel },
         });
       }
+      // The record outlives a re-initialisation of the module, the login does not: log in again then.
+      const { state } = mod.lib.C_GetSessionInfo(sessions[0] as Handle);
+      if (state !== CKS_RO_USER_FUNCTIONS && state !== CKS_RW_USER_FUNCTIONS) login(sessions[0] as Handle);
       record.count++;
     } else {
       login(sessions[0] as Handle);

@@ -69,7 +69,8 @@ export function isPkcs11Error(e: unknown): e is Pkcs11ErrorLike {
  * CK_RVs after which the sessions or the login of the application are gone (an HSM restart or fail-over,
  * C_Logout or C_CloseAllSessions by another user of the module), or a key handle no longer names its
  * object (handles of private objects die with the login, PKCS#11 v2.40 §5.6). The token answers them by
- * reopening its sessions, logging in again and looking the key up again (Pkcs11Token.recover).
+ * reopening its sessions, logging in again and looking the key up again (Pkcs11Token.recover). After
+ * CKR_CRYPTOKI_NOT_INITIALIZED (the module was finalised underneath us) it initialises the module again first.
  */
 const RECOVERABLE_CKR: ReadonlySet<number> = new Set(
   [
@@ -82,6 +83,7 @@ const RECOVERABLE_CKR: ReadonlySet<number> = new Set(
     pkcs11js.CKR_TOKEN_NOT_PRESENT,
     pkcs11js.CKR_KEY_HANDLE_INVALID,
     pkcs11js.CKR_OBJECT_HANDLE_INVALID,
+    pkcs11js.CKR_CRYPTOKI_NOT_INITIALIZED,
   ].filter((v): v is number => typeof v === 'number'),
 );
 

@@ -304,7 +304,17 @@ describe('an HSM that numbers its sessions again from 1 after a restart', () => 
       C_FindObjects: () => [handle(99)],
       C_FindObjectsFinal: () => {},
     };
-    const mod = { path: 'stand-in', lib, refs: 1, logins: new Map([[slot.toString('hex'), { count: 1, pinHash: Buffer.alloc(32) }]]), sessionOwners: new Map() };
+    const mod = {
+      path: 'stand-in',
+      lib,
+      refs: 1,
+      logins: new Map([[slot.toString('hex'), { count: 1, pinHash: Buffer.alloc(32) }]]),
+      sessionOwners: new Map(),
+      epoch: 0,
+      busy: 0,
+      idle: [],
+      reinitialising: undefined,
+    };
     const sessions = [lib.C_OpenSession(), lib.C_OpenSession()];
     lib.C_Login();
     const login = () => {
@@ -355,6 +365,9 @@ describe('error mapping', () => {
       expect(ckr(name)).toMatchObject({ code: 'hsm-token-absent', status: 503, retryable: true });
       expect(isRecoverable(ckr(name))).toBe(true);
     }
+    // The module was finalised underneath the token: still hsm-closed, now cured by initialising it again.
+    expect(ckr('CKR_CRYPTOKI_NOT_INITIALIZED')).toMatchObject({ code: 'hsm-closed', status: 503, retryable: true, details: { ckr: 'CKR_CRYPTOKI_NOT_INITIALIZED' } });
+    expect(isRecoverable(ckr('CKR_CRYPTOKI_NOT_INITIALIZED'))).toBe(true);
     expect(isRecoverable(ckr('CKR_PIN_INCORRECT'))).toBe(false);
     expect(isRecoverable(ckr('CKR_MECHANISM_INVALID'))).toBe(false);
   });
