@@ -123,6 +123,12 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
   const certifierName = input.certifier.name ?? certificateName ?? input.certifier.keyLabel;
 
   step('intake');
+  // A client gone before its number is taken gets nothing registered: its retry certifies afresh,
+  // without a second entry for the same original. Past this point the certification runs to its end
+  // (the number is taken; the officer finds the copy in the register, an Idempotency-Key retry its answer).
+  if (input.signal?.aborted) {
+    throw new AppError('request-aborted', 'the request went away before a certification number was reserved; nothing was certified', { status: 400 });
+  }
   const year = registerYear(now);
   const reservation = deps.copies.reserveNumber(input.tenant.id, year, deps.reservationTtlMs ?? 15 * 60_000, { at: now, accessCode: await accessCode });
   step('reserve');

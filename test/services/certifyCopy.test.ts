@@ -141,6 +141,16 @@ describe('certifyCopy', () => {
     expect(deps.copies.verifyChain().ok).toBe(true);
   });
 
+  it('takes no number for a request whose client went away before one was reserved', async () => {
+    const entries = () => db.db.prepare('SELECT COUNT(*) AS n FROM certified_copies WHERE tenant_id = ?').get(tenant.id);
+    const before = entries();
+    await expect(certifyCopy(deps, { ...base(), signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'request-aborted', status: 400 });
+    expect(entries()).toEqual(before);
+    // The sequence goes on where it was: no number was used up.
+    const next = await certifyCopy(deps, base());
+    expect(next.record.number).toBe((before as { n: number }).n + 1);
+  });
+
   it('sweeps an expired reservation: the number is voided, its partial file removed and a finished one (renamed before the register write) set aside', async () => {
     const r = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
     const crashedBeforeRename = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
