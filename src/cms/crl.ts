@@ -184,6 +184,11 @@ const SIGNATURE_ALGORITHMS: ReadonlyMap<string, Resolved> = new Map<string, Reso
   [oid.OID_ED448, { family: 'Ed448' }],
 ]);
 
+/** signatureAlgorithm of a certificate (RFC 5280 §4.1.1.2), e.g. for cryptographic constraints on a chain. */
+export function certificateSignatureAlgorithm(certificateDer: Uint8Array): AlgorithmIdentifier {
+  return parsing('Certificate', () => algorithmAt(certificateDer, childrenOf(certificateDer, readTlv(certificateDer, 0))[1], 'signatureAlgorithm'));
+}
+
 /** The digest behind a signature algorithm (undefined for EdDSA or an unknown algorithm), for policy checks. */
 export function signatureHash(alg: AlgorithmIdentifier): HashAlgorithm | undefined {
   try {

@@ -53,4 +53,4 @@ export {
 } from './verifySignerInfo.ts';
 export * from './tsp.ts';
 export { OID_KP_OCSP_SIGNING, OID_OCSP_BASIC, OID_OCSP_NOCHECK, OID_OCSP_NONCE, buildCertId, buildOcspRequest, certIdMatches, certIdSerialHex, parseOcspResponse, responderIdMatches, verifyOcspSignature, type BasicOcspResponse, type CertId, type CertIdHash, type OcspCertStatus, type OcspRequest, type OcspRequestOptions, type OcspResponse, type OcspResponseStatus, type ResponderId, type SingleResponse } from './ocsp.ts';
-export { certificateSerialHex, crlEntryFor, crlScopeProblem, parseCrl, verifyCrlSignature, verifySignatureValue, type AlgorithmIdentifier as X509AlgorithmIdentifier, type CrlEntry, type CrlReason, type Extension as X509Extension, type IssuingDistributionPoint, type ParsedCrl } from './crl.ts';
+export { certificateSerialHex, certificateSignatureAlgorithm, crlEntryFor, crlScopeProblem, parseCrl, signatureHash, verifyCrlSignature, verifySignatureValue, type AlgorithmIdentifier as X509AlgorithmIdentifier, type CrlEntry, type CrlReason, type Extension as X509Extension, type IssuingDistributionPoint, type ParsedCrl } from './crl.ts';

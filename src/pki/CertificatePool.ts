@@ -34,7 +34,8 @@ export class CertificatePool {
   /**
    * The chain from `leaf` up to a self-signed certificate or as far as the pool (and `also`) reaches,
    * leaf first. Depth-bounded; loops are impossible because a certificate is used once. Building a
-   * chain decides no trust: the validator checks it against its anchors.
+   * chain decides no trust: the validator checks it against its anchors, and `pathProblems`
+   * (pathValidation.ts) against RFC 5280 §6.1 (CA flags, path length, critical extensions, name constraints).
    */
   buildChain(leaf: X509Certificate, maxDepth = 10, also?: CertificatePool): X509Certificate[] {
     const chain = [leaf];

@@ -1,10 +1,13 @@
-/** The public page's integrity check looks at the stored file again after `recheckMs`, not on every view. */
+/**
+ * The public page's integrity check looks at the stored file again after `recheckMs`, not on every
+ * view; its issuer check reads the file's signature verdicts.
+ */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CopyAssessor } from '../../src/http/routes/verification/assessment.ts';
+import { CopyAssessor, issuerCheck } from '../../src/http/routes/verification/assessment.ts';
 import type { PublicCopyView } from '../../src/registry/index.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'assess-'));
@@ -50,5 +53,26 @@ describe('CopyAssessor', () => {
     const stale = new CopyAssessor(path.join(dir, 'copies'), undefined, 10, 0);
     await stale.assess(view, 'T/c.pdf');
     expect(stale.assessKnown(view, 'T/c.pdf')).toBeUndefined(); // past the recheck interval: look again
+  });
+});
+
+describe('issuerCheck', () => {
+  type Sig = { indication: 'TOTAL-PASSED' | 'TOTAL-FAILED' | 'INDETERMINATE'; subIndication: string | null };
+  const of = (...signatures: Sig[]) => issuerCheck({ signatures } as unknown as Parameters<typeof issuerCheck>[0]);
+  const passed: Sig = { indication: 'TOTAL-PASSED', subIndication: null };
+
+  it('calls a copy revoked whatever form the revocation verdict takes (EN 319 102-1 Table 5)', () => {
+    for (const sub of ['REVOKED', 'REVOKED_NO_POE', 'REVOKED_CA_NO_POE']) {
+      const indication = sub === 'REVOKED' ? 'TOTAL-FAILED' : 'INDETERMINATE';
+      expect(of(passed, { indication, subIndication: sub }), sub).toEqual({ outcome: 'INVALID', reason: 'revoked' });
+    }
+  });
+
+  it('tells untrusted chains, indeterminate verdicts and trusted signers apart', () => {
+    expect(of(passed, { indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' })).toEqual({ outcome: 'INVALID', reason: 'untrusted' });
+    expect(of(passed, { indication: 'INDETERMINATE', subIndication: 'TRY_LATER' })).toEqual({ outcome: 'ERROR', reason: 'indeterminate' });
+    expect(of(passed, passed)).toEqual({ outcome: 'VALID', reason: 'trusted' });
+    expect(of()).toEqual({ outcome: 'INVALID', reason: 'untrusted' });
+    expect(issuerCheck(null)).toEqual({ outcome: 'ERROR', reason: 'not-validated' });
   });
 });

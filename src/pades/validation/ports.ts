@@ -28,7 +28,9 @@ export interface RevocationStatus {
   revocationTime?: Date;
   /**
    * RFC 5280 §5.3.1 reason of a `revoked` answer. `certificateHold` is a suspension, not a
-   * revocation: the certificate may come back (removeFromCRL), so it gives INDETERMINATE, not REVOKED.
+   * revocation: the certificate may come back (removeFromCRL), so it gives TRY_LATER, not REVOKED_NO_POE.
+   * For a TSA, a reason saying the key was not compromised keeps its tokens from before the revocation
+   * (RFC 3161 §4); without a reason the revocation is taken as a possible compromise.
    */
   reason?: string;
   /** Where the answer came from, e.g. `ocsp:http://…`, `crl:dss`. */

@@ -8,6 +8,7 @@ import {
   CmsError,
   OID_KP_TIME_STAMPING,
   certificateMatchesSid,
+  checkTimeStampingCertificate,
   digest,
   oids,
   parseSignedData,
@@ -15,10 +16,10 @@ import {
   type HashAlgorithm,
   type ParsedSignedData,
 } from '../../cms/index.ts';
-import { CertificatePool } from '../../pki/index.ts';
+import { CertificatePool, pathProblems } from '../../pki/index.ts';
 import type { ByteRangeAnalysis } from './byteRange.ts';
 import { bytesEqual } from './objectGraph.ts';
-import { buildTrustedChain, chainCheck, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
+import { buildTrustedChain, chainCheck, chainCryptoProblems, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
 import type { ValidationPolicy } from './policy.ts';
 import type { RevocationSource, TimestampVerifier } from './ports.ts';
 import type { CheckResult, SignatureType } from './report.ts';
@@ -50,6 +51,9 @@ export interface SignatureOutcome {
   /** For document timestamps: integrity verified and chain trusted, so genTime is a POE. */
   usableAsPoe: boolean;
 }
+
+/** Tolerated clock difference with a TSA when comparing genTime with the validation time. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 const failed = (
   name: CheckResult['name'],
@@ -91,6 +95,12 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
   }
   if (isSha1Filter && !cms.encapsulatedContent) {
     checks.push(failed('cms-structure', 'adbe.pkcs7.sha1 requires the SHA-1 digest as encapsulated content', 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+    return out;
+  }
+  // RFC 5652 §5.3, §11.1: signed attributes carry a content-type equal to the eContentType signed.
+  const signedType = cms.signedAttributes?.contentType;
+  if (cms.signedAttributes !== undefined && signedType !== cms.contentType) {
+    checks.push(failed('cms-structure', signedType === undefined ? 'signed attributes without content-type (RFC 5652 §5.3)' : `content-type attribute ${signedType} differs from eContentType ${cms.contentType} (RFC 5652 §11.1)`, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
     return out;
   }
   checks.push({ name: 'cms-structure', status: 'passed', detail: `SignedData v${cms.signedDataVersion}, ${cms.certificates.length} certificate(s)` });
@@ -193,6 +203,9 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
   for (const h of hashes) if (!input.policy.acceptedDigests.includes(h as HashAlgorithm)) cryptoProblems.push(`digest ${h} not accepted`);
   const ks = keySizeProblem(signer, policy);
   if (ks) cryptoProblems.push(ks);
+  // The chain is built here for its algorithms; its trust is judged below.
+  const { chain, anchored, trusted, check } = chainCheck(signer, input.pool, input.anchors, policy);
+  cryptoProblems.push(...chainCryptoProblems(chain, anchored, policy));
   if (cryptoProblems.length === 0) checks.push({ name: 'crypto-constraints', status: 'passed', detail: `${verification.algorithm ?? ''}, key ${signer.publicKey.asymmetricKeyType}` });
   else if (policy.levels.cryptoConstraints === 'fail') checks.push(failed('crypto-constraints', cryptoProblems.join('; '), 'INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE'));
   else checks.push({ name: 'crypto-constraints', status: 'warning', detail: cryptoProblems.join('; ') });
@@ -210,7 +223,10 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
     } else {
       const alg = imprintAlgorithmOf(token) ?? 'SHA-256';
       const r = await input.timestampVerifier.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
-      if (r.ok && r.genTime) {
+      if (r.ok && r.genTime && r.genTime.getTime() > input.now.getTime() + CLOCK_SKEW_MS) {
+        // Validating as of a time the token did not exist yet (or a TSA clock far ahead): no POE then.
+        checks.push({ name: 'signature-timestamp', status: 'warning', detail: `signature timestamp genTime ${r.genTime.toISOString()} is after the validation time ${input.now.toISOString()}; not used as proof of existence` });
+      } else if (r.ok && r.genTime) {
         // A verified token proves nothing by itself: its genTime is a POE only when the TSA is trusted.
         const tsa = await timestampAuthorityProblem(input, token, r.tsaCertificate, r.genTime, cms);
         if (tsa.problem === null) {
@@ -232,10 +248,19 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
     const alg = imprintAlgorithmOf(structure.contents) ?? 'SHA-256';
     const r = await input.timestampVerifier.verify(structure.contents, { alg, digest: digest(alg, signedContent) });
     if (!r.ok) {
-      checks.push(failed('signature-timestamp', `document timestamp rejected by the timestamp verifier: ${r.problem ?? 'invalid'}`, 'TOTAL-FAILED', 'SIG_CRYPTO_FAILURE'));
-      return out;
-    }
-    checks.push({ name: 'signature-timestamp', status: 'passed', detail: 'timestamp token verified' });
+      // The CMS signature and the imprint verified above: what the verifier refuses is the TSA
+      // certificate's profile, the ESS binding or the token's format, not the cryptography.
+      const why = `document timestamp rejected by the timestamp verifier: ${r.problem ?? 'invalid'}`;
+      const usage = signerDer ? checkTimeStampingCertificate(signerDer) : { ok: false };
+      if (!usage.ok) {
+        // Reported by the key-usage check below (RFC 3161 §2.3, with its policy level).
+        checks.push({ name: 'signature-timestamp', status: 'warning', detail: why });
+      } else if (verification.signingCertificate !== 'match') {
+        checks.push(failed('signature-timestamp', `${why} (RFC 3161 §2.4.2: the token must bind the TSA certificate)`, 'INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND'));
+      } else {
+        checks.push(failed('signature-timestamp', why, 'TOTAL-FAILED', 'FORMAT_FAILURE'));
+      }
+    } else checks.push({ name: 'signature-timestamp', status: 'passed', detail: 'timestamp token verified' });
   }
 
   // Best signature time: earliest verified POE (EN 319 102-1 §5.6.2.1), else now. /M is only a claim.
@@ -245,29 +270,51 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
     out.bestFromPoe = true;
   }
 
-  const { chain, trusted, check } = chainCheck(signer, input.pool, input.anchors, policy);
   checks.push(check);
   checks.push(keyUsageCheck(signer, policy, isTs));
-  checks.push(validityCheck(chain, out.bestTime, out.bestFromPoe));
+  const validity = validityCheck(chain, out.bestTime, out.bestFromPoe);
+  checks.push(validity);
   const embedded = {
     ocsps: input.embeddedRevocation.ocsps,
     crls: [...input.embeddedRevocation.crls, ...cms.crls],
   };
   // A document timestamp's TSA status is needed when it stamped (genTime): the revocation data must be
-  // fresh for genTime, and a revocation at or before the time it is relied on still counts.
+  // fresh for genTime, and a revocation at or before the time it is relied on still counts, unless it
+  // only retired an uncompromised key after genTime (RFC 3161 §4).
   const freshFrom = isTs && tsGenTime !== null && tsGenTime < out.bestTime ? tsGenTime : out.bestTime;
-  checks.push(await revocationCheck(chain, trusted, out.bestTime, input.revocationSource, embedded, policy, { freshFrom, now: input.now }));
-  out.usableAsPoe = isTs && trusted && tsGenTime !== null && !checks.some((c) => c.status === 'failed' && c.indication === 'TOTAL-FAILED');
+  const revocation = await revocationCheck(chain, trusted, out.bestTime, input.revocationSource, embedded, policy, {
+    freshFrom,
+    now: input.now,
+    ...(isTs && tsGenTime !== null ? { retiredAfter: tsGenTime } : {}),
+  });
+  checks.push(revocation);
+  // EN 319 102-1 Table 5: expired, no POE within its validity, but known not to be revoked.
+  if (validity.subIndication === 'OUT_OF_BOUNDS_NO_POE' && revocation.status === 'passed' && onlySignerExpired(chain, out.bestTime)) {
+    validity.subIndication = 'OUT_OF_BOUNDS_NOT_REVOKED';
+    validity.detail = `${validity.detail ?? ''}; it is known not to be revoked`;
+  }
+  // EN 319 102-1 §5.6.2.3 (POE extraction): only a time-stamp whose validation passes gives a POE; one
+  // that is INDETERMINATE (TSA status unknown, weak imprint digest, chain constraints…) does not.
+  out.usableAsPoe = isTs && trusted && tsGenTime !== null && !checks.some((c) => c.status === 'failed');
   return out;
+}
+
+/** The signer certificate is expired at `at` and the rest of the chain is not. */
+function onlySignerExpired(chain: readonly X509Certificate[], at: Date): boolean {
+  const [leaf, ...rest] = chain;
+  return leaf !== undefined && new Date(leaf.validTo) < at && rest.every((c) => new Date(c.validTo) >= at && new Date(c.validFrom) <= at);
 }
 
 /**
  * Whether a signature-time-stamp's genTime may serve as a proof of existence (EN 319 102-1 §5.4, as
- * document timestamps need): the TSA certificate chains to a trust anchor, it and its chain are valid
- * at genTime, it is a time-stamping certificate (EKU id-kp-timeStamping, RFC 3161 §2.3; key usage and
- * key size per policy), and no certificate of the chain is revoked at or before genTime (revocation
- * data fresh for genTime; an unknown status only when the policy does not require revocation).
- * `problem` is null when all hold.
+ * document timestamps need): the TSA certificate chains to a trust anchor through a valid RFC 5280
+ * path, it and its chain are valid at genTime, it is a time-stamping certificate (EKU id-kp-timeStamping,
+ * RFC 3161 §2.3; key usage per policy), its imprint and CMS digests and the chain's algorithms and keys
+ * are accepted by the policy (§5.6.2.3: the imprint hash must be reliable), and no certificate of the
+ * chain is revoked up to the time the token is proven to exist (a later document timestamp, else now),
+ * except a TSA retired after genTime for a reason that keeps its earlier tokens valid (RFC 3161 §4).
+ * Revocation data must be fresh for genTime; an unknown status passes only when the policy does not
+ * require revocation. `problem` is null when all hold.
  */
 async function timestampAuthorityProblem(
   input: SignatureInput,
@@ -281,6 +328,7 @@ async function timestampAuthorityProblem(
   const who = `"${tsa.subject.replace(/\n/g, ', ')}"`;
   const fail = (problem: string) => ({ who, problem, summary: '' });
   let tokenCrls: Uint8Array[] = [];
+  const digests: Array<{ what: string; alg: string }> = [];
   // The signature's pool (anchors, DSS and CMS certificates) and, where it has no issuer, the token's own.
   const carried = new CertificatePool([tsa]);
   try {
@@ -290,24 +338,35 @@ async function timestampAuthorityProblem(
       if (c) carried.add(c);
     }
     tokenCrls = [...parsed.crls];
+    const tst = parsed.encapsulatedContent ? readTstInfo(parsed.encapsulatedContent) : 'no TSTInfo';
+    digests.push({ what: 'message imprint', alg: typeof tst === 'string' ? '(unreadable)' : (tst.imprintAlgorithm ?? tst.imprintAlgorithmOid) });
+    digests.push({ what: 'token digest', alg: parsed.digestAlgorithm.name ?? parsed.digestAlgorithm.oid });
   } catch {
     /* the verifier accepted the token: it parses */
   }
   const { chain, trusted } = buildTrustedChain(tsa, input.pool, input.anchors, carried);
   if (!trusted) return fail(`no chain to a configured trust anchor (${input.anchors.length} configured)`);
+  const path = pathProblems(chain, true);
+  if (path.length > 0) return fail(`the chain is not a valid path: ${path.join('; ')}`);
   if (!(tsa.keyUsage ?? []).includes(OID_KP_TIME_STAMPING)) return fail('the certificate lacks extendedKeyUsage id-kp-timeStamping (RFC 3161 §2.3)');
   const ku = keyUsageCheck(tsa, input.policy, true);
   if (ku.status === 'failed') return fail(ku.detail ?? 'key usage not allowed');
-  const ks = keySizeProblem(tsa, input.policy);
-  if (ks && input.policy.levels.cryptoConstraints === 'fail') return fail(ks);
+  const weakDigests = digests.filter((d) => !input.policy.acceptedDigests.includes(d.alg)).map((d) => `${d.what} ${d.alg} not accepted`);
+  const weak = [...weakDigests, keySizeProblem(tsa, input.policy), ...chainCryptoProblems(chain, true, input.policy)].filter((p): p is string => p !== null);
+  if (weak.length > 0 && input.policy.levels.cryptoConstraints === 'fail') return fail(weak.join('; '));
   const validity = validityCheck(chain, genTime, true);
   if (validity.status !== 'passed') return fail(`not valid at genTime: ${validity.detail ?? ''}`);
   const embedded = {
     ocsps: input.embeddedRevocation.ocsps,
     crls: [...input.embeddedRevocation.crls, ...signature.crls, ...tokenCrls],
   };
-  const rev = await revocationCheck(chain, true, genTime, input.revocationSource, embedded, input.policy, { freshFrom: genTime, now: input.now });
-  if (rev.status === 'failed') return fail(`revocation at genTime: ${rev.detail ?? rev.subIndication ?? 'failed'}`);
+  // The token is proven to exist at a later document timestamp, else only now: a TSA revoked before that
+  // may have had its key compromised and the token dated at will, so the revocation counts up to then,
+  // unless its reason says the key was only retired after genTime (RFC 3161 §4). Revocation data must be
+  // fresh for genTime.
+  const provenAt = new Date(Math.max(genTime.getTime(), (input.laterPoe ?? input.now).getTime()));
+  const rev = await revocationCheck(chain, true, provenAt, input.revocationSource, embedded, input.policy, { freshFrom: genTime, now: input.now, retiredAfter: genTime });
+  if (rev.status === 'failed') return fail(`revocation: ${rev.detail ?? rev.subIndication ?? 'failed'}`);
   return { who, problem: null, summary: `trusted chain of ${chain.length}, valid at genTime; revocation ${rev.status}${rev.detail ? ` (${rev.detail})` : ''}` };
 }
 

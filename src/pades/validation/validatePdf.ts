@@ -59,7 +59,10 @@ const SUB_ORDER: SubIndication[] = [
   'NO_CERTIFICATE_CHAIN_FOUND',
   'CRYPTO_CONSTRAINTS_FAILURE',
   'CHAIN_CONSTRAINTS_FAILURE',
+  'REVOKED_NO_POE',
+  'REVOKED_CA_NO_POE',
   'OUT_OF_BOUNDS_NO_POE',
+  'OUT_OF_BOUNDS_NOT_REVOKED',
   'REVOCATION_OUT_OF_BOUNDS_NO_POE',
   'SIG_CONSTRAINTS_FAILURE',
   'TRY_LATER',
@@ -188,7 +191,9 @@ async function validateOpened(
         subIndication: 'FORMAT_FAILURE',
       });
     }
-    if (outcome.usableAsPoe && outcome.timestampTime && rev !== null) poes.push({ revision: rev, time: outcome.timestampTime });
+    // A document timestamp dated after the validation time (5 min of clock skew) proves nothing at that time.
+    const inTime = outcome.timestampTime !== null && outcome.timestampTime.getTime() <= now.getTime() + 5 * 60_000;
+    if (outcome.usableAsPoe && inTime && rev !== null) poes.push({ revision: rev, time: outcome.timestampTime as Date });
     outcomes.set(i, outcome);
   }
 

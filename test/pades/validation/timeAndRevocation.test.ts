@@ -239,26 +239,27 @@ describe('signature timestamps are a proof of existence only from a trusted, val
     const bytes = await withDss(await sign('revoked', { tsa: issued.get('fakeTsa')!, genTime: GEN_TIME }), { crls: [crl('current', day(-1), day(6))] });
     const r = await validate(bytes);
     const s = r.signatures[0];
-    expect(s?.indication, verdict(s)).toBe('TOTAL-FAILED');
-    expect(s?.subIndication).toBe('REVOKED');
+    // Revoked, and nothing proves the signature older than the revocation (EN 319 102-1 Table 5).
+    expect(s?.indication, verdict(s)).toBe('INDETERMINATE');
+    expect(s?.subIndication).toBe('REVOKED_NO_POE');
     expect(s?.bestSignatureTimeFromPoe).toBe(false);
     expect(s?.timestampTime).toBeNull();
     expect(check(s, 'signature-timestamp')).toMatchObject({ status: 'warning' });
     expect(check(s, 'signature-timestamp')?.detail).toMatch(/not used as proof of existence.*no chain to a configured trust anchor/);
-    expect(r.documentIndication).toBe('TOTAL-FAILED');
+    expect(r.documentIndication).toBe('INDETERMINATE');
   });
 
   it('a token from a TSA revoked before genTime, or not yet valid at genTime, is not used', async () => {
     const tsaStatus = [ocsp('current', 'tsaRevoked', 7), ocsp('current', 'tsaLate', 7)];
     const revokedTsa = await withDss(await sign('revoked', { tsa: issued.get('tsaRevoked')!, genTime: day(-250) }), { crls: [crl('current', day(-1), day(6))], ocsps: tsaStatus });
     const r1 = await validate(revokedTsa);
-    expect(r1.signatures[0]?.subIndication, verdict(r1.signatures[0])).toBe('REVOKED');
+    expect(r1.signatures[0]?.subIndication, verdict(r1.signatures[0])).toBe('REVOKED_NO_POE');
     expect(r1.signatures[0]?.bestSignatureTimeFromPoe).toBe(false);
     expect(check(r1.signatures[0], 'signature-timestamp')?.detail).toMatch(/not used as proof of existence.*revoked/);
 
     const lateTsa = await withDss(await sign('revoked', { tsa: issued.get('tsaLate')!, genTime: GEN_TIME }), { crls: [crl('current', day(-1), day(6))], ocsps: tsaStatus });
     const r2 = await validate(lateTsa);
-    expect(r2.signatures[0]?.subIndication, verdict(r2.signatures[0])).toBe('REVOKED');
+    expect(r2.signatures[0]?.subIndication, verdict(r2.signatures[0])).toBe('REVOKED_NO_POE');
     expect(check(r2.signatures[0], 'signature-timestamp')?.detail).toMatch(/not used as proof of existence.*not valid at genTime/);
   });
 
@@ -293,8 +294,8 @@ describe('embedded revocation data must be valid, in scope and fresh', () => {
   it('a "revoked" CRL wins over a "good" OCSP answer, whatever their order', async () => {
     const bytes = await withDss(await sign('revoked'), { ocsps: [ocsp('clean', 'revoked', 7)], crls: [crl('current', day(-1), day(6))] });
     const s = (await validate(bytes)).signatures[0];
-    expect(s?.indication, verdict(s)).toBe('TOTAL-FAILED');
-    expect(s?.subIndication).toBe('REVOKED');
+    expect(s?.indication, verdict(s)).toBe('INDETERMINATE');
+    expect(s?.subIndication).toBe('REVOKED_NO_POE');
   });
 
   it('an OCSP answer is not used after its nextUpdate for a signature with no proof of existence', async () => {
@@ -316,7 +317,7 @@ describe('embedded revocation data must be valid, in scope and fresh', () => {
     } as unknown as RevocationChecker;
     const s = (await validate(bytes, { checker })).signatures[0];
     expect(asked).toBeGreaterThan(0);
-    expect(s?.subIndication, verdict(s)).toBe('REVOKED');
+    expect(s?.subIndication, verdict(s)).toBe('REVOKED_NO_POE');
     expect(check(s, 'revocation')?.detail).toContain('online');
   });
 });
@@ -366,7 +367,7 @@ describe('long-term validation on data issued after the proven time', () => {
     expect(check(onl, 'revocation')?.detail).toMatch(/online answer set aside: an OCSP response issued .*no archiveCutoff/);
     // With the CRL from before expiry that lists it, the key is revoked before the proven time.
     const listed = await withDss(bytes, { crls: [crl('current', day(-100), day(-93))] });
-    expect((await validate(listed)).signatures[0]?.subIndication).toBe('REVOKED');
+    expect((await validate(listed)).signatures[0]?.subIndication).toBe('REVOKED_NO_POE');
   });
 });
 
@@ -403,8 +404,8 @@ describe('a certificate on hold (certificateHold) is suspended, not revoked', ()
     indexWith('heldThenRevoked', { held: day(-2) });
     const bytes = await withDss(await sign('held'), { crls: [crl('held', day(-5), day(2)), crl('heldThenRevoked', day(-1), day(6))] });
     const s = (await validate(bytes)).signatures[0];
-    expect(s?.indication, verdict(s)).toBe('TOTAL-FAILED');
-    expect(s?.subIndication).toBe('REVOKED');
+    expect(s?.indication, verdict(s)).toBe('INDETERMINATE');
+    expect(s?.subIndication).toBe('REVOKED_NO_POE');
   });
 
   it('with an online source, an embedded hold is asked about again: lifted online passes, no answer keeps the hold', async () => {

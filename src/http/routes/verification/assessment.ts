@@ -64,6 +64,8 @@ interface StoredFileFacts {
 
 const CRYPTO_CHECKS = new Set(['message-digest', 'signature-value', 'byte-range', 'timestamp-imprint']);
 const ISSUER_SUBINDICATIONS = new Set(['NO_CERTIFICATE_CHAIN_FOUND', 'CHAIN_CONSTRAINTS_FAILURE', 'NO_SIGNING_CERTIFICATE_FOUND']);
+/** A signer or CA certificate revoked with no proof that the signature came before (EN 319 102-1 Table 5). */
+const REVOKED_SUBINDICATIONS = new Set(['REVOKED', 'REVOKED_NO_POE', 'REVOKED_CA_NO_POE']);
 
 export class CopyAssessor {
   /** Keyed by file path + size + mtime: a replaced file is looked at again. */
@@ -184,11 +186,12 @@ export function sendPublicCopyJson(ctx: Pick<Context, 'set' | 'type' | 'body'>, 
   ctx.body = publicCopyJson(viewJson, a);
 }
 
-function issuerCheck(report: ValidationReport | null): Check<IssuerReason> {
+/** The issuer check of a copy from its file's validation: every signature trusted, or why not. */
+export function issuerCheck(report: Pick<ValidationReport, 'signatures'> | null): Check<IssuerReason> {
   if (!report) return { outcome: 'ERROR', reason: 'not-validated' };
   const sigs = report.signatures;
   if (sigs.length === 0) return { outcome: 'INVALID', reason: 'untrusted' };
-  if (sigs.some((s) => s.subIndication === 'REVOKED')) return { outcome: 'INVALID', reason: 'revoked' };
+  if (sigs.some((s) => s.subIndication !== null && REVOKED_SUBINDICATIONS.has(s.subIndication))) return { outcome: 'INVALID', reason: 'revoked' };
   if (sigs.some((s) => s.subIndication !== null && ISSUER_SUBINDICATIONS.has(s.subIndication))) return { outcome: 'INVALID', reason: 'untrusted' };
   if (sigs.every((s) => s.indication === 'TOTAL-PASSED')) return { outcome: 'VALID', reason: 'trusted' };
   return { outcome: 'ERROR', reason: 'indeterminate' };
