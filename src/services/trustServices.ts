@@ -5,14 +5,18 @@ import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { CertificatePool, type RevocationChecker } from '../pki/index.ts';
 import type { RevocationMaterial, RevocationProvider, TimestampSource } from '../pades/index.ts';
-import type { RevocationQuery, RevocationSource, RevocationStatus, TimestampVerifier } from '../pades/validation/index.ts';
+import { STRICT_POLICY, type RevocationQuery, type RevocationSource, type RevocationStatus, type TimestampVerifier, type ValidationPolicy } from '../pades/validation/index.ts';
 import {
   OID_KP_OCSP_SIGNING,
+  OID_OCSP_NOCHECK,
   certIdMatches,
   crlScopeProblem,
   crlEntryFor,
+  oids,
   parseCrl,
   parseOcspResponse,
+  responderIdMatches,
+  signatureHash,
   verifyCrlSignature,
   verifyOcspSignature,
   verifyTimeStampToken,
@@ -21,7 +25,7 @@ import {
 } from '../cms/index.ts';
 import { certificateFields } from '../cms/certificateFields.ts';
 import { bytesEqual } from '../cms/der.ts';
-import { crlUrls, extendedKeyUsage, keyUsage } from '../pki/index.ts';
+import { crlUrls, extendedKeyUsage, hasExtension, keyUsage } from '../pki/index.ts';
 import { localTimestampSource, type TimeStampAuthority } from '../tsa/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 
@@ -47,10 +51,21 @@ export function revocationProvider(checker: RevocationChecker, pool: Certificate
   };
 }
 
-/** A delegated OCSP responder: issued by `issuer`, EKU id-kp-OCSPSigning (RFC 6960 §4.2.2.2), valid when it answered. */
-function responderFor(basic: BasicOcspResponse, issuer: X509Certificate): X509Certificate | undefined {
+/**
+ * A delegated OCSP responder: issued by `issuer`, EKU id-kp-OCSPSigning (RFC 6960 §4.2.2.2), valid when
+ * it answered. Its certificate is taken from the response's `certs`, else from `more` (the DSS /Certs,
+ * where a B-LT document may keep it instead, EN 319 142-1 §5.4.2) when the responderID names it.
+ */
+function responderFor(basic: BasicOcspResponse, issuer: X509Certificate, more: readonly Uint8Array[] = []): X509Certificate | undefined {
   if (verifyOcspSignature(basic, issuer)) return issuer;
-  for (const der of basic.certs) {
+  const named = more.filter((der) => {
+    try {
+      return responderIdMatches(basic.responderId, der);
+    } catch {
+      return false;
+    }
+  });
+  for (const der of [...basic.certs, ...named]) {
     try {
       const c = new X509Certificate(der);
       const produced = basic.producedAt.getTime();
@@ -61,6 +76,78 @@ function responderFor(basic: BasicOcspResponse, issuer: X509Certificate): X509Ce
     }
   }
   return undefined;
+}
+
+/** What of the validation policy applies to the revocation data itself. */
+export interface RevocationDataPolicy {
+  /** ValidationPolicy.acceptedDigests: a CRL or OCSP response signed over another digest does not count. */
+  acceptedDigests: readonly string[];
+  /** ValidationPolicy.revocation.required: an OCSP answer whose delegated responder's own status is unknown is then not used. */
+  required: boolean;
+}
+
+function dataPolicyOf(p: Pick<ValidationPolicy, 'acceptedDigests' | 'revocation'>): RevocationDataPolicy {
+  return { acceptedDigests: p.acceptedDigests, required: p.revocation.required };
+}
+
+const DEFAULT_DATA_POLICY = dataPolicyOf(STRICT_POLICY);
+
+/** Revocation data as the validator passes it, with the DSS /Certs when it passes them. */
+export interface EmbeddedRevocationData {
+  ocsps: Uint8Array[];
+  crls: Uint8Array[];
+  /** Certificates a delegated OCSP responder's certificate may be found among (DSS /Certs). */
+  certs?: readonly Uint8Array[];
+}
+
+export interface RevocationJudgement {
+  /** Default: the strict policy's. */
+  policy?: RevocationDataPolicy;
+  /** More CRLs for delegated OCSP responders' own status only (fetched online; the embedded ones for an answer fetched online). */
+  responderCrls?: readonly Uint8Array[];
+  /** Filled with the delegated responders whose own status no CRL gave, for an online look-up. */
+  unresolved?: X509Certificate[];
+}
+
+/**
+ * Why a CRL or OCSP response signed with `alg` does not count under the policy (EN 319 102-1 §5.2.8:
+ * an MD5- or SHA-1-signed answer can be forged by a collision, like a certificate), else undefined.
+ */
+function weakSignature(what: string, alg: Parameters<typeof signatureHash>[0], accepted: readonly string[]): string | undefined {
+  if (alg.oid === oids.OID_ED25519 || alg.oid === oids.OID_ED448) return undefined;
+  const hash = signatureHash(alg);
+  if (hash !== undefined && accepted.includes(hash)) return undefined;
+  return `${what} signed with ${hash ?? `algorithm ${alg.oid}`}, a digest the policy does not accept`;
+}
+
+/** RFC 3161 §4 and RFC 5280 §5.3.1 reasons that say the key was not compromised (as the validator's TSA_RETIRED_REASONS). */
+const RETIRED_REASONS = new Set(['unspecified', 'affiliationChanged', 'superseded', 'cessationOfOperation']);
+
+/**
+ * RFC 6960 §4.2.2.2.1: a delegated responder without id-pkix-ocsp-nocheck has its own status checked,
+ * here against its issuer's CRLs (an OCSP answer about itself would prove nothing). Why its answer is
+ * not used, or undefined. On hold (its status may still change), revoked at or before producedAt, or
+ * revoked later for a compromise or no reason (a compromised key signs answers dated at will): not used. Status unknown: not used when the
+ * policy requires revocation (as EU DSS, which requires revocation data for the certificate that signed
+ * revocation data unless it carries id-pkix-ocsp-nocheck).
+ */
+function responderProblem(responder: X509Certificate, issuer: X509Certificate, producedAt: Date, crls: readonly Uint8Array[], now: Date, judging: RevocationJudgement): string | undefined {
+  if (responder === issuer || hasExtension(responder, OID_OCSP_NOCHECK)) return undefined;
+  const policy = judging.policy ?? DEFAULT_DATA_POLICY;
+  // The CRL must be fresh for the time the responder answered.
+  const r = embeddedRevocationStatus(responder, issuer, now, { ocsps: [], crls: [...crls] }, { freshFrom: producedAt, now }, { policy });
+  const who = `an OCSP response whose delegated responder "${responder.subject.replace(/\n/g, ', ')}" has no id-pkix-ocsp-nocheck and`;
+  const s = r.status;
+  if (s?.status === 'good') return undefined;
+  if (s?.status === 'revoked') {
+    const held = s.reason === 'certificateHold';
+    const when = s.revocationTime;
+    if (!held && when && when > producedAt && s.reason !== undefined && RETIRED_REASONS.has(s.reason)) return undefined;
+    return `${who} is ${held ? 'on hold' : 'revoked'}${when ? ` since ${iso(when)}` : ''}${s.reason && !held ? ` (${s.reason})` : ''} (RFC 6960 §4.2.2.2.1)`;
+  }
+  judging.unresolved?.push(responder);
+  if (!policy.required) return undefined;
+  return `${who} its own status is unknown (no usable CRL${r.setAside.length > 0 ? `: ${r.setAside.join('; ')}` : ''})`;
 }
 
 /** Clock skew tolerated between a revocation source and this validator. */
@@ -134,18 +221,24 @@ function keepsExpired(issued: Date, extensions: readonly { oid: string; value: U
  * - a `good` answer (an OCSP `good`, a CRL not listing the certificate) counts only if it is fresh for
  *   `query.freshFrom` (default `at`, see `freshProblem`), was not issued after the validation time,
  *   and, when issued after the certificate expired, only with ExpiredCertsOnCRL (CRL) or
- *   archiveCutoff (OCSP) covering it.
+ *   archiveCutoff (OCSP) covering it;
+ * - no answer counts when signed over a digest the policy does not accept, nor an OCSP answer from a
+ *   delegated responder whose own status rules it out (`responderProblem`).
+ * A `revoked` answer keeps its RFC 5280 §5.3.1 reason: the validator keeps a TSA's earlier tokens when
+ * it says the key was not compromised.
  */
 export function embeddedRevocationStatus(
   cert: X509Certificate,
   issuer: X509Certificate,
   at: Date,
-  embedded: { ocsps: Uint8Array[]; crls: Uint8Array[] },
+  embedded: EmbeddedRevocationData,
   query: RevocationQuery = {},
+  judging: RevocationJudgement = {},
 ): EmbeddedRevocationAnswer {
   const freshFrom = query.freshFrom ?? at;
   const now = query.now ?? new Date();
-  const revoked: Array<{ time: Date; source: string }> = [];
+  const accepted = (judging.policy ?? DEFAULT_DATA_POLICY).acceptedDigests;
+  const revoked: Array<{ time: Date; reason: string | undefined; source: string }> = [];
   const holds: Array<{ since: Date; issued: Date; source: string }> = [];
   // When the newest answer that does not list the certificate was issued (fresh or not): a hold older
   // than it was lifted.
@@ -158,8 +251,14 @@ export function embeddedRevocationStatus(
       if (!r.basic) continue;
       const single = r.basic.responses.find((x) => certIdMatches(x.certId, cert, issuer));
       if (!single) continue;
-      if (!responderFor(r.basic, issuer)) {
+      const responder = responderFor(r.basic, issuer, embedded.certs);
+      if (!responder) {
         setAside.push('an OCSP response not signed by the issuer or a valid delegated responder');
+        continue;
+      }
+      const refused = weakSignature('an OCSP response', r.basic.signatureAlgorithm, accepted) ?? responderProblem(responder, issuer, r.basic.producedAt, [...embedded.crls, ...(judging.responderCrls ?? [])], now, judging);
+      if (refused) {
+        setAside.push(refused);
         continue;
       }
       if (r.basic.producedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
@@ -169,7 +268,7 @@ export function embeddedRevocationStatus(
       const st = single.certStatus;
       if (st.status === 'revoked') {
         if (st.reason === 'certificateHold') holds.push({ since: st.revocationTime, issued: single.thisUpdate, source: 'ocsp:embedded' });
-        else revoked.push({ time: st.revocationTime, source: 'ocsp:embedded' });
+        else revoked.push({ time: st.revocationTime, reason: st.reason, source: 'ocsp:embedded' });
         continue;
       }
       if (st.status === 'unknown') {
@@ -192,6 +291,11 @@ export function embeddedRevocationStatus(
     try {
       const crl = parseCrl(der);
       if (!verifyCrlSignature(crl, issuer)) continue; // another CA's CRL
+      const weak = weakSignature('a CRL', crl.signatureAlgorithm, accepted);
+      if (weak) {
+        setAside.push(weak);
+        continue;
+      }
       if (!bytesEqual(crl.issuer, issuerName)) {
         // RFC 5280 §5.1.2.3: the CA writes its name as in its certificates; names are compared as encoded.
         setAside.push("a CRL signed by the issuer whose issuer name is not encoded as the certificate's issuer");
@@ -216,7 +320,7 @@ export function embeddedRevocationStatus(
         continue;
       }
       if (entry && entry.reason !== 'removeFromCRL') {
-        revoked.push({ time: entry.revocationDate, source: 'crl:embedded' });
+        revoked.push({ time: entry.revocationDate, reason: entry.reason, source: 'crl:embedded' });
         continue;
       }
       const speaks = keepsExpired(crl.thisUpdate, crl.extensions, OID_EXPIRED_CERTS_ON_CRL, cert);
@@ -232,7 +336,7 @@ export function embeddedRevocationStatus(
   if (revoked.length > 0) {
     // The earliest revocation any valid source gives; one at or before `at` decides.
     const first = revoked.reduce((a, b) => (b.time < a.time ? b : a));
-    return { status: { status: 'revoked', revocationTime: first.time, source: first.source }, setAside };
+    return { status: { status: 'revoked', revocationTime: first.time, ...(first.reason ? { reason: first.reason } : {}), source: first.source }, setAside };
   }
   // Answers issued at the same time as the hold do not lift it.
   const standing = holds.filter((h) => h.issued.getTime() >= cleared);
@@ -246,12 +350,33 @@ export function embeddedRevocationStatus(
 /**
  * The validator's revocation port: embedded material first (what a B-LT document carries), then
  * online OCSP/CRL when the policy allows fetching and nothing fresh is embedded. A `revoked` answer
- * comes back with its time; the validator compares it with the time the status is needed for.
+ * comes back with its time and reason; the validator compares it with the time the status is needed
+ * for. `checker` is given only where the policy allows online fetching; `policy` gives the digests
+ * accepted for the data's signatures and whether revocation is required.
  */
-export function validationRevocationSource(checker: RevocationChecker | undefined): RevocationSource {
+export function validationRevocationSource(checker: RevocationChecker | undefined, policy: Pick<ValidationPolicy, 'acceptedDigests' | 'revocation'> = STRICT_POLICY): RevocationSource {
+  const dataPolicy = dataPolicyOf(policy);
+  /**
+   * embeddedRevocationStatus; where a delegated responder's own status is unknown and fetching is
+   * allowed, its issuer's CRL is fetched from its distribution point and the data judged again.
+   */
+  const judge = async (cert: X509Certificate, issuer: X509Certificate, at: Date, data: EmbeddedRevocationData, query: RevocationQuery, responderCrls: readonly Uint8Array[] = []) => {
+    const unresolved: X509Certificate[] = [];
+    const first = embeddedRevocationStatus(cert, issuer, at, data, query, { policy: dataPolicy, responderCrls, unresolved });
+    if (!checker || unresolved.length === 0) return first;
+    const fetched: Uint8Array[] = [];
+    for (const responder of new Map(unresolved.map((c) => [c.fingerprint256, c])).values()) {
+      try {
+        fetched.push((await checker.crl.check(responder, issuer)).crlDer);
+      } catch {
+        /* no CRL: its status stays unknown */
+      }
+    }
+    return fetched.length === 0 ? first : embeddedRevocationStatus(cert, issuer, at, data, query, { policy: dataPolicy, responderCrls: [...responderCrls, ...fetched] });
+  };
   return {
-    async status(cert, issuer, at, embedded, query = {}) {
-      const local = embeddedRevocationStatus(cert, issuer, at, embedded, query);
+    async status(cert, issuer, at, embedded: EmbeddedRevocationData, query = {}) {
+      const local = await judge(cert, issuer, at, embedded, query);
       // A hold is not final: where the policy lets us ask, the current answer says whether it still stands.
       const held = local.status?.reason === 'certificateHold';
       if (local.status && !(held && checker)) return local.status;
@@ -265,7 +390,8 @@ export function validationRevocationSource(checker: RevocationChecker | undefine
         const der = s.ocsp?.responseDer ?? s.crl?.crlDer;
         const online = `${s.source}:online`;
         if (der) {
-          const judged = embeddedRevocationStatus(cert, issuer, at, s.ocsp ? { ocsps: [der], crls: [] } : { ocsps: [], crls: [der] }, query);
+          const data = s.ocsp ? { ocsps: [der], crls: [], certs: embedded.certs } : { ocsps: [], crls: [der] };
+          const judged = await judge(cert, issuer, at, data, query, embedded.crls);
           if (!judged.status) return held ? local.status! : { status: 'unavailable', detail: `${why}; online answer set aside: ${judged.setAside.join('; ')}` };
           return { ...judged.status, source: online };
         }

@@ -33,7 +33,7 @@ export async function validateDocument(
     policy,
     trustAnchors: deps.trustAnchors,
     timestampVerifier,
-    revocationSource: validationRevocationSource(policy.revocation.fetchOnline ? deps.checker : undefined),
+    revocationSource: validationRevocationSource(policy.revocation.fetchOnline ? deps.checker : undefined, policy),
     now: opts.now,
     ...(deps.timeoutMs !== undefined ? { analysisTimeLimitMs: deps.timeoutMs } : {}),
   });

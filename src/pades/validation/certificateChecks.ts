@@ -171,7 +171,7 @@ export async function revocationCheck(
   trusted: boolean,
   at: Date,
   source: RevocationSource | undefined,
-  embedded: { ocsps: Uint8Array[]; crls: Uint8Array[] },
+  embedded: { ocsps: Uint8Array[]; crls: Uint8Array[]; certs?: readonly Uint8Array[] },
   policy: ValidationPolicy,
   query: RevocationCheckQuery = {},
 ): Promise<CheckResult> {

@@ -56,7 +56,8 @@ export interface RevocationSource {
     cert: X509Certificate,
     issuer: X509Certificate,
     at: Date,
-    embedded: { ocsps: Uint8Array[]; crls: Uint8Array[] },
+    /** `certs`: the DSS certificates, among which a delegated OCSP responder's may be. */
+    embedded: { ocsps: Uint8Array[]; crls: Uint8Array[]; certs?: readonly Uint8Array[] },
     query?: RevocationQuery,
   ): Promise<RevocationStatus>;
 }

@@ -277,6 +277,7 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
   const embedded = {
     ocsps: input.embeddedRevocation.ocsps,
     crls: [...input.embeddedRevocation.crls, ...cms.crls],
+    certs: input.dssCertificates,
   };
   // A document timestamp's TSA status is needed when it stamped (genTime): the revocation data must be
   // fresh for genTime, and a revocation at or before the time it is relied on still counts, unless it
@@ -359,6 +360,7 @@ async function timestampAuthorityProblem(
   const embedded = {
     ocsps: input.embeddedRevocation.ocsps,
     crls: [...input.embeddedRevocation.crls, ...signature.crls, ...tokenCrls],
+    certs: input.dssCertificates,
   };
   // The token is proven to exist at a later document timestamp, else only now: a TSA revoked before that
   // may have had its key compromised and the token dated at will, so the revocation counts up to then,

@@ -14,4 +14,4 @@ export {
 } from './RevocationChecker.ts';
 export { RevocationError, type RevocationErrorCode, type RevocationFailureReason } from './RevocationError.ts';
 export { ExpiringCache, type Loaded } from './ExpiringCache.ts';
-export { crlUrls, extendedKeyUsage, keyUsage, ocspUrls, type KeyUsageBit } from './certificateExtensions.ts';
+export { crlUrls, extendedKeyUsage, hasExtension, keyUsage, ocspUrls, type KeyUsageBit } from './certificateExtensions.ts';

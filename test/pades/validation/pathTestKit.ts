@@ -18,7 +18,7 @@ import { signTimeStampToken } from '../../../src/tsa/index.ts';
 import { SoftSigner } from '../../support/softSigner.ts';
 
 /** Extension sections the tests share, by name; a test's config is these plus its own. */
-const section = (name: string, lines: string[]): string => `[${name}]\n${[...lines, 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'].join('\n')}\n`;
+export const section = (name: string, lines: string[]): string => `[${name}]\n${[...lines, 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'].join('\n')}\n`;
 export const SECTIONS = {
   ca: section('ca', ['basicConstraints = critical, CA:TRUE', 'keyUsage = critical, keyCertSign, cRLSign']),
   caLen0: section('ca_len0', ['basicConstraints = critical, CA:TRUE, pathlen:0', 'keyUsage = critical, keyCertSign, cRLSign']),

@@ -20,11 +20,13 @@ import { generateFixtures } from '../../../scripts/gen-fixtures.ts';
 import { addSignatureTimestamp, digest, encodeTstInfo, signatureValueOf } from '../../../src/cms/index.ts';
 import { addDocumentTimestamp, addToDss, appendUpdate, signPdf } from '../../../src/pades/index.ts';
 import { IncrementalUpdate, PdfDocument } from '../../../src/pdf/index.ts';
-import { STRICT_POLICY, parsePolicy, type SignatureReport, type ValidationReport } from '../../../src/pades/validation/index.ts';
+import { STRICT_POLICY, parsePolicy, validatePdf, type SignatureReport, type ValidationReport } from '../../../src/pades/validation/index.ts';
 import type { RevocationChecker } from '../../../src/pki/index.ts';
+import { embeddedRevocationStatus, timestampVerifier, validationRevocationSource } from '../../../src/services/trustServices.ts';
 import { validateDocument } from '../../../src/services/validateDocument.ts';
 import { signTimeStampToken } from '../../../src/tsa/index.ts';
 import { LEAF_AND_TSA_EXTENSIONS, SoftSigner } from '../../support/softSigner.ts';
+import { section } from './pathTestKit.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -38,6 +40,11 @@ const utc = (d: Date) => gen(d).slice(2);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-time-revocation-'));
 const file = (name: string) => path.join(tmp, name);
 const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** The distribution point of the CRL partition for OCSP responder certificates (a CRL there does not speak for signers). */
+const RESPONDERS_CRL = 'http://127.0.0.1:9/responders.crl';
+/** A delegated OCSP responder (RFC 6960 §4.2.2.2), with or without id-pkix-ocsp-nocheck. */
+const RESPONDER = ['basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature', 'extendedKeyUsage = critical, OCSPSigning'];
 
 const CA_CONFIG = (database: string) => `[ca]
 default_ca = ca
@@ -64,6 +71,11 @@ authorityKeyIdentifier = keyid
 issuingDistributionPoint = critical, @idp
 [idp]
 onlyCA = TRUE
+${section('ocsp_responder', [...RESPONDER, `crlDistributionPoints = URI:${RESPONDERS_CRL}`])}${section('ocsp_responder_nocheck', [...RESPONDER, 'noCheck = ignored'])}[crl_responders]
+authorityKeyIdentifier = keyid
+issuingDistributionPoint = critical, @idp_responders
+[idp_responders]
+fullname = URI:${RESPONDERS_CRL}
 `;
 
 interface Issued {
@@ -99,8 +111,8 @@ function asSigner(name: string, pem: string, keyPath: string): Issued {
   return out;
 }
 
-/** A certificate from the root with `openssl ca` (profile `leaf` or `tsa`), valid over [from, to]. */
-function issue(name: string, profile: 'leaf' | 'tsa', from: Date, to: Date): Issued {
+/** A certificate from the root with `openssl ca` (profile `leaf`, `tsa` or a delegated OCSP responder's), valid over [from, to]. */
+function issue(name: string, profile: 'leaf' | 'tsa' | 'ocsp_responder' | 'ocsp_responder_nocheck', from: Date, to: Date): Issued {
   const k = key(name);
   openssl(['req', '-new', '-key', k, '-subj', `/CN=TR ${name}`, '-out', file(`${name}.csr`)]);
   openssl(['ca', '-batch', '-notext', '-config', file('ca.cnf'), '-cert', file('root.pem'), '-keyfile', file('root.key'), '-in', file(`${name}.csr`), '-out', file(`${name}.pem`), '-extensions', profile, '-startdate', gen(from), '-enddate', gen(to)]);
@@ -108,12 +120,14 @@ function issue(name: string, profile: 'leaf' | 'tsa', from: Date, to: Date): Iss
 }
 
 /**
- * A copy of the CA index where the named certificates are revoked at the given times (keyCompromise),
- * and those in `held` put on hold (certificateHold, as `openssl ca -crl_hold` writes it).
+ * A copy of the CA index where the named certificates are revoked at the given times (keyCompromise
+ * unless another reason, or none, is given), and those in `held` put on hold (certificateHold, as
+ * `openssl ca -crl_hold` writes it).
  */
-function indexWith(label: string, revoked: Record<string, Date>, held: Record<string, Date> = {}): string {
+function indexWith(label: string, revoked: Record<string, Date | { at: Date; reason?: string }>, held: Record<string, Date> = {}): string {
+  const revocation = (r: Date | { at: Date; reason?: string }) => (r instanceof Date ? `${utc(r)},keyCompromise` : `${utc(r.at)}${r.reason ? `,${r.reason}` : ''}`);
   const serials = new Map([
-    ...Object.entries(revoked).map(([n, d]) => [issued.get(n)!.cert.serialNumber.toUpperCase(), `${utc(d)},keyCompromise`] as const),
+    ...Object.entries(revoked).map(([n, r]) => [issued.get(n)!.cert.serialNumber.toUpperCase(), revocation(r)] as const),
     ...Object.entries(held).map(([n, d]) => [issued.get(n)!.cert.serialNumber.toUpperCase(), `${utc(d)},holdInstruction,holdInstructionReject`] as const),
   ]);
   const lines = readFileSync(file('index.txt'), 'utf8')
@@ -131,19 +145,25 @@ function indexWith(label: string, revoked: Record<string, Date>, held: Record<st
   return label;
 }
 
-/** A CRL of the root (DER) over [thisUpdate, nextUpdate], from the index state `label`. */
-function crl(label: string, thisUpdate: Date, nextUpdate: Date, exts: 'crl_plain' | 'crl_ca_only' = 'crl_plain'): Uint8Array {
-  const out = file(`crl-${label}-${thisUpdate.getTime()}-${exts}.pem`);
-  openssl(['ca', '-gencrl', '-config', file(`ca-${label}.cnf`), '-cert', file('root.pem'), '-keyfile', file('root.key'), '-crlexts', exts, '-crl_lastupdate', gen(thisUpdate), '-crl_nextupdate', gen(nextUpdate), '-out', out]);
+/** A CRL of the root (DER) over [thisUpdate, nextUpdate], from the index state `label`, signed over `md`. */
+function crl(label: string, thisUpdate: Date, nextUpdate: Date, exts: 'crl_plain' | 'crl_ca_only' | 'crl_responders' = 'crl_plain', md: 'sha256' | 'sha1' = 'sha256'): Uint8Array {
+  const out = file(`crl-${label}-${thisUpdate.getTime()}-${exts}-${md}.pem`);
+  openssl(['ca', '-gencrl', '-config', file(`ca-${label}.cnf`), '-cert', file('root.pem'), '-keyfile', file('root.key'), '-md', md, '-crlexts', exts, '-crl_lastupdate', gen(thisUpdate), '-crl_nextupdate', gen(nextUpdate), '-out', out]);
   return new Uint8Array(openssl(['crl', '-in', out, '-outform', 'DER']));
 }
 
-/** An OCSP response signed by the root for `name` from the index state `label`: thisUpdate now, nextUpdate now + days. */
-function ocsp(label: string, name: string, days: number): Uint8Array {
+/**
+ * An OCSP response for `name` from the index state `label`: thisUpdate now, nextUpdate now + days.
+ * Signed by the root over SHA-256 unless a delegated responder (`by`, its certificate in the response
+ * unless `noCerts`) or another digest is asked for.
+ */
+function ocsp(label: string, name: string, days: number, opts: { by?: string; noCerts?: boolean; md?: 'sha1' } = {}): Uint8Array {
   const req = file(`ocsp-${name}.req`);
-  const resp = file(`ocsp-${label}-${name}-${days}.der`);
+  const resp = file(`ocsp-${label}-${name}-${days}-${opts.by ?? 'root'}-${opts.noCerts ? 'nocerts' : 'certs'}-${opts.md ?? 'sha256'}.der`);
+  const by = opts.by ?? 'root';
   openssl(['ocsp', '-issuer', file('root.pem'), '-cert', issued.get(name)!.pem, '-no_nonce', '-reqout', req]);
-  openssl(['ocsp', '-index', file(`index-${label}.txt`), '-rsigner', file('root.pem'), '-rkey', file('root.key'), '-CA', file('root.pem'), '-reqin', req, '-respout', resp, '-ndays', String(days)]);
+  openssl(['ocsp', '-index', file(`index-${label}.txt`), '-rsigner', file(`${by}.pem`), '-rkey', file(`${by}.key`), '-CA', file('root.pem'), '-reqin', req, '-respout', resp, '-ndays', String(days),
+    ...(opts.noCerts ? ['-resp_no_certs'] : []), ...(opts.md ? ['-rmd', opts.md] : [])]);
   return new Uint8Array(readFileSync(resp));
 }
 
@@ -165,10 +185,10 @@ async function sign(who: string, ts?: { tsa: Issued; genTime: Date }): Promise<U
 }
 
 /** Revocation data added to the DSS in an incremental update, as a B-LT step does. */
-async function withDss(bytes: Uint8Array, material: { crls?: Uint8Array[]; ocsps?: Uint8Array[] }): Promise<Uint8Array> {
+async function withDss(bytes: Uint8Array, material: { crls?: Uint8Array[]; ocsps?: Uint8Array[]; certs?: Uint8Array[] }): Promise<Uint8Array> {
   const doc = PdfDocument.open(bytes);
   const up = new IncrementalUpdate(doc);
-  addToDss(up, doc, { certs: [], crls: material.crls ?? [], ocsps: material.ocsps ?? [] });
+  addToDss(up, doc, { certs: material.certs ?? [], crls: material.crls ?? [], ocsps: material.ocsps ?? [] });
   return (await appendUpdate({ bytes }, { memory: true }, up.build().bytes)).bytes!;
 }
 
@@ -217,6 +237,9 @@ beforeAll(() => {
   issue('tsaRevoked', 'tsa', day(-1000), day(1500)); // revoked day -300
   issue('tsaLate', 'tsa', day(-250), day(1500)); // valid only from day -250
   issue('held', 'leaf', day(-1000), day(1500)); // on hold from HELD_AT
+  issue('tsaRetired', 'tsa', day(-1000), day(1500)); // revoked day -300 (after GEN_TIME), the reason per test
+  issue('responder', 'ocsp_responder', day(-1000), day(1500)); // delegated OCSP responder without ocsp-nocheck
+  issue('responderNoCheck', 'ocsp_responder_nocheck', day(-1000), day(1500));
 
   // A self-signed "TSA": a key anyone can make, with the right extendedKeyUsage.
   const fk = key('fakeTsa');
@@ -417,5 +440,115 @@ describe('a certificate on hold (certificateHold) is suspended, not revoked', ()
     const down = (await validate(bytes, { checker: online(() => { throw new Error('no route to the responder'); }) })).signatures[0];
     expect(down?.subIndication, verdict(down)).toBe('TRY_LATER');
     expect(check(down, 'revocation')?.detail).toMatch(/on hold/);
+  });
+});
+
+describe('a revoked TSA keeps its earlier tokens when the reason says its key was not compromised (RFC 3161 §4)', () => {
+  it('revoked after genTime as superseded or cessationOfOperation: still a POE; keyCompromise or no reason: not', async () => {
+    for (const reason of ['superseded', 'cessationOfOperation', 'keyCompromise', undefined]) {
+      const label = indexWith(`tsa-${reason ?? 'none'}`, { revoked: REVOKED_AT, tsaRetired: { at: day(-300), ...(reason ? { reason } : {}) } });
+      const signed = await sign('revoked', { tsa: issued.get('tsaRetired')!, genTime: GEN_TIME });
+      // The same statuses from a CRL and from OCSP answers.
+      for (const material of [{ crls: [crl(label, day(-1), day(6))] }, { ocsps: [ocsp(label, 'revoked', 7), ocsp(label, 'tsaRetired', 7)] }]) {
+        const s = (await validate(await withDss(signed, material))).signatures[0];
+        if (reason === 'superseded' || reason === 'cessationOfOperation') {
+          expect(s?.indication, `${reason} ${verdict(s)}`).toBe('TOTAL-PASSED');
+          expect(s?.bestSignatureTimeFromPoe).toBe(true);
+          expect(check(s, 'signature-timestamp')?.detail).toContain(`retired (${reason})`);
+        } else {
+          expect(s?.subIndication, `${reason} ${verdict(s)}`).toBe('REVOKED_NO_POE');
+          expect(check(s, 'signature-timestamp')?.detail).toMatch(/not used as proof of existence.*TR tsaRetired.*revoked/);
+        }
+      }
+    }
+  });
+});
+
+describe('OCSP answers: delegated responder status, responder certificate in the DSS, accepted digests', () => {
+  const responderRevoked = () => indexWith('responderRevoked', { responder: day(-30) });
+
+  it('a delegated responder without ocsp-nocheck that its issuer\'s CRL lists as revoked: its answer is not used', async () => {
+    const answer = ocsp('clean', 'signer', 7, { by: 'responder' });
+    // The CRL partition of responder certificates does not speak for the signer: only the OCSP answer can.
+    const bytes = await withDss(await sign('signer'), { ocsps: [answer], crls: [crl(responderRevoked(), day(-1), day(6), 'crl_responders')] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.indication, verdict(s)).toBe('INDETERMINATE');
+    expect(s?.subIndication).toBe('TRY_LATER');
+    expect(check(s, 'revocation')?.detail).toMatch(/delegated responder "CN=TR responder" has no id-pkix-ocsp-nocheck and is revoked since .*keyCompromise/);
+    // Listed as good by the same partition: the answer counts.
+    const ok = await withDss(await sign('signer'), { ocsps: [answer], crls: [crl('clean', day(-1), day(6), 'crl_responders')] });
+    expect((await validate(ok)).signatures[0]?.indication).toBe('TOTAL-PASSED');
+  });
+
+  it('a delegated responder without ocsp-nocheck whose status is unknown: not used when revocation is required', async () => {
+    const bytes = await withDss(await sign('signer'), { ocsps: [ocsp('clean', 'signer', 7, { by: 'responder' })] });
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.subIndication, verdict(s)).toBe('TRY_LATER');
+    expect(check(s, 'revocation')?.detail).toMatch(/delegated responder "CN=TR responder" has no id-pkix-ocsp-nocheck and its own status is unknown/);
+    // Where revocation is not required the answer is used; ocsp-nocheck needs no check at all.
+    const lenient = parsePolicy({ name: 'lenient', revocation: { required: false } });
+    const r = await validatePdf({ bytes }, { policy: lenient, trustAnchors: [root], timestampVerifier, revocationSource: validationRevocationSource(undefined, lenient) });
+    expect(check(r.signatures[0], 'revocation')?.status, verdict(r.signatures[0])).toBe('passed');
+    const noCheck = await withDss(await sign('signer'), { ocsps: [ocsp('clean', 'signer', 7, { by: 'responderNoCheck' })] });
+    expect((await validate(noCheck)).signatures[0]?.indication).toBe('TOTAL-PASSED');
+  });
+
+  it('online: the responder\'s CRL is fetched from its distribution point, and a revoked responder\'s answer is not used', async () => {
+    const bytes = await withDss(await sign('signer'), { ocsps: [ocsp('clean', 'signer', 7, { by: 'responder' })] });
+    const asked: string[] = [];
+    const checker = (responderCrl: Uint8Array) =>
+      ({
+        check: async () => {
+          throw new Error('no responder for the signer');
+        },
+        crl: {
+          check: async (c: X509Certificate) => {
+            asked.push(c.subject);
+            return { crlDer: responderCrl };
+          },
+        },
+      }) as unknown as RevocationChecker;
+    const revoked = (await validate(bytes, { checker: checker(crl(responderRevoked(), day(-1), day(6), 'crl_responders')) })).signatures[0];
+    expect(asked).toEqual(['CN=TR responder']);
+    expect(revoked?.subIndication, verdict(revoked)).toBe('TRY_LATER');
+    expect(check(revoked, 'revocation')?.detail).toMatch(/delegated responder .* is revoked since/);
+    const good = (await validate(bytes, { checker: checker(crl('clean', day(-1), day(6), 'crl_responders')) })).signatures[0];
+    expect(good?.indication, verdict(good)).toBe('TOTAL-PASSED');
+  });
+
+  it('an OCSP response without certificates whose delegated responder certificate is in the DSS is used', () => {
+    const signer = issued.get('signer')!.cert;
+    const answer = ocsp('clean', 'signer', 7, { by: 'responderNoCheck', noCerts: true });
+    const alone = embeddedRevocationStatus(signer, root, new Date(), { ocsps: [answer], crls: [] });
+    expect(alone.status).toBeUndefined();
+    expect(alone.setAside).toEqual(['an OCSP response not signed by the issuer or a valid delegated responder']);
+    const withDssCerts = embeddedRevocationStatus(signer, root, new Date(), { ocsps: [answer], crls: [], certs: [issued.get('tsa')!.der, issued.get('responderNoCheck')!.der] });
+    expect(withDssCerts.status).toMatchObject({ status: 'good', source: 'ocsp:embedded' });
+  });
+
+  it('the validator hands the DSS certificates to the revocation source: a responder certificate only in the DSS makes its answer count', async () => {
+    const answer = ocsp('clean', 'signer', 7, { by: 'responderNoCheck', noCerts: true });
+    const without = (await validate(await withDss(await sign('signer'), { ocsps: [answer] }))).signatures[0];
+    expect(without?.subIndication, verdict(without)).toBe('TRY_LATER');
+    const withCert = (await validate(await withDss(await sign('signer'), { ocsps: [answer], certs: [issued.get('responderNoCheck')!.der] }))).signatures[0];
+    expect(withCert?.indication, verdict(withCert)).toBe('TOTAL-PASSED');
+  });
+
+  it('validateDocument judges revocation data by the validation policy it is given, not the strict one', async () => {
+    const bytes = await withDss(await sign('signer'), { crls: [crl('clean', day(-1), day(6), 'crl_plain', 'sha1')] });
+    const sha1Accepted = parsePolicy({ name: 'sha1-crls', acceptedDigests: ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'] });
+    const r = await validateDocument({ trustAnchors: [root], policy: sha1Accepted }, { bytes });
+    expect(check(r.signatures[0], 'revocation')?.status, verdict(r.signatures[0])).toBe('passed');
+  });
+
+  it('a CRL or an OCSP answer signed with SHA-1 does not count', async () => {
+    for (const material of [{ crls: [crl('clean', day(-1), day(6), 'crl_plain', 'sha1')] }, { ocsps: [ocsp('clean', 'signer', 7, { md: 'sha1' })] }]) {
+      const s = (await validate(await withDss(await sign('signer'), material))).signatures[0];
+      expect(s?.subIndication, verdict(s)).toBe('TRY_LATER');
+      expect(check(s, 'revocation')?.detail).toMatch(/(a CRL|an OCSP response) signed with SHA-1, a digest the policy does not accept/);
+    }
+    // Nor a revocation in it: a SHA-1 CRL listing the key is set aside like any other.
+    const listed = (await validate(await withDss(await sign('revoked'), { crls: [crl('current', day(-1), day(6), 'crl_plain', 'sha1')] }))).signatures[0];
+    expect(listed?.subIndication, verdict(listed)).toBe('TRY_LATER');
   });
 });
