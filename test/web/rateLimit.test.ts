@@ -28,6 +28,17 @@ describe('TokenBuckets', () => {
     expect(b.has('b')).toBe(true);
   });
 
+  it('stays within maxKeys under a flood of new clients, and remembers a client while fewer than maxKeys / 2 others came', () => {
+    const b = new TokenBuckets({ capacity: 1, refillPerSecond: 0.001 }, 100, () => 0);
+    expect(b.take('198.51.100.7').ok).toBe(true);
+    for (let i = 0; i < 49; i++) b.take(`10.0.0.${i}`);
+    expect(b.take('198.51.100.7').ok).toBe(false); // still known, still empty
+    for (let i = 0; i < 10_000; i++) b.take(`10.1.${i >> 8}.${i & 255}`);
+    expect(b.size).toBeLessThanOrEqual(100);
+    expect(b.size).toBeGreaterThanOrEqual(50);
+    expect(b.take('198.51.100.7').ok).toBe(true); // forgotten long ago: starts full
+  });
+
   it('rejects a bucket that could never allow a request', () => {
     expect(() => new TokenBuckets({ capacity: 0, refillPerSecond: 1 })).toThrow(RangeError);
     expect(() => new TokenBuckets({ capacity: 1, refillPerSecond: 0 })).toThrow(RangeError);
