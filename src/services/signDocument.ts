@@ -2,8 +2,8 @@
  * Use case: sign a PDF with a key of the HSM at a PAdES level. Plain inputs and outputs; the HTTP
  * route and the CLI both call this.
  */
-import { OID_KP_OCSP_SIGNING, OID_KP_TIME_STAMPING, x509Certificate } from '../cms/index.ts';
-import { extendedKeyUsage, keyUsage, type CertificatePool } from '../pki/index.ts';
+import { x509Certificate } from '../cms/index.ts';
+import { extendedKeyUsage, keyUsage, timestampOrOcspOnly, type CertificatePool } from '../pki/index.ts';
 import type { X509Certificate } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import {
@@ -120,8 +120,6 @@ export function nextInput(out: SignedOutput): DocumentInput {
   return out.path ? { path: out.path } : { bytes: out.bytes!, digest: out.digest };
 }
 
-const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
-
 /**
  * A key signs documents only when its certificate allows it (RFC 5280 §4.2.1.3, §4.2.1.12): a
  * keyUsage, when present, must have digitalSignature or nonRepudiation, and an extendedKeyUsage
@@ -133,8 +131,7 @@ function checkSigningPurpose(label: string, x509: X509Certificate): void {
   if (usage !== undefined && !usage.has('digitalSignature') && !usage.has('nonRepudiation')) {
     throw new PadesError('certificate-not-for-signing', `the certificate of "${label}" does not allow signatures (keyUsage without digitalSignature or nonRepudiation)`, { status: 409 });
   }
-  const purposes = extendedKeyUsage(x509);
-  if (purposes !== undefined && !purposes.includes(ANY_EXTENDED_KEY_USAGE) && purposes.every((p) => p === OID_KP_TIME_STAMPING || p === OID_KP_OCSP_SIGNING)) {
+  if (timestampOrOcspOnly(extendedKeyUsage(x509))) {
     throw new PadesError('certificate-not-for-signing', `the certificate of "${label}" is for time-stamping or OCSP responses only (extendedKeyUsage), not for signing documents`, { status: 409 });
   }
 }

@@ -25,7 +25,7 @@ import {
 } from '../cms/index.ts';
 import { certificateFields } from '../cms/certificateFields.ts';
 import { bytesEqual } from '../cms/der.ts';
-import { crlUrls, extendedKeyUsage, hasExtension, keyUsage } from '../pki/index.ts';
+import { DEFAULT_CLOCK_SKEW_MS, KEY_NOT_COMPROMISED_REASONS, crlUrls, extendedKeyUsage, hasExtension, keyUsage } from '../pki/index.ts';
 import { localTimestampSource, type TimeStampAuthority } from '../tsa/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 
@@ -120,9 +120,6 @@ function weakSignature(what: string, alg: Parameters<typeof signatureHash>[0], a
   return `${what} signed with ${hash ?? `algorithm ${alg.oid}`}, a digest the policy does not accept`;
 }
 
-/** RFC 3161 §4 and RFC 5280 §5.3.1 reasons that say the key was not compromised (as the validator's TSA_RETIRED_REASONS). */
-const RETIRED_REASONS = new Set(['unspecified', 'affiliationChanged', 'superseded', 'cessationOfOperation']);
-
 /**
  * RFC 6960 §4.2.2.2.1: a delegated responder without id-pkix-ocsp-nocheck has its own status checked,
  * here against its issuer's CRLs (an OCSP answer about itself would prove nothing). Why its answer is
@@ -142,7 +139,7 @@ function responderProblem(responder: X509Certificate, issuer: X509Certificate, p
   if (s?.status === 'revoked') {
     const held = s.reason === 'certificateHold';
     const when = s.revocationTime;
-    if (!held && when && when > producedAt && s.reason !== undefined && RETIRED_REASONS.has(s.reason)) return undefined;
+    if (!held && when && when > producedAt && s.reason !== undefined && KEY_NOT_COMPROMISED_REASONS.has(s.reason)) return undefined;
     return `${who} is ${held ? 'on hold' : 'revoked'}${when ? ` since ${iso(when)}` : ''}${s.reason && !held ? ` (${s.reason})` : ''} (RFC 6960 §4.2.2.2.1)`;
   }
   judging.unresolved?.push(responder);
@@ -150,8 +147,6 @@ function responderProblem(responder: X509Certificate, issuer: X509Certificate, p
   return `${who} its own status is unknown (no usable CRL${r.setAside.length > 0 ? `: ${r.setAside.join('; ')}` : ''})`;
 }
 
-/** Clock skew tolerated between a revocation source and this validator. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 /** RFC 5280 §5.2.7 ExpiredCertsOnCRL: the CRL keeps entries of certificates that expired since that date. */
 const OID_EXPIRED_CERTS_ON_CRL = '2.5.29.60';
 /** RFC 6960 §4.4.4 archiveCutoff (a single response's extension): the responder keeps the status of certificates that expired since that date. */
@@ -177,7 +172,7 @@ const MAX_AGE_WITHOUT_NEXT_UPDATE_MS = 24 * 3600_000;
  * nextUpdate is fresh for `t` when issued at most MAX_AGE_WITHOUT_NEXT_UPDATE_MS before `t`.
  */
 function freshProblem(thisUpdate: Date, nextUpdate: Date | undefined, t: Date, now: Date): string | undefined {
-  if (thisUpdate.getTime() > now.getTime() + CLOCK_SKEW_MS) return `thisUpdate ${iso(thisUpdate)} is after the validation time`;
+  if (thisUpdate.getTime() > now.getTime() + DEFAULT_CLOCK_SKEW_MS) return `thisUpdate ${iso(thisUpdate)} is after the validation time`;
   if (nextUpdate !== undefined && nextUpdate < thisUpdate) return `nextUpdate ${iso(nextUpdate)} is before thisUpdate`;
   if (thisUpdate >= t) return undefined;
   if (nextUpdate === undefined) {
@@ -261,7 +256,7 @@ export function embeddedRevocationStatus(
         setAside.push(refused);
         continue;
       }
-      if (r.basic.producedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+      if (r.basic.producedAt.getTime() > now.getTime() + DEFAULT_CLOCK_SKEW_MS) {
         setAside.push(`an OCSP response produced ${iso(r.basic.producedAt)}, after the validation time`);
         continue;
       }

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pkcs11js from 'pkcs11js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HsmError, openToken, type Pkcs11Token, type SignatureScheme, type Signer } from '../../src/signers/index.ts';
-import { DEV_PKCS11_MODULE, DEV_TOKEN_LABEL, devPin, useDevSoftHsmConf } from '../support/hsm.ts';
+import { HsmError, type Pkcs11Token, type SignatureScheme, type Signer } from '../../src/signers/index.ts';
+import { DEV_PKCS11_MODULE, openDevToken, useDevSoftHsmConf } from '../support/hsm.ts';
 
 useDevSoftHsmConf();
 
@@ -39,7 +39,7 @@ let seal: Signer;
 let ec: Signer;
 
 beforeAll(async () => {
-  token = await openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin: devPin(), poolSize: 2, logger });
+  token = await openDevToken({ poolSize: 2, logger });
   seal = await token.getSigner('seal');
   ec = await token.getSigner('officer2');
 });
@@ -59,7 +59,7 @@ afterEach(() => {
   useDevSoftHsmConf();
 });
 
-const openSecond = (): Promise<Pkcs11Token> => openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin: devPin(), poolSize: 1, logger });
+const openSecond = (): Promise<Pkcs11Token> => openDevToken({ poolSize: 1, logger });
 
 const digestOf = (data: Buffer): Buffer => createHash('sha256').update(data).digest();
 
@@ -275,7 +275,7 @@ describe('a module finalised underneath the token', () => {
   });
 
   it('opens tokens on a finalised module; a token whose sessions died with the module never uses or closes their numbers', async () => {
-    const open = (poolSize: number): Promise<Pkcs11Token> => openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin: devPin(), poolSize, logger });
+    const open = (poolSize: number): Promise<Pkcs11Token> => openDevToken({ poolSize, logger });
     const hexes = (t: Pkcs11Token): string[] => t.sessionHandles.map((s) => s.toString('hex'));
     token.lib.C_Finalize();
     // openToken initialises the module again (and logs in: the login did not survive it). SoftHSM2

@@ -6,8 +6,8 @@
 import { X509Certificate, constants, createHash, randomBytes, verify } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HsmError, isRecoverable, openToken, toHsmError, type Pkcs11Token, type SignatureScheme, type Signer } from '../../src/signers/index.ts';
-import { DEV_PKCS11_MODULE, DEV_TOKEN_LABEL, devPin, useDevSoftHsmConf } from '../support/hsm.ts';
+import { HsmError, isRecoverable, toHsmError, type Pkcs11Token, type SignatureScheme, type Signer } from '../../src/signers/index.ts';
+import { DEV_PKCS11_MODULE, DEV_TOKEN_LABEL, devPin, openDevToken, useDevSoftHsmConf } from '../support/hsm.ts';
 
 useDevSoftHsmConf();
 
@@ -24,7 +24,7 @@ let seal: Signer;
 let ec: Signer;
 
 beforeAll(async () => {
-  token = await openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin: devPin(), poolSize: 2, logger });
+  token = await openDevToken({ poolSize: 2, logger });
   seal = await token.getSigner('seal');
   ec = await token.getSigner('officer2');
 });

@@ -16,9 +16,9 @@ export function devPin(): string {
   return readFileSync(DEV_PATHS.pinFile, 'utf8').trim();
 }
 
-export async function openDevToken(opts: { poolSize?: number } = {}): Promise<Pkcs11Token> {
+export async function openDevToken(opts: { poolSize?: number; logger?: Parameters<typeof openToken>[0]['logger'] } = {}): Promise<Pkcs11Token> {
   useDevSoftHsmConf();
-  return openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin: devPin(), poolSize: opts.poolSize ?? 2 });
+  return openToken({ module: DEV_PKCS11_MODULE, tokenLabel: DEV_TOKEN_LABEL, pin: devPin(), poolSize: opts.poolSize ?? 2, ...(opts.logger ? { logger: opts.logger } : {}) });
 }
 
 /** DER of a PEM file's first block. */

@@ -7,13 +7,11 @@
 import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { OID_KP_OCSP_SIGNING, OID_KP_TIME_STAMPING, certificateSignatureAlgorithm, checkTimeStampingCertificate, oids, signatureHash } from '../../cms/index.ts';
-import { CertificatePool, extendedKeyUsage, pathProblems } from '../../pki/index.ts';
+import { certificateSignatureAlgorithm, checkTimeStampingCertificate, oids, signatureHash } from '../../cms/index.ts';
+import { CertificatePool, KEY_NOT_COMPROMISED_REASONS, extendedKeyUsage, pathProblems, timestampOrOcspOnly } from '../../pki/index.ts';
 import type { ValidationPolicy } from './policy.ts';
 import type { RevocationQuery, RevocationSource } from './ports.ts';
 import type { CheckResult } from './report.ts';
-
-const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 
 export function toX509(der: Uint8Array): X509Certificate | null {
   try {
@@ -99,15 +97,15 @@ export function keyUsageCheck(cert: X509Certificate, policy: ValidationPolicy, f
           : { name: 'key-usage', status: 'warning', detail };
       }
     } else {
-      // RFC 5280 §4.2.1.12, EN 319 421 §7.2: a TSA's or an OCSP responder's key does not sign documents
-      // (the rule signing applies too).
+      // A TSA's or an OCSP responder's key does not sign documents (the rule signing applies too); an
+      // extendedKeyUsage that cannot be read is refused as one.
       let purposes: string[] | undefined;
       try {
         purposes = extendedKeyUsage(cert);
       } catch {
         purposes = [];
       }
-      if (purposes !== undefined && !purposes.includes(ANY_EXTENDED_KEY_USAGE) && purposes.every((p) => p === OID_KP_TIME_STAMPING || p === OID_KP_OCSP_SIGNING)) {
+      if (timestampOrOcspOnly(purposes)) {
         const detail = 'extendedKeyUsage is time-stamping or OCSP signing only: not a certificate for signing documents';
         return policy.levels.keyUsage === 'fail'
           ? { name: 'key-usage', status: 'failed', detail, indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' }
@@ -144,9 +142,6 @@ export function validityCheck(chain: readonly X509Certificate[], at: Date, fromP
   }
   return { name: 'certificate-validity', status: 'passed', detail: `valid at ${at.toISOString()}${fromPoe ? ' (timestamp)' : ' (validation time)'}` };
 }
-
-/** RFC 3161 §4: reasons a TSA certificate is revoked for when its key was not compromised; tokens made before stay valid. */
-const TSA_RETIRED_REASONS = new Set(['unspecified', 'affiliationChanged', 'superseded', 'cessationOfOperation']);
 
 export interface RevocationCheckQuery extends RevocationQuery {
   /**
@@ -197,7 +192,7 @@ export async function revocationCheck(
         seen.push(`${who}: ${held ? 'on hold from' : 'revoked'} ${when.toISOString()}, after ${at.toISOString()}${r.source ? ` (${r.source})` : ''}`);
         continue;
       }
-      if (!held && when && retiredAfter && when > retiredAfter && r.reason !== undefined && TSA_RETIRED_REASONS.has(r.reason)) {
+      if (!held && when && retiredAfter && when > retiredAfter && r.reason !== undefined && KEY_NOT_COMPROMISED_REASONS.has(r.reason)) {
         seen.push(`${who}: retired (${r.reason}) ${when.toISOString()}, after genTime ${retiredAfter.toISOString()}: earlier tokens stay valid (RFC 3161 §4)${r.source ? ` (${r.source})` : ''}`);
         continue;
       }

@@ -16,7 +16,7 @@ import {
   type HashAlgorithm,
   type ParsedSignedData,
 } from '../../cms/index.ts';
-import { CertificatePool, pathProblems } from '../../pki/index.ts';
+import { CertificatePool, DEFAULT_CLOCK_SKEW_MS, pathProblems } from '../../pki/index.ts';
 import type { ByteRangeAnalysis } from './byteRange.ts';
 import { bytesEqual } from './objectGraph.ts';
 import { buildTrustedChain, chainCheck, chainCryptoProblems, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
@@ -51,9 +51,6 @@ export interface SignatureOutcome {
   /** For document timestamps: integrity verified and chain trusted, so genTime is a POE. */
   usableAsPoe: boolean;
 }
-
-/** Tolerated clock difference with a TSA when comparing genTime with the validation time. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 const failed = (
   name: CheckResult['name'],
@@ -223,7 +220,7 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
     } else {
       const alg = imprintAlgorithmOf(token) ?? 'SHA-256';
       const r = await input.timestampVerifier.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
-      if (r.ok && r.genTime && r.genTime.getTime() > input.now.getTime() + CLOCK_SKEW_MS) {
+      if (r.ok && r.genTime && r.genTime.getTime() > input.now.getTime() + DEFAULT_CLOCK_SKEW_MS) {
         // Validating as of a time the token did not exist yet (or a TSA clock far ahead): no POE then.
         checks.push({ name: 'signature-timestamp', status: 'warning', detail: `signature timestamp genTime ${r.genTime.toISOString()} is after the validation time ${input.now.toISOString()}; not used as proof of existence` });
       } else if (r.ok && r.genTime) {

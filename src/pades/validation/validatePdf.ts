@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { PdfDocument, PdfError, PdfStream, PdfString, decodeStreamFully, type PdfDict, type PdfValue } from '../../pdf/index.ts';
 import { parseSignedData } from '../../cms/index.ts';
-import { CertificatePool } from '../../pki/index.ts';
+import { CertificatePool, DEFAULT_CLOCK_SKEW_MS } from '../../pki/index.ts';
 import { analyseByteRange, type ByteRangeAnalysis } from './byteRange.ts';
 import { analyseRevision, timeLimitChange, type FieldLock } from './changeAnalysis.ts';
 import { toX509 } from './certificateChecks.ts';
@@ -191,8 +191,8 @@ async function validateOpened(
         subIndication: 'FORMAT_FAILURE',
       });
     }
-    // A document timestamp dated after the validation time (5 min of clock skew) proves nothing at that time.
-    const inTime = outcome.timestampTime !== null && outcome.timestampTime.getTime() <= now.getTime() + 5 * 60_000;
+    // A document timestamp dated after the validation time (beyond the clock skew tolerated) proves nothing at that time.
+    const inTime = outcome.timestampTime !== null && outcome.timestampTime.getTime() <= now.getTime() + DEFAULT_CLOCK_SKEW_MS;
     if (outcome.usableAsPoe && inTime && rev !== null) poes.push({ revision: rev, time: outcome.timestampTime as Date });
     outcomes.set(i, outcome);
   }

@@ -5,6 +5,8 @@
 import type { X509Certificate } from 'node:crypto';
 import { childrenOf, contentOf, readTlv, type Tlv } from '../../cms/der.ts';
 import { expectTag, extensionsAt, oidAt, TAGS, type Extension } from '../../cms/crl.ts';
+import { OID_KP_OCSP_SIGNING } from '../../cms/ocsp.ts';
+import { OID_KP_TIME_STAMPING } from '../../cms/tsp.ts';
 
 const OID_AIA = '1.3.6.1.5.5.7.1.1';
 const OID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
@@ -72,6 +74,17 @@ export function extendedKeyUsage(cert: X509Certificate): string[] | undefined {
   if (ext === undefined) return undefined;
   const v = ext.value;
   return childrenOf(v, readTlv(v, 0)).map((t) => oidAt(v, t, 'KeyPurposeId'));
+}
+
+const OID_ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
+
+/**
+ * extendedKeyUsage purposes limited to time-stamping or OCSP signing (a TSA's or a responder's key,
+ * whose purpose must stay apart: RFC 5280 §4.2.1.12, EN 319 421 §7.2): such a key does not sign
+ * documents. No extension (undefined) or anyExtendedKeyUsage: not limited.
+ */
+export function timestampOrOcspOnly(purposes: readonly string[] | undefined): boolean {
+  return purposes !== undefined && !purposes.includes(OID_ANY_EXTENDED_KEY_USAGE) && purposes.every((p) => p === OID_KP_TIME_STAMPING || p === OID_KP_OCSP_SIGNING);
 }
 
 export type KeyUsageBit = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';

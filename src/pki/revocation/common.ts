@@ -6,6 +6,11 @@ import { RevocationError } from './RevocationError.ts';
 export const DEFAULT_TIMEOUT_MS = 5_000;
 /** Tolerated clock difference with a responder or CA when judging thisUpdate / nextUpdate. */
 export const DEFAULT_CLOCK_SKEW_MS = 5 * 60_000;
+/**
+ * RFC 5280 §5.3.1 revocation reasons that say the key was not compromised (RFC 3161 §4): what a TSA or
+ * an OCSP responder signed before such a revocation stays valid.
+ */
+export const KEY_NOT_COMPROMISED_REASONS: ReadonlySet<string> = new Set(['unspecified', 'affiliationChanged', 'superseded', 'cessationOfOperation']);
 /** How long an answer without nextUpdate is reused (RFC 6960 §4.2.2.1: newer information is always available). */
 export const DEFAULT_MAX_CACHE_AGE_MS = 5 * 60_000;
 
