@@ -11,7 +11,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { startDevPkiServices, type DevPkiServices } from './dev/pkiServices.ts';
 import { AppError, InputError } from './errors.ts';
 import { FailureThrottle } from './http/access/FailureThrottle.ts';
-import { createApp, type MountedRoute } from './http/app.ts';
+import { createApp, type ChungthucApp, type MountedRoute } from './http/app.ts';
 import { ServiceMetrics, listenMetrics, type MetricsServer } from './http/metrics.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { listen, type RunningServer } from './http/server.ts';
@@ -51,6 +51,8 @@ export interface Service {
   readonly db: OpenedDatabase;
   /** The routes the HTTP app mounted (method + router path). */
   readonly routes: readonly MountedRoute[];
+  /** The HTTP app the server runs (its Koa callback and its fast path), e.g. to serve it on another socket. */
+  readonly app: ChungthucApp;
   /** Where GET /metrics is served; undefined when METRICS_PORT=0. */
   readonly metricsUrl: string | undefined;
   /** The HSM token, once connected (the service starts and reports not-ready while it is absent). */
@@ -492,6 +494,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     url: listening.url,
     db,
     routes: app.routes,
+    app,
     metricsUrl: metricsServer?.url,
     hsm: () => hsm.get(),
     close() {

@@ -19,7 +19,8 @@ import type { ApiKeyRepository, AuditLog } from '../registry/index.ts';
 import { authenticate } from './access/authenticate.ts';
 import { rateLimit, type RateLimitOptions } from './access/rateLimit.ts';
 import type { CookieOptions } from './access/sessionCookie.ts';
-import { clientIp } from './access/trustProxy.ts';
+import { clientIp, clientResolver } from './access/trustProxy.ts';
+import { lookupFastPath, type FastPath } from './routes/verification/fastLookup.ts';
 import { accountsRouter } from './routes/accounts/router.ts';
 import type { OfficerRepository } from '../registry/index.ts';
 import type { OfficerSessions } from '../services/officerSessions.ts';
@@ -27,7 +28,7 @@ import { auditTrail } from './access/auditTrail.ts';
 import type { FailureThrottle } from './access/FailureThrottle.ts';
 import type { IdempotencyDeps } from './idempotency.ts';
 import type { ServiceMetrics } from './metrics.ts';
-import { operationIndex } from './operations.ts';
+import { OPERATIONS, operationIndex } from './operations.ts';
 import { openApiRouter } from './routes/openapi/router.ts';
 import type Router from '@koa/router';
 
@@ -71,7 +72,11 @@ export interface MountedRoute {
   path: string;
 }
 
-export type ChungthucApp = Koa<AppState> & { readonly routes: readonly MountedRoute[] };
+/**
+ * `fastPath` answers the plain public lookups (GET /v/{code}) before Koa, or leaves them to it
+ * (routes/verification/fastLookup.ts): the server calls it first (server.ts `listen`).
+ */
+export type ChungthucApp = Koa<AppState> & { readonly routes: readonly MountedRoute[]; readonly fastPath: FastPath };
 
 /** Routes that accept documents (PDFs, scans) get the upload limit instead of the JSON one. */
 const UPLOAD_PATHS: readonly RegExp[] = [/^\/api\/v1\/signatures(\/|$)/, /^\/api\/v1\/validations(\/|$)/, /^\/tsa$/, /^\/v\/[^/]+\/validation$/, /^\/report$/, /^\/api\/v1\/certified-copies(\/preview)?$/];
@@ -93,10 +98,11 @@ export function createApp(deps: AppDeps): ChungthucApp {
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
   // Anonymous validations of uploaded files, both public routes together (see admission.ts).
   const publicValidations = new Admission(deps.limits.publicValidations ?? DEFAULT_PUBLIC_VALIDATIONS, 'validations of uploaded files');
+  const verification = verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes, publicValidations });
   const routers: Router<AppState>[] = [
     // The public pages first: every QR scan lands here, and each router before costs a match. Its
     // asset handler passes files it does not know on to the console's.
-    verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes, publicValidations }),
+    verification,
     openApiRouter(deps.openApi),
     healthRouter(deps.readiness),
     consoleRouter({ dataDir: deps.dataDir, uploadBytes: deps.limits.uploadBytes, validation: deps.validation, publicValidations }),
@@ -134,5 +140,13 @@ export function createApp(deps: AppDeps): ChungthucApp {
     app.use(router.allowedMethods({ throw: true }));
   }
   const routes = routers.flatMap((r) => r.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) }))));
-  return Object.assign(app, { routes });
+  const fastPath = lookupFastPath({
+    route: verification.lookup,
+    operation: OPERATIONS.find((op) => op.operationId === 'verification.lookup')!,
+    clientOf: clientResolver(deps.access.trustProxy),
+    logger: deps.logger,
+    audit: deps.access.audit,
+    metrics: deps.metrics,
+  });
+  return Object.assign(app, { routes, fastPath });
 }

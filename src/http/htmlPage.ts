@@ -8,11 +8,18 @@ import type { AppState } from './middleware.ts';
 import { retryAfterOf } from './problem.ts';
 
 export function htmlPageHeaders(ctx: Context, csp: string, referrer: 'no-referrer' | 'same-origin'): void {
-  ctx.set('Content-Security-Policy', csp);
-  ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', referrer);
-  ctx.set('Cache-Control', 'no-store');
-  ctx.type = 'text/html; charset=utf-8';
+  ctx.set(htmlPageHeaderList(csp, referrer));
+}
+
+/** The headers `htmlPageHeaders` sets, for an answer written without Koa (the public lookup's fast path). */
+export function htmlPageHeaderList(csp: string, referrer: 'no-referrer' | 'same-origin'): Readonly<Record<string, string>> {
+  return {
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': referrer,
+    'Cache-Control': 'no-store',
+    'Content-Type': 'text/html; charset=utf-8',
+  };
 }
 
 /**

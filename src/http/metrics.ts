@@ -67,16 +67,19 @@ export class ServiceMetrics {
   /** Counts and times every request (place it outside the error edge to see the final status). */
   middleware(): Middleware<AppState> {
     return async (ctx, next) => {
-      const end = process.hrtime.bigint();
+      const started = process.hrtime.bigint();
       try {
         await next();
       } finally {
-        const route = ctx.state.operation?.path ?? 'unmatched';
-        const method = ctx.method;
-        this.requests.inc({ method, route, status: String(ctx.status) });
-        this.latency.observe({ method, route }, Number(process.hrtime.bigint() - end) / 1e9);
+        this.observeRequest(ctx.method, ctx.state.operation?.path ?? 'unmatched', ctx.status, started);
       }
     };
+  }
+
+  /** Counts and times one answered request (`started`: process.hrtime.bigint() when it came in). */
+  observeRequest(method: string, route: string, status: number, started: bigint): void {
+    this.requests.inc({ method, route, status: String(status) });
+    this.latency.observe({ method, route }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   /** certifyCopy's `onStep`: where certifications spend their time, step by step. */

@@ -41,11 +41,21 @@ export interface AppState {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request id: a sane incoming X-Request-Id is kept, else a new one. */
+export function requestIdOf(incoming: string): string {
+  return REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** The access log line of a finished request (`started`: process.hrtime.bigint() when it came in). */
+export function logRequest(log: Logger, method: string, path: string, status: number, started: bigint): void {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  log.info({ method, path, status, ms: Math.round(ms * 10) / 10 }, 'request');
+}
+
 /** Assigns a request id (a sane incoming X-Request-Id is kept), a child logger, and logs completion. */
 export function requestContext(logger: Logger): Middleware<AppState> {
   return async (ctx, next) => {
-    const incoming = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const requestId = requestIdOf(ctx.get('x-request-id'));
     ctx.state.requestId = requestId;
     ctx.state.log = logger.child({ reqId: requestId });
     ctx.set('X-Request-Id', requestId);
@@ -53,11 +63,7 @@ export function requestContext(logger: Logger): Middleware<AppState> {
     try {
       await next();
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 },
-        'request',
-      );
+      logRequest(ctx.state.log, ctx.method, ctx.path, ctx.status, started);
     }
   };
 }

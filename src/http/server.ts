@@ -16,10 +16,13 @@ export interface RunningServer {
 }
 
 export async function listen(
-  app: Koa<any>,
+  app: Koa<any> & { readonly fastPath?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean },
   opts: { port: number; host: string; requestTimeoutMs: number },
 ): Promise<RunningServer> {
-  const server = http.createServer(app.callback());
+  const callback = app.callback();
+  const fast = app.fastPath;
+  // The app's fast path (routes/verification/fastLookup.ts) first, Koa for everything it leaves.
+  const server = http.createServer(fast ? (req, res) => fast(req, res) || void callback(req, res) : callback);
   // Bound slow clients: whole request (headers + body) and headers alone.
   server.requestTimeout = opts.requestTimeoutMs;
   server.headersTimeout = Math.min(opts.requestTimeoutMs, 60_000);

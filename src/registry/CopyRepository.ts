@@ -22,7 +22,7 @@ import { durably, prepared, type Sqlite } from './Database.ts';
 import type BetterSqlite3 from 'better-sqlite3';
 import { RegistryError } from './errors.ts';
 import { accessCodeMatches, newPublicCode, normalizePublicCode, prepareAccessCodeSync, type PreparedAccessCode } from './codes.ts';
-import { DETAIL_COLUMNS, SELECT_COPY, SELECT_PUBLIC, detailParams, publicViewJson, toEntry, toPublicView, type CopyRow, type PublicRow } from './copyRows.ts';
+import { DETAIL_COLUMNS, SELECT_COPY, SELECT_PUBLIC, SELECT_PUBLIC_JSON, detailParams, publicViewJson, toEntry, toPublicView, type CopyRow, type PublicJsonRow, type PublicRow } from './copyRows.ts';
 import { appendEvent, chainHead, entryDigest, issuedVolume, verifyChain } from './eventChain.ts';
 import type {
   AnnulInput,
@@ -241,7 +241,28 @@ export class CopyRepository {
     return row && fileKey ? { view: toPublicView(row), publicCode: c, fileKey, viewJson: () => publicViewJson(row) } : null;
   }
 
+  /**
+   * The public lookup for programs: `json` is the UTF-8 bytes of `JSON.stringify(view)` (SELECT_PUBLIC_JSON),
+   * with the status and registered SHA-256 the assessment needs. Null as `findPublic`.
+   */
+  findPublicJson(code: string): { status: PublicCopyView['status']; pdfSha256: string; publicCode: string; fileKey: string; json: Buffer } | null {
+    const c = normalizePublicCode(code);
+    if (c === null) return null;
+    const row = (this.publicJsonStatement ??= this.db.prepare(SELECT_PUBLIC_JSON).raw(true)).get(c) as PublicJsonRow | undefined;
+    const fileKey = row?.[2];
+    if (!row || !fileKey) return null;
+    let json = row[3];
+    if (json === null) {
+      // A stored instant not in toJSON's form: written from the row, as findPublic does.
+      const found = this.findPublic(c);
+      if (!found) return null;
+      json = Buffer.from(found.viewJson());
+    }
+    return { status: row[0], pdfSha256: row[1], publicCode: c, fileKey, json };
+  }
+
   private publicStatement: BetterSqlite3.Statement | undefined;
+  private publicJsonStatement: BetterSqlite3.Statement | undefined;
   /** SELECT_PUBLIC in raw (array) mode, prepared once: its own statement, since raw() changes it. */
   private publicQuery(): BetterSqlite3.Statement {
     return (this.publicStatement ??= this.db.prepare(SELECT_PUBLIC).raw(true));

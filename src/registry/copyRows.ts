@@ -187,6 +187,33 @@ export const SELECT_PUBLIC = `SELECT c.status, c.number, c.year, v.seq, v.regist
   FROM certified_copies c JOIN register_volumes v ON v.id = c.volume_id JOIN tenants t ON t.id = c.tenant_id
   WHERE c.public_code = ? AND c.status IN ('valid', 'annulled')`;
 
+/** An instant exactly as Date.prototype.toJSON writes it (ISO_INSTANT below), as an SQLite GLOB pattern. */
+const ISO_INSTANT_GLOB = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'";
+
+/**
+ * The public lookup answered as JSON: status, pdf_sha256 and file_key (the assessment's inputs), then
+ * the public view's JSON made by SQLite as UTF-8 bytes (a BLOB): byte for byte what `publicViewJson`
+ * writes from a SELECT_PUBLIC row, without decoding a dozen Vietnamese strings into JavaScript and
+ * encoding them again. NULL when a stored instant is not in toJSON's form (then `publicViewJson`
+ * normalises it). Both are checked against each other in test/registry/publicJson.test.ts.
+ */
+export const SELECT_PUBLIC_JSON = `SELECT c.status, c.pdf_sha256, c.file_key,
+    CASE WHEN c.certified_at GLOB ${ISO_INSTANT_GLOB} AND (c.timestamp_at IS NULL OR c.timestamp_at GLOB ${ISO_INSTANT_GLOB}) THEN CAST(json_object(
+      'status', c.status, 'number', c.number, 'volume', format('%02d/%d%s', v.seq, c.year, v.register_suffix),
+      'certifiedAt', c.certified_at, 'agency', t.name, 'certifierName', c.certifier_name, 'certifierTitle', c.certifier_title,
+      'documentType', c.document_type, 'originalPages', c.original_pages, 'pdfSha256', c.pdf_sha256,
+      'signerCertificate', json_object('issuer', c.signer_cert_issuer, 'serial', c.signer_cert_serial, 'subject', c.signer_cert_subject),
+      'agencyCertificate', CASE WHEN c.agency_cert_issuer IS NULL OR c.agency_cert_serial IS NULL THEN NULL
+        ELSE json_object('issuer', c.agency_cert_issuer, 'serial', c.agency_cert_serial, 'subject', c.agency_cert_subject) END,
+      'timestampAt', c.timestamp_at,
+      'annulment', CASE WHEN c.status = 'annulled' THEN json_object('decisionNumber', c.annul_decision_number, 'decisionDate', c.annul_decision_date, 'reason', c.annul_reason) END
+    ) AS BLOB) END
+  FROM certified_copies c JOIN register_volumes v ON v.id = c.volume_id JOIN tenants t ON t.id = c.tenant_id
+  WHERE c.public_code = ? AND c.status IN ('valid', 'annulled')`;
+
+/** A SELECT_PUBLIC_JSON row read with `.raw()`. */
+export type PublicJsonRow = [status: 'valid' | 'annulled', pdfSha256: string, fileKey: string | null, json: Buffer | null];
+
 /** A SELECT_PUBLIC row read with `.raw()`, in its column order. */
 export type PublicRow = [
   status: 'valid' | 'annulled',

@@ -97,7 +97,16 @@ describe('the copy page', () => {
 
   it('answers programs with the same facts as JSON', () => {
     const v = view({ number: 7 });
-    const json = JSON.parse(publicCopyJson(v, passed).toString('utf8')) as Record<string, unknown>;
+    const json = JSON.parse(publicCopyJson(Buffer.from(JSON.stringify(v)), passed).toString('utf8')) as Record<string, unknown>;
     expect(json).toEqual(JSON.parse(JSON.stringify({ ...v, checks: { integrity: passed.integrity, status: passed.status, issuer: passed.issuer }, signatures: passed.signatures })));
+  });
+
+  it('reuses the encoded tail per file and checks, never mixing up checks', () => {
+    const v = Buffer.from(JSON.stringify(view({ number: 8 })));
+    const annulled = { ...passed, status: { outcome: 'INVALID', reason: 'annulled' } } as const;
+    for (let i = 0; i < 3; i++) {
+      expect((JSON.parse(publicCopyJson(v, passed).toString('utf8')) as { checks: { status: unknown } }).checks.status).toEqual(passed.status);
+      expect((JSON.parse(publicCopyJson(v, annulled).toString('utf8')) as { checks: { status: unknown } }).checks.status).toEqual(annulled.status);
+    }
   });
 });

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { startOcspResponder, type OcspResponder } from './ocspResponder.ts';
 import { startRepoServer, type RepoServer } from './repoServer.ts';
 import { startTestService, type TestService } from './service.ts';
@@ -18,9 +19,9 @@ export interface PkiWorld {
   stop(): Promise<void>;
 }
 
-export async function startPkiWorld(name: string, env: Record<string, string> = {}): Promise<PkiWorld> {
+export async function startPkiWorld(name: string, env: Record<string, string> = {}, logger?: Logger): Promise<PkiWorld> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), `chungthuc-${name}-`));
-  const svc = await startTestService(env);
+  const svc = await startTestService(env, logger);
   const ocsp = await startOcspResponder();
   const repo = await startRepoServer();
   return {

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startService, createLogger, type Service } from '../../src/main.ts';
 import { DEV_PATHS } from './hsm.ts';
@@ -12,11 +13,12 @@ export interface TestService extends Service {
   stop(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/** `logger`: where the service logs (default: silent unless LOG_LEVEL says otherwise). */
+export async function startTestService(env: Record<string, string> = {}, logger?: Logger): Promise<TestService> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-test-'));
   // Metrics off unless a test asks for them (several services may run at once; one fixed port).
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', METRICS_PORT: '0', ...env });
-  const service = await startService(config, createLogger(config));
+  const service = await startService(config, logger ?? createLogger(config));
   return Object.assign(service, {
     dataDir,
     async stop() {

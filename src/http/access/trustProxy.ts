@@ -7,6 +7,7 @@
  * The result replaces `ctx.request.ip` for everything after (access checks, audit, rate limits).
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import type { AppState } from '../middleware.ts';
 
@@ -132,11 +133,22 @@ export function resolveClient(peer: string, forwardedFor: string, trusted: (ip: 
   return client;
 }
 
-export function clientIp(trust: readonly string[]): Middleware<AppState> {
+/** The client address of a request: its peer, or what trusted proxies say (TRUST_PROXY entries). */
+export function clientResolver(trust: readonly string[]): (req: IncomingMessage) => string {
   const trusted = trustedProxies(trust);
+  return (req) => {
+    const peer = req.socket.remoteAddress ?? '';
+    if (trust.length === 0) return clientAddress(peer);
+    // Node joins several X-Forwarded-For headers with ", " (an array only in its types).
+    const xff = req.headers['x-forwarded-for'];
+    return resolveClient(peer, typeof xff === 'string' ? xff : (xff?.join(', ') ?? ''), trusted);
+  };
+}
+
+export function clientIp(trust: readonly string[]): Middleware<AppState> {
+  const clientOf = clientResolver(trust);
   return async (ctx, next) => {
-    const peer = ctx.req.socket.remoteAddress ?? '';
-    ctx.request.ip = trust.length === 0 ? clientAddress(peer) : resolveClient(peer, ctx.get('x-forwarded-for'), trusted);
+    ctx.request.ip = clientOf(ctx.req);
     await next();
   };
 }

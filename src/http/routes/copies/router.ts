@@ -302,12 +302,10 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
       ctx.set('Retry-After', String(taken.retryAfterSeconds));
       throw new HttpError('rate-limited', `too many lookups; retry in ${taken.retryAfterSeconds} s`, { status: 429, retryable: true, details: { retryAfterSeconds: taken.retryAfterSeconds } });
     }
-    const code = ctx.params.code ?? '';
-    const found = copies.findPublic(code);
-    const view = found?.view ?? null;
-    ctx.state.log.info({ lookup: 'public-api', found: view !== null, status: view?.status }, 'public verification lookup');
-    if (!view || !found) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
-    sendPublicCopyJson(ctx, found.viewJson(), assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey)));
+    const found = copies.findPublicJson(ctx.params.code ?? '');
+    ctx.state.log.info({ lookup: 'public-api', found: found !== null, status: found?.status }, 'public verification lookup');
+    if (!found) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
+    sendPublicCopyJson(ctx, found.json, assessor.assessKnown(found, found.fileKey) ?? (await assessor.assess(found, found.fileKey)));
   });
 
   return router;

@@ -42,6 +42,9 @@ export interface SignatureSummary {
   readonly revocation: { readonly status: string; readonly detail: string | null };
 }
 
+/** What the assessment needs from the register: the copy's status and the SHA-256 its file must have. */
+export type RegisteredCopy = Pick<PublicCopyView, 'status' | 'pdfSha256'>;
+
 export interface CopyAssessment {
   readonly integrity: Check<IntegrityReason>;
   readonly status: Check<StatusReason>;
@@ -49,7 +52,7 @@ export interface CopyAssessment {
   readonly signatures: readonly SignatureSummary[];
 }
 
-export function statusCheck(view: PublicCopyView | null): Check<StatusReason> {
+export function statusCheck(view: Pick<PublicCopyView, 'status'> | null): Check<StatusReason> {
   if (!view) return { outcome: 'INVALID', reason: 'not-found' };
   return view.status === 'valid' ? { outcome: 'VALID', reason: 'valid' } : { outcome: 'INVALID', reason: 'annulled' };
 }
@@ -80,7 +83,7 @@ export class CopyAssessor {
     private readonly recheckMs = 5000,
   ) {}
 
-  async assess(view: PublicCopyView, fileKey: string): Promise<CopyAssessment> {
+  async assess(view: RegisteredCopy, fileKey: string): Promise<CopyAssessment> {
     const known = this.assessKnown(view, fileKey);
     if (known) return known;
     let facts: StoredFileFacts;
@@ -93,7 +96,7 @@ export class CopyAssessor {
   }
 
   /** The assessment when the file's facts are in and fresh, without waiting (most page views); else undefined: use `assess`. */
-  assessKnown(view: PublicCopyView, fileKey: string): CopyAssessment | undefined {
+  assessKnown(view: RegisteredCopy, fileKey: string): CopyAssessment | undefined {
     const hit = this.recent.get(fileKey);
     return hit?.known && hit.until > Date.now() ? combine(view, hit.known) : undefined;
   }
@@ -146,7 +149,7 @@ export class CopyAssessor {
 }
 
 /** The three checks from the register's view and what the stored file says. */
-function combine(view: PublicCopyView, facts: StoredFileFacts): CopyAssessment {
+function combine(view: RegisteredCopy, facts: StoredFileFacts): CopyAssessment {
   const v = facts.validated;
   let integrity: Check<IntegrityReason>;
   if (facts.sha256 !== view.pdfSha256) integrity = HASH_DIFFERS;
@@ -161,28 +164,35 @@ const SIGNATURE_BROKEN: Check<IntegrityReason> = { outcome: 'INVALID', reason: '
 const INTACT: Check<IntegrityReason> = { outcome: 'VALID', reason: 'intact' };
 const ISSUER_NOT_VALIDATED: Check<IssuerReason> = { outcome: 'ERROR', reason: 'not-validated' };
 
-/** The signature summary of a stored file as JSON, serialised once (the summary is kept with the file's facts). */
-const summaryJson = new WeakMap<readonly SignatureSummary[], string>();
+/** Per signature summary (kept with the file's facts): the answer's tail after the view, as UTF-8, per checks. */
+const tails = new WeakMap<readonly SignatureSummary[], Map<string, Buffer>>();
 
 /**
  * The JSON answer of a public lookup (GET /v/{code} for programs, GET /api/v1/public/copies/{code}):
- * the public view (or its JSON, e.g. from `findPublic().viewJson()`), the three checks and the
- * signature summary. Written as text so that the summary, the bulk of it, is not serialised again
- * on every lookup; returned as UTF-8 bytes, since a string body would be encoded twice (for
- * Content-Length, then for the socket).
+ * the public view (its UTF-8 JSON bytes, as `findPublicJson` reads them), the three checks and the
+ * signature summary. The tail after the view (checks and summary, the bulk of it) is encoded once
+ * per file and checks, so a lookup copies bytes rather than serialising and encoding them again.
  */
-export function publicCopyJson(view: PublicCopyView | string, a: CopyAssessment): Buffer {
-  let sigs = summaryJson.get(a.signatures);
-  if (sigs === undefined) summaryJson.set(a.signatures, (sigs = JSON.stringify(a.signatures)));
+export function publicCopyJson(viewJson: Buffer, a: CopyAssessment): Buffer {
   const checks = `{"integrity":${JSON.stringify(a.integrity)},"status":${JSON.stringify(a.status)},"issuer":${JSON.stringify(a.issuer)}}`;
-  const viewJson = typeof view === 'string' ? view : JSON.stringify(view);
-  return Buffer.from(`${viewJson.slice(0, -1)},"checks":${checks},"signatures":${sigs}}`);
+  let byChecks = tails.get(a.signatures);
+  if (byChecks === undefined) tails.set(a.signatures, (byChecks = new Map()));
+  let tail = byChecks.get(checks);
+  if (tail === undefined) {
+    // A handful per file (a file's checks vary with the copy's status and the file's state).
+    if (byChecks.size >= 16) byChecks.clear();
+    byChecks.set(checks, (tail = Buffer.from(`,"checks":${checks},"signatures":${JSON.stringify(a.signatures)}}`)));
+  }
+  // The view is an object: its closing brace gives way to the tail.
+  return Buffer.concat([viewJson.subarray(0, viewJson.length - 1), tail]);
 }
 
-/** Answers a public lookup with `publicCopyJson` (GET /v/{code} for programs and the public API): not for caches. */
-export function sendPublicCopyJson(ctx: Pick<Context, 'set' | 'type' | 'body'>, viewJson: string, a: CopyAssessment): void {
-  ctx.set('Cache-Control', 'no-store');
-  ctx.type = 'application/json; charset=utf-8';
+/** The headers of a public lookup's JSON answer: not for caches. */
+export const PUBLIC_JSON_HEADERS: Readonly<Record<string, string>> = { 'Cache-Control': 'no-store', 'Content-Type': 'application/json; charset=utf-8' };
+
+/** Answers a public lookup with `publicCopyJson` (GET /v/{code} for programs and the public API). */
+export function sendPublicCopyJson(ctx: Pick<Context, 'set' | 'body'>, viewJson: Buffer, a: CopyAssessment): void {
+  ctx.set(PUBLIC_JSON_HEADERS);
   ctx.body = publicCopyJson(viewJson, a);
 }
 

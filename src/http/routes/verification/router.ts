@@ -11,6 +11,7 @@
  * client addresses); domain.md "Verification page".
  */
 import { createReadStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import Router from '@koa/router';
@@ -18,7 +19,7 @@ import type { Context } from 'koa';
 import type { AppState } from '../../middleware.ts';
 import { AppError } from '../../../errors.ts';
 import type { Admission } from '../../admission.ts';
-import { htmlPageHeaders, pagedProblem } from '../../htmlPage.ts';
+import { htmlPageHeaderList, htmlPageHeaders, pagedProblem } from '../../htmlPage.ts';
 import { HttpError } from '../../problem.ts';
 import { readBody } from '../../body.ts';
 import { normalizePublicCode, type CopyRepository } from '../../../registry/index.ts';
@@ -26,13 +27,13 @@ import { validateDocument, type ValidationDeps } from '../../../services/validat
 import { receiveDocument } from '../../upload.ts';
 import { loadConsoleAssets } from '../console/layout.ts';
 import { renderReportProblem, renderReportResult } from '../console/reportPage.ts';
-import { CopyAssessor, sendPublicCopyJson } from './assessment.ts';
+import { CopyAssessor, PUBLIC_JSON_HEADERS, publicCopyJson, sendPublicCopyJson } from './assessment.ts';
 import { fileKeyPath } from '../../../services/certifyCopy.ts';
 import { loadWebAssets } from './assets.ts';
 import { FileTokens } from './accessToken.ts';
 import { langOf, MESSAGES, type Lang } from './i18n.ts';
 import { renderCopyPage, renderEntryPage, renderMessagePage, renderNotFoundPage, type AccessState } from './presenter.ts';
-import { TokenBuckets, type BucketLimit } from './rateLimit.ts';
+import { TokenBuckets, type BucketLimit, type TakeResult } from './rateLimit.ts';
 
 export interface VerificationLimits {
   /** GET /v/{code} per client: generous, QR scans come one at a time. */
@@ -78,6 +79,37 @@ const FORM_BYTES = 4096;
 
 // No referrer: the page's URL holds the public code.
 const pageHeaders = (ctx: Context): void => htmlPageHeaders(ctx, CSP, 'no-referrer');
+const PAGE_HEADERS = htmlPageHeaderList(CSP, 'no-referrer');
+
+/**
+ * Content negotiation of the pages, HTML first; the usual exact Accept values are answered without
+ * parsing. `negotiate` is Koa's `ctx.accepts('html', 'json')` (or the same from the `accepts` module).
+ */
+export function wantsJsonAnswer(accept: string, negotiate: () => string | false): boolean {
+  if (accept === 'application/json') return true;
+  if (accept === '' || accept === '*/*' || accept === 'text/html') return false;
+  return negotiate() === 'json';
+}
+
+/** GET /v/{code}'s answer for a found copy, as the fast path writes it (fastLookup.ts). */
+export interface LookupAnswer {
+  readonly copyStatus: 'valid' | 'annulled';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/** What the fast path of GET /v/{code} (fastLookup.ts) shares with the route, so both answer alike. */
+export interface LookupRoute {
+  /** The route's per-client bucket. */
+  take(client: string): TakeResult;
+  /** Leaves a request to the route, with the token already taken for it (never twice for one request). */
+  handOver(req: IncomingMessage, taken: TakeResult): void;
+  /**
+   * The locked answer for a copy whose file's facts are in (no await), exactly as the route gives it;
+   * undefined otherwise (unknown code, facts not in yet): the route answers then.
+   */
+  knownAnswer(code: string, lang: Lang, json: boolean): LookupAnswer | undefined;
+}
 
 async function readForm(ctx: Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) {
@@ -86,7 +118,7 @@ async function readForm(ctx: Context): Promise<URLSearchParams> {
   return new URLSearchParams((await readBody(ctx, FORM_BYTES)).toString('utf8'));
 }
 
-export function verificationRouter(deps: { copies: CopyRepository }, opts: VerificationOptions = { dataDir: 'data' }): Router<AppState> {
+export function verificationRouter(deps: { copies: CopyRepository }, opts: VerificationOptions = { dataDir: 'data' }): Router<AppState> & { readonly lookup: LookupRoute } {
   const router = new Router<AppState>({ sensitive: true });
   const assets = loadWebAssets();
   // The report page of the "full validation" button without script is the public report page's (its CSS, served by the console router).
@@ -104,13 +136,9 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   const storeDir = opts.copyStoreDir ?? path.join(opts.dataDir, 'copies');
   const assessor = new CopyAssessor(storeDir, opts.validation);
 
-  // Content negotiation, HTML first; the usual exact headers are answered without parsing.
-  const wantsJson = (ctx: Context): boolean => {
-    const accept = ctx.get('accept');
-    if (accept === 'application/json') return true;
-    if (accept === '' || accept === '*/*' || accept === 'text/html') return false;
-    return ctx.accepts('html', 'json') === 'json';
-  };
+  const wantsJson = (ctx: Context): boolean => wantsJsonAnswer(ctx.get('accept'), () => ctx.accepts('html', 'json'));
+  // Requests the fast path left to GET /v/{code}, with the bucket's answer it already had.
+  const handedOver = new WeakMap<IncomingMessage, TakeResult>();
 
   /**
    * 429: problem+json for programs, a page for people (RFC 6585 §4, Retry-After). `page` is what the
@@ -130,32 +158,51 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   }
 
   async function showCopy(ctx: Context & { state: AppState }, code: string, lang: Lang, access: AccessState): Promise<void> {
+    if (wantsJson(ctx)) {
+      // Programs: the view's JSON as the register gives it, with the checks; not-found as GET /api/v1/public/copies/{code}.
+      const found = deps.copies.findPublicJson(code);
+      ctx.state.log.info({ lookup: 'public-code', found: found !== null, status: found?.status }, 'public verification lookup');
+      if (!found) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
+      if (access.kind === 'wrong') throw new HttpError('access-code-wrong', 'the access code does not match this copy', { status: 403 });
+      sendPublicCopyJson(ctx, found.json, assessor.assessKnown(found, found.fileKey) ?? (await assessor.assess(found, found.fileKey)));
+      // With the right access code, programs get what the page unlocks, as the page does.
+      if (access.kind === 'unlocked') ctx.body = JSON.stringify({ ...(JSON.parse((ctx.body as Buffer).toString('utf8')) as object), access: access.unlocked });
+      return;
+    }
     const found = deps.copies.findPublic(code);
     const view = found?.view ?? null;
     ctx.state.log.info({ lookup: 'public-code', found: view !== null, status: view?.status }, 'public verification lookup');
     const frame = { lang, assets, path: `/v/${code}` };
     if (!view || !found) {
-      // Programs get the same problem as from GET /api/v1/public/copies/{code}.
-      if (wantsJson(ctx)) throw new HttpError('copy-not-found', 'no certified copy has this code', { status: 404 });
       pageHeaders(ctx);
       ctx.status = 404;
       ctx.body = renderNotFoundPage(frame);
       return;
     }
-    if (access.kind === 'wrong' && wantsJson(ctx)) throw new HttpError('access-code-wrong', 'the access code does not match this copy', { status: 403 });
     const assessment = assessor.assessKnown(view, found.fileKey) ?? (await assessor.assess(view, found.fileKey));
-    if (wantsJson(ctx)) {
-      sendPublicCopyJson(ctx, found.viewJson(), assessment);
-      // With the right access code, programs get what the page unlocks, as the page does.
-      if (access.kind === 'unlocked') ctx.body = JSON.stringify({ ...(JSON.parse(ctx.body as string) as object), access: access.unlocked });
-      return;
-    }
     pageHeaders(ctx);
     if (access.kind === 'wrong') ctx.status = 403;
     // Bytes, not a string: a string body is UTF-8 encoded twice (Content-Length, then the write), which
     // for a Vietnamese page cost more than rendering it.
     ctx.body = renderCopyPage({ ...frame, path: `/v/${found.publicCode}` }, found.publicCode, view, assessment, access);
   }
+
+  const lookup: LookupRoute = {
+    take: (client) => buckets.lookup.take(client),
+    handOver: (req, taken) => handedOver.set(req, taken),
+    knownAnswer(code, lang, json) {
+      if (json) {
+        const found = deps.copies.findPublicJson(code);
+        const a = found ? assessor.assessKnown(found, found.fileKey) : undefined;
+        return found && a ? { copyStatus: found.status, headers: PUBLIC_JSON_HEADERS, body: publicCopyJson(found.json, a) } : undefined;
+      }
+      const found = deps.copies.findPublic(code);
+      const a = found ? assessor.assessKnown(found.view, found.fileKey) : undefined;
+      if (!found || !a) return undefined;
+      const body = renderCopyPage({ lang, assets, path: `/v/${found.publicCode}` }, found.publicCode, found.view, a, { kind: 'locked' });
+      return { copyStatus: found.view.status, headers: PAGE_HEADERS, body };
+    },
+  };
 
   router.get('/assets/:file', (ctx, next) => {
     const asset = assets.byUrl(ctx.path);
@@ -191,7 +238,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
 
   router.get('/v/:code', async (ctx) => {
     const lang = langOf(ctx.query.lang);
-    const taken = buckets.lookup.take(ctx.ip);
+    const taken = handedOver.get(ctx.req) ?? buckets.lookup.take(ctx.ip);
     if (!taken.ok) return tooMany(ctx, lang, 'lookup', taken.retryAfterSeconds, `/v/${ctx.params.code ?? ''}`);
     await showCopy(ctx, ctx.params.code ?? '', lang, { kind: 'locked' });
   });
@@ -288,5 +335,5 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
     ctx.body = createReadStream(file);
   });
 
-  return router;
+  return Object.assign(router, { lookup });
 }

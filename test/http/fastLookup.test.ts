@@ -1,0 +1,216 @@
+/**
+ * The fast path of GET /v/{code} (src/http/routes/verification/fastLookup.ts) against the Koa route it
+ * stands in for, on the same running service (same register, buckets, audit log, metrics): the Koa
+ * app alone is served on a second socket. For every request the fast path takes, both give the same
+ * status, headers and bytes, the same audit row, the same log lines and the same metrics; what it
+ * must leave to Koa (credentials, HEAD, unknown codes, anything a router would decode) it leaves;
+ * and one request never costs two rate-limit tokens.
+ */
+import http from 'node:http';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/registry/index.ts';
+import { freePort } from '../support/ocspResponder.ts';
+import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
+import { certifySample } from '../support/sampleCopy.ts';
+
+let world: PkiWorld;
+let code: string;
+/** The Koa app alone, and the app with a record of what its fast path took. */
+let koaOnly: http.Server;
+let probe: http.Server;
+const took: boolean[] = [];
+const logLines: Array<Record<string, unknown>> = [];
+
+const listen = async (s: http.Server): Promise<string> => {
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(s.address() as { port: number }).port}`;
+};
+let koaUrl: string;
+let probeUrl: string;
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  world = await startPkiWorld('fast-lookup', { TRUST_PROXY: 'loopback', METRICS_PORT: String(await freePort()) }, pino({ level: 'info', base: { svc: 'chungthuc' } }, sink));
+  ({ code } = await certifySample(world, 'FL'));
+  const app = world.svc.app;
+  const koa = app.callback();
+  koaOnly = http.createServer(koa);
+  probe = http.createServer((req, res) => {
+    const fast = app.fastPath(req, res);
+    took.push(fast);
+    if (!fast) void koa(req, res);
+  });
+  koaUrl = await listen(koaOnly);
+  probeUrl = await listen(probe);
+  // The copy's file facts are looked at once (validation), then known: the fast path's case.
+  expect((await get(world.svc.url, `/v/${code}`, { 'x-forwarded-for': '198.51.100.1' })).status).toBe(200);
+}, 120_000);
+
+afterAll(async () => {
+  koaOnly?.closeAllConnections();
+  probe?.closeAllConnections();
+  await Promise.all([koaOnly, probe].map((s) => new Promise((r) => s?.close(r))));
+  await world?.stop();
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One request with exactly these headers (fetch would add its own Accept). */
+function get(base: string, path: string, headers: Record<string, string>, method = 'GET'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const req = http.request({ host: u.hostname, port: u.port, path, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** What must be equal: everything but the date and the connection management. */
+const comparable = (a: Answer) => {
+  const { date: _d, connection: _c, 'keep-alive': _k, ...headers } = a.headers;
+  return { status: a.status, headers, body: a.body.toString('utf8') };
+};
+
+const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+
+/** Requests the fast path answers itself. */
+const TAKEN: Array<[string, string, Record<string, string>]> = [
+  ['JSON', '', { accept: 'application/json' }],
+  ['HTML', '', { accept: 'text/html' }],
+  ['a browser', '', { accept: BROWSER }],
+  ['JSON by negotiation', '', { accept: 'text/html;q=0.1, application/json;q=0.9' }],
+  ['no Accept', '', {}],
+  ['English', '?lang=en', { accept: BROWSER }],
+  ['Vietnamese asked for', '?lang=vi', { accept: 'application/json' }],
+];
+
+describe('GET /v/{code}: the fast path and the Koa route', () => {
+  it('give the same status, headers and bytes, and the fast path answers these itself', async () => {
+    for (const [i, [name, query, headers]] of TAKEN.entries()) {
+      for (const shape of [(c: string) => c, (c: string) => c.toLowerCase()]) {
+        const path = `/v/${shape(code)}${query}`;
+        const h = { ...headers, 'x-request-id': `same-${i}`, 'x-forwarded-for': `198.51.100.${10 + i}` };
+        took.length = 0;
+        const [viaKoa, viaProbe, viaService] = [await get(koaUrl, path, h), await get(probeUrl, path, h), await get(world.svc.url, path, h)];
+        expect(took, name).toEqual([true]);
+        expect(viaKoa.status, name).toBe(200);
+        expect(comparable(viaProbe), name).toEqual(comparable(viaKoa));
+        expect(comparable(viaService), name).toEqual(comparable(viaKoa));
+      }
+    }
+    const json = JSON.parse((await get(world.svc.url, `/v/${code}`, { accept: 'application/json' })).body.toString('utf8')) as { status: string; checks: Record<string, { outcome: string }> };
+    expect(json.status).toBe('valid');
+    expect(json.checks).toMatchObject({ integrity: { outcome: 'VALID' }, status: { outcome: 'VALID' }, issuer: { outcome: 'VALID' } });
+  });
+
+  it('leaves to Koa what it must not answer, which Koa then answers as before', async () => {
+    const unknown = 'A'.repeat(32);
+    const cases: Array<[string, string, Record<string, string>, string, number]> = [
+      ['an unknown code', `/v/${unknown}`, { accept: 'application/json' }, 'GET', 404],
+      ['a session cookie', `/v/${code}`, { cookie: 'ct_session=ended' }, 'GET', 200],
+      ['an API key', `/v/${code}`, { authorization: 'Bearer ck_000000000000_nonsense' }, 'GET', 401],
+      ['HEAD', `/v/${code}`, {}, 'HEAD', 200],
+      ['a trailing slash', `/v/${code}/`, {}, 'GET', 200],
+      ['another query', `/v/${code}?lang=fr`, {}, 'GET', 200],
+      ['an encoded code', `/v/%${code.charCodeAt(0).toString(16)}${code.slice(1)}`, {}, 'GET', 200],
+      ['a malformed code', '/v/abc', { accept: 'application/json' }, 'GET', 404],
+      ['a body', `/v/${code}`, { 'content-length': '2' }, 'GET', 200],
+    ];
+    for (const [name, path, headers, method, status] of cases) {
+      took.length = 0;
+      const h = { ...headers, 'x-request-id': `left-${name.replace(/\W/g, '-')}`, 'x-forwarded-for': '198.51.100.99' };
+      const viaProbe = name === 'a body' ? await sendWithBody(probeUrl, path, h) : await get(probeUrl, path, h, method);
+      expect(took, name).toEqual([false]);
+      expect(viaProbe.status, name).toBe(status);
+      const viaKoa = name === 'a body' ? await sendWithBody(koaUrl, path, h) : await get(koaUrl, path, h, method);
+      expect(comparable(viaProbe), name).toEqual(comparable(viaKoa));
+    }
+    // The ended session was answered by the chain: it clears the cookie.
+    const cookie = await get(probeUrl, `/v/${code}`, { cookie: 'ct_session=ended' });
+    expect(String(cookie.headers['set-cookie'])).toContain('ct_session=;');
+  });
+
+  it('write the same audit row, log lines and metrics', async () => {
+    const h = (id: string) => ({ accept: 'application/json', 'x-request-id': id, 'x-forwarded-for': '203.0.113.7' });
+    const before = await requestsCounted();
+    took.length = 0;
+    await get(probeUrl, `/v/${code}?lang=en`, h('audit-fast'));
+    await get(koaUrl, `/v/${code}?lang=en`, h('audit-koa'));
+    expect(took).toEqual([true]);
+    // Page views are written in batches (within 100 ms).
+    await new Promise((r) => setTimeout(r, 400));
+    const rows = new AuditLog(world.svc.db.db).list({ limit: 100_000 });
+    const row = (id: string) => {
+      const r = rows.find((x) => x.requestId === id);
+      expect(r, id).toBeDefined();
+      const { id: _id, at: _at, requestId: _rid, ...rest } = r!;
+      return rest;
+    };
+    expect(row('audit-fast')).toEqual(row('audit-koa'));
+    expect(row('audit-fast')).toMatchObject({ actorKind: 'public', action: 'verification.lookup', outcome: 'success', status: 200, ip: '203.0.113.7', details: { method: 'GET', path: `/v/${code}` } });
+
+    const lines = (id: string) => logLines.filter((l) => l.reqId === id).map(({ time: _t, ms: _ms, reqId: _r, pid: _p, hostname: _h, ...rest }) => rest);
+    expect(lines('audit-fast')).toEqual(lines('audit-koa'));
+    expect(lines('audit-fast')).toEqual([
+      expect.objectContaining({ lookup: 'public-code', found: true, status: 'valid', msg: 'public verification lookup' }),
+      expect.objectContaining({ method: 'GET', path: `/v/${code}`, status: 200, msg: 'request' }),
+    ]);
+    expect(await requestsCounted()).toBe(before + 2);
+  });
+
+  it('take one token per request, whichever path answers and however it ends', async () => {
+    // The lookup bucket holds 60 per client: 30 by the fast path, 29 by Koa and one unknown code handed over.
+    const h = (i: number) => ({ accept: 'application/json', 'x-forwarded-for': '192.0.2.55', 'x-request-id': `bucket-${i}` });
+    took.length = 0;
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) statuses.push((await get(probeUrl, `/v/${code}`, h(i))).status);
+    for (let i = 30; i < 59; i++) statuses.push((await get(koaUrl, `/v/${code}`, h(i))).status);
+    statuses.push((await get(probeUrl, `/v/${'B'.repeat(32)}`, h(59))).status);
+    expect(statuses).toEqual([...Array<number>(59).fill(200), 404]);
+    expect(took).toEqual([...Array<boolean>(30).fill(true), false]);
+    took.length = 0;
+    const limited = await get(probeUrl, `/v/${code}`, h(60));
+    expect(took).toEqual([false]);
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(JSON.parse(limited.body.toString('utf8'))).toMatchObject({ code: 'rate-limited' });
+    // Another client is not affected.
+    expect((await get(probeUrl, `/v/${code}`, { ...h(61), 'x-forwarded-for': '192.0.2.56' })).status).toBe(200);
+  });
+});
+
+/** GET with a two-byte body (Content-Length: 2). */
+function sendWithBody(base: string, path: string, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const req = http.request({ host: u.hostname, port: u.port, path, method: 'GET', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end('{}');
+  });
+}
+
+/** chungthuc_http_requests_total for GET /v/{code} 200, from the service's /metrics. */
+async function requestsCounted(): Promise<number> {
+  const text = await (await fetch(`${world.svc.metricsUrl}/metrics`)).text();
+  const m = /^chungthuc_http_requests_total\{method="GET",route="\/v\/\{code\}",status="200"\} (\d+)$/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
