@@ -47,6 +47,8 @@ export interface RevocationMaterial {
   crl?: Uint8Array;
   /** Certificates needed to validate the response itself (delegated OCSP responder). */
   certs: Uint8Array[];
+  /** The CRL that proves a delegated OCSP responder without id-pkix-ocsp-nocheck good (RFC 6960 §4.2.2.2.1). */
+  responderCrl?: Uint8Array;
 }
 export interface RevocationProvider {
   revocation(cert: X509Certificate, issuer: X509Certificate): Promise<RevocationMaterial>;
@@ -112,6 +114,7 @@ export async function collectChainMaterial(
     const m = await rev.revocation(cert, issuer);
     if (m.ocsp) out.ocsps.push(m.ocsp);
     if (m.crl) out.crls.push(m.crl);
+    if (m.responderCrl) out.crls.push(m.responderCrl);
     out.certs.push(...m.certs);
     // The responder's own certificate chain (delegated OCSP signer) is validated from the DSS too.
     if (m.status === 'revoked') out.revoked ??= { subject: cert.subject.replace(/\n/g, ', '), time: m.revocationTime, ...(m.reason ? { reason: m.reason } : {}) };

@@ -3,7 +3,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
-import { CertificatePool, type RevocationChecker } from '../pki/index.ts';
+import { CertificatePool, RevocationError, type RevocationChecker } from '../pki/index.ts';
 import type { RevocationMaterial, RevocationProvider, TimestampSource } from '../pades/index.ts';
 import { STRICT_POLICY, type RevocationQuery, type RevocationSource, type RevocationStatus, type TimestampVerifier, type ValidationPolicy } from '../pades/validation/index.ts';
 import {
@@ -29,24 +29,45 @@ import { DEFAULT_CLOCK_SKEW_MS, KEY_NOT_COMPROMISED_REASONS, crlUrls, extendedKe
 import { localTimestampSource, type TimeStampAuthority } from '../tsa/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 
-/** OCSP first, CRL fallback; the DER behind each answer is kept for the DSS. */
+/**
+ * OCSP first, CRL fallback; the DER behind each answer is kept for the DSS. A delegated OCSP responder
+ * without id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) brings its issuer's CRL along: a validator must
+ * establish the responder's own status, from the DSS alone if need be (`responderProblem`). When that
+ * CRL cannot be had or does not say the responder is good, the answer is not relied on: the
+ * certificate's own CRL is used instead, and without it no source answered.
+ */
 export function revocationProvider(checker: RevocationChecker, pool: CertificatePool): RevocationProvider {
   return {
     chain: (leaf, carried) => pool.buildChain(leaf, 10, carried && carried.length > 0 ? new CertificatePool(carried) : undefined),
     async revocation(cert, issuer): Promise<RevocationMaterial> {
       const s = await checker.check(cert, issuer);
-      const certs: Uint8Array[] = [];
       const responder = s.ocsp?.responderCert;
+      if (!s.ocsp || !responder || responder.fingerprint256 === issuer.fingerprint256) {
+        return { status: s.status, revocationTime: s.revocationTime, ...(s.reason ? { reason: s.reason } : {}), ocsp: s.ocsp?.responseDer, crl: s.crl?.crlDer, certs: [] };
+      }
       // A delegated responder's certificate must be in the DSS to validate the response later.
-      if (responder && responder.fingerprint256 !== issuer.fingerprint256) certs.push(new Uint8Array(responder.raw));
-      return {
-        status: s.status,
-        revocationTime: s.revocationTime,
-        ...(s.reason ? { reason: s.reason } : {}),
-        ocsp: s.ocsp?.responseDer,
-        crl: s.crl?.crlDer,
-        certs,
-      };
+      const answer = { status: s.status, revocationTime: s.revocationTime, ...(s.reason ? { reason: s.reason } : {}), ocsp: s.ocsp.responseDer, certs: [new Uint8Array(responder.raw)] };
+      if (s.ocsp.responderNoCheck) return answer;
+      const who = `the OCSP responder "${responder.subject.replace(/\n/g, ', ')}" (no id-pkix-ocsp-nocheck)`;
+      let why: string;
+      try {
+        const own = await checker.crl.check(responder, issuer);
+        if (own.status === 'good') return { ...answer, responderCrl: own.crlDer };
+        why = `${who} is ${own.reason === 'certificateHold' ? 'on hold' : 'revoked'} on its issuer's CRL`;
+      } catch (e) {
+        if (!(e instanceof RevocationError) || e.code === 'revocation-invalid-input') throw e;
+        why = `${who} has no usable CRL: ${e.message}`;
+      }
+      try {
+        const c = await checker.crl.check(cert, issuer);
+        return { status: c.status, revocationTime: c.revocationTime, ...(c.reason ? { reason: c.reason } : {}), crl: c.crlDer, certs: [] };
+      } catch (e) {
+        if (!(e instanceof RevocationError) || e.code === 'revocation-invalid-input') throw e;
+        throw new RevocationError('revocation-unavailable', `no usable revocation data for serial ${cert.serialNumber}: ${why}, and the certificate's CRL: ${e.message}`, {
+          details: { serialNumber: cert.serialNumber },
+          cause: e,
+        });
+      }
     },
   };
 }

@@ -25,6 +25,7 @@ import { DEV_PATHS, openDevToken } from '../support/hsm.ts';
 import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
 import { pdfsig, qpdfCheck, rawSignatures } from '../support/pdfTools.ts';
 import { startRepoServer, type RepoServer } from '../support/repoServer.ts';
+import { dssOf } from '../support/dss.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'chungthuc-ltv-'));
 let token: Pkcs11Token;
@@ -62,21 +63,6 @@ async function signAt(level: SignDocumentParams['level'], name: string, key = 'o
   const out = path.join(tmp, `${name}.pdf`);
   await signDocument(t.signing, { path: fx.classic }, { path: out }, { key, level, reason: 'Kiểm thử', location: 'Thanh Hóa' });
   return out;
-}
-
-function dssOf(file: string): { certs: Uint8Array[]; ocsps: Uint8Array[]; crls: Uint8Array[]; vriKeys: string[] } {
-  const doc = PdfDocument.open(file);
-  try {
-    const dss = doc.resolveDict(doc.catalog.get('DSS'));
-    const read = (k: string) => {
-      const arr = doc.resolve(dss?.get(k));
-      return Array.isArray(arr) ? arr.map((r) => decodeStreamFully(doc.resolve(r) as PdfStream)) : [];
-    };
-    const vri = doc.resolveDict(dss?.get('VRI'));
-    return { certs: read('Certs'), ocsps: read('OCSPs'), crls: read('CRLs'), vriKeys: vri ? [...vri.keys()] : [] };
-  } finally {
-    doc.close();
-  }
 }
 
 function tsVerify(tokenDer: Uint8Array, args: string[]): { ok: boolean; out: string } {
