@@ -4,9 +4,12 @@
  *   2. reserve the certification number, public code and access code (they are printed on the
  *      stamp, so they exist before the signatures; a failure later voids them — no gap, no reuse);
  *   3. stamp the certification text, QR code and page footers (on the same pdf-lib document as the
- *      normalised scan: the images are parsed and serialised once);
+ *      normalised scan: the images are parsed and serialised once), with the two signature fields
+ *      empty at their places;
  *   4. sign: the certifier (certification signature, DocMDP P=2, signature timestamp), then the
- *      agency seal (approval, timestamp, field lock P=1: no changes after it but LTV data);
+ *      agency seal (approval, timestamp, field lock P=1: no changes after it but LTV data), each into
+ *      its field. The seal's field is certified with the rest: a field added after the
+ *      certification would be flagged by validators as an overlay (sneaky signature);
  *   5. add validation data (DSS) for both signatures, and a document timestamp at B-LTA;
  *   6. store the PDF (steps 3–5 run in memory; the stamped first revision is written while 4–5 run,
  *      the rest appended after, all made durable before), then write the register entry in one
@@ -66,6 +69,9 @@ export interface CertifyDeps {
 }
 
 /** The steps of a certification, in order (`onStep`). `reserve` includes any wait for a hashed access code. */
+/** The signature fields the stamp makes empty at their places: the certifier's, then the agency seal's. */
+const FIELDS = { certifier: 'NguoiChungThuc', seal: 'DauCoQuan' } as const;
+
 export const CERTIFY_STEPS = ['intake', 'reserve', 'stamp', 'certifier-signature', 'seal-signature', 'validation-data', 'store', 'register'] as const;
 export type CertifyStep = (typeof CERTIFY_STEPS)[number];
 
@@ -155,10 +161,10 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       accessCode: reservation.accessCode,
       verificationUrl,
       template: input.template,
+      signatureFields: FIELDS,
     });
     step('stamp');
     store = new DurableStore(partialPath, stamped.pdf, dirMade);
-    const { certifier: cRect, seal: sRect } = stamped.signatureRects;
     const reason = `Chứng thực bản sao số ${reservation.number}, quyển số ${reservation.volumeLabel}${reservation.registerSuffix}`;
     // The two signers looked up above sign: one token lookup per key and certification.
     const signing: SigningDeps = {
@@ -173,9 +179,8 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       certify: 2,
       reason,
       location: input.tenant.name,
-      page: cRect.page,
-      rect: cRect.rect,
-      fieldName: 'NguoiChungThuc',
+      fieldName: FIELDS.certifier,
+      visible: true,
       signingTime: now,
       // The stamp already prints the certification text: the widget shows who signed and when.
       appearanceLines: [
@@ -184,17 +189,16 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       ],
     });
     step('certifier-signature');
+    // Into the empty field the stamp made (certified with the rest), at its place and with its lock.
     const second = await signDocument(signing, nextInput(first), { memory: true }, {
       key: input.seal.keyLabel,
       level: 'B-T',
       reason,
       location: input.tenant.name,
-      page: sRect.page,
-      rect: sRect.rect,
       image: input.seal.image,
-      fieldName: 'DauCoQuan',
+      fieldName: FIELDS.seal,
+      visible: true,
       appearanceLines: input.seal.image ? [] : [{ text: 'Đã ký số', bold: true }, { text: input.tenant.name }],
-      lock: { action: 'All', permissions: 1 },
     });
     step('seal-signature');
     // Both signatures were just made here: their certificates come along instead of being parsed again.

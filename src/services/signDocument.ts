@@ -45,8 +45,10 @@ export interface SignDocumentParams {
   certify?: DocMdpLevel;
   fieldName?: string;
   page?: number;
-  /** Visible rectangle; absent = invisible signature. */
+  /** Visible rectangle; absent = invisible signature (unless `visible`). */
   rect?: [number, number, number, number];
+  /** Draw the appearance in the existing field `fieldName`'s own rectangle (no `rect`: the field stays where it was). */
+  visible?: boolean;
   /** Image drawn in the visible signature (e.g. the agency seal). */
   image?: { bytes: Uint8Array; kind: 'png' | 'jpeg' };
   /** Text of the visible signature; default: signer, organisation, time, reason, location. */
@@ -195,7 +197,7 @@ export async function signDocument(
         page: params.page,
         rect: params.rect,
         lock: params.lock,
-        appearance: params.rect
+        appearance: params.rect || params.visible
           ? {
               lines: params.appearanceLines ?? signatureAppearanceLines({ certificate, signingTime, reason: params.reason, location: params.location }),
               image: params.image,

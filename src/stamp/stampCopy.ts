@@ -7,7 +7,7 @@
  * updates (EN 319 142-1), so nothing signed is ever rewritten.
  */
 import { deflateSync } from 'node:zlib';
-import { PDFDict, PDFDocument, PDFName, PDFRawStream, type PDFPage, type PDFRef } from 'pdf-lib';
+import { PDFDict, PDFDocument, PDFHexString, PDFName, PDFRawStream, type PDFPage, type PDFRef } from 'pdf-lib';
 import { AppearanceInputError } from '../pdf/appearance/errors.ts';
 import { FontSubset } from '../pdf/appearance/fonts.ts';
 import { StampError } from './errors.ts';
@@ -106,7 +106,26 @@ export async function stampCopy(pdf: Uint8Array | PDFDocument, spec: StampSpec):
     );
     addStampContent(page, ref, { [names.regular]: regularRef, [names.bold]: boldRef });
   }
+  if (spec.signatureFields) {
+    const { certifier, seal } = places!;
+    addEmptySignatureField(doc, pages[certifier.page - 1]!, spec.signatureFields.certifier, certifier.rect, false);
+    addEmptySignatureField(doc, pages[seal.page - 1]!, spec.signatureFields.seal, seal.rect, true);
+  }
   return { pdf: await savePdf(doc), signatureRects: places! };
+}
+
+/**
+ * An empty signature field (merged with its widget, ISO 32000-1 §12.7.3.1) at `rect`, drawing
+ * nothing until it is signed; F 132 = Print | Locked, as the signing layer's own fields. `locked`: a
+ * /Lock (§12.7.5.5, PDF 2.0 /P 1) that makes the document final once the field is signed, but for
+ * LTV data.
+ */
+function addEmptySignatureField(doc: PDFDocument, page: PDFPage, name: string, rect: PdfRect, locked: boolean): void {
+  const field = doc.context.obj({ Type: 'Annot', Subtype: 'Widget', FT: 'Sig', T: PDFHexString.fromText(name), F: 132, Rect: [...rect], P: page.ref });
+  if (locked) field.set(PDFName.of('Lock'), doc.context.register(doc.context.obj({ Type: 'SigFieldLock', Action: 'All', P: 1 })));
+  const widget = doc.context.register(field);
+  page.node.addAnnot(widget);
+  doc.catalog.getOrCreateAcroForm().addField(widget);
 }
 
 function loadSubset(path: string): FontSubset {

@@ -34,6 +34,13 @@ export interface StampSpec {
   /** HTTPS URL of the public verification page; the QR code holds this and nothing else. */
   verificationUrl: string;
   template?: StampTemplate;
+  /**
+   * Empty signature fields to create at the certifier's and the seal's places, in that order; the
+   * seal's is locked once signed (FieldMDP, action All, P=1). The signers then sign fields the
+   * certification already covers, instead of adding them after it (a field added after a
+   * certification is flagged by validators as a possible overlay: a sneaky signature).
+   */
+  signatureFields?: { certifier: string; seal: string };
 }
 
 export interface StampTemplate {

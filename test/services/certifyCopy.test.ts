@@ -96,6 +96,13 @@ describe('certifyCopy', () => {
     const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
     const report = await validateDocument(buildValidationDeps(config), { path: r.pdfPath });
     expect(report.documentIndication).toBe('TOTAL-PASSED');
+    // Both signed into the fields the stamp made, so nothing after the certification is flagged
+    // (a seal field added after it would be: a possible sneaky-signature overlay).
+    expect(report.signatures.map((s) => [s.fieldName, s.certificationLevel, s.checks.find((c) => c.name === 'modifications')?.status])).toEqual([
+      ['NguoiChungThuc', 2, 'passed'],
+      ['DauCoQuan', null, 'passed'],
+    ]);
+    expect(report.revisions.flatMap((rev) => rev.changes).filter((c) => c.flag)).toEqual([]);
     const view = deps.copies.findByPublicCode(r.record.publicCode);
     expect(view).toMatchObject({ status: 'valid', number: 1, documentType: 'Giấy khai sinh', pdfSha256: r.record.pdfSha256 });
     expect(JSON.stringify(view)).not.toContain('Trần Thị Hoa');

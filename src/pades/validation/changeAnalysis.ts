@@ -24,7 +24,7 @@ import {
 } from '../../pdf/index.ts';
 import { annotNumbers, formFields, type FormField } from './formFields.ts';
 import { GraphLimitError, SHARED_OWNER, changedKeys, reachable, reachableByOwner, sameValue } from './objectGraph.ts';
-import type { ChangeKind, ChangeReport } from './report.ts';
+import type { ChangeFlag, ChangeKind, ChangeReport } from './report.ts';
 
 export interface FieldLock {
   action: 'All' | 'Include' | 'Exclude';
@@ -107,6 +107,8 @@ interface Verdict {
   kind: ChangeKind;
   allowed: boolean;
   reason: string;
+  /** Permitted, but what a reader should be told about (ChangeReport.flag). */
+  flag?: ChangeFlag;
 }
 
 /** Operators that put marks on the page (ISO 32000-1 Table 51, §8.2): painting, shading, text showing, inline images. */
@@ -465,6 +467,21 @@ class RevisionDiff {
     } else if (before && isLocked(f.name, this.ctx.locks)) {
       allowed = false;
       reason = `signature field "${f.name}" is locked by a FieldMDP lock of an earlier signature`;
+    }
+    // Sneaky signature (SSA, Mainka et al. 2021): signing is permitted on a certified document, but a
+    // field added after the certification draws whatever its signer likes over the certified pages.
+    // Permitted (EU DSS and pdfsig accept it; a second signer often adds a visible field), but flagged:
+    // a certified document signed visibly in the fields it was certified with is not.
+    const shown = allowed && !before && mdp !== null ? f.widgets.filter((w) => this.widgetDraws(w)) : [];
+    if (shown.length > 0) {
+      const what = docTs ? 'document timestamp' : 'signature';
+      this.claimField(f, before, {
+        kind,
+        allowed,
+        reason: `${what} field "${f.name}" added after the certification (DocMDP P=${mdp}) draws on the page (widget ${shown.join(', ')}): what it shows there was not certified (sneaky signature)`,
+        flag: 'overlay-after-certification',
+      });
+      return;
     }
     this.claimField(f, before, { kind, allowed, reason });
   }

@@ -7,6 +7,7 @@ export { summarizeReport } from './summary.ts';
 export { STRICT_POLICY, parsePolicy, policyToJson, type Level, type ValidationPolicy } from './policy.ts';
 export type { RevocationQuery, RevocationSource, RevocationStatus, TimestampVerification, TimestampVerifier } from './ports.ts';
 export type {
+  ChangeFlag,
   ChangeKind,
   ChangeReport,
   CheckName,

@@ -107,12 +107,20 @@ export type ChangeKind =
   | 'time-limit'
   | 'other';
 
+/**
+ * A permitted change a reader should still be told about: `overlay-after-certification`, a signature
+ * or document-timestamp field added after the certification that draws on the page (sneaky signature).
+ */
+export type ChangeFlag = 'overlay-after-certification';
+
 export interface ChangeReport {
   /** `12 0 R`, or a description for changes that are not one object (trailing bytes). */
   object: string;
   kind: ChangeKind;
   allowed: boolean;
   reason: string;
+  /** Set on a permitted change that the signature's `modifications` check reports as a warning. */
+  flag?: ChangeFlag;
 }
 
 export interface RevisionReport {

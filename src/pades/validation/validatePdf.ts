@@ -326,6 +326,9 @@ function modificationsCheck(revisions: readonly RevisionReport[], signed: number
   const bad = revisions.filter((r) => r.index > signed && r.verdict === 'not-allowed');
   const later = revisions.filter((r) => r.index > signed).length;
   if (bad.length === 0) {
+    // Permitted, but flagged (a field drawn after the certification): said, not failed.
+    const flagged = revisions.filter((r) => r.index > signed).flatMap((r) => r.changes.filter((c) => c.flag).map((c) => ({ r, c })))[0];
+    if (flagged) return { name: 'modifications', status: 'warning', detail: `${later} later revision(s), all changes permitted; revision ${flagged.r.index}: ${flagged.c.reason}` };
     return { name: 'modifications', status: 'passed', detail: later === 0 ? 'no later revision' : `${later} later revision(s), all changes permitted` };
   }
   const first = bad[0]?.changes.find((c) => !c.allowed);

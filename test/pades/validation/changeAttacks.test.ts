@@ -325,6 +325,51 @@ describe('change analysis: new empty signature fields (finding 5)', () => {
   });
 });
 
+describe('certified documents: the sneaky signature (SSA, Mainka et al. 2021)', () => {
+  const modifications = (r: ValidationReport, i = 0) => r.signatures[i]?.checks.find((c) => c.name === 'modifications');
+  const look = { lines: [{ text: 'Pay 900 VND', bold: true }], border: true };
+
+  it('a signature field added after a certification (P=2) that draws on the page is permitted but flagged', async () => {
+    const certified = await sign(onePage(), { certify: 2 });
+    const r = await validate(await sign(certified, { field: { fieldName: 'Sneaky', rect: [0, 0, 612, 792], appearance: look } }));
+    expect(r.signatures).toHaveLength(2);
+    const flagged = analysed(r).flatMap((x) => x.changes).filter((c) => c.flag === 'overlay-after-certification');
+    expect(flagged.length, describeChanges(r)).toBeGreaterThan(0);
+    expect(flagged.every((c) => c.allowed && c.reason.includes('sneaky signature') && c.reason.includes('"Sneaky"'))).toBe(true);
+    // The certification signature says so; the signer's own signature, which covers everything, does not.
+    expect(modifications(r)).toMatchObject({ status: 'warning' });
+    expect(modifications(r)?.detail).toContain('was not certified');
+    expect(modifications(r, 1)).toMatchObject({ status: 'passed' });
+  });
+
+  it('… also under P=3; an invisible new signature, or a visible one into a field the certification covers, is not flagged', async () => {
+    const p3 = await validate(await sign(await sign(onePage(), { certify: 3 }), { field: { fieldName: 'Sneaky', rect: [40, 40, 300, 120], appearance: look } }));
+    expect(modifications(p3)).toMatchObject({ status: 'warning' });
+
+    const invisible = await validate(await sign(await sign(onePage(), { certify: 2 }), { field: { fieldName: 'Second' } }));
+    expect(modifications(invisible)).toMatchObject({ status: 'passed' });
+    expectAllowed(invisible);
+
+    // A form certified with its empty field for the second signer, then signed there visibly.
+    const withField = update(onePage(), (u, doc) => {
+      const page = doc.getPage(0);
+      const w = u.add(new PdfDict({ Type: name('Annot'), Subtype: name('Widget'), FT: name('Sig'), T: PdfString.fromText('Second'), P: page.ref!, Rect: [40, 40, 300, 120], F: 4 }));
+      u.edit(page.ref!.num).set('Annots', [w]);
+      u.edit(doc.catalogRef!.num).set('AcroForm', new PdfDict({ Fields: [w] }));
+    });
+    const planned = await validate(await sign(await sign(withField, { certify: 2 }), { field: { fieldName: 'Second', appearance: look } }));
+    expect(planned.signatures.map((s) => s.fieldName)).toContain('Second');
+    expect(modifications(planned)).toMatchObject({ status: 'passed' });
+    expectAllowed(planned);
+  });
+
+  it('without a certification a later visible signature is the ordinary approval workflow: not flagged', async () => {
+    const r = await validate(await sign(await sign(onePage()), { field: { fieldName: 'Approval', rect: [40, 40, 300, 120], appearance: look } }));
+    expect(modifications(r)).toMatchObject({ status: 'passed' });
+    expectAllowed(r);
+  });
+});
+
 describe('change analysis: side-structure rules never approve what the pages draw (finding 6)', () => {
   /** Replaces the signed page's content stream 4 with other text (a plain content stream again). */
   const replaceContent = (bytes: Uint8Array, dict: Record<string, PdfValue> = {}) =>
