@@ -207,10 +207,11 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
   else if (policy.levels.cryptoConstraints === 'fail') checks.push(failed('crypto-constraints', cryptoProblems.join('; '), 'INDETERMINATE', 'CRYPTO_CONSTRAINTS_FAILURE'));
   else checks.push({ name: 'crypto-constraints', status: 'warning', detail: cryptoProblems.join('; ') });
 
-  // Signature timestamp (B-T): through the port only; a verified genTime is a POE.
+  // Signature timestamps (B-T): through the port only; a verified genTime from a trusted TSA is a POE.
+  // A signature may carry several (e.g. from two TSAs): each is looked at, the earliest POE is used
+  // (EN 319 102-1 §5.6.2.1), as EU DSS does; a rejected one does not hide a good one.
   let sigTsPoe: Date | null = null;
   if (!isTs && cms.signatureTimeStampTokens.length > 0) {
-    const token = cms.signatureTimeStampTokens[0] as Uint8Array;
     if (!input.timestampVerifier) {
       checks.push(
         policy.timestampsRequired
@@ -218,27 +219,18 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
           : { name: 'signature-timestamp', status: 'not-checked', detail: 'no timestamp verifier configured' },
       );
     } else {
-      const alg = imprintAlgorithmOf(token) ?? 'SHA-256';
-      const r = await input.timestampVerifier.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
-      if (r.ok && r.genTime && r.genTime.getTime() > input.now.getTime() + DEFAULT_CLOCK_SKEW_MS) {
-        // Validating as of a time the token did not exist yet (or a TSA clock far ahead): no POE then.
-        checks.push({ name: 'signature-timestamp', status: 'warning', detail: `signature timestamp genTime ${r.genTime.toISOString()} is after the validation time ${input.now.toISOString()}; not used as proof of existence` });
-      } else if (r.ok && r.genTime) {
-        // A verified token proves nothing by itself: its genTime is a POE only when the TSA is trusted.
-        const tsa = await timestampAuthorityProblem(input, token, r.tsaCertificate, r.genTime, cms);
-        if (tsa.problem === null) {
-          sigTsPoe = r.genTime;
-          out.timestampTime = r.genTime;
-          checks.push({ name: 'signature-timestamp', status: 'passed', detail: `genTime ${r.genTime.toISOString()}; TSA ${tsa.who}: ${tsa.summary}` });
-        } else {
-          checks.push({
-            name: 'signature-timestamp',
-            status: 'warning',
-            detail: `signature timestamp (genTime ${r.genTime.toISOString()}) not used as proof of existence: TSA ${tsa.who}: ${tsa.problem}; the signature is validated at the validation time`,
-          });
-        }
+      const tokens = cms.signatureTimeStampTokens.slice(0, MAX_SIGNATURE_TIMESTAMPS);
+      const looks: Array<{ poe: Date | null; detail: string }> = [];
+      for (const token of tokens) looks.push(await signatureTimestampLook(input, token as Uint8Array, cms));
+      const used = looks.filter((l) => l.poe !== null).sort((a, b) => a.poe!.getTime() - b.poe!.getTime())[0];
+      const several = tokens.length > 1 ? `${tokens.length} signature timestamps${cms.signatureTimeStampTokens.length > tokens.length ? ` (the first ${tokens.length} looked at)` : ''}; ` : '';
+      if (used) {
+        sigTsPoe = used.poe;
+        out.timestampTime = used.poe;
+        const others = looks.filter((l) => l !== used).map((l) => l.detail);
+        checks.push({ name: 'signature-timestamp', status: 'passed', detail: `${several}${used.detail}${others.length > 0 ? `; also: ${others.join('; ')}` : ''}` });
       } else {
-        checks.push({ name: 'signature-timestamp', status: 'warning', detail: `signature timestamp rejected: ${r.problem ?? 'invalid'}; not used as proof of existence` });
+        checks.push({ name: 'signature-timestamp', status: 'warning', detail: `${several}${looks.map((l) => l.detail).join('; ')}` });
       }
     }
   } else if (isTs && input.timestampVerifier) {
@@ -378,4 +370,27 @@ function imprintAlgorithmOf(token: Uint8Array): HashAlgorithm | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Signature timestamps of one signature that are looked at (each a verification and a TSA chain). */
+const MAX_SIGNATURE_TIMESTAMPS = 8;
+
+/** One signature-time-stamp token: its genTime as a POE (verified, TSA trusted, not in the future), or why not. */
+async function signatureTimestampLook(input: SignatureInput, token: Uint8Array, cms: ParsedSignedData): Promise<{ poe: Date | null; detail: string }> {
+  const alg = imprintAlgorithmOf(token) ?? 'SHA-256';
+  const r = await input.timestampVerifier!.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
+  if (r.ok && r.genTime && r.genTime.getTime() > input.now.getTime() + DEFAULT_CLOCK_SKEW_MS) {
+    // Validating as of a time the token did not exist yet (or a TSA clock far ahead): no POE then.
+    return { poe: null, detail: `signature timestamp genTime ${r.genTime.toISOString()} is after the validation time ${input.now.toISOString()}; not used as proof of existence` };
+  }
+  if (r.ok && r.genTime) {
+    // A verified token proves nothing by itself: its genTime is a POE only when the TSA is trusted.
+    const tsa = await timestampAuthorityProblem(input, token, r.tsaCertificate, r.genTime, cms);
+    if (tsa.problem === null) return { poe: r.genTime, detail: `genTime ${r.genTime.toISOString()}; TSA ${tsa.who}: ${tsa.summary}` };
+    return {
+      poe: null,
+      detail: `signature timestamp (genTime ${r.genTime.toISOString()}) not used as proof of existence: TSA ${tsa.who}: ${tsa.problem}; the signature is validated at the validation time`,
+    };
+  }
+  return { poe: null, detail: `signature timestamp rejected: ${r.problem ?? 'invalid'}; not used as proof of existence` };
 }

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures } from '../../../scripts/gen-fixtures.ts';
-import { addSignatureTimestamp, digest, encodeTstInfo, signatureValueOf } from '../../../src/cms/index.ts';
+import { addSignatureTimestamp, digest, encodeTstInfo, parseSignedData, signatureValueOf } from '../../../src/cms/index.ts';
 import { addDocumentTimestamp, addToDss, appendUpdate, signPdf } from '../../../src/pades/index.ts';
 import { IncrementalUpdate, PdfDocument } from '../../../src/pdf/index.ts';
 import { STRICT_POLICY, parsePolicy, validatePdf, type SignatureReport, type ValidationReport } from '../../../src/pades/validation/index.ts';
@@ -167,10 +167,10 @@ function ocsp(label: string, name: string, days: number, opts: { by?: string; no
   return new Uint8Array(readFileSync(resp));
 }
 
-/** An RFC 3161 token over `imprint` by `tsa`, claiming `genTime`. */
-async function token(tsa: Issued, imprint: Uint8Array, genTime: Date): Promise<Uint8Array> {
+/** An RFC 3161 token over `imprint` by `tsa`, claiming `genTime` (carrying `chain` after the TSA certificate). */
+async function token(tsa: Issued, imprint: Uint8Array, genTime: Date, chain: Uint8Array[] = []): Promise<Uint8Array> {
   const tstInfo = encodeTstInfo({ policy: '1.2.3.4.1', messageImprint: { hashAlgorithm: 'SHA-256', hashedMessage: imprint }, serialNumber: BigInt(NOW) + BigInt(genTime.getTime() % 1000), genTime });
-  return signTimeStampToken({ signer: tsa.signer, certificate: tsa.der, chain: [], tstInfo, digestAlgorithm: 'SHA-256', scheme: 'RSASSA-PKCS1-v1_5', includeCertificates: true });
+  return signTimeStampToken({ signer: tsa.signer, certificate: tsa.der, chain, tstInfo, digestAlgorithm: 'SHA-256', scheme: 'RSASSA-PKCS1-v1_5', includeCertificates: true });
 }
 
 /** B-B (or B-T with a token by `ts.tsa` claiming `ts.genTime`) signature by `who` over the test PDF. */
@@ -295,6 +295,55 @@ describe('signature timestamps are a proof of existence only from a trusted, val
     expect(s?.bestSignatureTime).toBe(GEN_TIME.toISOString().replace(/\.\d{3}Z$/, '.000Z'));
     expect(check(s, 'signature-timestamp')).toMatchObject({ status: 'passed' });
     expect(check(s, 'revocation')?.detail).toMatch(/revoked .* after/);
+  });
+});
+
+describe('a signature with several signature timestamps', () => {
+  /** Signed by the revoked key with the tokens `tokens` makes over the signature value, and the DSS; also its CMS. */
+  async function signedWithTokens(tokens: (imprint: Uint8Array) => Promise<Uint8Array[]>): Promise<{ bytes: Uint8Array; cms: Uint8Array }> {
+    let cms: Uint8Array = new Uint8Array(0);
+    const r = await signPdf({ bytes: pdf }, { memory: true }, {
+      signer: issued.get('revoked')!.signer,
+      chain: [new Uint8Array(root.raw)],
+      extraReservedBytes: 20000,
+      beforeEmbed: async (c) => {
+        cms = (await tokens(digest('SHA-256', signatureValueOf(c)))).reduce((acc, t) => addSignatureTimestamp(acc, t), c);
+        return cms;
+      },
+    });
+    return { bytes: await withDss(r.bytes!, { crls: [crl('current', day(-1), day(6))], ocsps: [ocsp('current', 'tsa', 7)] }), cms };
+  }
+
+  it('uses the one that proves existence, not only the first: a self-signed TSA first does not hide a trusted one', async () => {
+    const { bytes, cms } = await signedWithTokens(async (imprint) => [
+      // The trusted TSA's token carries the root too: longer, so DER's SET OF order puts it second.
+      await token(issued.get('tsa')!, imprint, GEN_TIME, [new Uint8Array(root.raw)]),
+      await token(issued.get('fakeTsa')!, imprint, day(-300)),
+    ]);
+    // The premise: the first token in the CMS is the self-signed TSA's (the one a first-only reader takes).
+    const first = parseSignedData(parseSignedData(cms).signatureTimeStampTokens[0]!);
+    expect(new X509Certificate(first.signerCertificate!).subject).toContain('fake TSA');
+    const s = (await validate(bytes)).signatures[0];
+    // Revoked at day -200; the trusted token proves the signature existed at day -365.
+    expect(s?.indication, verdict(s)).toBe('TOTAL-PASSED');
+    expect(s?.bestSignatureTimeFromPoe).toBe(true);
+    expect(s?.timestampTime).toBe(GEN_TIME.toISOString().replace(/\.\d{3}Z$/, '.000Z'));
+    expect(check(s, 'signature-timestamp')).toMatchObject({ status: 'passed' });
+    expect(check(s, 'signature-timestamp')?.detail).toMatch(/^2 signature timestamps; genTime .*; also: .*not used as proof of existence.*no chain to a configured trust anchor/);
+  });
+
+  it('with none usable, says why for each and proves nothing', async () => {
+    // A self-signed TSA's token, and a trusted TSA's over the wrong imprint.
+    const { bytes } = await signedWithTokens(async (imprint) => [
+      await token(issued.get('fakeTsa')!, imprint, day(-300)),
+      await token(issued.get('tsa')!, digest('SHA-256', imprint), GEN_TIME),
+    ]);
+    const s = (await validate(bytes)).signatures[0];
+    expect(s?.subIndication, verdict(s)).toBe('REVOKED_NO_POE');
+    expect(check(s, 'signature-timestamp')).toMatchObject({ status: 'warning' });
+    expect(check(s, 'signature-timestamp')?.detail).toMatch(/^2 signature timestamps; /);
+    expect(check(s, 'signature-timestamp')?.detail).toMatch(/no chain to a configured trust anchor/);
+    expect(check(s, 'signature-timestamp')?.detail).toMatch(/signature timestamp rejected/);
   });
 });
 
