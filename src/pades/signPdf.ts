@@ -37,6 +37,8 @@ export interface SignPdfOptions {
    * signature-time-stamp added for B-T).
    */
   beforeEmbed?: (cms: Uint8Array) => Promise<Uint8Array>;
+  /** Whether `beforeEmbed` adds a signature-time-stamp: checked against an existing field's /TimeStamp seed value (undefined: not checked). */
+  timestamped?: boolean;
   unsignedAttributes?: readonly AttributeInput[];
 }
 
@@ -109,6 +111,8 @@ export async function signPdf(input: DocumentInput, output: DocumentOutput, opts
         location: opts.location,
         contactInfo: opts.contactInfo,
         certify: opts.certify,
+        timestamped: opts.timestamped,
+        signerChain: [cert, ...opts.chain],
       },
     });
     try {

@@ -18,7 +18,9 @@ import {
   type PdfValue,
   type SignatureField,
 } from '../pdf/index.ts';
+import { X509Certificate } from 'node:crypto';
 import type { SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
+import { certificatePolicies, keyUsage, type KeyUsageBit } from '../pki/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
 import { pdfDate } from './pdfDate.ts';
@@ -64,6 +66,13 @@ export interface SignatureDictionaryOptions {
   contactInfo?: string;
   /** Certification signature with DocMDP permissions P (only as the first signature). */
   certify?: DocMdpLevel;
+  /**
+   * For an existing field's /TimeStamp seed value: whether a signature-time-stamp will be added.
+   * Undefined: not known here (a staged signature whose caller adds what it likes), not checked.
+   */
+  timestamped?: boolean;
+  /** For an existing field's /Cert seed value: the signer's certificate and its issuers (DER, signer first). */
+  signerChain?: readonly Uint8Array[];
 }
 
 export interface PlacedSignature {
@@ -171,8 +180,9 @@ const OUR_SUBFILTERS: readonly string[] = ['ETSI.CAdES.detached', 'adbe.pkcs7.de
 /**
  * An existing field's seed values (§12.7.4.5 Table 234) that this signature would break. A required
  * constraint (its /Ff bit set) that cannot be met means "signing shall not take place"; so does an
- * /MDP that asks for another kind of signature. Constraints on what this service never writes
- * (legal attestations, named appearances) hold trivially; /Cert and /TimeStamp are not checked here.
+ * /MDP that asks for another kind of signature, a /TimeStamp that requires one the signature will not
+ * get, or a /Cert the signer's certificate does not meet (when the caller says what it will do).
+ * Constraints on what this service never writes (legal attestations, named appearances) hold trivially.
  */
 function seedValueViolation(
   doc: PdfDocument,
@@ -214,6 +224,86 @@ function seedValueViolation(
   const p = numberValue(doc.resolve(doc.resolveDict(sv.get('MDP'))?.get('P')));
   if (p === 0 && sig.certify !== undefined) return 'an approval signature, not a certification';
   if ((p === 1 || p === 2 || p === 3) && sig.certify !== p) return `a certification signature with DocMDP P=${p}`;
+  // /TimeStamp (PDF 1.7): /Ff 1 = the signature must carry a time-stamp.
+  const ts = doc.resolveDict(sv.get('TimeStamp'));
+  if (ts && numberValue(doc.resolve(ts.get('Ff'))) === 1 && sig.timestamped === false) return 'a signature time-stamp (/TimeStamp): sign at B-T or above';
+  const cert = doc.resolveDict(sv.get('Cert'));
+  if (cert && sig.signerChain && sig.signerChain.length > 0) return certificateSeedViolation(doc, cert, sig.signerChain);
+  return undefined;
+}
+
+/** /Ff bits of a certificate seed value dictionary (§12.7.4.5 Table 235): the entry is a required constraint. */
+const CERT_SUBJECT = 1;
+const CERT_ISSUER = 2;
+const CERT_OID = 4;
+const CERT_SUBJECT_DN = 8;
+const CERT_KEY_USAGE = 32;
+const KEY_USAGE_ORDER: readonly KeyUsageBit[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
+/** /SubjectDN keys (§12.7.4.5: attribute names as RFC 2253 writes them, or dotted OIDs) as Node's X509Certificate.subject names them. */
+const DN_NAMES: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.5': 'serialNumber', '1.2.840.113549.1.9.1': 'emailAddress', E: 'emailAddress', EMAIL: 'emailAddress', EMAILADDRESS: 'emailAddress', S: 'ST' };
+
+/**
+ * The signer's certificate against a field's /Cert seed value (Table 235), its required entries only
+ * (an optional one is a hint to pick a certificate; the key is already chosen): the certificate one of
+ * /Subject; an issuer up its chain one of /Issuer; a policy among /OID; the subject DN one of /SubjectDN;
+ * its keyUsage one of the /KeyUsage patterns ("1" set, "0" clear, "X" either, digitalSignature first).
+ */
+function certificateSeedViolation(doc: PdfDocument, sv: PdfDict, chain: readonly Uint8Array[]): string | undefined {
+  const ff = numberValue(doc.resolve(sv.get('Ff'))) ?? 0;
+  const list = (key: string): PdfValue[] | undefined => {
+    const v = doc.resolve(sv.get(key));
+    return Array.isArray(v) ? v.map((x) => doc.resolve(x)) : undefined;
+  };
+  const byteStrings = (key: string) => list(key)?.flatMap((x) => (x instanceof PdfString ? [x.bytes] : []));
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  const signer = new X509Certificate(chain[0]!);
+  const subjects = byteStrings('Subject');
+  if (ff & CERT_SUBJECT && subjects && !subjects.some((d) => same(d, chain[0]!))) return 'one of the signing certificates its /Cert /Subject lists';
+  const issuers = byteStrings('Issuer');
+  if (ff & CERT_ISSUER && issuers) {
+    const ours = chain.slice(1).map((d) => new X509Certificate(d));
+    const chained = issuers.some((d) => {
+      try {
+        const issuer = new X509Certificate(d);
+        return ours.some((c) => same(new Uint8Array(c.raw), new Uint8Array(issuer.raw))) || (signer.checkIssued(issuer) && signer.verify(issuer.publicKey));
+      } catch {
+        return false; // not a certificate: it names no issuer
+      }
+    });
+    if (!chained) return 'a certificate issued under one of the issuers its /Cert /Issuer lists';
+  }
+  const oids = byteStrings('OID')?.map((b) => Buffer.from(b).toString('latin1'));
+  if (ff & CERT_OID && oids) {
+    const policies = certificatePolicies(signer) ?? [];
+    if (!oids.some((o) => policies.includes(o))) return `a certificate with one of the policies ${oids.join(', ')} (/Cert /OID)`;
+  }
+  const dns = list('SubjectDN')?.flatMap((x) => (x instanceof PdfDict ? [x] : []));
+  if (ff & CERT_SUBJECT_DN && dns) {
+    const subject = new Map<string, string[]>();
+    for (const line of signer.subject.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) subject.set(line.slice(0, eq), [...(subject.get(line.slice(0, eq)) ?? []), line.slice(eq + 1)]);
+    }
+    const matches = (dn: PdfDict) =>
+      [...dn.entries()].every(([k, v]) => {
+        const want = doc.resolve(v);
+        const key = DN_NAMES[k] ?? DN_NAMES[k.toUpperCase()] ?? k;
+        return want instanceof PdfString && (subject.get(key) ?? []).includes(want.toText());
+      });
+    if (!dns.some(matches)) return 'a certificate whose subject matches one of its /Cert /SubjectDN entries';
+  }
+  const patterns = list('KeyUsage')?.flatMap((x) => (x instanceof PdfString ? [x.toText()] : []));
+  if (ff & CERT_KEY_USAGE && patterns) {
+    const bits = keyUsage(signer);
+    const fits = (p: string) =>
+      KEY_USAGE_ORDER.every((name, i) => {
+        const c = p[i] ?? 'X';
+        // No keyUsage extension: the key is not limited (RFC 5280 §4.2.1.3), every "1" holds, no "0" does.
+        const set = bits === undefined ? true : bits.has(name);
+        return c === 'X' || (c === '1' ? set : c === '0' ? bits !== undefined && !set : false);
+      });
+    if (!patterns.some(fits)) return `a certificate whose keyUsage fits one of ${patterns.map((p) => `"${p}"`).join(', ')} (/Cert /KeyUsage)`;
+  }
   return undefined;
 }
 

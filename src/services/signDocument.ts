@@ -192,6 +192,7 @@ export async function signDocument(
       certify: params.certify,
       extraReservedBytes: needsTs ? deps.timestamps!.tokenSizeEstimate : 0,
       beforeEmbed: needsTs ? signatureTimestamper(deps.timestamps!, digestAlgorithm, (t) => (issued = t)) : undefined,
+      timestamped: needsTs,
       field: {
         fieldName: params.fieldName,
         page: params.page,

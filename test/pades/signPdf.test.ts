@@ -65,6 +65,16 @@ async function sign(input: string, output: string, key: KeyCase, mode: Mode, ext
   });
 }
 
+/** A one-page PDF with an empty signature field "Approval" whose seed value dictionary is `sv` (object 5). */
+const seeded = (sv: string) =>
+  classicPdf([
+    '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [4 0 R] >>',
+    '<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 /SV 5 0 R >>',
+    sv,
+  ]);
+
 /** Every check an output must pass; `expected` signatures, the last one covering the whole file. */
 function proveOutput(file: string, original: string, expected: number) {
   const q = qpdfCheck(file);
@@ -225,14 +235,6 @@ describe('PAdES B-B signing through the HSM', () => {
 
   it("honours an existing field's required seed values (ISO 32000-1 §12.7.4.5): refuses what they forbid, signs what they ask for", async () => {
     // /Ff 74 = SubFilter (2) + Reasons (8) + DigestMethod (64) are required constraints.
-    const seeded = (sv: string) =>
-      classicPdf([
-        '<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>',
-        '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-        '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Annots [4 0 R] >>',
-        '<< /FT /Sig /T (Approval) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R /F 132 /SV 5 0 R >>',
-        sv,
-      ]);
     // A text string in UTF-16BE with its BOM (§7.9.2.2), as hex: classicPdf writes latin1.
     const reason = `<FEFF${Buffer.from('Đồng ý', 'utf16le').swap16().toString('hex')}>`;
     const input = path.join(tmp, 'seed-values.pdf');
@@ -255,6 +257,46 @@ describe('PAdES B-B signing through the HSM', () => {
     const approvalOnly = path.join(tmp, 'seed-mdp.pdf');
     writeFileSync(approvalOnly, seeded('<< /Type /SV /MDP << /P 0 >> >>'));
     await expect(sign(approvalOnly, path.join(tmp, 'seed-mdp-signed.pdf'), KEYS[0]!, 'certification', { field })).rejects.toMatchObject({ code: 'field-seed-value' });
+  });
+
+  it('honours the /TimeStamp and /Cert seed values when they are required: the time-stamp, the certificate, its issuer, policy, subject and key usage', async () => {
+    const der = (file: string) => new X509Certificate(readFileSync(file)).raw.toString('hex');
+    const officer1 = der(path.join(DEV_PATHS.certsDir, 'officer1.pem'));
+    const officer2 = der(path.join(DEV_PATHS.certsDir, 'officer2.pem'));
+    const issuing = der(DEV_PATHS.issuingCaPem);
+    const root = der(DEV_PATHS.rootCaPem);
+    const utf16 = (t: string) => `<FEFF${Buffer.from(t, 'utf16le').swap16().toString('hex')}>`;
+    let n = 0;
+    /** Signs (officer1, RSA) into a field whose /SV is `sv`; resolves with the field name or rejects. */
+    const attempt = async (sv: string, extra: Partial<SignPdfOptions> = {}) => {
+      const input = path.join(tmp, `seed-cert-${++n}.pdf`);
+      writeFileSync(input, seeded(sv));
+      return (await sign(input, path.join(tmp, `seed-cert-${n}-signed.pdf`), KEYS[0]!, 'invisible-approval', { field: { fieldName: 'Approval' }, ...extra })).fieldName;
+    };
+    const refusal = { code: 'field-seed-value', status: 409 };
+
+    // /TimeStamp /Ff 1: refused when the caller says no time-stamp comes; signed when one does.
+    await expect(attempt('<< /Type /SV /TimeStamp << /URL (http://tsa.example/) /Ff 1 >> >>', { timestamped: false })).rejects.toMatchObject(refusal);
+    await expect(attempt('<< /Type /SV /TimeStamp << /URL (http://tsa.example/) /Ff 1 >> >>', { timestamped: true })).resolves.toBe('Approval');
+    await expect(attempt('<< /Type /SV /TimeStamp << /URL (http://tsa.example/) /Ff 0 >> >>', { timestamped: false })).resolves.toBe('Approval');
+
+    // /Subject (Ff 1): the signing certificate must be one of them.
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 1 /Subject [<${officer2}>] >> >>`)).rejects.toMatchObject(refusal);
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 1 /Subject [<${officer2}> <${officer1}>] >> >>`)).resolves.toBe('Approval');
+    // Only a hint without the bit.
+    await expect(attempt(`<< /Type /SV /Cert << /Subject [<${officer2}>] >> >>`)).resolves.toBe('Approval');
+    // /Issuer (Ff 2): the issuing CA or the root up the chain; not the signer's own certificate.
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 2 /Issuer [<${issuing}>] >> >>`)).resolves.toBe('Approval');
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 2 /Issuer [<${root}>] >> >>`)).resolves.toBe('Approval');
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 2 /Issuer [<${officer2}>] >> >>`)).rejects.toMatchObject(refusal);
+    // /OID (Ff 4): the dev certificates carry no certificatePolicies.
+    await expect(attempt('<< /Type /SV /Cert << /Ff 4 /OID [(2.16.704.1.2.1)] >> >>')).rejects.toMatchObject(refusal);
+    // /SubjectDN (Ff 8): every attribute of one entry, Vietnamese included.
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 8 /SubjectDN [<< /CN ${utf16('Nguyễn Văn An')} /C (VN) >>] >> >>`)).resolves.toBe('Approval');
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 8 /SubjectDN [<< /CN ${utf16('Trần Văn Bình')} >> << /2.5.4.6 (US) >>] >> >>`)).rejects.toMatchObject(refusal);
+    // /KeyUsage (Ff 32): digitalSignature and nonRepudiation set, keyCertSign clear.
+    await expect(attempt('<< /Type /SV /Cert << /Ff 32 /KeyUsage [(11XXX0XXX)] >> >>')).resolves.toBe('Approval');
+    await expect(attempt('<< /Type /SV /Cert << /Ff 32 /KeyUsage [(1X1XXXXXX) (XXXXX1XXX)] >> >>')).rejects.toMatchObject(refusal);
   });
 
   it('keeps every earlier signature valid: officer, then seal, then a third signer', async () => {

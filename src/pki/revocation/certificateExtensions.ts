@@ -13,6 +13,7 @@ const OID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
 const OID_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
 const OID_KEY_USAGE = '2.5.29.15';
 const OID_EXT_KEY_USAGE = '2.5.29.37';
+const OID_CERTIFICATE_POLICIES = '2.5.29.32';
 /** GeneralName uniformResourceIdentifier [6] IMPLICIT IA5String. */
 const TAG_URI = 0x86;
 
@@ -74,6 +75,15 @@ export function extendedKeyUsage(cert: X509Certificate): string[] | undefined {
   if (ext === undefined) return undefined;
   const v = ext.value;
   return childrenOf(v, readTlv(v, 0)).map((t) => oidAt(v, t, 'KeyPurposeId'));
+}
+
+/** certificatePolicies policy identifiers (RFC 5280 §4.2.1.4), undefined when the extension is absent. */
+export function certificatePolicies(cert: X509Certificate): string[] | undefined {
+  const ext = find(cert, OID_CERTIFICATE_POLICIES);
+  if (ext === undefined) return undefined;
+  const v = ext.value;
+  // PolicyInformation ::= SEQUENCE { policyIdentifier OBJECT IDENTIFIER, policyQualifiers … OPTIONAL }
+  return childrenOf(v, readTlv(v, 0)).map((info) => oidAt(v, childrenOf(v, info)[0], 'policyIdentifier'));
 }
 
 const OID_ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
