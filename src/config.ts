@@ -105,6 +105,8 @@ const schema = z.object({
   RATE_LIMIT_KEY_PER_SECOND: int(100, 1, 1_000_000),
   RATE_LIMIT_IP_BURST: int(600, 0, 1_000_000),
   RATE_LIMIT_IP_PER_SECOND: int(200, 1, 1_000_000),
+  RATE_LIMIT_LOOKUP_BURST: int(60, 1, 1_000_000),
+  RATE_LIMIT_LOOKUP_PER_MINUTE: int(60, 1, 60_000_000),
   TRUST_PROXY: z.string().default(''),
 });
 
@@ -165,6 +167,8 @@ export interface Config {
     idempotencyTtlMs: number;
     /** Token buckets per API key / officer and per client IP on /api/; burst 0 turns one off. */
     rateLimit: { keyBurst: number; keyPerSecond: number; ipBurst: number; ipPerSecond: number };
+    /** The public lookup's bucket per client address (GET /v/{code}, GET /api/v1/public/copies/{code}). */
+    lookupLimit: { capacity: number; refillPerSecond: number };
     /**
      * Reverse proxies whose X-Forwarded-For is believed (TRUST_PROXY): `loopback`, CIDR blocks, or
      * both, comma-separated; empty = none (the socket's peer is the client).
@@ -279,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failuresPerMinute: e.API_AUTH_FAILURE_PER_MINUTE,
       idempotencyTtlMs: e.IDEMPOTENCY_TTL_HOURS * 3600_000,
       rateLimit: { keyBurst: e.RATE_LIMIT_KEY_BURST, keyPerSecond: e.RATE_LIMIT_KEY_PER_SECOND, ipBurst: e.RATE_LIMIT_IP_BURST, ipPerSecond: e.RATE_LIMIT_IP_PER_SECOND },
+      lookupLimit: { capacity: e.RATE_LIMIT_LOOKUP_BURST, refillPerSecond: e.RATE_LIMIT_LOOKUP_PER_MINUTE / 60 },
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
     sessions: {

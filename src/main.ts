@@ -462,6 +462,7 @@ export async function startService(config: Config, logger: Logger = createLogger
         cookie: { secure: config.publicBaseUrl?.startsWith('https:') ?? false },
         rateLimit: config.api.rateLimit,
         trustProxy: config.api.trustProxy,
+        lookupLimit: config.api.lookupLimit,
       },
       metrics,
       openApi: buildOpenApiDocument({ version: SERVICE_VERSION, serverUrl: config.publicBaseUrl }),

@@ -72,7 +72,11 @@ describe('README § Configuration', () => {
       const row = rows.find((r) => r.names.includes(name));
       expect(row?.def, name).toBe(`\`${value}\``);
     }
-    const pairs = { RATE_LIMIT_KEY_BURST: [c.api.rateLimit.keyBurst, c.api.rateLimit.keyPerSecond], RATE_LIMIT_IP_BURST: [c.api.rateLimit.ipBurst, c.api.rateLimit.ipPerSecond] };
+    const pairs = {
+      RATE_LIMIT_KEY_BURST: [c.api.rateLimit.keyBurst, c.api.rateLimit.keyPerSecond],
+      RATE_LIMIT_IP_BURST: [c.api.rateLimit.ipBurst, c.api.rateLimit.ipPerSecond],
+      RATE_LIMIT_LOOKUP_BURST: [c.api.lookupLimit.capacity, c.api.lookupLimit.refillPerSecond * 60],
+    };
     for (const [name, [burst, perSecond]] of Object.entries(pairs)) {
       expect(rows.find((r) => r.names.includes(name))?.def, name).toBe(`\`${burst}\`, \`${perSecond}\``);
     }

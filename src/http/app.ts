@@ -11,6 +11,7 @@ import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';
 import { verificationRouter } from './routes/verification/router.ts';
+import type { BucketLimit } from './routes/verification/rateLimit.ts';
 import { consoleRouter } from './routes/console/router.ts';
 import { copiesRouter, type CopiesRouteDeps } from './routes/copies/router.ts';
 import type { CopyRepository, TenantRepository } from '../registry/index.ts';
@@ -59,6 +60,8 @@ export interface AppDeps {
     rateLimit: RateLimitOptions;
     /** TRUST_PROXY entries: whose X-Forwarded-For gives the client address. */
     trustProxy: readonly string[];
+    /** The public lookup's bucket per client (RATE_LIMIT_LOOKUP_*; default DEFAULT_VERIFICATION_LIMITS.lookup). */
+    lookupLimit?: BucketLimit;
   };
   metrics?: ServiceMetrics | undefined;
   openApi: Record<string, unknown>;
@@ -98,7 +101,11 @@ export function createApp(deps: AppDeps): ChungthucApp {
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
   // Anonymous validations of uploaded files, both public routes together (see admission.ts).
   const publicValidations = new Admission(deps.limits.publicValidations ?? DEFAULT_PUBLIC_VALIDATIONS, 'validations of uploaded files');
-  const verification = verificationRouter({ copies: deps.copies }, { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes, publicValidations });
+  const lookup = deps.access.lookupLimit ? { lookup: deps.access.lookupLimit } : {};
+  const verification = verificationRouter(
+    { copies: deps.copies },
+    { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes, publicValidations, limits: lookup },
+  );
   const routers: Router<AppState>[] = [
     // The public pages first: every QR scan lands here, and each router before costs a match. Its
     // asset handler passes files it does not know on to the console's.
@@ -126,6 +133,7 @@ export function createApp(deps: AppDeps): ChungthucApp {
     }),
     copiesRouter({
       ...deps.certifiedCopies,
+      limits: { ...deps.certifiedCopies.limits, ...(deps.access.lookupLimit ? { publicLookup: deps.access.lookupLimit } : {}) },
       tenants: deps.tenants,
       dataDir: deps.dataDir,
       uploadBytes: deps.limits.uploadBytes,

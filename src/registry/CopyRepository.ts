@@ -17,6 +17,7 @@
  *   it as void with its reason — no unexplained gap, no reuse. `voidExpiredReservations` sweeps the
  *   reservations of crashed or abandoned requests.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { durably, prepared, type Sqlite } from './Database.ts';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -252,8 +253,10 @@ export class CopyRepository {
     const fileKey = row?.[2];
     if (!row || !fileKey) return null;
     let json = row[3];
-    if (json === null) {
-      // A stored instant not in toJSON's form: written from the row, as findPublic does.
+    // A stored instant not in toJSON's form, or text that is not well-formed UTF-8 (a lone surrogate
+    // an API client sent is stored as such, and json_object copies its bytes): written from the row,
+    // as findPublic does, which decodes such bytes to U+FFFD as JSON.stringify of the view shows them.
+    if (json === null || !isUtf8(json)) {
       const found = this.findPublic(c);
       if (!found) return null;
       json = Buffer.from(found.viewJson());

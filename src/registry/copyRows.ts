@@ -195,7 +195,8 @@ const ISO_INSTANT_GLOB = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]
  * the public view's JSON made by SQLite as UTF-8 bytes (a BLOB): byte for byte what `publicViewJson`
  * writes from a SELECT_PUBLIC row, without decoding a dozen Vietnamese strings into JavaScript and
  * encoding them again. NULL when a stored instant is not in toJSON's form (then `publicViewJson`
- * normalises it). Both are checked against each other in test/registry/publicJson.test.ts.
+ * normalises it); the caller also checks the bytes are UTF-8 (a lone surrogate stored from a client
+ * is copied as it is). Both are checked against each other in test/registry/publicJson.test.ts.
  */
 export const SELECT_PUBLIC_JSON = `SELECT c.status, c.pdf_sha256, c.file_key,
     CASE WHEN c.certified_at GLOB ${ISO_INSTANT_GLOB} AND (c.timestamp_at IS NULL OR c.timestamp_at GLOB ${ISO_INSTANT_GLOB}) THEN CAST(json_object(

@@ -33,8 +33,9 @@ import type { DigestAlgorithm } from '../signers/Signer.ts';
  * OCSP first, CRL fallback; the DER behind each answer is kept for the DSS. A delegated OCSP responder
  * without id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) brings its issuer's CRL along: a validator must
  * establish the responder's own status, from the DSS alone if need be (`responderProblem`). When that
- * CRL cannot be had or does not say the responder is good, the answer is not relied on: the
- * certificate's own CRL is used instead, and without it no source answered.
+ * CRL cannot be had or does not say the responder is good, a "good" answer is not relied on: the
+ * certificate's own CRL is used instead, and without it no source answered. A "revoked" answer stands
+ * whatever its responder (fail closed: signing is refused, an extension embeds it).
  */
 export function revocationProvider(checker: RevocationChecker, pool: CertificatePool): RevocationProvider {
   return {
@@ -58,6 +59,7 @@ export function revocationProvider(checker: RevocationChecker, pool: Certificate
         if (!(e instanceof RevocationError) || e.code === 'revocation-invalid-input') throw e;
         why = `${who} has no usable CRL: ${e.message}`;
       }
+      if (s.status === 'revoked') return answer;
       try {
         const c = await checker.crl.check(cert, issuer);
         return { status: c.status, revocationTime: c.revocationTime, ...(c.reason ? { reason: c.reason } : {}), crl: c.crlDer, certs: [] };

@@ -10,6 +10,10 @@ import http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATIONS } from '../../src/http/operations.ts';
+import type { ServiceMetrics } from '../../src/http/metrics.ts';
+import { lookupFastPath } from '../../src/http/routes/verification/fastLookup.ts';
+import type { LookupRoute } from '../../src/http/routes/verification/router.ts';
 import { AuditLog } from '../../src/registry/index.ts';
 import { freePort } from '../support/ocspResponder.ts';
 import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
@@ -37,7 +41,13 @@ beforeAll(async () => {
       done();
     },
   });
-  world = await startPkiWorld('fast-lookup', { TRUST_PROXY: 'loopback', METRICS_PORT: String(await freePort()) }, pino({ level: 'info', base: { svc: 'chungthuc' } }, sink));
+  // The lookup bucket refills once a minute here (60 a minute by default): the token test below counts
+  // exactly, however slow the machine.
+  world = await startPkiWorld(
+    'fast-lookup',
+    { TRUST_PROXY: 'loopback', METRICS_PORT: String(await freePort()), RATE_LIMIT_LOOKUP_BURST: '60', RATE_LIMIT_LOOKUP_PER_MINUTE: '1' },
+    pino({ level: 'info', base: { svc: 'chungthuc' } }, sink),
+  );
   ({ code } = await certifySample(world, 'FL'));
   const app = world.svc.app;
   const koa = app.callback();
@@ -174,7 +184,7 @@ describe('GET /v/{code}: the fast path and the Koa route', () => {
   });
 
   it('take one token per request, whichever path answers and however it ends', async () => {
-    // The lookup bucket holds 60 per client: 30 by the fast path, 29 by Koa and one unknown code handed over.
+    // The lookup bucket holds 60 per client (RATE_LIMIT_LOOKUP_BURST): 30 by the fast path, 29 by Koa and one unknown code handed over.
     const h = (i: number) => ({ accept: 'application/json', 'x-forwarded-for': '192.0.2.55', 'x-request-id': `bucket-${i}` });
     took.length = 0;
     const statuses: number[] = [];
@@ -214,3 +224,51 @@ async function requestsCounted(): Promise<number> {
   const m = /^chungthuc_http_requests_total\{method="GET",route="\/v\/\{code\}",status="200"\} (\d+)$/m.exec(text);
   return m ? Number(m[1]) : 0;
 }
+
+describe('the fast path when something throws', () => {
+  /** The fast path over `route` and `metrics`, then a fallback answering 503, on a socket of its own. */
+  async function serve(route: LookupRoute, metrics?: ServiceMetrics) {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (c: Buffer, _e, done) => (lines.push(JSON.parse(c.toString('utf8')) as Record<string, unknown>), done()) }));
+    const audit = { appendDeferred: () => undefined } as unknown as AuditLog;
+    const fast = lookupFastPath({ route, operation: OPERATIONS.find((o) => o.operationId === 'verification.lookup')!, clientOf: () => '192.0.2.1', logger, audit, metrics });
+    const server = http.createServer((req, res) => fast(req, res) || res.writeHead(503).end('fallback'));
+    return { url: await listen(server), lines, close: () => new Promise((r) => server.close(r)) };
+  }
+  const answer = { copyStatus: 'valid' as const, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: Buffer.from('{"status":"valid"}') };
+
+  it('before the answer: the request goes on to Koa with the token it took, and the server stays up', async () => {
+    const handed: unknown[] = [];
+    const s = await serve({ take: () => ({ ok: true }), handOver: (_req, t) => handed.push(t), knownAnswer: () => { throw new Error('disk gone'); } });
+    try {
+      const r = await get(s.url, `/v/${'C'.repeat(32)}`, { accept: 'application/json' });
+      expect([r.status, r.body.toString()]).toEqual([503, 'fallback']);
+      expect(handed).toEqual([{ ok: true }]);
+      expect((await get(s.url, `/v/${'C'.repeat(32)}`, {})).status).toBe(503);
+    } finally {
+      await s.close();
+    }
+    // A throw before any token was taken: handed over with none.
+    const none: unknown[] = [];
+    const t = await serve({ take: () => { throw new Error('bucket broke'); }, handOver: (_req, tk) => none.push(tk), knownAnswer: () => answer });
+    try {
+      expect((await get(t.url, `/v/${'C'.repeat(32)}`, {})).status).toBe(503);
+      expect(none).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('after the answer: the client has it, the failure is logged, the server stays up', async () => {
+    const metrics = { observeRequest: () => { throw new Error('metrics broke'); } } as unknown as ServiceMetrics;
+    const s = await serve({ take: () => ({ ok: true }), handOver: () => undefined, knownAnswer: () => answer }, metrics);
+    try {
+      const r = await get(s.url, `/v/${'C'.repeat(32)}`, { accept: 'application/json' });
+      expect([r.status, r.body.toString()]).toEqual([200, '{"status":"valid"}']);
+      expect(s.lines.some((l) => l.msg === 'public lookup failed after its answer was written')).toBe(true);
+      expect((await get(s.url, `/v/${'C'.repeat(32)}`, {})).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});

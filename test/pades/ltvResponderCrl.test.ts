@@ -73,10 +73,10 @@ afterAll(async () => {
 });
 
 /** Signs the fixture at B-LT with officer1 while `responder` answers OCSP; the PDF and its offline strict validation. */
-async function signWith(responder: { pem: string; key: string }, name: string) {
+async function signWith(responder: { pem: string; key: string }, name: string, index?: string) {
   let ocsp: OcspResponder | undefined;
   try {
-    ocsp = await startOcspResponder({ signer: responder });
+    ocsp = await startOcspResponder({ signer: responder, ...(index ? { index } : {}) });
     // Fresh trust services: no OCSP answer cached from another responder.
     const config = loadConfig({ ...process.env, DATA_DIR: tmp, LOG_LEVEL: 'silent', REVOCATION_TIMEOUT_MS: '3000' });
     const trust = buildTrustServices(config, (label) => token.getSigner(label), db.db);
@@ -118,6 +118,22 @@ describe('B-LT with a delegated OCSP responder without id-pkix-ocsp-nocheck', ()
     expect(about).not.toContain(officer.serialNumber.toLowerCase().replace(/^0+/, ''));
     expect(dss.crls.map(sha)).toContain(sha(new Uint8Array(readFileSync(DEV_PATHS.issuingCaCrl))));
     expect(report.documentIndication).toBe('TOTAL-PASSED');
+  });
+
+  it('keeps a "revoked" answer whose responder cannot be checked: signing is refused, not cleared by the older CRL', async () => {
+    const responder = responderCertificate('Dev OCSP responder that revokes', [], 'http://127.0.0.1:9/responders.crl');
+    // The CA's database with officer1 revoked an hour ago; its published CRL (older) still says good.
+    const officer = new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, 'officer1.pem')));
+    const when = new Date(Date.now() - 3600_000).toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
+    const index = file('index-revoked.txt');
+    const lines = readFileSync(DEV_PATHS.issuingCaIndex, 'utf8').split('\n').map((l) => {
+      const f = l.split('\t');
+      return f[3]?.toUpperCase() === officer.serialNumber.toUpperCase() ? ['R', f[1], `${when},keyCompromise`, f[3], f[4], f[5]].join('\t') : l;
+    });
+    writeFileSync(index, lines.join('\n'));
+    writeFileSync(`${index}.attr`, 'unique_subject = no\n');
+    expect(lines.some((l) => l.startsWith('R\t'))).toBe(true);
+    await expect(signWith(responder, 'revoked', index)).rejects.toMatchObject({ code: 'certificate-revoked' });
   });
 
   it('adds no responder CRL when the responder carries ocsp-nocheck', async () => {

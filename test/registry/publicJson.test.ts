@@ -13,7 +13,8 @@ beforeEach(() => {
 });
 afterEach(() => r.dispose());
 
-function bothWays(code: string): { sql: string; js: string } {
+/** Both JSONs as bytes (a string comparison would hide invalid UTF-8: decoding repairs it). */
+function bothWays(code: string): { sql: Buffer; js: Buffer } {
   const found = r.copies.findPublicJson(code);
   const view = r.copies.findPublic(code);
   expect(found).not.toBeNull();
@@ -21,15 +22,16 @@ function bothWays(code: string): { sql: string; js: string } {
   expect(found!.pdfSha256).toBe(view!.view.pdfSha256);
   expect(found!.fileKey).toBe(view!.fileKey);
   expect(found!.publicCode).toBe(view!.publicCode);
-  return { sql: found!.json.toString('utf8'), js: JSON.stringify(view!.view) };
+  return { sql: found!.json, js: Buffer.from(JSON.stringify(view!.view)) };
 }
+const parsed = (b: Buffer): unknown => JSON.parse(b.toString('utf8'));
 
 describe('findPublicJson', () => {
   it('writes the same bytes as JSON.stringify(view) for a valid copy with both certificates', () => {
     const c = r.copies.issueCopy(sampleCopy(r.tenant.id, 1));
     const { sql, js } = bothWays(c.publicCode);
-    expect(sql).toBe(js);
-    expect(JSON.parse(sql)).toMatchObject({ status: 'valid', volume: '01/2026-SCT/BS', agency: 'UBND phường Bến Thành', annulment: null });
+    expect(sql.equals(js)).toBe(true);
+    expect(parsed(sql)).toMatchObject({ status: 'valid', volume: '01/2026-SCT/BS', agency: 'UBND phường Bến Thành', annulment: null });
   });
 
   it('… without an agency certificate or timestamp, with text JSON must escape, and in volume 100', () => {
@@ -40,16 +42,25 @@ describe('findPublicJson', () => {
     r.opened.db.prepare('UPDATE register_volumes SET seq = 100').run();
     r.opened.db.prepare('UPDATE tenants SET name = ?').run(tricky);
     const { sql, js } = bothWays(c.publicCode);
-    expect(sql).toBe(js);
-    expect(JSON.parse(sql)).toMatchObject({ certifierName: tricky, agency: tricky, agencyCertificate: null, timestampAt: null, volume: '100/2026-SCT/BS' });
+    expect(sql.equals(js)).toBe(true);
+    expect(parsed(sql)).toMatchObject({ certifierName: tricky, agency: tricky, agencyCertificate: null, timestampAt: null, volume: '100/2026-SCT/BS' });
   });
 
   it('… for an annulled copy (the decision is public)', () => {
     const c = r.copies.issueCopy(sampleCopy(r.tenant.id, 3));
     r.copies.annulCopy(c.id, { decisionNumber: '12/QĐ-UBND', decisionDate: '2026-03-11', reason: 'Cấp nhầm "bản sao"', actor: 'supervisor' });
     const { sql, js } = bothWays(c.publicCode);
-    expect(sql).toBe(js);
-    expect(JSON.parse(sql)).toMatchObject({ status: 'annulled', annulment: { decisionNumber: '12/QĐ-UBND', decisionDate: '2026-03-11', reason: 'Cấp nhầm "bản sao"' } });
+    expect(sql.equals(js)).toBe(true);
+    expect(parsed(sql)).toMatchObject({ status: 'annulled', annulment: { decisionNumber: '12/QĐ-UBND', decisionDate: '2026-03-11', reason: 'Cấp nhầm "bản sao"' } });
+  });
+
+  it('… when a client stored a lone surrogate (its bytes are not UTF-8): valid UTF-8, U+FFFD as the view shows it', () => {
+    const c = r.copies.issueCopy(sampleCopy(r.tenant.id, 6));
+    r.copies.annulCopy(c.id, { decisionNumber: '13/QĐ', decisionDate: '2026-03-11', reason: 'x\ud800y', actor: 'supervisor' });
+    const { sql, js } = bothWays(c.publicCode);
+    expect(sql.equals(js)).toBe(true);
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(sql)).not.toThrow();
+    expect((parsed(sql) as { annulment: { reason: string } }).annulment.reason).toMatch(/^x\ufffd+y$/);
   });
 
   it('… when a stored instant is not in toJSON form (normalised as the view does)', () => {
@@ -58,8 +69,8 @@ describe('findPublicJson', () => {
     r.opened.db.exec('DROP TRIGGER certified_copies_identity_frozen; DROP TRIGGER certified_copies_status_flow; DROP TRIGGER certified_copies_annulment_keeps_entry');
     r.opened.db.prepare("UPDATE certified_copies SET certified_at = '2026-03-10 03:00:00+07:00', timestamp_at = '2026-03-10T03:00:01Z'").run();
     const { sql, js } = bothWays(c.publicCode);
-    expect(sql).toBe(js);
-    expect(JSON.parse(sql)).toMatchObject({ certifiedAt: '2026-03-09T20:00:00.000Z', timestampAt: '2026-03-10T03:00:01.000Z' });
+    expect(sql.equals(js)).toBe(true);
+    expect(parsed(sql)).toMatchObject({ certifiedAt: '2026-03-09T20:00:00.000Z', timestampAt: '2026-03-10T03:00:01.000Z' });
   });
 
   it('finds nothing for unknown, malformed or never-issued codes, and accepts codes as findPublic does', () => {

@@ -26,8 +26,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `signer`: another responder certificate and key (PEM files) than the dev PKI's. */
-export async function startOcspResponder(opts: { port?: number; signer?: { pem: string; key: string } } = {}): Promise<OcspResponder> {
+/** `signer`: another responder certificate and key (PEM files) than the dev PKI's; `index`: another `openssl ca` database. */
+export async function startOcspResponder(opts: { port?: number; signer?: { pem: string; key: string }; index?: string } = {}): Promise<OcspResponder> {
   const port = opts.port ?? DEV_OCSP_PORT;
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
@@ -36,7 +36,7 @@ export async function startOcspResponder(opts: { port?: number; signer?: { pem: 
     // openssl then makes itself a process-group leader (setpgid), so stop() signals the whole group.
     // -timeout: a connection that sends nothing is dropped. stdio is not piped: the workers would
     // keep the pipes (and so the test process) alive.
-    ['ocsp', '-index', DEV_PATHS.issuingCaIndex, '-port', String(port), '-rsigner', opts.signer?.pem ?? DEV_PATHS.ocspPem, '-rkey', opts.signer?.key ?? DEV_PATHS.ocspKey, '-CA', DEV_PATHS.issuingCaPem, '-ndays', '1', '-multi', '2', '-timeout', '5'],
+    ['ocsp', '-index', opts.index ?? DEV_PATHS.issuingCaIndex, '-port', String(port), '-rsigner', opts.signer?.pem ?? DEV_PATHS.ocspPem, '-rkey', opts.signer?.key ?? DEV_PATHS.ocspKey, '-CA', DEV_PATHS.issuingCaPem, '-ndays', '1', '-multi', '2', '-timeout', '5'],
     { stdio: 'ignore' },
   );
   let dead = false;

@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { certificateSignatureAlgorithm, checkTimeStampingCertificate, oids, signatureHash } from '../../cms/index.ts';
-import { CertificatePool, KEY_NOT_COMPROMISED_REASONS, extendedKeyUsage, pathProblems, timestampOrOcspOnly } from '../../pki/index.ts';
+import { CertificatePool, KEY_NOT_COMPROMISED_REASONS, certificatePolicies, extendedKeyUsage, pathProblems, timestampOrOcspOnly } from '../../pki/index.ts';
 import type { ValidationPolicy } from './policy.ts';
 import type { RevocationQuery, RevocationSource } from './ports.ts';
 import type { CheckResult } from './report.ts';
@@ -78,6 +78,25 @@ export function keyUsageBits(cert: X509Certificate): { digitalSignature: boolean
 }
 
 /** EN 319 102-1 §5.2.6: a signing key must allow digitalSignature or nonRepudiation (contentCommitment). */
+/**
+ * The policy's acceptable certificate policies (ValidationPolicy.acceptedCertificatePolicies): the
+ * signer's certificate asserts one of them. Undefined when the policy accepts any.
+ */
+export function certificatePolicyCheck(cert: X509Certificate, policy: ValidationPolicy): CheckResult | undefined {
+  const wanted = policy.acceptedCertificatePolicies;
+  if (wanted.length === 0) return undefined;
+  let asserted: string[];
+  try {
+    asserted = certificatePolicies(cert) ?? [];
+  } catch {
+    asserted = []; // an extension that cannot be read asserts nothing
+  }
+  const hit = asserted.find((oid) => wanted.includes(oid));
+  if (hit) return { name: 'certificate-policy', status: 'passed', detail: `certificate policy ${hit}` };
+  const detail = `the signer's certificate asserts ${asserted.length > 0 ? `the policies ${asserted.join(', ')}` : 'no certificate policy'}, none of ${wanted.join(', ')} the validation policy accepts`;
+  return { name: 'certificate-policy', status: 'failed', detail, indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' };
+}
+
 export function keyUsageCheck(cert: X509Certificate, policy: ValidationPolicy, forTimestamp: boolean): CheckResult {
   let ku: ReturnType<typeof keyUsageBits>;
   try {

@@ -68,6 +68,8 @@ const NOT_DRAWN_KEYS_BUT_ANNOTS = new Set([...NOT_DRAWN_KEYS].filter((k) => k !=
 const F_HIDDEN = 2;
 const F_PRINT = 4;
 const F_NOVIEW = 32;
+/** ISO 32000-1 Table 165: NoView inverted on mouse-over or selection, so the widget shows then. */
+const F_TOGGLE_NOVIEW = 256;
 
 /** ISO 32000-1 Table 165 annotation flags 128 (Locked) and 512 (LockedContents), set by signers. */
 function onlyLockBits(o: PdfDict, n: PdfDict): boolean {
@@ -547,7 +549,7 @@ class RevisionDiff {
     const d = this.newDoc.resolveDict(new PdfRef(num, this.newDoc.generationOf(num)));
     if (!d) return false;
     const flags = d.getNumber('F') ?? 0;
-    if (flags & F_HIDDEN || (flags & F_NOVIEW && !(flags & F_PRINT))) return false;
+    if (flags & F_HIDDEN || (flags & F_NOVIEW && !(flags & F_PRINT) && !(flags & F_TOGGLE_NOVIEW))) return false;
     if (zeroArea(this.newDoc.resolve(d.get('Rect')))) return false;
     const streams = this.apStreams(this.newDoc, num);
     if (streams.size === 0) {

@@ -38,6 +38,12 @@ export interface ValidationPolicy {
   };
   /** Without a TimestampVerifier, signature timestamps are "not checked"; `fail` makes that indeterminate. */
   timestampsRequired: boolean;
+  /**
+   * Certificate policies (RFC 5280 §4.2.1.4 OIDs) one of which a signer's certificate must assert,
+   * e.g. a national qualified-signature policy; empty: any (EN 319 102-1 §5.2.6 acceptable policy set).
+   * Not met: INDETERMINATE/CHAIN_CONSTRAINTS_FAILURE. Document time-stamps are not concerned.
+   */
+  acceptedCertificatePolicies: string[];
 }
 
 export const STRICT_POLICY: ValidationPolicy = Object.freeze({
@@ -48,6 +54,7 @@ export const STRICT_POLICY: ValidationPolicy = Object.freeze({
   levels: { cryptoConstraints: 'fail', keyUsage: 'fail', modifications: 'fail', trust: 'fail' },
   revocation: { required: true, fetchOnline: false },
   timestampsRequired: false,
+  acceptedCertificatePolicies: [],
 }) as ValidationPolicy;
 
 const level = z.enum(['fail', 'warn']);
@@ -63,6 +70,7 @@ const policySchema = z
       .partial(),
     revocation: z.object({ required: z.boolean(), fetchOnline: z.boolean() }).strict().partial(),
     timestampsRequired: z.boolean(),
+    acceptedCertificatePolicies: z.array(z.string().regex(/^[0-2](\.\d+)+$/, 'a dotted object identifier')),
   })
   .strict()
   .partial();
@@ -79,6 +87,7 @@ export function parsePolicy(input: string | unknown): ValidationPolicy {
     levels: { ...STRICT_POLICY.levels, ...p.levels },
     revocation: { ...STRICT_POLICY.revocation, ...p.revocation },
     timestampsRequired: p.timestampsRequired ?? STRICT_POLICY.timestampsRequired,
+    acceptedCertificatePolicies: p.acceptedCertificatePolicies ?? [],
   };
 }
 

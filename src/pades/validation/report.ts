@@ -52,6 +52,7 @@ export type CheckName =
   | 'crypto-constraints'
   | 'certificate-chain'
   | 'key-usage'
+  | 'certificate-policy'
   | 'certificate-validity'
   | 'revocation'
   | 'signature-timestamp'

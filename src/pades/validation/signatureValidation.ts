@@ -19,7 +19,7 @@ import {
 import { CertificatePool, DEFAULT_CLOCK_SKEW_MS, pathProblems } from '../../pki/index.ts';
 import type { ByteRangeAnalysis } from './byteRange.ts';
 import { bytesEqual } from './objectGraph.ts';
-import { buildTrustedChain, chainCheck, chainCryptoProblems, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
+import { buildTrustedChain, certificatePolicyCheck, chainCheck, chainCryptoProblems, keySizeProblem, keyUsageCheck, revocationCheck, toX509, validityCheck } from './certificateChecks.ts';
 import type { ValidationPolicy } from './policy.ts';
 import type { RevocationSource, TimestampVerifier } from './ports.ts';
 import type { CheckResult, SignatureType } from './report.ts';
@@ -261,6 +261,8 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
 
   checks.push(check);
   checks.push(keyUsageCheck(signer, policy, isTs));
+  const certificatePolicy = isTs ? undefined : certificatePolicyCheck(signer, policy);
+  if (certificatePolicy) checks.push(certificatePolicy);
   const validity = validityCheck(chain, out.bestTime, out.bestFromPoe);
   checks.push(validity);
   const embedded = {

@@ -241,7 +241,7 @@ async function validateOpened(
     const id = `sig-${n + 1}`;
     const rev = c.structure.signedRevision;
     if (rev !== null) report.revisions[rev]?.signedBy.push(id);
-    if (rev !== null) o.checks.push(modificationsCheck(report.revisions, rev, policy));
+    if (rev !== null) o.checks.push(modificationsCheck(report.revisions, rev, policy, c.docMdp !== null));
     const { indication, subIndication } = decide(o.checks);
     const m = c.dict.get('M');
     report.signatures.push({
@@ -322,12 +322,13 @@ function decide(checks: readonly CheckResult[]): { indication: Indication; subIn
 }
 
 /** ISO 32000-1 §12.8.2.2 / §12.8.4: later revisions must only hold permitted changes. */
-function modificationsCheck(revisions: readonly RevisionReport[], signed: number, policy: ValidationPolicy): CheckResult {
+/** `certifies`: the signature is the certification one, which a flagged change (what it did not certify) concerns. */
+function modificationsCheck(revisions: readonly RevisionReport[], signed: number, policy: ValidationPolicy, certifies: boolean): CheckResult {
   const bad = revisions.filter((r) => r.index > signed && r.verdict === 'not-allowed');
   const later = revisions.filter((r) => r.index > signed).length;
   if (bad.length === 0) {
     // Permitted, but flagged (a field drawn after the certification): said, not failed.
-    const flagged = revisions.filter((r) => r.index > signed).flatMap((r) => r.changes.filter((c) => c.flag).map((c) => ({ r, c })))[0];
+    const flagged = certifies ? revisions.filter((r) => r.index > signed).flatMap((r) => r.changes.filter((c) => c.flag).map((c) => ({ r, c })))[0] : undefined;
     if (flagged) return { name: 'modifications', status: 'warning', detail: `${later} later revision(s), all changes permitted; revision ${flagged.r.index}: ${flagged.c.reason}` };
     return { name: 'modifications', status: 'passed', detail: later === 0 ? 'no later revision' : `${later} later revision(s), all changes permitted` };
   }

@@ -253,6 +253,15 @@ describe('change analysis: new empty signature fields (finding 5)', () => {
     expectFlagged(await validate(bytes), widgetNum());
   });
 
+  it('a NoView widget that shows on mouse-over (ToggleNoView, ISO 32000-1 Table 165) is an overlay too', async () => {
+    const signed = await sign(onePage());
+    const { bytes, widgetNum } = addEmptyField(signed, 'Hover', (u) => ({ Rect: [0, 0, 612, 792], F: 32 | 256, AP: new PdfDict({ N: opaqueCover(u) }) }));
+    expectFlagged(await validate(bytes), widgetNum());
+    // NoView alone (not printed either) draws nothing anyone sees.
+    const hidden = addEmptyField(signed, 'NoView', (u) => ({ Rect: [0, 0, 612, 792], F: 32, AP: new PdfDict({ N: opaqueCover(u) }) }));
+    expect(changeOf(await validate(hidden.bytes), hidden.widgetNum())).toMatchObject({ allowed: true });
+  });
+
   it('unsigned signature fields that draw nothing stay allowed, and signing one later too', async () => {
     const signed = await sign(onePage());
     // Invisible (zero-area /Rect, no /AP), then hidden (flag 2) however large, then an empty appearance.
@@ -331,15 +340,20 @@ describe('certified documents: the sneaky signature (SSA, Mainka et al. 2021)', 
 
   it('a signature field added after a certification (P=2) that draws on the page is permitted but flagged', async () => {
     const certified = await sign(onePage(), { certify: 2 });
-    const r = await validate(await sign(certified, { field: { fieldName: 'Sneaky', rect: [0, 0, 612, 792], appearance: look } }));
-    expect(r.signatures).toHaveLength(2);
+    // An approval in between (invisible, not flagged), then the overlay.
+    const approved = await sign(certified, { field: { fieldName: 'Approval' } });
+    const r = await validate(await sign(approved, { field: { fieldName: 'Sneaky', rect: [0, 0, 612, 792], appearance: look } }));
+    expect(r.signatures).toHaveLength(3);
     const flagged = analysed(r).flatMap((x) => x.changes).filter((c) => c.flag === 'overlay-after-certification');
     expect(flagged.length, describeChanges(r)).toBeGreaterThan(0);
     expect(flagged.every((c) => c.allowed && c.reason.includes('sneaky signature') && c.reason.includes('"Sneaky"'))).toBe(true);
-    // The certification signature says so; the signer's own signature, which covers everything, does not.
+    // The certification signature says so; the approval before the overlay and the signer's own
+    // signature, which covers everything, do not (what was not certified concerns the certification).
     expect(modifications(r)).toMatchObject({ status: 'warning' });
     expect(modifications(r)?.detail).toContain('was not certified');
     expect(modifications(r, 1)).toMatchObject({ status: 'passed' });
+    expect(modifications(r, 2)).toMatchObject({ status: 'passed' });
+    expect(r.signatures.map((x) => x.indication)).toEqual(['TOTAL-PASSED', 'TOTAL-PASSED', 'TOTAL-PASSED']);
   });
 
   it('… also under P=3; an invisible new signature, or a visible one into a field the certification covers, is not flagged', async () => {

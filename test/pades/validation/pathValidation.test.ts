@@ -7,7 +7,7 @@
  * (EN 319 102-1 §5.2.6), never TOTAL-PASSED.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STRICT_POLICY, validatePdf, type SignatureReport, type ValidationReport } from '../../../src/pades/validation/index.ts';
+import { STRICT_POLICY, parsePolicy, validatePdf, type SignatureReport, type ValidationReport } from '../../../src/pades/validation/index.ts';
 import { SECTIONS, createTestPki, scriptedRevocation, signedBy, type Issued, type TestPki } from './pathTestKit.ts';
 
 const EXTENSIONS = `${SECTIONS.ca}${SECTIONS.caLen0}${SECTIONS.leaf}${SECTIONS.eeNoKu}${SECTIONS.tsa}[ca_len1]
@@ -109,8 +109,8 @@ beforeAll(() => {
 
 afterAll(() => pki?.cleanup());
 
-async function validate(who: Issued, chain: Issued[]): Promise<ValidationReport> {
-  return validatePdf({ bytes: await signedBy(pki.pdf(), who, chain) }, { policy: STRICT_POLICY, trustAnchors: [root.cert], revocationSource: scriptedRevocation() });
+async function validate(who: Issued, chain: Issued[], policy = STRICT_POLICY): Promise<ValidationReport> {
+  return validatePdf({ bytes: await signedBy(pki.pdf(), who, chain) }, { policy, trustAnchors: [root.cert], revocationSource: scriptedRevocation() });
 }
 const chainCheck = (s: SignatureReport | undefined) => s?.checks.find((x) => x.name === 'certificate-chain');
 const verdict = (s: SignatureReport | undefined) => `${s?.indication}/${s?.subIndication ?? '-'} ${JSON.stringify(s?.checks.filter((x) => x.status !== 'passed'))}`;
@@ -208,5 +208,30 @@ describe('the signer certificate is for signing (RFC 5280 §4.2.1.12; EN 319 421
       expect(s?.subIndication).toBe('CHAIN_CONSTRAINTS_FAILURE');
       expect(s?.checks.find((x) => x.name === 'key-usage')?.detail).toMatch(/extendedKeyUsage .*time-stamping or OCSP signing only/);
     }
+  });
+});
+
+describe('acceptable certificate policies (ValidationPolicy.acceptedCertificatePolicies)', () => {
+  const accepting = (...oids: string[]) => parsePolicy({ name: 'policies', acceptedCertificatePolicies: oids });
+  const policyCheck = (s: SignatureReport | undefined) => s?.checks.find((x) => x.name === 'certificate-policy');
+
+  it('a signer asserting an accepted policy passes; one asserting another, or none, is INDETERMINATE/CHAIN_CONSTRAINTS_FAILURE', async () => {
+    // c.knownNonCritical asserts 1.2.3.4; c.ncGood asserts none.
+    const ok = (await validate(c.knownNonCritical!, [root], accepting('2.16.704.1.2.1', '1.2.3.4'))).signatures[0];
+    expect(ok?.indication, verdict(ok)).toBe('TOTAL-PASSED');
+    expect(policyCheck(ok)).toMatchObject({ status: 'passed', detail: 'certificate policy 1.2.3.4' });
+    const other = (await validate(c.knownNonCritical!, [root], accepting('2.16.704.1.2.1'))).signatures[0];
+    expect([other?.indication, other?.subIndication], verdict(other)).toEqual(['INDETERMINATE', 'CHAIN_CONSTRAINTS_FAILURE']);
+    expect(policyCheck(other)?.detail).toMatch(/asserts the policies 1\.2\.3\.4, none of 2\.16\.704\.1\.2\.1/);
+    const none = (await validate(c.ncGood!, [c.nc!, root], accepting('1.2.3.4'))).signatures[0];
+    expect(none?.subIndication, verdict(none)).toBe('CHAIN_CONSTRAINTS_FAILURE');
+    expect(policyCheck(none)?.detail).toMatch(/no certificate policy/);
+  });
+
+  it('without a list any policy is accepted and the check is not reported; a malformed OID is refused', async () => {
+    const s = (await validate(c.ncGood!, [c.nc!, root])).signatures[0];
+    expect(s?.indication, verdict(s)).toBe('TOTAL-PASSED');
+    expect(policyCheck(s)).toBeUndefined();
+    expect(() => accepting('not-an-oid')).toThrow(/dotted object identifier/);
   });
 });

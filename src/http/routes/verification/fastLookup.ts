@@ -9,7 +9,8 @@
  * and access log lines, request metrics, and the deferred page-view audit row auditTrail writes.
  * Everything else is left to Koa (`false`: nothing was done), and once the bucket was asked, the
  * request is handed over with that answer (`LookupRoute.handOver`), so no request pays two tokens:
- * an unknown code, a copy whose file must first be looked at, a 429, a thrown error.
+ * an unknown code, a copy whose file must first be looked at, a 429, a thrown error (which never
+ * escapes the server's request listener).
  * test/http/verification/fastLookup.test.ts proves both paths give the same answer, audit row,
  * log lines and metrics.
  */
@@ -20,6 +21,7 @@ import { normalizePublicCode, type AuditLog } from '../../../registry/index.ts';
 import { logRequest, requestIdOf } from '../../middleware.ts';
 import type { ServiceMetrics } from '../../metrics.ts';
 import type { Operation } from '../../operations.ts';
+import type { TakeResult } from './rateLimit.ts';
 import { wantsJsonAnswer, type LookupRoute } from './router.ts';
 import type { Lang } from './i18n.ts';
 
@@ -41,7 +43,26 @@ const PLAIN = /^\/v\/([0-9A-Za-z]{1,64})(?:\?lang=(vi|en))?$/;
 
 export function lookupFastPath(deps: FastLookupDeps): FastPath {
   const { route, operation, logger, audit, metrics } = deps;
+  /**
+   * Whatever throws here is not left to escape the server's request listener (an uncaught exception):
+   * before the answer is written the request goes to Koa, which answers the error as the chain does
+   * (with the bucket's answer, once it was asked); after it, the failure is logged.
+   */
   return (req, res) => {
+    let taken: TakeResult | undefined;
+    try {
+      return answer(req, res, (t) => (taken = t));
+    } catch (err) {
+      if (res.headersSent) {
+        logger.error({ err }, 'public lookup failed after its answer was written');
+        return true;
+      }
+      if (taken) route.handOver(req, taken);
+      return false;
+    }
+  };
+
+  function answer(req: IncomingMessage, res: ServerResponse, took: (t: TakeResult) => void): boolean {
     const started = process.hrtime.bigint();
     if (req.method !== 'GET') return false;
     const m = PLAIN.exec(req.url ?? '');
@@ -55,25 +76,23 @@ export function lookupFastPath(deps: FastLookupDeps): FastPath {
     const json = wantsJsonAnswer(h.accept ?? '', () => accepts(req).types('html', 'json') === 'json' && 'json');
     const client = deps.clientOf(req);
     const taken = route.take(client);
-    if (!taken.ok) return handOver(req, taken);
-    let answer;
-    try {
-      answer = route.knownAnswer(code, lang, json);
-    } catch {
-      // The route reads again and answers the error as the chain does.
-      return handOver(req, taken);
+    took(taken);
+    // Refused, an unknown code, or a file whose facts are not in yet: the route answers, with this token.
+    const found = taken.ok ? route.knownAnswer(code, lang, json) : undefined;
+    if (!found) {
+      route.handOver(req, taken);
+      return false;
     }
-    if (!answer) return handOver(req, taken);
 
     const incomingId = h['x-request-id'];
     const requestId = requestIdOf(typeof incomingId === 'string' ? incomingId : '');
-    res.writeHead(200, { 'X-Request-Id': requestId, ...answer.headers, 'Content-Length': answer.body.length });
-    res.end(answer.body);
+    res.writeHead(200, { 'X-Request-Id': requestId, ...found.headers, 'Content-Length': found.body.length });
+    res.end(found.body);
 
     const path = `/v/${code}`;
     if (logger.isLevelEnabled('info')) {
       const log = logger.child({ reqId: requestId });
-      log.info({ lookup: 'public-code', found: true, status: answer.copyStatus }, 'public verification lookup');
+      log.info({ lookup: 'public-code', found: true, status: found.copyStatus }, 'public verification lookup');
       logRequest(log, 'GET', path, 200, started);
     }
     metrics?.observeRequest('GET', operation.path, 200, started);
@@ -95,10 +114,5 @@ export function lookupFastPath(deps: FastLookupDeps): FastPath {
       logger.error({ err, reqId: requestId }, 'audit write failed');
     }
     return true;
-
-    function handOver(r: IncomingMessage, t: typeof taken): false {
-      route.handOver(r, t);
-      return false;
-    }
-  };
+  }
 }
