@@ -3,6 +3,7 @@
  * update, in a new or an existing empty signature field (ISO 32000-1 §12.7.4.5, §12.8), with
  * DocMDP (§12.8.2.2) and FieldMDP (§12.8.2.4) references when asked.
  */
+import { X509Certificate } from 'node:crypto';
 import {
   IncrementalUpdate,
   PdfByteRangeHole,
@@ -18,7 +19,6 @@ import {
   type PdfValue,
   type SignatureField,
 } from '../pdf/index.ts';
-import { X509Certificate } from 'node:crypto';
 import type { SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
 import { certificatePolicies, keyUsage, type KeyUsageBit } from '../pki/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';

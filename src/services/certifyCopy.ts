@@ -68,10 +68,10 @@ export interface CertifyDeps {
   onStep?: (step: CertifyStep, seconds: number) => void;
 }
 
-/** The steps of a certification, in order (`onStep`). `reserve` includes any wait for a hashed access code. */
 /** The signature fields the stamp makes empty at their places: the certifier's, then the agency seal's. */
 const FIELDS = { certifier: 'NguoiChungThuc', seal: 'DauCoQuan' } as const;
 
+/** The steps of a certification, in order (`onStep`). `reserve` includes any wait for a hashed access code. */
 export const CERTIFY_STEPS = ['intake', 'reserve', 'stamp', 'certifier-signature', 'seal-signature', 'validation-data', 'store', 'register'] as const;
 export type CertifyStep = (typeof CERTIFY_STEPS)[number];
 

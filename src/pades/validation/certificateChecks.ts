@@ -77,7 +77,6 @@ export function keyUsageBits(cert: X509Certificate): { digitalSignature: boolean
   return { digitalSignature: (first & 0x80) !== 0, nonRepudiation: (first & 0x40) !== 0 };
 }
 
-/** EN 319 102-1 §5.2.6: a signing key must allow digitalSignature or nonRepudiation (contentCommitment). */
 /**
  * The policy's acceptable certificate policies (ValidationPolicy.acceptedCertificatePolicies): the
  * signer's certificate asserts one of them. Undefined when the policy accepts any.
@@ -97,6 +96,7 @@ export function certificatePolicyCheck(cert: X509Certificate, policy: Validation
   return { name: 'certificate-policy', status: 'failed', detail, indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' };
 }
 
+/** EN 319 102-1 §5.2.6: a signing key must allow digitalSignature or nonRepudiation (contentCommitment). */
 export function keyUsageCheck(cert: X509Certificate, policy: ValidationPolicy, forTimestamp: boolean): CheckResult {
   let ku: ReturnType<typeof keyUsageBits>;
   try {

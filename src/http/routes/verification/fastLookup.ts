@@ -11,7 +11,7 @@
  * request is handed over with that answer (`LookupRoute.handOver`), so no request pays two tokens:
  * an unknown code, a copy whose file must first be looked at, a 429, a thrown error (which never
  * escapes the server's request listener).
- * test/http/verification/fastLookup.test.ts proves both paths give the same answer, audit row,
+ * test/http/fastLookup.test.ts proves both paths give the same answer, audit row,
  * log lines and metrics.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
