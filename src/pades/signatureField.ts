@@ -20,7 +20,8 @@ import {
   type SignatureField,
 } from '../pdf/index.ts';
 import type { SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
-import { certificatePolicies, keyUsage, type KeyUsageBit } from '../pki/index.ts';
+import { certificateFields } from '../cms/certificateFields.ts';
+import { certificatePolicies, keyUsage, nameAttributes, nameValueKey, type KeyUsageBit } from '../pki/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
 import { pdfDate } from './pdfDate.ts';
@@ -239,14 +240,38 @@ const CERT_OID = 4;
 const CERT_SUBJECT_DN = 8;
 const CERT_KEY_USAGE = 32;
 const KEY_USAGE_ORDER: readonly KeyUsageBit[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
-/** /SubjectDN keys (§12.7.4.5: attribute names as RFC 2253 writes them, or dotted OIDs) as Node's X509Certificate.subject names them. */
-const DN_NAMES: Record<string, string> = { '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.5': 'serialNumber', '1.2.840.113549.1.9.1': 'emailAddress', E: 'emailAddress', EMAIL: 'emailAddress', EMAILADDRESS: 'emailAddress', S: 'ST' };
+/** /SubjectDN keys (§12.7.4.5: attribute names as RFC 4514 and common producers write them, any case) by attribute type OID; dotted OIDs stand for themselves. */
+const DN_TYPES: Record<string, string> = {
+  CN: '2.5.4.3',
+  C: '2.5.4.6',
+  L: '2.5.4.7',
+  ST: '2.5.4.8',
+  S: '2.5.4.8',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  STREET: '2.5.4.9',
+  SERIALNUMBER: '2.5.4.5',
+  SN: '2.5.4.4',
+  SURNAME: '2.5.4.4',
+  GIVENNAME: '2.5.4.42',
+  G: '2.5.4.42',
+  T: '2.5.4.12',
+  TITLE: '2.5.4.12',
+  DC: '0.9.2342.19200300.100.1.25',
+  UID: '0.9.2342.19200300.100.1.1',
+  E: '1.2.840.113549.1.9.1',
+  EMAIL: '1.2.840.113549.1.9.1',
+  EMAILADDRESS: '1.2.840.113549.1.9.1',
+};
+const dnType = (key: string): string => (/^[0-2](\.\d+)+$/.test(key) ? key : (DN_TYPES[key.toUpperCase()] ?? `unknown:${key}`));
 
 /**
  * The signer's certificate against a field's /Cert seed value (Table 235), its required entries only
  * (an optional one is a hint to pick a certificate; the key is already chosen): the certificate one of
- * /Subject; an issuer up its chain one of /Issuer; a policy among /OID; the subject DN one of /SubjectDN;
- * its keyUsage one of the /KeyUsage patterns ("1" set, "0" clear, "X" either, digitalSignature first).
+ * /Subject; an issuer up its chain one of /Issuer; a policy among /OID (only with a non-empty /Issuer,
+ * as Table 235 says); the subject DN one of /SubjectDN (each attribute of the entry present, compared as
+ * RFC 5280 §7.1 does); its keyUsage one of the /KeyUsage patterns ("1" set, "0" clear, anything else
+ * either way, digitalSignature first).
  */
 function certificateSeedViolation(doc: PdfDocument, sv: PdfDict, chain: readonly Uint8Array[]): string | undefined {
   const ff = numberValue(doc.resolve(sv.get('Ff'))) ?? 0;
@@ -273,22 +298,23 @@ function certificateSeedViolation(doc: PdfDocument, sv: PdfDict, chain: readonly
     if (!chained) return 'a certificate issued under one of the issuers its /Cert /Issuer lists';
   }
   const oids = byteStrings('OID')?.map((b) => Buffer.from(b).toString('latin1'));
-  if (ff & CERT_OID && oids) {
-    const policies = certificatePolicies(signer) ?? [];
+  if (ff & CERT_OID && oids && issuers && issuers.length > 0) {
+    let policies: string[];
+    try {
+      policies = certificatePolicies(signer) ?? [];
+    } catch {
+      policies = []; // an extension that cannot be read asserts no policy
+    }
     if (!oids.some((o) => policies.includes(o))) return `a certificate with one of the policies ${oids.join(', ')} (/Cert /OID)`;
   }
   const dns = list('SubjectDN')?.flatMap((x) => (x instanceof PdfDict ? [x] : []));
   if (ff & CERT_SUBJECT_DN && dns) {
-    const subject = new Map<string, string[]>();
-    for (const line of signer.subject.split('\n')) {
-      const eq = line.indexOf('=');
-      if (eq > 0) subject.set(line.slice(0, eq), [...(subject.get(line.slice(0, eq)) ?? []), line.slice(eq + 1)]);
-    }
+    // The subject's own attributes (not a display string, where "," or "+" would be escaped).
+    const subject = nameAttributes(certificateFields(chain[0]!).subject);
     const matches = (dn: PdfDict) =>
       [...dn.entries()].every(([k, v]) => {
         const want = doc.resolve(v);
-        const key = DN_NAMES[k] ?? DN_NAMES[k.toUpperCase()] ?? k;
-        return want instanceof PdfString && (subject.get(key) ?? []).includes(want.toText());
+        return want instanceof PdfString && (subject.get(dnType(k)) ?? []).includes(nameValueKey(want.toText()));
       });
     if (!dns.some(matches)) return 'a certificate whose subject matches one of its /Cert /SubjectDN entries';
   }
@@ -300,7 +326,8 @@ function certificateSeedViolation(doc: PdfDocument, sv: PdfDict, chain: readonly
         const c = p[i] ?? 'X';
         // No keyUsage extension: the key is not limited (RFC 5280 §4.2.1.3), every "1" holds, no "0" does.
         const set = bits === undefined ? true : bits.has(name);
-        return c === 'X' || (c === '1' ? set : c === '0' ? bits !== undefined && !set : false);
+        // Table 235: a character other than "0" and "1" is treated as "X".
+        return c === '1' ? set : c === '0' ? bits !== undefined && !set : true;
       });
     if (!patterns.some(fits)) return `a certificate whose keyUsage fits one of ${patterns.map((p) => `"${p}"`).join(', ')} (/Cert /KeyUsage)`;
   }

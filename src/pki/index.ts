@@ -2,4 +2,4 @@ export { CertificatePool, isSelfIssued } from './CertificatePool.ts';
 export { loadCertificates, parseCertificates } from './certificates.ts';
 export { PkiError } from './errors.ts';
 export * from './revocation/index.ts';
-export { pathProblems } from './pathValidation.ts';
+export { nameAttributes, nameValueKey, pathProblems } from './pathValidation.ts';

@@ -312,5 +312,27 @@ function attributeValue(buf: Uint8Array, t: Tlv): string {
   else if (t.tag === 0x14) text = raw.toString('latin1'); // TeletexString, read as Latin-1
   else if (t.tag === 0x1e && raw.length % 2 === 0) text = Buffer.from(raw).swap16().toString('utf16le'); // BMPString
   if (text === undefined) return `#${raw.toString('hex')}`;
+  return nameValueKey(text);
+}
+
+/**
+ * The attributes of a Name (its DER), by attribute type OID, string values normalised as RFC 5280
+ * §7.1 compares them (case-insensitive, outer white space removed, inner runs folded); other values
+ * as `#hex`. For comparisons with a value written elsewhere, normalise it with `nameValueKey`.
+ */
+export function nameAttributes(nameDer: Uint8Array): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const rdn of rdnsOf(nameDer, readTlv(nameDer, 0))) {
+    for (const av of rdn) {
+      const eq = av.indexOf('=');
+      const oid = av.slice(0, eq);
+      out.set(oid, [...(out.get(oid) ?? []), av.slice(eq + 1)]);
+    }
+  }
+  return out;
+}
+
+/** A name attribute's text as `nameAttributes` keeps it, for comparison. */
+export function nameValueKey(text: string): string {
   return text.trim().replace(/\s+/g, ' ').toLowerCase();
 }

@@ -41,11 +41,11 @@ beforeAll(async () => {
       done();
     },
   });
-  // The lookup bucket refills once a minute here (60 a minute by default): the token test below counts
-  // exactly, however slow the machine.
+  // The lookup bucket holds 40 and refills once a minute here (60 and 60 a minute by default): the
+  // token tests below count exactly, however slow the machine, and see the setting reach both routes.
   world = await startPkiWorld(
     'fast-lookup',
-    { TRUST_PROXY: 'loopback', METRICS_PORT: String(await freePort()), RATE_LIMIT_LOOKUP_BURST: '60', RATE_LIMIT_LOOKUP_PER_MINUTE: '1' },
+    { TRUST_PROXY: 'loopback', METRICS_PORT: String(await freePort()), RATE_LIMIT_LOOKUP_BURST: '40', RATE_LIMIT_LOOKUP_PER_MINUTE: '1' },
     pino({ level: 'info', base: { svc: 'chungthuc' } }, sink),
   );
   ({ code } = await certifySample(world, 'FL'));
@@ -184,23 +184,27 @@ describe('GET /v/{code}: the fast path and the Koa route', () => {
   });
 
   it('take one token per request, whichever path answers and however it ends', async () => {
-    // The lookup bucket holds 60 per client (RATE_LIMIT_LOOKUP_BURST): 30 by the fast path, 29 by Koa and one unknown code handed over.
+    // The lookup bucket holds 40 per client (RATE_LIMIT_LOOKUP_BURST): 20 by the fast path, 19 by Koa and one unknown code handed over.
     const h = (i: number) => ({ accept: 'application/json', 'x-forwarded-for': '192.0.2.55', 'x-request-id': `bucket-${i}` });
     took.length = 0;
     const statuses: number[] = [];
-    for (let i = 0; i < 30; i++) statuses.push((await get(probeUrl, `/v/${code}`, h(i))).status);
-    for (let i = 30; i < 59; i++) statuses.push((await get(koaUrl, `/v/${code}`, h(i))).status);
-    statuses.push((await get(probeUrl, `/v/${'B'.repeat(32)}`, h(59))).status);
-    expect(statuses).toEqual([...Array<number>(59).fill(200), 404]);
-    expect(took).toEqual([...Array<boolean>(30).fill(true), false]);
+    for (let i = 0; i < 20; i++) statuses.push((await get(probeUrl, `/v/${code}`, h(i))).status);
+    for (let i = 20; i < 39; i++) statuses.push((await get(koaUrl, `/v/${code}`, h(i))).status);
+    statuses.push((await get(probeUrl, `/v/${'B'.repeat(32)}`, h(39))).status);
+    expect(statuses).toEqual([...Array<number>(39).fill(200), 404]);
+    expect(took).toEqual([...Array<boolean>(20).fill(true), false]);
     took.length = 0;
-    const limited = await get(probeUrl, `/v/${code}`, h(60));
+    const limited = await get(probeUrl, `/v/${code}`, h(40));
     expect(took).toEqual([false]);
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBeDefined();
     expect(JSON.parse(limited.body.toString('utf8'))).toMatchObject({ code: 'rate-limited' });
     // Another client is not affected.
-    expect((await get(probeUrl, `/v/${code}`, { ...h(61), 'x-forwarded-for': '192.0.2.56' })).status).toBe(200);
+    expect((await get(probeUrl, `/v/${code}`, { ...h(41), 'x-forwarded-for': '192.0.2.56' })).status).toBe(200);
+    // The public API's lookup has a bucket of its own, of the same configured size.
+    const api: number[] = [];
+    for (let i = 0; i < 41; i++) api.push((await get(world.svc.url, `/api/v1/public/copies/${code}`, { accept: 'application/json', 'x-forwarded-for': '192.0.2.57' })).status);
+    expect(api).toEqual([...Array<number>(40).fill(200), 429]);
   });
 });
 

@@ -3,10 +3,10 @@
  * the dev root trusted and the dev OCSP responder answering) and openssl cms.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
 import { CertificatePool, loadCertificates } from '../../src/pki/index.ts';
@@ -17,6 +17,7 @@ import type { Pkcs11Token } from '../../src/signers/index.ts';
 import { DEV_PATHS, openDevToken } from '../support/hsm.ts';
 import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
 import { classicPdf } from '../support/classicPdf.ts';
+import { SoftSigner } from '../support/softSigner.ts';
 import { opensslCmsPrint, opensslCmsVerify, pdfsig, qpdfCheck, rawSignatures } from '../support/pdfTools.ts';
 
 const CORPUS = path.resolve(DEV_PATHS.root, '..', 'shared', 'corpus');
@@ -290,13 +291,51 @@ describe('PAdES B-B signing through the HSM', () => {
     await expect(attempt(`<< /Type /SV /Cert << /Ff 2 /Issuer [<${root}>] >> >>`)).resolves.toBe('Approval');
     await expect(attempt(`<< /Type /SV /Cert << /Ff 2 /Issuer [<${officer2}>] >> >>`)).rejects.toMatchObject(refusal);
     // /OID (Ff 4): the dev certificates carry no certificatePolicies.
-    await expect(attempt('<< /Type /SV /Cert << /Ff 4 /OID [(2.16.704.1.2.1)] >> >>')).rejects.toMatchObject(refusal);
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 6 /Issuer [<${issuing}>] /OID [(2.16.704.1.2.1)] >> >>`)).rejects.toMatchObject(refusal);
     // /SubjectDN (Ff 8): every attribute of one entry, Vietnamese included.
     await expect(attempt(`<< /Type /SV /Cert << /Ff 8 /SubjectDN [<< /CN ${utf16('Nguyễn Văn An')} /C (VN) >>] >> >>`)).resolves.toBe('Approval');
     await expect(attempt(`<< /Type /SV /Cert << /Ff 8 /SubjectDN [<< /CN ${utf16('Trần Văn Bình')} >> << /2.5.4.6 (US) >>] >> >>`)).rejects.toMatchObject(refusal);
     // /KeyUsage (Ff 32): digitalSignature and nonRepudiation set, keyCertSign clear.
     await expect(attempt('<< /Type /SV /Cert << /Ff 32 /KeyUsage [(11XXX0XXX)] >> >>')).resolves.toBe('Approval');
     await expect(attempt('<< /Type /SV /Cert << /Ff 32 /KeyUsage [(1X1XXXXXX) (XXXXX1XXX)] >> >>')).rejects.toMatchObject(refusal);
+  });
+
+  it('/Cert with a software signer whose certificate has policies and an escaped subject: OID, SubjectDN by OID and any case, KeyUsage "X" stand-ins', async () => {
+    const dir = path.join(tmp, 'cert-sv');
+    mkdirSync(dir, { recursive: true });
+    const at = (f: string) => path.join(dir, f);
+    // A small CA, and a leaf from it with a certificate policy and a comma in its common name.
+    writeFileSync(at('ca.cnf'), '[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = SV test CA\n[ca]\nbasicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-days', '2', '-config', at('ca.cnf'), '-extensions', 'ca', '-out', at('ca.pem')], { stdio: 'ignore' });
+    writeFileSync(at('leaf.cnf'), '[req]\ndistinguished_name = dn\nprompt = no\nutf8 = yes\n[dn]\nC = VN\nO = Sở Tư pháp\nCN = Doe, John\n');
+    writeFileSync(at('leaf.ext'), 'keyUsage = critical, digitalSignature\ncertificatePolicies = 2.16.704.1.2.1\n');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-utf8', '-keyout', at('k.pem'), '-config', at('leaf.cnf'), '-out', at('leaf.csr')], { stdio: 'ignore' });
+    execFileSync('openssl', ['x509', '-req', '-in', at('leaf.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key'), '-set_serial', '7', '-days', '2', '-extfile', at('leaf.ext'), '-out', at('c.pem')], { stdio: 'ignore' });
+    const pem = at('c.pem');
+    const der = new Uint8Array(new X509Certificate(readFileSync(pem)).raw);
+    const caDer = new Uint8Array(new X509Certificate(readFileSync(at('ca.pem'))).raw);
+    const signer = new SoftSigner({ key: { label: 'soft', id: '01', keyType: 'RSA', bits: 2048 }, certificate: der, keyPath: at('k.pem'), certificatePath: pem, privateKey: createPrivateKey(readFileSync(at('k.pem'))) });
+    const hex = Buffer.from(caDer).toString('hex');
+    let n = 0;
+    const attempt = async (sv: string) => {
+      const input = path.join(dir, `in-${++n}.pdf`);
+      writeFileSync(input, seeded(sv));
+      return (await signPdf({ path: input }, { path: path.join(dir, `out-${n}.pdf`) }, { signer, chain: [caDer], field: { fieldName: 'Approval' } })).fieldName;
+    };
+    const utf16 = (t: string) => `<FEFF${Buffer.from(t, 'utf16le').swap16().toString('hex')}>`;
+    const refusal = { code: 'field-seed-value' };
+    // /OID with its /Issuer (the test CA): the asserted policy passes, another is refused.
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 6 /Issuer [<${hex}>] /OID [(2.16.704.1.2.1)] >> >>`)).resolves.toBe('Approval');
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 6 /Issuer [<${hex}>] /OID [(2.16.704.1.9.9)] >> >>`)).rejects.toMatchObject(refusal);
+    // /OID without /Issuer is not to be used (Table 235): ignored.
+    await expect(attempt('<< /Type /SV /Cert << /Ff 4 /OID [(2.16.704.1.9.9)] >> >>')).resolves.toBe('Approval');
+    // /SubjectDN: a comma in the value, keys by OID or in lower case, values in any case.
+    await expect(attempt('<< /Type /SV /Cert << /Ff 8 /SubjectDN [<< /2.5.4.3 (Doe, John) /c (vn) >>] >> >>')).resolves.toBe('Approval');
+    await expect(attempt(`<< /Type /SV /Cert << /Ff 8 /SubjectDN [<< /cn (doe,  john) /O ${utf16('Sở Tư pháp')} >>] >> >>`)).resolves.toBe('Approval');
+    await expect(attempt('<< /Type /SV /Cert << /Ff 8 /SubjectDN [<< /2.5.4.3 (Doe) >> << /CN (Doe, John) /C (US) >>] >> >>')).rejects.toMatchObject(refusal);
+    // /KeyUsage: characters other than 0 and 1 stand for "either".
+    await expect(attempt('<< /Type /SV /Cert << /Ff 32 /KeyUsage [(1x-??????)] >> >>')).resolves.toBe('Approval');
+    await expect(attempt('<< /Type /SV /Cert << /Ff 32 /KeyUsage [(01xxxxxxx)] >> >>')).rejects.toMatchObject(refusal);
   });
 
   it('keeps every earlier signature valid: officer, then seal, then a third signer', async () => {

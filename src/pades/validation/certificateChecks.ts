@@ -85,14 +85,17 @@ export function certificatePolicyCheck(cert: X509Certificate, policy: Validation
   const wanted = policy.acceptedCertificatePolicies;
   if (wanted.length === 0) return undefined;
   let asserted: string[];
+  let unreadable: string | undefined;
   try {
     asserted = certificatePolicies(cert) ?? [];
-  } catch {
+  } catch (e) {
     asserted = []; // an extension that cannot be read asserts nothing
+    unreadable = e instanceof Error ? e.message : String(e);
   }
   const hit = asserted.find((oid) => wanted.includes(oid));
   if (hit) return { name: 'certificate-policy', status: 'passed', detail: `certificate policy ${hit}` };
-  const detail = `the signer's certificate asserts ${asserted.length > 0 ? `the policies ${asserted.join(', ')}` : 'no certificate policy'}, none of ${wanted.join(', ')} the validation policy accepts`;
+  const says = unreadable ? `a certificatePolicies extension that cannot be read (${unreadable})` : asserted.length > 0 ? `the policies ${asserted.join(', ')}` : 'no certificate policy';
+  const detail = `the signer's certificate asserts ${says}, none of ${wanted.join(', ')} the validation policy accepts`;
   return { name: 'certificate-policy', status: 'failed', detail, indication: 'INDETERMINATE', subIndication: 'CHAIN_CONSTRAINTS_FAILURE' };
 }
 

@@ -223,7 +223,8 @@ export async function validateSignature(input: SignatureInput): Promise<Signatur
       const looks: Array<{ poe: Date | null; detail: string }> = [];
       for (const token of tokens) looks.push(await signatureTimestampLook(input, token as Uint8Array, cms));
       const used = looks.filter((l) => l.poe !== null).sort((a, b) => a.poe!.getTime() - b.poe!.getTime())[0];
-      const several = tokens.length > 1 ? `${tokens.length} signature timestamps${cms.signatureTimeStampTokens.length > tokens.length ? ` (the first ${tokens.length} looked at)` : ''}; ` : '';
+      const all = cms.signatureTimeStampTokens.length;
+      const several = all > 1 ? `${all} signature timestamps${all > tokens.length ? ` (the first ${tokens.length} looked at)` : ''}; ` : '';
       if (used) {
         sigTsPoe = used.poe;
         out.timestampTime = used.poe;
@@ -380,7 +381,13 @@ const MAX_SIGNATURE_TIMESTAMPS = 8;
 /** One signature-time-stamp token: its genTime as a POE (verified, TSA trusted, not in the future), or why not. */
 async function signatureTimestampLook(input: SignatureInput, token: Uint8Array, cms: ParsedSignedData): Promise<{ poe: Date | null; detail: string }> {
   const alg = imprintAlgorithmOf(token) ?? 'SHA-256';
-  const r = await input.timestampVerifier!.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
+  let r: Awaited<ReturnType<TimestampVerifier['verify']>>;
+  try {
+    r = await input.timestampVerifier!.verify(token, { alg, digest: digest(alg, cms.signatureValue) });
+  } catch (e) {
+    // A verifier that throws (a library caller's) rejects this token, not the other ones.
+    r = { ok: false, problem: e instanceof Error ? e.message : String(e) };
+  }
   if (r.ok && r.genTime && r.genTime.getTime() > input.now.getTime() + DEFAULT_CLOCK_SKEW_MS) {
     // Validating as of a time the token did not exist yet (or a TSA clock far ahead): no POE then.
     return { poe: null, detail: `signature timestamp genTime ${r.genTime.toISOString()} is after the validation time ${input.now.toISOString()}; not used as proof of existence` };

@@ -321,8 +321,10 @@ function decide(checks: readonly CheckResult[]): { indication: Indication; subIn
   return { indication: 'TOTAL-PASSED', subIndication: null };
 }
 
-/** ISO 32000-1 §12.8.2.2 / §12.8.4: later revisions must only hold permitted changes. */
-/** `certifies`: the signature is the certification one, which a flagged change (what it did not certify) concerns. */
+/**
+ * ISO 32000-1 §12.8.2.2 / §12.8.4: later revisions must only hold permitted changes. `certifies`: the
+ * signature is the certification one, which a flagged change (what it did not certify) concerns.
+ */
 function modificationsCheck(revisions: readonly RevisionReport[], signed: number, policy: ValidationPolicy, certifies: boolean): CheckResult {
   const bad = revisions.filter((r) => r.index > signed && r.verdict === 'not-allowed');
   const later = revisions.filter((r) => r.index > signed).length;

@@ -82,8 +82,13 @@ export function certificatePolicies(cert: X509Certificate): string[] | undefined
   const ext = find(cert, OID_CERTIFICATE_POLICIES);
   if (ext === undefined) return undefined;
   const v = ext.value;
+  // certificatePolicies ::= SEQUENCE SIZE (1..MAX) OF PolicyInformation
   // PolicyInformation ::= SEQUENCE { policyIdentifier OBJECT IDENTIFIER, policyQualifiers … OPTIONAL }
-  return childrenOf(v, readTlv(v, 0)).map((info) => oidAt(v, childrenOf(v, info)[0], 'policyIdentifier'));
+  const outer = expectTag(readTlv(v, 0), TAGS.SEQUENCE, 'certificatePolicies');
+  if (outer.end !== v.length) throw new Error('certificatePolicies: bytes after the SEQUENCE');
+  const infos = childrenOf(v, outer);
+  if (infos.length === 0) throw new Error('certificatePolicies: empty (SIZE (1..MAX))');
+  return infos.map((info) => oidAt(v, childrenOf(v, expectTag(info, TAGS.SEQUENCE, 'PolicyInformation'))[0], 'policyIdentifier'));
 }
 
 const OID_ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';

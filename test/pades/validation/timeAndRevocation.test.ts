@@ -332,6 +332,23 @@ describe('a signature with several signature timestamps', () => {
     expect(check(s, 'signature-timestamp')?.detail).toMatch(/^2 signature timestamps; genTime .*; also: .*not used as proof of existence.*no chain to a configured trust anchor/);
   });
 
+  it('a verifier that throws on one token rejects that token only; more than 8 tokens are counted, the first 8 looked at', async () => {
+    const { bytes, cms } = await signedWithTokens(async (imprint) => [
+      await token(issued.get('tsa')!, imprint, GEN_TIME, [new Uint8Array(root.raw)]),
+      await token(issued.get('fakeTsa')!, imprint, day(-300)),
+    ]);
+    const fake = parseSignedData(cms).signatureTimeStampTokens[0]!;
+    // A library caller's verifier that throws on the self-signed TSA's token.
+    const throwing = { verify: (t: Uint8Array, q: Parameters<typeof timestampVerifier.verify>[1]) => (Buffer.compare(Buffer.from(t), Buffer.from(fake)) === 0 ? Promise.reject(new Error('verifier broke')) : timestampVerifier.verify(t, q)) };
+    const r = await validatePdf({ bytes }, { policy: STRICT_POLICY, trustAnchors: [root], timestampVerifier: throwing, revocationSource: validationRevocationSource(undefined) });
+    expect(r.signatures[0]?.indication, verdict(r.signatures[0])).toBe('TOTAL-PASSED');
+    expect(check(r.signatures[0], 'signature-timestamp')?.detail).toMatch(/also: signature timestamp rejected: verifier broke/);
+
+    const ten = await signedWithTokens(async (imprint) => Promise.all(Array.from({ length: 10 }, (_, i) => token(issued.get('fakeTsa')!, imprint, day(-300 + i)))));
+    const s = (await validate(ten.bytes)).signatures[0];
+    expect(check(s, 'signature-timestamp')?.detail).toMatch(/^10 signature timestamps \(the first 8 looked at\); /);
+  });
+
   it('with none usable, says why for each and proves nothing', async () => {
     // A self-signed TSA's token, and a trusted TSA's over the wrong imprint.
     const { bytes } = await signedWithTokens(async (imprint) => [

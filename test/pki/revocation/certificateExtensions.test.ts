@@ -35,6 +35,12 @@ describe('certificate extensions', () => {
       writeFileSync(path.join(dir, 'req.cnf'), cnf);
       execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-days', '1', '-config', path.join(dir, 'req.cnf'), '-extensions', 'e', '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
       expect(certificatePolicies(new X509Certificate(readFileSync(path.join(dir, 'c.pem'))))).toEqual(['2.16.704.1.2.1', '1.3.6.1.4.1.99999.1']);
+      // Not the RFC 5280 §4.2.1.4 structure: a SET, an OID not inside a PolicyInformation, trailing bytes, empty.
+      for (const [name, der] of [['set', '31:05:30:03:06:01:2a'], ['bare', '30:05:04:03:06:01:2a'], ['trailing', '30:05:30:03:06:01:2a:05:00'], ['empty', '30:00']]) {
+        writeFileSync(path.join(dir, `${name}.cnf`), `[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = ${name}\n[e]\n2.5.29.32 = DER:${der}\n`);
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-days', '1', '-config', path.join(dir, `${name}.cnf`), '-extensions', 'e', '-out', path.join(dir, `${name}.pem`)], { stdio: 'ignore' });
+        expect(() => certificatePolicies(new X509Certificate(readFileSync(path.join(dir, `${name}.pem`)))), name).toThrow(/certificatePolicies|PolicyInformation|policyIdentifier/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
