@@ -167,7 +167,7 @@ export interface Config {
     idempotencyTtlMs: number;
     /** Token buckets per API key / officer and per client IP on /api/; burst 0 turns one off. */
     rateLimit: { keyBurst: number; keyPerSecond: number; ipBurst: number; ipPerSecond: number };
-    /** The public lookup's bucket per client address: one for GET /v/{code}, one of the same size for GET /api/v1/public/copies/{code}. */
+    /** The public lookup's bucket per client address, shared by GET /v/{code} and GET /api/v1/public/copies/{code}. */
     lookupLimit: { capacity: number; refillPerSecond: number };
     /**
      * Reverse proxies whose X-Forwarded-For is believed (TRUST_PROXY): `loopback`, CIDR blocks, or

@@ -10,8 +10,8 @@ import { keyHolder } from '../services/keyHolder.ts';
 import type { TimeStampAuthority } from '../tsa/index.ts';
 import { tsaRouter } from './routes/tsa/router.ts';
 import { validationsRouter } from './routes/validations/router.ts';
-import { verificationRouter } from './routes/verification/router.ts';
-import type { BucketLimit } from './routes/verification/rateLimit.ts';
+import { DEFAULT_VERIFICATION_LIMITS, verificationRouter } from './routes/verification/router.ts';
+import { TokenBuckets, type BucketLimit } from './routes/verification/rateLimit.ts';
 import { consoleRouter } from './routes/console/router.ts';
 import { copiesRouter, type CopiesRouteDeps } from './routes/copies/router.ts';
 import type { CopyRepository, TenantRepository } from '../registry/index.ts';
@@ -101,10 +101,11 @@ export function createApp(deps: AppDeps): ChungthucApp {
   app.use(bodyLimit(deps.limits, UPLOAD_PATHS));
   // Anonymous validations of uploaded files, both public routes together (see admission.ts).
   const publicValidations = new Admission(deps.limits.publicValidations ?? DEFAULT_PUBLIC_VALIDATIONS, 'validations of uploaded files');
-  const lookup = deps.access.lookupLimit ? { lookup: deps.access.lookupLimit } : {};
+  // One lookup bucket per client for the page and the public API: a client gets its lookups once.
+  const lookupBuckets = new TokenBuckets(deps.access.lookupLimit ?? DEFAULT_VERIFICATION_LIMITS.lookup);
   const verification = verificationRouter(
     { copies: deps.copies },
-    { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes, publicValidations, limits: lookup },
+    { dataDir: deps.dataDir, copyStoreDir: deps.copyStoreDir, validation: deps.validation, uploadBytes: deps.limits.uploadBytes, publicValidations, lookupBuckets },
   );
   const routers: Router<AppState>[] = [
     // The public pages first: every QR scan lands here, and each router before costs a match. Its
@@ -133,7 +134,7 @@ export function createApp(deps: AppDeps): ChungthucApp {
     }),
     copiesRouter({
       ...deps.certifiedCopies,
-      limits: { ...deps.certifiedCopies.limits, ...(deps.access.lookupLimit ? { publicLookup: deps.access.lookupLimit } : {}) },
+      publicBuckets: lookupBuckets,
       tenants: deps.tenants,
       dataDir: deps.dataDir,
       uploadBytes: deps.limits.uploadBytes,

@@ -72,6 +72,8 @@ export interface CopiesRouteDeps {
   /** For the public lookup's integrity and issuer checks (as on /v/{code}). */
   validation?: ValidationDeps | undefined;
   limits?: Partial<CopyRouteLimits>;
+  /** The public lookup's bucket, when it is shared with GET /v/{code}; else made from `limits.publicLookup`. */
+  publicBuckets?: TokenBuckets;
 }
 
 type Ctx = Context & { state: AppState };
@@ -130,7 +132,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1', sensitive: true });
   const limits = { ...DEFAULT_COPY_ROUTE_LIMITS, ...deps.limits };
   const copies: CopyRepository = deps.certify.copies;
-  const publicBuckets = new TokenBuckets(limits.publicLookup);
+  const publicBuckets = deps.publicBuckets ?? new TokenBuckets(limits.publicLookup);
   const assessor = new CopyAssessor(deps.certify.storeDir, deps.validation);
   const maySignWith = (tenantId: string, label: string) => deps.tenants.maySignWith(tenantId, label);
 

@@ -71,6 +71,8 @@ export interface VerificationOptions {
   uploadBytes?: number;
   /** Anonymous validations in flight at once, shared with POST /report. */
   publicValidations?: Admission;
+  /** The lookup bucket, when it is shared with another route (GET /api/v1/public/copies/{code}); else made from `limits.lookup`. */
+  lookupBuckets?: TokenBuckets;
 }
 
 /** Content-Security-Policy of the pages: our own files only, no framing (clickjacking), no plugins. */
@@ -125,7 +127,7 @@ export function verificationRouter(deps: { copies: CopyRepository }, opts: Verif
   const reportAssets = loadConsoleAssets();
   const limits = { ...DEFAULT_VERIFICATION_LIMITS, ...opts.limits };
   const buckets = {
-    lookup: new TokenBuckets(limits.lookup),
+    lookup: opts.lookupBuckets ?? new TokenBuckets(limits.lookup),
     entry: new TokenBuckets(limits.entry),
     access: new TokenBuckets(limits.access),
     accessPerCode: new TokenBuckets(limits.accessPerCode),
