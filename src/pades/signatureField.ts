@@ -442,6 +442,12 @@ export async function placeSignature(
     fieldDict.set('V', sigRef);
     const w = target.widgets[0];
     widgetDict = w?.ref ? (w.ref.num === target.ref.num ? fieldDict : up.edit(w.ref.num)) : fieldDict;
+    // An existing field keeps its place: moving its widget is a change earlier signatures did not allow
+    // (ISO 32000-1 §12.8.2.2: filling a field changes its value and appearance, not its rectangle).
+    const placed = rectOf(widgetDict);
+    if (field.rect && !(placed && placed.every((v, i) => v === field.rect![i]))) {
+      throw new PadesError('field-rect-fixed', `the field "${target.name}" already has its place${placed ? ` [${placed.join(' ')}]` : ''}: sign it without a rectangle, its appearance is drawn there`, { status: 409 });
+    }
     widgetPage = w?.pageIndex ?? pageIndex;
     if (target.lock) references.push(fieldMdpReference(target.lock, catalogRef));
   } else {
@@ -472,10 +478,10 @@ export async function placeSignature(
   }
   if (references.length > 0) sigDict.set('Reference', references);
 
-  const rect = field.rect ?? rectOf(widgetDict);
+  // A new field got `field.rect` when it was made; an existing one keeps its own (checked above).
+  const rect = rectOf(widgetDict);
   const width = rect ? Math.abs(rect[2] - rect[0]) : 0;
   const height = rect ? Math.abs(rect[3] - rect[1]) : 0;
-  if (field.rect) widgetDict.set('Rect', field.rect);
   if (field.appearance && width > 0 && height > 0) {
     const { buildSignatureAppearance } = await appearanceModule();
     // On a turned page the box the reader sees is turned too: laid out at its seen size, upright.

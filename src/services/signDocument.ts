@@ -45,9 +45,9 @@ export interface SignDocumentParams {
   certify?: DocMdpLevel;
   fieldName?: string;
   page?: number;
-  /** Visible rectangle; absent = invisible signature (unless `visible`). */
+  /** Visible rectangle of a new field; absent = invisible. An existing field keeps its own (a different one: `field-rect-fixed`, 409). */
   rect?: [number, number, number, number];
-  /** Draw the appearance in the existing field `fieldName`'s own rectangle (no `rect`: the field stays where it was). */
+  /** Draw the appearance in the existing field `fieldName`'s own rectangle (also the default for a named field whose rectangle has an area). */
   visible?: boolean;
   /** Image drawn in the visible signature (e.g. the agency seal). */
   image?: { bytes: Uint8Array; kind: 'png' | 'jpeg' };
@@ -198,7 +198,9 @@ export async function signDocument(
         page: params.page,
         rect: params.rect,
         lock: params.lock,
-        appearance: params.rect || params.visible
+        // A new field is visible with a rectangle; an existing one (a named field) where its own
+        // rectangle has an area. Invisible otherwise (nothing is drawn in a zero-area widget).
+        appearance: params.rect || params.visible || params.fieldName !== undefined
           ? {
               lines: params.appearanceLines ?? signatureAppearanceLines({ certificate, signingTime, reason: params.reason, location: params.location }),
               image: params.image,

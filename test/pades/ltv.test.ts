@@ -15,7 +15,7 @@ import { buildTrustServices, type TrustServices } from '../../src/main.ts';
 import { parseCrl, parseOcspResponse, parseSignedData, parseTimeStampToken } from '../../src/cms/index.ts';
 import { addValidationData, collectSignatureMaterial } from '../../src/pades/index.ts';
 import { CertificatePool } from '../../src/pki/index.ts';
-import { PdfDocument, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
+import { PdfDocument, PdfRef, PdfStream, decodeStreamFully } from '../../src/pdf/index.ts';
 import { openDatabase, type OpenedDatabase } from '../../src/registry/index.ts';
 import { IN_MEMORY_STAGES_MAX, nextInput, signDocument, type SignDocumentParams } from '../../src/services/signDocument.ts';
 import { extendDocument } from '../../src/services/extendDocument.ts';
@@ -253,6 +253,32 @@ describe('PAdES levels above B-B', () => {
     expect(dss.vriKeys).toEqual([vriOf(second.cms)]);
     expect(dss.certs.map(fp)).toContain(fp(der(path.join(DEV_PATHS.certsDir, 'seal.pem'))));
     expect(dss.certs.map(fp)).not.toContain(fp(der(path.join(DEV_PATHS.certsDir, 'officer2.pem'))));
+  });
+
+  it('a named field that already has its place: signed visibly there, never moved (another rectangle is refused)', async () => {
+    const doc = await PDFDocument.create();
+    const page = doc.addPage([595, 842]);
+    const ctx = doc.context;
+    const widget = ctx.register(ctx.obj({ Type: 'Annot', Subtype: 'Widget', FT: 'Sig', T: PDFString.of('Placed'), Rect: [40, 40, 300, 120], F: 4, P: page.ref }));
+    page.node.addAnnot(widget);
+    doc.catalog.set(PDFName.of('AcroForm'), ctx.obj({ Fields: [widget] }));
+    const bytes = await doc.save({ useObjectStreams: false });
+    await expect(signDocument(trust.signing, { bytes }, { memory: true }, { key: 'officer1', level: 'B-B', reason: 'x', fieldName: 'Placed', rect: [0, 0, 200, 50] })).rejects.toMatchObject({ code: 'field-rect-fixed', status: 409 });
+    const signed = await signDocument(trust.signing, { bytes }, { memory: true }, { key: 'officer1', level: 'B-B', reason: 'x', fieldName: 'Placed' });
+    const out = PdfDocument.open(signed.bytes!);
+    try {
+      const w = out.resolveDict(new PdfRef(widget.objectNumber, 0))!;
+      expect((out.resolve(w.get('Rect')) as unknown[]).map(Number)).toEqual([40, 40, 300, 120]);
+      // Its appearance draws the signer's lines (a form XObject calling the text, not the empty placeholder).
+      const ap = out.resolveDict(w.get('AP'));
+      const n = out.resolve(ap?.get('N')) as PdfStream;
+      expect(Buffer.from(decodeStreamFully(n)).length).toBeGreaterThan(20);
+    } finally {
+      out.close();
+    }
+    // The same without a field name stays invisible.
+    const plain = await signDocument(trust.signing, { bytes }, { memory: true }, { key: 'officer1', level: 'B-B', reason: 'x' });
+    expect(plain.fieldName).not.toBe('Placed');
   });
 
   it('completes a chain from the certificates the CMS carries when the configured CAs lack its issuer (someone else\'s signature, an external TSA)', async () => {
