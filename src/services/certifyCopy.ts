@@ -180,7 +180,6 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       reason,
       location: input.tenant.name,
       fieldName: FIELDS.certifier,
-      visible: true,
       signingTime: now,
       // The stamp already prints the certification text: the widget shows who signed and when.
       appearanceLines: [
@@ -197,7 +196,6 @@ export async function certifyCopy(deps: CertifyDeps, input: CertifyCopyInput): P
       location: input.tenant.name,
       image: input.seal.image,
       fieldName: FIELDS.seal,
-      visible: true,
       appearanceLines: input.seal.image ? [] : [{ text: 'Đã ký số', bold: true }, { text: input.tenant.name }],
     });
     step('seal-signature');

@@ -45,10 +45,11 @@ export interface SignDocumentParams {
   certify?: DocMdpLevel;
   fieldName?: string;
   page?: number;
-  /** Visible rectangle of a new field; absent = invisible. An existing field keeps its own (a different one: `field-rect-fixed`, 409). */
+  /**
+   * Visible rectangle of a new field; absent = invisible. An existing field (`fieldName`) keeps its own
+   * and is drawn there when it has an area (a different one: `field-rect-fixed`, 409).
+   */
   rect?: [number, number, number, number];
-  /** Draw the appearance in the existing field `fieldName`'s own rectangle (also the default for a named field whose rectangle has an area). */
-  visible?: boolean;
   /** Image drawn in the visible signature (e.g. the agency seal). */
   image?: { bytes: Uint8Array; kind: 'png' | 'jpeg' };
   /** Text of the visible signature; default: signer, organisation, time, reason, location. */
@@ -200,7 +201,7 @@ export async function signDocument(
         lock: params.lock,
         // A new field is visible with a rectangle; an existing one (a named field) where its own
         // rectangle has an area. Invisible otherwise (nothing is drawn in a zero-area widget).
-        appearance: params.rect || params.visible || params.fieldName !== undefined
+        appearance: params.rect || params.fieldName !== undefined
           ? {
               lines: params.appearanceLines ?? signatureAppearanceLines({ certificate, signingTime, reason: params.reason, location: params.location }),
               image: params.image,

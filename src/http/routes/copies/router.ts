@@ -29,8 +29,7 @@ import { collectParams } from '../../params.ts';
 import { HttpError } from '../../problem.ts';
 import { receiveMultipart, requestTempDir, type UploadedFile } from '../../upload.ts';
 import { CopyAssessor, sendPublicCopyJson } from '../verification/assessment.ts';
-import { DEFAULT_VERIFICATION_LIMITS } from '../verification/router.ts';
-import { TokenBuckets, type BucketLimit } from '../verification/rateLimit.ts';
+import type { TokenBuckets } from '../verification/rateLimit.ts';
 import { callerOf } from '../../access/authenticate.ts';
 import { actorOf, certifyingOfficer, resolveCertifier, tenantOf, type OfficerDirectory } from './certifier.ts';
 import { entryJson, refusalJson } from './presenter.ts';
@@ -50,12 +49,11 @@ export interface CopyRouteLimits {
   /** `file` parts per request. */
   maxFiles: number;
   /** Public lookups per client (token bucket). */
-  publicLookup: BucketLimit;
   /** Pages rendered by a preview (plus the last one, which carries the stamp). */
   previewPages: number;
 }
 
-export const DEFAULT_COPY_ROUTE_LIMITS: CopyRouteLimits = { maxFiles: 50, publicLookup: DEFAULT_VERIFICATION_LIMITS.lookup, previewPages: 20 };
+export const DEFAULT_COPY_ROUTE_LIMITS: CopyRouteLimits = { maxFiles: 50, previewPages: 20 };
 
 export interface CopiesRouteDeps {
   /** signing, copies, storeDir (COPY_STORE_DIR), publicBaseUrl, fees, scan limits. */
@@ -72,8 +70,8 @@ export interface CopiesRouteDeps {
   /** For the public lookup's integrity and issuer checks (as on /v/{code}). */
   validation?: ValidationDeps | undefined;
   limits?: Partial<CopyRouteLimits>;
-  /** The public lookup's bucket, when it is shared with GET /v/{code}; else made from `limits.publicLookup`. */
-  publicBuckets?: TokenBuckets;
+  /** The public lookup's bucket per client, shared with GET /v/{code} (createApp). */
+  publicBuckets: TokenBuckets;
 }
 
 type Ctx = Context & { state: AppState };
@@ -132,7 +130,7 @@ export function copiesRouter(deps: CopiesRouteDeps): Router<AppState> {
   const router = new Router<AppState>({ prefix: '/api/v1', sensitive: true });
   const limits = { ...DEFAULT_COPY_ROUTE_LIMITS, ...deps.limits };
   const copies: CopyRepository = deps.certify.copies;
-  const publicBuckets = deps.publicBuckets ?? new TokenBuckets(limits.publicLookup);
+  const publicBuckets = deps.publicBuckets;
   const assessor = new CopyAssessor(deps.certify.storeDir, deps.validation);
   const maySignWith = (tenantId: string, label: string) => deps.tenants.maySignWith(tenantId, label);
 

@@ -71,7 +71,7 @@ export interface VerificationOptions {
   uploadBytes?: number;
   /** Anonymous validations in flight at once, shared with POST /report. */
   publicValidations?: Admission;
-  /** The lookup bucket, when it is shared with another route (GET /api/v1/public/copies/{code}); else made from `limits.lookup`. */
+  /** The lookup bucket per client, shared with GET /api/v1/public/copies/{code} (createApp); default: its own, from `limits.lookup`. */
   lookupBuckets?: TokenBuckets;
 }
 
