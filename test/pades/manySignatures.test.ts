@@ -51,7 +51,7 @@ const counting = (asked: X509Certificate[]): RevocationProvider => ({
   },
 });
 
-/** `signed` plus `n` more signature fields: sharing its signature dictionary, or each with its own copy whose CMS differs in its last bytes. */
+/** `signed` plus `n` more signature fields: sharing its signature dictionary, or each with its own copy whose CMS differs in its last bytes (n ≤ 65 535). */
 async function withFields(n: number, distinct: boolean): Promise<Uint8Array> {
   const doc = PdfDocument.open(signed);
   const [field] = doc.signatureFields();
@@ -65,8 +65,10 @@ async function withFields(n: number, distinct: boolean): Promise<Uint8Array> {
     let v: PdfRef = field.valueRef;
     if (distinct) {
       const bytes = Uint8Array.from(contents);
-      bytes[derEnd - 2] = i >> 8;
-      bytes[derEnd - 1] = i & 255;
+      // XOR with i + 1 (1..n, never 0): every copy differs from the original and from each other. Setting
+      // the bytes to i instead made one copy equal the original whenever its byte before last was 0.
+      bytes[derEnd - 2]! ^= (i + 1) >> 8;
+      bytes[derEnd - 1]! ^= (i + 1) & 255;
       const sig = new PdfDict();
       for (const [k, val] of field.value.entries()) sig.set(k, val);
       sig.set('Contents', new PdfString(bytes, true));
