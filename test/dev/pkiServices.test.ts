@@ -6,14 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { startDevPkiServices } from '../../src/dev/pkiServices.ts';
 import { CrlFetcher, OcspClient } from '../../src/pki/index.ts';
 import { DEV_PATHS } from '../support/hsm.ts';
-import { freePort } from '../support/ocspResponder.ts';
+import { freePorts } from '../support/ocspResponder.ts';
 
 const silent = { info: () => undefined, warn: () => undefined };
 const cert = (name: string) => new X509Certificate(readFileSync(path.join(DEV_PATHS.certsDir, name)));
 
 describe('dev PKI services', () => {
   it('answer OCSP (good and revoked) and serve the CRLs, then stop', async () => {
-    const ports = { ocsp: await freePort(), repo: await freePort() };
+    const [ocsp, repo] = await freePorts(2);
+    const ports = { ocsp: ocsp!, repo: repo! };
     const dev = await startDevPkiServices(DEV_PATHS.certsDir, silent, ports);
     expect(dev).toBeDefined();
     try {

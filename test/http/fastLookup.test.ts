@@ -15,7 +15,7 @@ import type { ServiceMetrics } from '../../src/http/metrics.ts';
 import { lookupFastPath } from '../../src/http/routes/verification/fastLookup.ts';
 import type { LookupRoute } from '../../src/http/routes/verification/router.ts';
 import { AuditLog } from '../../src/registry/index.ts';
-import { freePort } from '../support/ocspResponder.ts';
+import { freePorts } from '../support/ocspResponder.ts';
 import { startPkiWorld, type PkiWorld } from '../support/pkiWorld.ts';
 import { certifySample } from '../support/sampleCopy.ts';
 
@@ -43,9 +43,11 @@ beforeAll(async () => {
   });
   // The lookup bucket holds 40 and refills once a minute here (60 and 60 a minute by default): the
   // token tests below count exactly, however slow the machine, and see the setting reach both routes.
+  // Both ports given: a service on port 0 could draw the metrics port freed a moment before.
+  const [port, metricsPort] = await freePorts(2);
   world = await startPkiWorld(
     'fast-lookup',
-    { TRUST_PROXY: 'loopback', METRICS_PORT: String(await freePort()), RATE_LIMIT_LOOKUP_BURST: '40', RATE_LIMIT_LOOKUP_PER_MINUTE: '1' },
+    { TRUST_PROXY: 'loopback', PORT: String(port), METRICS_PORT: String(metricsPort), RATE_LIMIT_LOOKUP_BURST: '40', RATE_LIMIT_LOOKUP_PER_MINUTE: '1' },
     pino({ level: 'info', base: { svc: 'chungthuc' } }, sink),
   );
   ({ code } = await certifySample(world, 'FL'));

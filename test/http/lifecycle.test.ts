@@ -15,7 +15,7 @@ import { PROJECT_ROOT, loadConfig } from '../../src/config.ts';
 import { HSM_CLOSE_GRACE_MS, createLogger, launch } from '../../src/main.ts';
 import { sharedScanReader } from '../../src/stamp/scanReader.ts';
 import { sharedTiffDecoder } from '../../src/stamp/tiffDecoder.ts';
-import { freePort } from '../support/ocspResponder.ts';
+import { freePorts } from '../support/ocspResponder.ts';
 import { startTestService } from '../support/service.ts';
 import { writeMultiPageTiff } from '../stamp/helpers.ts';
 
@@ -114,7 +114,8 @@ describe('a start that cannot succeed', () => {
   }, 60_000);
 
   it('stops the dev PKI services it had started (openssl ocsp is a process group of its own)', async () => {
-    const ports = { ocsp: await freePort(), repo: await freePort() };
+    const [ocsp, repo] = await freePorts(2);
+    const ports = { ocsp: ocsp!, repo: repo! };
     const dataDir = tmpDir();
     writeFileSync(path.join(dataDir, 'chungthuc.sqlite'), 'not a database');
     const config = loadConfig({ ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', METRICS_PORT: '0', DEV_PKI_SERVICES: 'auto', CERTS_DIR: 'certs' });

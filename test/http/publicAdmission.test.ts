@@ -9,7 +9,7 @@ import http from 'node:http';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
 import { DEFAULT_PUBLIC_VALIDATIONS } from '../../src/http/admission.ts';
 import { startTestService, type TestService } from '../support/service.ts';
@@ -50,8 +50,9 @@ function hangingUpload(from = nextClient()): Promise<{ abort: () => void }> {
   const req = http.request({ host: url.hostname, port: url.port, path: '/report', method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': '10000000', accept: 'application/json', 'x-forwarded-for': from } });
   req.on('error', () => {});
   req.write(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="slow.pdf"\r\ncontent-type: application/pdf\r\n\r\n%PDF-1.7\n`);
-  // Once the server has taken the request (its first bytes are read), it holds a place.
-  return new Promise((resolve) => setTimeout(() => resolve({ abort: () => req.destroy() }), 150));
+  // Once the server has opened the upload's file, it holds a place (admitted before any body is read).
+  const openBefore = openUploads().length;
+  return vi.waitFor(() => expect(openUploads().length).toBeGreaterThan(openBefore), { timeout: 5000, interval: 10 }).then(() => ({ abort: () => req.destroy() }));
 }
 
 function report(bytes: Buffer, from = nextClient()): Promise<Response> {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateFixtures, type FixtureSet } from '../../scripts/gen-fixtures.ts';
 import { startOcspResponder, type OcspResponder } from '../support/ocspResponder.ts';
 import { pdfsig, qpdfCheck } from '../support/pdfTools.ts';
@@ -147,8 +147,8 @@ describe('POST /api/v1/signatures', () => {
     // Nothing is left behind in the scratch area.
     const { readdirSync, existsSync } = await import('node:fs');
     const scratch = path.join(svc.dataDir, 'tmp');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(existsSync(scratch) ? readdirSync(scratch) : []).toEqual([]);
+    // Removed when the response closes, asynchronously: wait for it as the other scratch checks do.
+    await vi.waitFor(() => expect(existsSync(scratch) ? readdirSync(scratch) : []).toEqual([]), { timeout: 5000 });
   });
 
   it('finishes an in-flight signing request during graceful shutdown', async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtures } from '../../scripts/gen-fixtures.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildTrustServices, buildValidationDeps, type TrustServices } from '../../src/main.ts';
-import { CopyRepository, TenantRepository, openDatabase, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
+import { CopyRepository, TenantRepository, openDatabase, registerYear, type OpenedDatabase, type Tenant } from '../../src/registry/index.ts';
 import { CERTIFY_STEPS, certifyCopy, partialCopyPath, storedCopyPath, sweepExpiredReservations, voidedCopyPath, type CertifyDeps } from '../../src/services/certifyCopy.ts';
 import { sameName } from '../../src/services/keyHolder.ts';
 import { validateDocument } from '../../src/services/validateDocument.ts';
@@ -159,8 +159,8 @@ describe('certifyCopy', () => {
   });
 
   it('sweeps an expired reservation: the number is voided, its partial file removed and a finished one (renamed before the register write) set aside', async () => {
-    const r = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
-    const crashedBeforeRename = deps.copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
+    const r = deps.copies.reserveNumber(tenant.id, registerYear(new Date()), 60_000);
+    const crashedBeforeRename = deps.copies.reserveNumber(tenant.id, registerYear(new Date()), 60_000);
     const partial = partialCopyPath(deps.storeDir, { tenantId: tenant.id, year: r.year, publicCode: r.publicCode });
     const renamed = storedCopyPath(deps.storeDir, { tenantId: tenant.id, year: crashedBeforeRename.year, publicCode: crashedBeforeRename.publicCode });
     mkdirSync(path.dirname(partial), { recursive: true });

@@ -14,16 +14,36 @@ export interface OcspResponder {
   stop(): Promise<void>;
 }
 
-/** A free loopback port, for tests that must not collide with another responder on the default one. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
+/**
+ * `n` distinct free loopback ports, for tests that must not collide with another server on a default
+ * one. All n listeners are open at once before any closes: asked one after another, the kernel may hand
+ * back the port it just freed (a port pair came out equal about 3 times in 10 000 here). A server the
+ * test then starts on port 0 may still draw one of them: give every server of the test its port from here.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => net.createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (srv) =>
+          new Promise<number>((resolve, reject) => {
+            srv.once('error', reject);
+            srv.listen(0, '127.0.0.1', () => {
+              const addr = srv.address();
+              if (typeof addr === 'object' && addr) resolve(addr.port);
+              else reject(new Error('no port'));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((resolve) => (srv.listening ? srv.close(() => resolve()) : resolve()))));
+  }
+}
+
+/** One free loopback port (see freePorts). */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
 }
 
 /** `signer`: another responder certificate and key (PEM files) than the dev PKI's; `index`: another `openssl ca` database. */

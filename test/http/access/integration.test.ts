@@ -1,6 +1,5 @@
 /** Idempotency-Key replay, Prometheus metrics on their own port, and the configuration defaults of API_AUTH. */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { loadConfig } from '../../../src/config.ts';
 import { ServiceMetrics } from '../../../src/http/metrics.ts';
 import { openDevToken } from '../../support/hsm.ts';
+import { freePorts } from '../../support/ocspResponder.ts';
 import { startTestService, type TestService } from '../../support/service.ts';
 import { bearer, createKey, createTenant, type CreatedKey } from './helpers.ts';
 
@@ -18,17 +18,11 @@ let fx: FixtureSet;
 let a: CreatedKey;
 let b: CreatedKey;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 beforeAll(async () => {
   fx = generateFixtures(path.join(tmp, 'fx'));
-  svc = await startTestService({ API_AUTH: 'required', METRICS_PORT: String(await freePort()) });
+  // Both ports given: a service on port 0 could draw the metrics port freed a moment before.
+  const [port, metricsPort] = await freePorts(2);
+  svc = await startTestService({ API_AUTH: 'required', PORT: String(port), METRICS_PORT: String(metricsPort) });
   await createTenant(svc, 'A');
   a = await createKey(svc, 'A', 'sign,validate');
   b = await createKey(svc, 'A', 'sign');

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerYear } from '../../../src/registry/index.ts';
 import { pdfsig, qpdfCheck } from '../../support/pdfTools.ts';
 import { startPkiWorld, type PkiWorld } from '../../support/pkiWorld.ts';
 import type { TestService } from '../../support/service.ts';
@@ -31,16 +32,22 @@ afterAll(async () => {
 
 describe('POST /api/v1/certified-copies (end to end)', () => {
   let made: CertifiedJson;
+  const copyYear = (id: string) => (svc.db.db.prepare('SELECT year FROM certified_copies WHERE id = ?').get(id) as { year: number }).year;
   let pdfFile: string;
 
   it('certifies a 3-page JPEG scan: 201 with the register entry, access code, verification URL and PDF link', async () => {
+    const before = new Date();
     const res = await post(svc, '/api/v1/certified-copies', bearer(th.key), scanForm(scans, { ...FIELDS, certifier: th.officer.username, caseCode: 'HS-2026-0001', copies: '2' }));
     expect(res.status, await res.clone().text()).toBe(201);
     made = (await res.json()) as CertifiedJson;
+    // The register year is the copy's own (Việt Nam time): new Date().getUTCFullYear() disagrees with it
+    // from 17:00 UTC on 31 December.
+    const year = copyYear(made.copy.id);
+    expect([registerYear(before), registerYear(new Date())]).toContain(year);
     expect(made.copy).toMatchObject({
       number: 1,
       status: 'valid',
-      registerVolume: `01/${new Date().getUTCFullYear()}-SCT/BS`,
+      registerVolume: `01/${year}-SCT/BS`,
       certifierName: th.officer.displayName,
       certifierTitle: 'Phó Chủ tịch UBND',
       requesterName: 'Trần Thị Hoa',
@@ -77,7 +84,7 @@ describe('POST /api/v1/certified-copies (end to end)', () => {
     const pages = execFileSync('pdfinfo', [pdfFile], { encoding: 'utf8' });
     expect(pages).toMatch(/Pages:\s+3/);
     const last = execFileSync('pdftotext', ['-f', '3', '-l', '3', pdfFile, '-'], { encoding: 'utf8' }).normalize('NFC');
-    const year = new Date().getUTCFullYear();
+    const year = copyYear(made.copy.id);
     for (const line of [
       'Chứng thực bản sao đúng với bản chính.',
       `Số chứng thực: 1`,

@@ -14,9 +14,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CopyRepository, openDatabase, TenantRepository } from '../../../src/registry/index.ts';
+import { CopyRepository, openDatabase, registerYear, TenantRepository } from '../../../src/registry/index.ts';
 import { CERTIFY_STEPS, sweepExpiredReservations } from '../../../src/services/certifyCopy.ts';
-import { freePort, startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
+import { freePorts, startOcspResponder, type OcspResponder } from '../../support/ocspResponder.ts';
 import { startRepoServer, type RepoServer } from '../../support/repoServer.ts';
 import { spawnService, startTestService, type TestService } from '../../support/service.ts';
 import { bearer, createOfficer, FIELDS, jpegScans, post, scanForm, tenantWorld, type CertifiedJson } from './helpers.ts';
@@ -62,7 +62,9 @@ describe('concurrent certifications', () => {
   });
 
   it(`${N} certifications at once through the API get the numbers 1..${N}, each once, each with its PDF`, { timeout: 180_000 }, async () => {
-    svc = await startTestService({ API_AUTH: 'required', PKCS11_POOL_SIZE: '4', METRICS_PORT: String(await freePort()) });
+    // Both ports given: a service on port 0 could draw the metrics port freed a moment before.
+    const [port, metricsPort] = await freePorts(2);
+    svc = await startTestService({ API_AUTH: 'required', PKCS11_POOL_SIZE: '4', PORT: String(port), METRICS_PORT: String(metricsPort) });
     const t = await tenantWorld(svc, 'CONC');
     const started = Date.now();
     const answers = await Promise.all(
@@ -163,7 +165,7 @@ describe('a service killed with SIGKILL in the middle of certifications', () => 
       for (const r of final.filter((x) => x.status === 'voided')) expect(r.void_reason).toBe('reservation expired before the copy was signed');
       expect(copies.verifyChain()).toMatchObject({ ok: true, entries: final.length });
       // The next certification continues the sequence.
-      const next = copies.reserveNumber(tenant.id, new Date().getUTCFullYear(), 60_000);
+      const next = copies.reserveNumber(tenant.id, registerYear(new Date()), 60_000);
       expect(next.number).toBe(final.length + 1);
     } finally {
       after.close();

@@ -90,10 +90,14 @@ describe('GET /api/v1/certified-copies', () => {
     expect((await list('?caseCode=HS-1')).items.map((e) => e.number)).toEqual([3, 1]);
     expect((await list('?status=valid')).items).toHaveLength(3);
     expect((await list('?status=annulled')).items).toHaveLength(0);
-    const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
-    const yesterday = new Date(Date.now() + 7 * 3600_000 - 86_400_000).toISOString().slice(0, 10);
-    expect((await list(`?from=${today}&to=${today}`)).items).toHaveLength(3);
-    expect((await list(`?to=${yesterday}`)).items).toHaveLength(0);
+    // Days in Việt Nam time, from the rows' own registration times: the clock now may be past a
+    // midnight (17:00 UTC) that the certifications were not.
+    const vnDay = (at: number) => new Date(at + 7 * 3600_000).toISOString().slice(0, 10);
+    const times = made.map((m) => Date.parse((svc.db.db.prepare('SELECT registered_at AS at FROM certified_copies WHERE id = ?').get(m.copy.id) as { at: string }).at));
+    const first = vnDay(Math.min(...times));
+    const last = vnDay(Math.max(...times));
+    expect((await list(`?from=${first}&to=${last}`)).items).toHaveLength(3);
+    expect((await list(`?to=${vnDay(Math.min(...times) - 86_400_000)}`)).items).toHaveLength(0);
     expect((await list(`?code=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`)).items).toHaveLength(0);
   });
 
