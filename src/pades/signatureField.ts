@@ -21,7 +21,8 @@ import {
 } from '../pdf/index.ts';
 import type { SignatureAppearanceSpec } from '../pdf/appearance/index.ts';
 import { certificateFields } from '../cms/certificateFields.ts';
-import { certificatePolicies, keyUsage, nameAttributes, nameValueKey, type KeyUsageBit } from '../pki/index.ts';
+import { bytesEqual } from '../cms/der.ts';
+import { KEY_USAGE_BITS, certificatePolicies, keyUsage, nameAttributes, nameValueKey } from '../pki/index.ts';
 import type { DigestAlgorithm } from '../signers/Signer.ts';
 import { PadesError } from './errors.ts';
 import { pdfDate } from './pdfDate.ts';
@@ -239,7 +240,6 @@ const CERT_ISSUER = 2;
 const CERT_OID = 4;
 const CERT_SUBJECT_DN = 8;
 const CERT_KEY_USAGE = 32;
-const KEY_USAGE_ORDER: readonly KeyUsageBit[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
 /** /SubjectDN keys (§12.7.4.5: attribute names as RFC 4514 and common producers write them, any case) by attribute type OID; dotted OIDs stand for themselves. */
 const DN_TYPES: Record<string, string> = {
   CN: '2.5.4.3',
@@ -280,17 +280,16 @@ function certificateSeedViolation(doc: PdfDocument, sv: PdfDict, chain: readonly
     return Array.isArray(v) ? v.map((x) => doc.resolve(x)) : undefined;
   };
   const byteStrings = (key: string) => list(key)?.flatMap((x) => (x instanceof PdfString ? [x.bytes] : []));
-  const same = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
   const signer = new X509Certificate(chain[0]!);
   const subjects = byteStrings('Subject');
-  if (ff & CERT_SUBJECT && subjects && !subjects.some((d) => same(d, chain[0]!))) return 'one of the signing certificates its /Cert /Subject lists';
+  if (ff & CERT_SUBJECT && subjects && !subjects.some((d) => bytesEqual(d, chain[0]!))) return 'one of the signing certificates its /Cert /Subject lists';
   const issuers = byteStrings('Issuer');
   if (ff & CERT_ISSUER && issuers) {
     const ours = chain.slice(1).map((d) => new X509Certificate(d));
     const chained = issuers.some((d) => {
       try {
         const issuer = new X509Certificate(d);
-        return ours.some((c) => same(new Uint8Array(c.raw), new Uint8Array(issuer.raw))) || (signer.checkIssued(issuer) && signer.verify(issuer.publicKey));
+        return ours.some((c) => bytesEqual(c.raw, issuer.raw)) || (signer.checkIssued(issuer) && signer.verify(issuer.publicKey));
       } catch {
         return false; // not a certificate: it names no issuer
       }
@@ -322,7 +321,7 @@ function certificateSeedViolation(doc: PdfDocument, sv: PdfDict, chain: readonly
   if (ff & CERT_KEY_USAGE && patterns) {
     const bits = keyUsage(signer);
     const fits = (p: string) =>
-      KEY_USAGE_ORDER.every((name, i) => {
+      KEY_USAGE_BITS.every((name, i) => {
         const c = p[i] ?? 'X';
         // No keyUsage extension: the key is not limited (RFC 5280 §4.2.1.3), every "1" holds, no "0" does.
         const set = bits === undefined ? true : bits.has(name);

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OPERATIONS } from '../../src/http/operations.ts';
 import type { ServiceMetrics } from '../../src/http/metrics.ts';
 import { lookupFastPath } from '../../src/http/routes/verification/fastLookup.ts';
@@ -78,8 +78,8 @@ interface Answer {
   body: Buffer;
 }
 
-/** One request with exactly these headers (fetch would add its own Accept). */
-function get(base: string, path: string, headers: Record<string, string>, method = 'GET'): Promise<Answer> {
+/** One request with exactly these headers (fetch would add its own Accept), and `body` if given. */
+function get(base: string, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const u = new URL(base);
     const req = http.request({ host: u.hostname, port: u.port, path, method, headers, agent: false }, (res) => {
@@ -88,7 +88,7 @@ function get(base: string, path: string, headers: Record<string, string>, method
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -146,11 +146,12 @@ describe('GET /v/{code}: the fast path and the Koa route', () => {
     for (const [name, path, headers, method, status] of cases) {
       took.length = 0;
       const h = { ...headers, 'x-request-id': `left-${name.replace(/\W/g, '-')}`, 'x-forwarded-for': '198.51.100.99' };
-      const viaProbe = name === 'a body' ? await sendWithBody(probeUrl, path, h) : await get(probeUrl, path, h, method);
+      const body = name === 'a body' ? '{}' : undefined;
+      const viaProbe = await get(probeUrl, path, h, method, body);
       expect(took, name).toEqual([false]);
       expect(viaProbe.status, name).toBe(status);
       // Both answered by Koa here (`took` is what tests the fast path): the same answer, as before it.
-      const viaKoa = name === 'a body' ? await sendWithBody(koaUrl, path, h) : await get(koaUrl, path, h, method);
+      const viaKoa = await get(koaUrl, path, h, method, body);
       expect(comparable(viaProbe), name).toEqual(comparable(viaKoa));
     }
     // The ended session was answered by the chain: it clears the cookie.
@@ -165,11 +166,11 @@ describe('GET /v/{code}: the fast path and the Koa route', () => {
     await get(probeUrl, `/v/${code}?lang=en`, h('audit-fast'));
     await get(koaUrl, `/v/${code}?lang=en`, h('audit-koa'));
     expect(took).toEqual([true]);
-    // Page views are written in batches (within 100 ms).
-    await new Promise((r) => setTimeout(r, 400));
-    const rows = new AuditLog(world.svc.db.db).list({ limit: 100_000 });
+    // Page views are written in batches (within 100 ms): wait for both rows.
+    const rows = () => new AuditLog(world.svc.db.db).list({ limit: 100_000 });
+    await vi.waitFor(() => expect(rows().filter((x) => x.requestId === 'audit-fast' || x.requestId === 'audit-koa')).toHaveLength(2), { timeout: 5000 });
     const row = (id: string) => {
-      const r = rows.find((x) => x.requestId === id);
+      const r = rows().find((x) => x.requestId === id);
       expect(r, id).toBeDefined();
       const { id: _id, at: _at, requestId: _rid, ...rest } = r!;
       return rest;
@@ -213,20 +214,6 @@ describe('GET /v/{code}: the fast path and the Koa route', () => {
     expect((await get(world.svc.url, `/v/${code}`, c57)).status).toBe(429);
   });
 });
-
-/** GET with a two-byte body (Content-Length: 2). */
-function sendWithBody(base: string, path: string, headers: Record<string, string>): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(base);
-    const req = http.request({ host: u.hostname, port: u.port, path, method: 'GET', headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end('{}');
-  });
-}
 
 /** chungthuc_http_requests_total for GET /v/{code} 200, from the service's /metrics. */
 async function requestsCounted(): Promise<number> {

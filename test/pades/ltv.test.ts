@@ -276,9 +276,17 @@ describe('PAdES levels above B-B', () => {
     } finally {
       out.close();
     }
-    // The same without a field name stays invisible.
+    // The same without a field name stays invisible: a new field with a zero-area widget.
     const plain = await signDocument(trust.signing, { bytes }, { memory: true }, { key: 'officer1', level: 'B-B', reason: 'x' });
     expect(plain.fieldName).not.toBe('Placed');
+    const plainDoc = PdfDocument.open(plain.bytes!);
+    try {
+      const added = plainDoc.signatureFields().find((f) => f.name === plain.fieldName)!;
+      const rect = (plainDoc.resolve(added.widgets[0]!.dict.get('Rect')) as unknown[]).map(Number);
+      expect(rect[2]! - rect[0]! === 0 || rect[3]! - rect[1]! === 0).toBe(true);
+    } finally {
+      plainDoc.close();
+    }
   });
 
   it('completes a chain from the certificates the CMS carries when the configured CAs lack its issuer (someone else\'s signature, an external TSA)', async () => {

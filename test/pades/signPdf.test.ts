@@ -76,6 +76,9 @@ const seeded = (sv: string) =>
     sv,
   ]);
 
+/** A text string in UTF-16BE with its BOM (§7.9.2.2), as a hex string: classicPdf writes latin1. */
+const utf16 = (t: string) => `<FEFF${Buffer.from(t, 'utf16le').swap16().toString('hex')}>`;
+
 /** Every check an output must pass; `expected` signatures, the last one covering the whole file. */
 function proveOutput(file: string, original: string, expected: number) {
   const q = qpdfCheck(file);
@@ -236,8 +239,7 @@ describe('PAdES B-B signing through the HSM', () => {
 
   it("honours an existing field's required seed values (ISO 32000-1 §12.7.4.5): refuses what they forbid, signs what they ask for", async () => {
     // /Ff 74 = SubFilter (2) + Reasons (8) + DigestMethod (64) are required constraints.
-    // A text string in UTF-16BE with its BOM (§7.9.2.2), as hex: classicPdf writes latin1.
-    const reason = `<FEFF${Buffer.from('Đồng ý', 'utf16le').swap16().toString('hex')}>`;
+    const reason = utf16('Đồng ý');
     const input = path.join(tmp, 'seed-values.pdf');
     writeFileSync(input, seeded(`<< /Type /SV /Ff 74 /SubFilter [/adbe.pkcs7.detached] /Reasons [${reason}] /DigestMethod [/SHA384] >>`));
     const field = { fieldName: 'Approval' };
@@ -266,7 +268,6 @@ describe('PAdES B-B signing through the HSM', () => {
     const officer2 = der(path.join(DEV_PATHS.certsDir, 'officer2.pem'));
     const issuing = der(DEV_PATHS.issuingCaPem);
     const root = der(DEV_PATHS.rootCaPem);
-    const utf16 = (t: string) => `<FEFF${Buffer.from(t, 'utf16le').swap16().toString('hex')}>`;
     let n = 0;
     /** Signs (officer1, RSA) into a field whose /SV is `sv`; resolves with the field name or rejects. */
     const attempt = async (sv: string, extra: Partial<SignPdfOptions> = {}) => {
@@ -322,7 +323,6 @@ describe('PAdES B-B signing through the HSM', () => {
       writeFileSync(input, seeded(sv));
       return (await signPdf({ path: input }, { path: path.join(dir, `out-${n}.pdf`) }, { signer, chain: [caDer], field: { fieldName: 'Approval' } })).fieldName;
     };
-    const utf16 = (t: string) => `<FEFF${Buffer.from(t, 'utf16le').swap16().toString('hex')}>`;
     const refusal = { code: 'field-seed-value' };
     // /OID with its /Issuer (the test CA): the asserted policy passes, another is refused.
     await expect(attempt(`<< /Type /SV /Cert << /Ff 6 /Issuer [<${hex}>] /OID [(2.16.704.1.2.1)] >> >>`)).resolves.toBe('Approval');

@@ -104,7 +104,8 @@ export function timestampOrOcspOnly(purposes: readonly string[] | undefined): bo
 
 export type KeyUsageBit = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
 
-const KEY_USAGE_BITS: readonly KeyUsageBit[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
+/** keyUsage's named bits in their BIT STRING order (RFC 5280 §4.2.1.3), digitalSignature first. */
+export const KEY_USAGE_BITS: readonly KeyUsageBit[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
 
 /** keyUsage named bits (RFC 5280 §4.2.1.3), undefined when the extension is absent. */
 export function keyUsage(cert: X509Certificate): Set<KeyUsageBit> | undefined {

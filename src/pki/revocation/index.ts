@@ -15,4 +15,4 @@ export {
 export { RevocationError, type RevocationErrorCode, type RevocationFailureReason } from './RevocationError.ts';
 export { ExpiringCache, type Loaded } from './ExpiringCache.ts';
 export { DEFAULT_CLOCK_SKEW_MS, KEY_NOT_COMPROMISED_REASONS } from './common.ts';
-export { certificatePolicies, crlUrls, extendedKeyUsage, hasExtension, keyUsage, ocspUrls, timestampOrOcspOnly, type KeyUsageBit } from './certificateExtensions.ts';
+export { certificatePolicies, KEY_USAGE_BITS, crlUrls, extendedKeyUsage, hasExtension, keyUsage, ocspUrls, timestampOrOcspOnly, type KeyUsageBit } from './certificateExtensions.ts';

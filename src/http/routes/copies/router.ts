@@ -48,7 +48,6 @@ import {
 export interface CopyRouteLimits {
   /** `file` parts per request. */
   maxFiles: number;
-  /** Public lookups per client (token bucket). */
   /** Pages rendered by a preview (plus the last one, which carries the stamp). */
   previewPages: number;
 }
